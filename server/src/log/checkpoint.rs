@@ -1,0 +1,79 @@
+//! Small checkpoint files: one number that must survive a crash intact or not at all.
+//!
+//! Written as tmp file + fsync + rename + directory fsync, so a reader sees either the old or the
+//! new value. The format is text, `0\n<value>\n` (version 0), readable with `cat`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use super::error::{Error, Result};
+
+/// Writes `value` to `path` atomically and durably.
+///
+/// # Errors
+/// I/O errors, [`Error::DiskFull`].
+pub fn write(path: &Path, value: u64) -> Result<()> {
+    write_bytes(path, format!("0\n{value}\n").as_bytes())
+}
+
+/// Replaces `path` with `bytes` atomically and durably.
+///
+/// # Errors
+/// I/O errors, [`Error::DiskFull`].
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let io = |p: &Path, e: std::io::Error| {
+        if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+            Error::DiskFull { path: p.into() }
+        } else {
+            Error::io(p, e)
+        }
+    };
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| io(&tmp, e))?;
+        f.sync_all().map_err(|e| io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Fsyncs a directory, making renames and creations in it durable.
+///
+/// # Errors
+/// I/O errors.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// Reads a checkpoint; a missing or unreadable file gives `None` (start from the safe default).
+pub fn read(path: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    (lines.next()? == "0").then_some(())?;
+    lines.next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_round_trips_and_rejects_garbage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("recovery-point");
+        assert_eq!(read(&p), None);
+        write(&p, 42).expect("write");
+        assert_eq!(read(&p), Some(42));
+        std::fs::write(&p, "7\nxx\n").expect("write");
+        assert_eq!(read(&p), None);
+        assert!(!p.with_extension("tmp").exists());
+    }
+}

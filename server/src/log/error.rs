@@ -1,0 +1,72 @@
+//! Errors of the log engine.
+//!
+//! One enum for the whole storage layer. Variants are structured so the gateway can map each one
+//! to a Confluent error code without parsing text; `Display` is written for operators.
+
+use std::path::PathBuf;
+
+/// What can go wrong inside the log engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O call failed on a file of this log.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The device is full: the append was rolled back and may be retried once space is freed.
+    #[error("no space left on the device holding {path}; the append was rolled back")]
+    DiskFull { path: PathBuf },
+    /// An earlier fsync or rollback failed, so the state on disk is unknown; the log refuses
+    /// writes until it is reopened (and recovered).
+    #[error("log {path} is offline after an earlier i/o failure; restart the broker to recover it")]
+    Offline { path: PathBuf },
+    /// Bytes that should hold a record batch do not.
+    #[error("corrupt batch: {reason}")]
+    Corrupt { reason: String },
+    /// The CRC stored in a batch does not match its contents.
+    #[error("batch CRC mismatch: stored {expected:#010x}, computed {actual:#010x}")]
+    ChecksumMismatch { expected: u32, actual: u32 },
+    /// A batch (or its decompressed records) is larger than the configured maximum.
+    #[error("record batch of {size} bytes exceeds the limit of {limit} bytes")]
+    BatchTooLarge { size: usize, limit: usize },
+    /// A compression codec this build cannot handle (Kafka's snappy, or an unknown id).
+    #[error("unsupported compression codec id {0}")]
+    UnsupportedCompression(u8),
+    /// A read asked for an offset outside `[log_start_offset, log_end_offset]`.
+    #[error("offset {requested} is out of range [{log_start_offset}, {log_end_offset}]")]
+    OffsetOutOfRange {
+        requested: u64,
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
+    /// A request that can never succeed, such as an empty batch.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(reason: impl Into<String>) -> Self {
+        Error::Corrupt {
+            reason: reason.into(),
+        }
+    }
+
+    /// True when the same call may succeed later without anything else changing on the client
+    /// side (Kafka's `RetriableException`).
+    pub fn is_retriable(&self) -> bool {
+        matches!(self, Error::DiskFull { .. })
+    }
+}
+
+/// Result alias for the log engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
