@@ -1,5 +1,17 @@
 //! Runnel: Kafka's partitioned commit log behind an HTTP gateway.
 //!
 //! # Layout
-//! - [`log`]: the storage engine — segments, indexes, batches, recovery, retention, compaction.
+//! - [`log`]: the storage engine — segments, sparse mmap indexes, v2 record batches, recovery,
+//!   retention, compaction. Synchronous; callers run it on blocking threads.
+//! - [`broker`]: topics and partitions on this node, their metadata file, partition choice,
+//!   topic configs under Kafka's names, group commit and background maintenance.
+//! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
+//! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
+
+pub mod broker;
+pub mod cli;
+pub mod config;
+pub mod gateway;
 pub mod log;
+pub mod serve;
+pub mod shutdown;

@@ -360,7 +360,9 @@ pub(crate) fn encode_batch_from<'a>(
     offset_deltas: Option<(&[u32], u32)>,
 ) -> Result<BytesMut> {
     if count == 0 {
-        return Err(Error::InvalidRequest("a batch needs at least one record".into()));
+        return Err(Error::InvalidRequest(
+            "a batch needs at least one record".into(),
+        ));
     }
     let base_timestamp = records.clone().next().map(|(ts, _)| ts).unwrap_or_default();
     let delta = |i: usize| -> i64 {

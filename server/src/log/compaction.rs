@@ -205,7 +205,9 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
         let scan = seg.scan_and_rebuild()?;
         if let Some(reason) = scan.reason {
             log.set_offline();
-            return Err(Error::corrupt(format!("cleaned segment is invalid: {reason}")));
+            return Err(Error::corrupt(format!(
+                "cleaned segment is invalid: {reason}"
+            )));
         }
         seg.seal()?;
         last_next = last_next.max(seg.next_offset());

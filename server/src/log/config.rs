@@ -86,7 +86,8 @@ impl LogConfig {
     /// The largest batch a decoder will accept or decompress to: a little room above
     /// `max.message.bytes` so a batch at the limit plus its framing still fits.
     pub fn max_batch_bytes(&self) -> usize {
-        self.max_message_bytes.saturating_add(super::batch::HEADER_LEN)
+        self.max_message_bytes
+            .saturating_add(super::batch::HEADER_LEN)
     }
 
     pub(crate) fn index_config(&self) -> super::segment::IndexConfig {

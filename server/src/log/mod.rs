@@ -264,7 +264,12 @@ impl Log {
     /// # Errors
     /// [`Error::BatchTooLarge`], [`Error::Corrupt`], [`Error::ChecksumMismatch`] for a bad batch;
     /// [`Error::DiskFull`] (retriable, nothing written); [`Error::Offline`].
-    pub fn append(&mut self, mut bytes: BytesMut, leader_epoch: i32, now_ms: i64) -> Result<AppendInfo> {
+    pub fn append(
+        &mut self,
+        mut bytes: BytesMut,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         if self.offline {
             return Err(self.offline_error());
         }
@@ -277,14 +282,16 @@ impl Log {
         let header = match batch::check_batch(&bytes, self.config.max_batch_bytes())? {
             batch::Check::Valid(h) if h.size == bytes.len() && h.records_count > 0 => h,
             batch::Check::Valid(_) => {
-                return Err(Error::corrupt("buffer must hold exactly one non-empty batch"));
+                return Err(Error::corrupt(
+                    "buffer must hold exactly one non-empty batch",
+                ));
             }
             batch::Check::Incomplete => return Err(Error::corrupt("incomplete batch")),
         };
         let base_offset = self.log_end_offset;
         batch::set_base_offset_and_epoch(&mut bytes, base_offset, leader_epoch);
-        let log_append_time = (self.config.timestamp_type == TimestampType::LogAppendTime)
-            .then(|| {
+        let log_append_time =
+            (self.config.timestamp_type == TimestampType::LogAppendTime).then(|| {
                 batch::set_log_append_time(&mut bytes, now_ms);
                 now_ms
             });

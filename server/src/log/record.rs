@@ -253,7 +253,19 @@ mod tests {
 
     #[test]
     fn varlong_round_trips_and_lengths_match() {
-        for v in [0i64, 1, -1, 63, 64, -64, -65, 300, i64::MAX, i64::MIN, 1 << 35] {
+        for v in [
+            0i64,
+            1,
+            -1,
+            63,
+            64,
+            -64,
+            -65,
+            300,
+            i64::MAX,
+            i64::MIN,
+            1 << 35,
+        ] {
             let mut buf = Vec::new();
             put_varlong(&mut buf, v);
             assert_eq!(buf.len(), varlong_len(v), "len of {v}");

@@ -24,7 +24,9 @@ impl Log {
         // An expired active segment is rolled so it can be deleted like the others.
         if let (Some(ms), Some(active)) = (self.config.retention_ms, self.active())
             && !active.is_empty()
-            && active.max_timestamp().is_some_and(|ts| now_ms.saturating_sub(ts) > ms)
+            && active
+                .max_timestamp()
+                .is_some_and(|ts| now_ms.saturating_sub(ts) > ms)
         {
             self.roll()?;
         }
@@ -34,7 +36,14 @@ impl Log {
             .segments
             .values()
             .take(self.segments.len().saturating_sub(1))
-            .map(|s| (s.base_offset(), s.size(), s.max_timestamp(), s.next_offset()))
+            .map(|s| {
+                (
+                    s.base_offset(),
+                    s.size(),
+                    s.max_timestamp(),
+                    s.next_offset(),
+                )
+            })
             .collect();
         for (base, size, max_ts, next) in sealed {
             let by_time = self

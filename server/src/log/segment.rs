@@ -194,7 +194,9 @@ impl Segment {
             pos += h.size as u64;
         }
         if pos != self.size {
-            return Err(Error::corrupt("last batch runs past the end of the segment"));
+            return Err(Error::corrupt(
+                "last batch runs past the end of the segment",
+            ));
         }
         self.next_offset = next;
         self.offset_index.sanity_check(self.size, next)?;
@@ -276,7 +278,10 @@ impl Segment {
         if self.first_batch_timestamp.is_none() {
             self.first_batch_timestamp = Some(h.max_timestamp);
         }
-        if self.max_timestamp.is_none_or(|(ts, _)| h.max_timestamp > ts) {
+        if self
+            .max_timestamp
+            .is_none_or(|(ts, _)| h.max_timestamp > ts)
+        {
             self.max_timestamp = Some((h.max_timestamp, h.base_offset));
         }
         if position == 0 || self.bytes_since_index_entry >= self.config.index_interval_bytes {
@@ -577,7 +582,10 @@ mod tests {
     #[test]
     fn file_names_round_trip() {
         assert_eq!(file_name(921, "log"), "00000000000000000921.log");
-        assert_eq!(parse_file_name("00000000000000000921.log", "log"), Some(921));
+        assert_eq!(
+            parse_file_name("00000000000000000921.log", "log"),
+            Some(921)
+        );
         assert_eq!(parse_file_name("0921.log", "log"), None);
         assert_eq!(parse_file_name("00000000000000000921.index", "log"), None);
     }

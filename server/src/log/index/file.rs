@@ -39,8 +39,12 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
         let capacity = (max_bytes / ENTRY).max(entries + 1) * ENTRY;
         file.set_len(capacity as u64)
             .map_err(|e| Error::io(path, e))?;
-        match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, capacity as u64)
-        {
+        match rustix::fs::fallocate(
+            &file,
+            rustix::fs::FallocateFlags::empty(),
+            0,
+            capacity as u64,
+        ) {
             Ok(()) => {}
             Err(rustix::io::Errno::NOSPC) => {
                 return Err(Error::DiskFull { path: path.into() });

@@ -41,7 +41,12 @@ impl OffsetIndex {
     ///
     /// # Errors
     /// I/O errors, or [`Error::DiskFull`] when the preallocation does not fit.
-    pub fn open_active(path: &Path, base_offset: u64, max_bytes: usize, entries: usize) -> Result<Self> {
+    pub fn open_active(
+        path: &Path,
+        base_offset: u64,
+        max_bytes: usize,
+        entries: usize,
+    ) -> Result<Self> {
         Ok(OffsetIndex {
             base_offset,
             file: IndexFile::open_active(path, max_bytes, entries)?,

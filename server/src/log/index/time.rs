@@ -34,7 +34,12 @@ impl TimeIndex {
     ///
     /// # Errors
     /// I/O errors, or [`Error::DiskFull`] when the preallocation does not fit.
-    pub fn open_active(path: &Path, base_offset: u64, max_bytes: usize, entries: usize) -> Result<Self> {
+    pub fn open_active(
+        path: &Path,
+        base_offset: u64,
+        max_bytes: usize,
+        entries: usize,
+    ) -> Result<Self> {
         Ok(TimeIndex {
             base_offset,
             file: IndexFile::open_active(path, max_bytes, entries)?,
@@ -99,7 +104,9 @@ impl TimeIndex {
                 _ => hi = mid,
             }
         }
-        lo.checked_sub(1).and_then(|i| self.entry(i)).map(|(_, o)| o)
+        lo.checked_sub(1)
+            .and_then(|i| self.entry(i))
+            .map(|(_, o)| o)
     }
 
     /// Drops entries for offsets ≥ `offset`.

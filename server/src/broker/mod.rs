@@ -1,0 +1,518 @@
+//! The broker: topics and partitions hosted on this node, and their metadata.
+//!
+//! Topic metadata (cluster id, topics, partition counts, config overrides) is one JSON file,
+//! `<data>/meta.json`, replaced atomically on every change. Partition logs live in
+//! `<data>/topics/<topic>-<partition>/`. Creation makes the log directories first and then
+//! commits the metadata; deletion commits the metadata first and then removes the directories;
+//! at start-up any partition directory the metadata does not name is a leftover of an interrupted
+//! create or delete and is removed. A single node is its own controller; replication and the
+//! Raft-backed metadata of DESIGN.md §3 are not built yet.
+//!
+//! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
+
+pub mod naming;
+pub mod partition;
+pub mod partitioner;
+pub mod topic_config;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::log::{self, Log, checkpoint, marker};
+pub use partition::{FetchResult, Partition};
+use partitioner::StickyPartitioner;
+use topic_config::{ConfigError, TopicConfig};
+
+/// Most partitions one topic may have: bounds the files and memory a single request can cause.
+pub const MAX_PARTITIONS: u32 = 10_000;
+
+/// Broker-level failures, each mapped to one Confluent error code by the gateway.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("Topic '{0}' not found.")]
+    UnknownTopic(String),
+    #[error("Partition {partition} of topic '{topic}' not found.")]
+    UnknownPartition { topic: String, partition: u32 },
+    #[error("Topic '{0}' already exists.")]
+    TopicExists(String),
+    #[error(transparent)]
+    InvalidTopicName(#[from] naming::InvalidTopicName),
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
+    #[error("Number of partitions must be between 1 and {MAX_PARTITIONS}, got {0}.")]
+    InvalidPartitions(i64),
+    #[error("Replication factor: {0} larger than available brokers: 1.")]
+    InvalidReplicationFactor(i64),
+    #[error("Topic '{0}' is internal and cannot be changed through this call.")]
+    InternalTopic(String),
+    #[error(transparent)]
+    Log(#[from] log::Error),
+    #[error("metadata file {path}: {reason}")]
+    Metadata { path: PathBuf, reason: String },
+}
+
+/// Result alias for the broker.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the broker needs from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub data_dir: PathBuf,
+    pub broker_id: u32,
+    /// Kafka's `num.partitions`: partitions of a topic created without a count.
+    pub num_partitions: u32,
+    /// Broker-level defaults of topic configs, by Kafka topic-config name.
+    pub topic_defaults: BTreeMap<String, String>,
+    /// How often flush-by-time, retention and compaction run.
+    pub log_check_interval: Duration,
+    /// How often recovery points are checkpointed.
+    pub checkpoint_interval: Duration,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MetadataFile {
+    version: u32,
+    cluster_id: String,
+    topics: BTreeMap<String, TopicMetadata>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TopicMetadata {
+    topic_id: String,
+    partitions: u32,
+    configs: BTreeMap<String, String>,
+}
+
+/// A topic: its partitions and its config overrides.
+#[derive(Debug)]
+pub struct Topic {
+    name: Arc<str>,
+    topic_id: String,
+    config: RwLock<TopicConfig>,
+    partitions: Vec<Arc<Partition>>,
+}
+
+impl Topic {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn topic_id(&self) -> &str {
+        &self.topic_id
+    }
+    pub fn partitions(&self) -> &[Arc<Partition>] {
+        &self.partitions
+    }
+    pub fn partition_count(&self) -> u32 {
+        self.partitions.len() as u32
+    }
+    pub fn is_internal(&self) -> bool {
+        naming::is_internal(&self.name)
+    }
+    /// The explicit overrides of this topic.
+    pub fn config(&self) -> TopicConfig {
+        self.config.read().clone()
+    }
+    pub fn partition(&self, id: u32) -> Result<&Arc<Partition>> {
+        self.partitions
+            .get(id as usize)
+            .ok_or_else(|| Error::UnknownPartition {
+                topic: self.name.to_string(),
+                partition: id,
+            })
+    }
+}
+
+/// The broker of this node.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    cluster_id: String,
+    topics: RwLock<BTreeMap<String, Arc<Topic>>>,
+    /// Serializes metadata changes (create, delete, alter) and their file writes.
+    metadata_lock: Mutex<()>,
+    sticky: StickyPartitioner,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn new_id() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+impl Broker {
+    /// Opens the data directory: loads metadata, opens (and if needed recovers) every log.
+    ///
+    /// # Errors
+    /// I/O errors, an unreadable metadata file.
+    pub fn open(config: BrokerConfig) -> Result<Arc<Self>> {
+        let data_dir = config.data_dir.clone();
+        let topics_dir = data_dir.join("topics");
+        std::fs::create_dir_all(&topics_dir).map_err(|e| log::Error::Io {
+            path: topics_dir.clone(),
+            source: e,
+        })?;
+        let clean = marker::take(&data_dir)?;
+        let meta_path = data_dir.join("meta.json");
+        let meta = match std::fs::read(&meta_path) {
+            Ok(bytes) => {
+                serde_json::from_slice::<MetadataFile>(&bytes).map_err(|e| Error::Metadata {
+                    path: meta_path.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MetadataFile {
+                version: 1,
+                cluster_id: new_id(),
+                topics: BTreeMap::new(),
+            },
+            Err(e) => {
+                return Err(Error::Metadata {
+                    path: meta_path,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let now = now_ms();
+        let mut topics = BTreeMap::new();
+        let mut expected_dirs = BTreeSet::new();
+        for (name, tm) in &meta.topics {
+            let topic_config = TopicConfig::from_overrides(tm.configs.clone())?;
+            let log_config = topic_config.to_log_config(&config.topic_defaults);
+            let name_arc: Arc<str> = Arc::from(name.as_str());
+            let mut partitions = Vec::with_capacity(tm.partitions as usize);
+            for p in 0..tm.partitions {
+                let dir_name = format!("{name}-{p}");
+                let log = Log::open(&topics_dir.join(&dir_name), log_config.clone(), clean, now)?;
+                expected_dirs.insert(dir_name);
+                partitions.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
+            }
+            topics.insert(
+                name.clone(),
+                Arc::new(Topic {
+                    name: name_arc,
+                    topic_id: tm.topic_id.clone(),
+                    config: RwLock::new(topic_config),
+                    partitions,
+                }),
+            );
+        }
+        remove_orphans(&topics_dir, &expected_dirs);
+        let broker = Broker {
+            config,
+            cluster_id: meta.cluster_id.clone(),
+            topics: RwLock::new(topics),
+            metadata_lock: Mutex::new(()),
+            sticky: StickyPartitioner::new(16 << 10),
+        };
+        broker.write_metadata()?;
+        info!(
+            cluster_id = %broker.cluster_id,
+            topics = meta.topics.len(),
+            clean_shutdown = clean,
+            "broker opened"
+        );
+        Ok(Arc::new(broker))
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+    pub fn broker_id(&self) -> u32 {
+        self.config.broker_id
+    }
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    fn write_metadata(&self) -> Result<()> {
+        let topics = self.topics.read();
+        let meta = MetadataFile {
+            version: 1,
+            cluster_id: self.cluster_id.clone(),
+            topics: topics
+                .iter()
+                .map(|(name, t)| {
+                    (
+                        name.clone(),
+                        TopicMetadata {
+                            topic_id: t.topic_id.clone(),
+                            partitions: t.partition_count(),
+                            configs: t.config.read().overrides().clone(),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        drop(topics);
+        let path = self.config.data_dir.join("meta.json");
+        let bytes = serde_json::to_vec_pretty(&meta).map_err(|e| Error::Metadata {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        checkpoint::write_bytes(&path, &bytes)?;
+        Ok(())
+    }
+
+    /// Names of all topics, sorted.
+    pub fn topic_names(&self) -> Vec<String> {
+        self.topics.read().keys().cloned().collect()
+    }
+
+    /// All topics, sorted by name.
+    pub fn topics(&self) -> Vec<Arc<Topic>> {
+        self.topics.read().values().cloned().collect()
+    }
+
+    /// # Errors
+    /// [`Error::UnknownTopic`].
+    pub fn topic(&self, name: &str) -> Result<Arc<Topic>> {
+        self.topics
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownTopic(name.to_owned()))
+    }
+
+    /// # Errors
+    /// [`Error::UnknownTopic`], [`Error::UnknownPartition`].
+    pub fn partition(&self, topic: &str, partition: u32) -> Result<Arc<Partition>> {
+        Ok(Arc::clone(self.topic(topic)?.partition(partition)?))
+    }
+
+    /// Creates a topic (or only validates the request). Blocking: creates files.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopicName`], [`Error::TopicExists`], [`Error::InvalidPartitions`],
+    /// [`Error::InvalidReplicationFactor`], [`Error::InvalidConfig`], I/O errors.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: Option<i64>,
+        replication_factor: Option<i64>,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<Arc<Topic>> {
+        naming::validate_topic_name(name)?;
+        let partitions = partitions.unwrap_or(i64::from(self.config.num_partitions));
+        if !(1..=i64::from(MAX_PARTITIONS)).contains(&partitions) {
+            return Err(Error::InvalidPartitions(partitions));
+        }
+        let partitions = partitions as u32;
+        match replication_factor {
+            None | Some(-1) | Some(1) => {}
+            Some(rf) => return Err(Error::InvalidReplicationFactor(rf)),
+        }
+        let topic_config = TopicConfig::from_overrides(configs)?;
+        let _guard = self.metadata_lock.lock();
+        if self.topics.read().contains_key(name) {
+            return Err(Error::TopicExists(name.to_owned()));
+        }
+        let name_arc: Arc<str> = Arc::from(name);
+        if validate_only {
+            return Ok(Arc::new(Topic {
+                name: name_arc,
+                topic_id: new_id(),
+                config: RwLock::new(topic_config),
+                partitions: Vec::new(),
+            }));
+        }
+        let log_config = topic_config.to_log_config(&self.config.topic_defaults);
+        let topics_dir = self.config.data_dir.join("topics");
+        let now = now_ms();
+        let mut created = Vec::with_capacity(partitions as usize);
+        let opened = (0..partitions).try_for_each(|p| {
+            let log = Log::open(
+                &topics_dir.join(format!("{name}-{p}")),
+                log_config.clone(),
+                true,
+                now,
+            )?;
+            created.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
+            Ok::<_, Error>(())
+        });
+        let topic = Arc::new(Topic {
+            name: Arc::clone(&name_arc),
+            topic_id: new_id(),
+            config: RwLock::new(topic_config),
+            partitions: created,
+        });
+        let committed = opened.and_then(|()| {
+            self.topics
+                .write()
+                .insert(name.to_owned(), Arc::clone(&topic));
+            self.write_metadata().inspect_err(|_| {
+                self.topics.write().remove(name);
+            })
+        });
+        if let Err(e) = committed {
+            for p in topic.partitions() {
+                let _ = p.delete_files();
+            }
+            for p in topic.partitions.len() as u32..partitions {
+                let _ = std::fs::remove_dir_all(topics_dir.join(format!("{name}-{p}")));
+            }
+            return Err(e);
+        }
+        info!(topic = name, partitions, "topic created");
+        Ok(topic)
+    }
+
+    /// Deletes a topic and its data. Blocking.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`], I/O errors writing the metadata.
+    pub fn delete_topic(&self, name: &str) -> Result<()> {
+        let _guard = self.metadata_lock.lock();
+        let topic = self
+            .topics
+            .write()
+            .remove(name)
+            .ok_or_else(|| Error::UnknownTopic(name.to_owned()))?;
+        if let Err(e) = self.write_metadata() {
+            self.topics.write().insert(name.to_owned(), topic);
+            return Err(e);
+        }
+        self.sticky.forget(name);
+        for p in topic.partitions() {
+            if let Err(e) = p.delete_files() {
+                warn!(topic = name, partition = p.id(), cause = %e, "could not remove partition files; they go at the next start");
+            }
+        }
+        info!(topic = name, "topic deleted");
+        Ok(())
+    }
+
+    /// Replaces a topic's config overrides. Blocking.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`], I/O errors.
+    pub fn set_topic_config(&self, name: &str, config: TopicConfig) -> Result<()> {
+        let _guard = self.metadata_lock.lock();
+        let topic = self.topic(name)?;
+        let old = std::mem::replace(&mut *topic.config.write(), config.clone());
+        if let Err(e) = self.write_metadata() {
+            *topic.config.write() = old;
+            return Err(e);
+        }
+        let log_config = config.to_log_config(&self.config.topic_defaults);
+        for p in topic.partitions() {
+            p.set_config(log_config.clone());
+        }
+        Ok(())
+    }
+
+    /// The effective log config of a topic (overrides over broker defaults over Kafka's).
+    pub fn log_config(&self, topic: &Topic) -> log::LogConfig {
+        topic
+            .config
+            .read()
+            .to_log_config(&self.config.topic_defaults)
+    }
+
+    /// The partition for a record: explicit, by murmur2 of the key (as Kafka's Java client), or
+    /// sticky for null keys.
+    pub fn choose_partition(&self, topic: &Topic, key: Option<&[u8]>, record_bytes: usize) -> u32 {
+        let n = topic.partition_count().max(1);
+        match key {
+            Some(k) => partitioner::partition_for_key(k, n),
+            None => self.sticky.partition(topic.name(), n, record_bytes),
+        }
+    }
+
+    fn all_partitions(&self) -> Vec<Arc<Partition>> {
+        self.topics
+            .read()
+            .values()
+            .flat_map(|t| t.partitions.iter().cloned())
+            .collect()
+    }
+
+    /// Runs flush-by-time, retention, compaction and recovery-point checkpoints until `stop`.
+    pub async fn run_maintenance(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(self.config.log_check_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_checkpoint = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let checkpoint = last_checkpoint.elapsed() >= self.config.checkpoint_interval;
+            if checkpoint {
+                last_checkpoint = tokio::time::Instant::now();
+            }
+            let broker = Arc::clone(&self);
+            let work = tokio::task::spawn_blocking(move || {
+                let now = now_ms();
+                for p in broker.all_partitions() {
+                    if let Err(e) = p.maintain(now) {
+                        warn!(topic = p.topic(), partition = p.id(), cause = %e, "log maintenance failed");
+                    }
+                    if checkpoint && let Err(e) = p.checkpoint() {
+                        warn!(topic = p.topic(), partition = p.id(), cause = %e, "recovery point checkpoint failed");
+                    }
+                }
+            });
+            if let Err(e) = work.await {
+                warn!(cause = %e, "log maintenance task panicked");
+            }
+        }
+    }
+
+    /// Flushes and closes every log, then writes the clean-shutdown marker if all closed cleanly.
+    /// Blocking.
+    ///
+    /// # Errors
+    /// The first log that failed to close (the marker is then not written).
+    pub fn close(&self) -> Result<()> {
+        let now = now_ms();
+        let mut first_error = None;
+        for p in self.all_partitions() {
+            if let Err(e) = p.close(now) {
+                warn!(topic = p.topic(), partition = p.id(), cause = %e, "log did not close cleanly");
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => {
+                marker::write(&self.config.data_dir)?;
+                info!("all logs closed cleanly");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Removes partition directories that the metadata does not name (interrupted create/delete).
+fn remove_orphans(topics_dir: &Path, expected: &BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(topics_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !expected.contains(name) {
+            warn!(dir = %entry.path().display(), "removing a partition directory no topic owns");
+            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                warn!(dir = %entry.path().display(), cause = %e, "could not remove it");
+            }
+        }
+    }
+}

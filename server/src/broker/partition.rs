@@ -1,0 +1,203 @@
+//! One partition replica on this broker: its log, the flush policy, and waking readers.
+//!
+//! Appends take the log's lock only for the write itself. When the flush policy asks for an
+//! fsync, the appender then calls [`Partition::flush_to`], which serializes flushers on a second
+//! lock: while one thread is inside `fsync`, later appenders queue behind it and usually find
+//! their offset already durable when they get the lock — many appends, one fsync (group commit).
+//!
+//! The log end offset is published on a `watch` channel so long-polling reads and WebSocket
+//! tails wake as soon as a record is appended, without polling.
+//!
+//! On a single node the high watermark equals the log end offset; replication will separate them.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+use crate::log::{self, AppendInfo, Log, LogConfig};
+
+/// What a fetch returns: whole stored batches plus the partition's offsets at that time.
+#[derive(Debug, Clone)]
+pub struct FetchResult {
+    pub batches: Bytes,
+    pub high_watermark: u64,
+    pub log_start_offset: u64,
+}
+
+/// A partition of a topic, hosted here.
+#[derive(Debug)]
+pub struct Partition {
+    topic: Arc<str>,
+    id: u32,
+    log: Mutex<Log>,
+    /// Held while fsyncing, so concurrent flushers coalesce (see the module docs).
+    flush_lock: Mutex<()>,
+    end_offset: watch::Sender<u64>,
+}
+
+impl Partition {
+    pub(crate) fn new(topic: Arc<str>, id: u32, log: Log) -> Self {
+        let (end_offset, _) = watch::channel(log.log_end_offset());
+        Partition {
+            topic,
+            id,
+            log: Mutex::new(log),
+            flush_lock: Mutex::new(()),
+            end_offset,
+        }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Appends one encoded batch and, when the flush policy says so, waits until it is fsynced.
+    /// Blocking: call from a blocking thread.
+    ///
+    /// # Errors
+    /// As [`Log::append`] and [`Log::flush`].
+    pub fn append(&self, batch: BytesMut, now_ms: i64) -> log::Result<AppendInfo> {
+        let (info, flush) = {
+            let mut log = self.log.lock();
+            let info = log.append(batch, 0, now_ms)?;
+            (info, log.should_flush(now_ms))
+        };
+        self.end_offset.send_replace(info.last_offset + 1);
+        if flush {
+            self.flush_to(info.last_offset + 1, now_ms)?;
+        }
+        Ok(info)
+    }
+
+    /// Makes every offset below `target` durable, sharing the fsync with concurrent callers.
+    ///
+    /// # Errors
+    /// A failed fsync, after which the log is offline.
+    pub fn flush_to(&self, target: u64, now_ms: i64) -> log::Result<()> {
+        let _flushing = self.flush_lock.lock();
+        let plan = {
+            let log = self.log.lock();
+            if log.is_offline() {
+                return Err(log::Error::Offline {
+                    path: log.dir().to_path_buf(),
+                });
+            }
+            if log.flushed_offset() >= target {
+                return Ok(());
+            }
+            log.flush_plan()
+        };
+        match plan.sync() {
+            Ok(()) => {
+                self.log.lock().mark_flushed(plan.target(), now_ms);
+                Ok(())
+            }
+            Err(e) => {
+                self.log.lock().set_offline();
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads whole batches from `offset`, up to the high watermark; the file read happens outside
+    /// the log's lock. Blocking.
+    ///
+    /// # Errors
+    /// [`log::Error::OffsetOutOfRange`], I/O errors.
+    pub fn read(&self, offset: u64, max_bytes: usize) -> log::Result<FetchResult> {
+        let (plan, high_watermark, log_start_offset) = {
+            let log = self.log.lock();
+            let hw = log.log_end_offset();
+            (
+                log.plan_read(offset, max_bytes, hw)?,
+                hw,
+                log.log_start_offset(),
+            )
+        };
+        Ok(FetchResult {
+            batches: plan.execute()?,
+            high_watermark,
+            log_start_offset,
+        })
+    }
+
+    /// `(log_start_offset, high_watermark)`.
+    pub fn offsets(&self) -> (u64, u64) {
+        let log = self.log.lock();
+        (log.log_start_offset(), log.log_end_offset())
+    }
+
+    /// The first offset with a timestamp ≥ `timestamp`. Blocking.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> log::Result<Option<(u64, i64)>> {
+        self.log.lock().offset_for_timestamp(timestamp)
+    }
+
+    /// A receiver that sees every new high watermark.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.end_offset.subscribe()
+    }
+
+    pub(crate) fn set_config(&self, config: LogConfig) {
+        self.log.lock().set_config(config);
+    }
+
+    /// The periodic duties: flush by `flush.ms`, retention, compaction. Blocking.
+    ///
+    /// # Errors
+    /// The first failure; the caller logs it and carries on with other partitions.
+    pub(crate) fn maintain(&self, now_ms: i64) -> log::Result<()> {
+        let (should_flush, target) = {
+            let log = self.log.lock();
+            (log.should_flush(now_ms), log.log_end_offset())
+        };
+        if should_flush {
+            self.flush_to(target, now_ms)?;
+        }
+        self.log.lock().apply_retention(now_ms)?;
+        log::compaction::compact(&self.log, now_ms)?;
+        Ok(())
+    }
+
+    /// Writes the recovery-point checkpoint.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub(crate) fn checkpoint(&self) -> log::Result<()> {
+        self.log.lock().checkpoint()
+    }
+
+    /// Flushes and closes the log for a clean shutdown.
+    ///
+    /// # Errors
+    /// I/O errors, or the log was offline.
+    pub(crate) fn close(&self, now_ms: i64) -> log::Result<()> {
+        self.log.lock().close(now_ms)
+    }
+
+    /// Takes the log offline and removes its files (topic deletion).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub(crate) fn delete_files(&self) -> log::Result<()> {
+        let mut log = self.log.lock();
+        log.set_offline();
+        let dir = log.dir().to_path_buf();
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(log::Error::Io {
+                path: dir,
+                source: e,
+            }),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Built-in defaults: the configuration of `runnel serve` with no file, variables or flags.
+//!
+//! Each constant says why it has its value. `runnel.example.toml` shows the same values, and a
+//! test in `config/mod.rs` checks the two agree.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{ByteSize, Config, HttpLimits, LogFormat};
+
+/// Loopback only, so a fresh install is not reachable from the network until asked to be.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+/// Relative to the working directory, matching the single-node quick start.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// Kafka numbers brokers from 0 or 1 by convention; a single node needs no choice.
+pub const DEFAULT_BROKER_ID: u32 = 1;
+/// Kafka's `num.partitions` default.
+pub const DEFAULT_NUM_PARTITIONS: u32 = 1;
+/// `flush.ms` and retention are honoured to within this; each check only reads in-memory state.
+pub const DEFAULT_LOG_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// Kafka's `log.flush.offset.checkpoint.interval.ms`. Bounds how much log recovery re-scans.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+/// How long in-flight requests may drain after SIGTERM. Keep it below the supervisor's kill
+/// timeout (systemd 90s, Kubernetes 30s grace) so the final flush and checkpoint still run.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Room for a large produce batch; bounds memory per request, times `max_concurrent_requests`.
+pub const DEFAULT_MAX_REQUEST_BODY: ByteSize = ByteSize(64 * ByteSize::MIB);
+/// In-flight requests across all connections before new ones wait.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
+/// A client that takes longer to send its headers is dropped (slowloris).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Keep-alive connections with no request for this long are closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_request_body: DEFAULT_MAX_REQUEST_BODY,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            listen: DEFAULT_LISTEN,
+            public_url: None,
+            broker_id: DEFAULT_BROKER_ID,
+            log_format: LogFormat::default(),
+            num_partitions: DEFAULT_NUM_PARTITIONS,
+            topic_defaults: BTreeMap::new(),
+            flush_scheduler_interval: DEFAULT_LOG_CHECK_INTERVAL,
+            recovery_point_checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            limits: HttpLimits::default(),
+            unrecognized_env: Vec::new(),
+        }
+    }
+}

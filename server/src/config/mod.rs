@@ -1,0 +1,828 @@
+//! Broker configuration: built-in defaults, overlaid by a TOML file, `RUNNEL_*` environment
+//! variables and `runnel serve` flags, in that order, then validated into [`Config`].
+//!
+//! Two stages, as ripgrep's `lowargs` → `hiargs`: [`raw::RawConfig`] is the file as written (all
+//! `Option`s, unknown keys rejected); [`Config`] holds checked, typed values (`SocketAddr`,
+//! `Duration`, [`ByteSize`]). Every layer's values, file, environment or flag, go through the
+//! same per-key parser, so a bad value is reported the same way wherever it came from, naming
+//! its [`Origin`] (file and key, variable, or flag) and the offending text.
+//!
+//! Files: `raw.rs` (the file as written), `defaults.rs` (built-in values and why),
+//! `validate.rs` (per-key parsing and checks), `units.rs` (`"64 MiB"`, `"7d"`); this file
+//! holds the typed [`Config`], the layer order and the effective-config printout.
+//!
+//! Environment variables are `RUNNEL_` plus the TOML key in upper snake case, with a table's
+//! name as prefix: `num_partitions` → `RUNNEL_NUM_PARTITIONS`, `limits.max_request_body` →
+//! `RUNNEL_LIMITS_MAX_REQUEST_BODY`. Topic defaults use `RUNNEL_TOPIC_DEFAULTS_` plus the Kafka
+//! name with dots as underscores (`RUNNEL_TOPIC_DEFAULTS_RETENTION_MS` → `retention.ms`), as
+//! Confluent's images map `KAFKA_*`. `RUNNEL_CONFIG` names the file and is read by clap.
+//!
+//! The log filter is not configured here: `main` reads `RUST_LOG` (default `info`).
+//!
+//! Not owned here: the names and values of `[topic_defaults]` are Kafka topic configs, checked
+//! by `broker::topic_config` together with per-topic overrides; this module only collects them.
+
+pub mod defaults;
+pub mod raw;
+pub mod units;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::ServeArgs;
+pub use raw::{RawConfig, RawLimits, Scalar};
+pub use units::{ByteSize, UnitError, format_duration, parse_duration};
+pub use validate::ValueError;
+use validate::{ENV_PREFIX, Key};
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    /// The name used in config files, variables and flags.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = ValueError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(ValueError::LogFormat),
+        }
+    }
+}
+
+/// The validated broker configuration. Build it with [`Config::load`].
+///
+/// `Display` prints the effective configuration as TOML that [`Config::load`] accepts, with
+/// secrets redacted, for the startup log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Root of all on-disk state: topic logs, checkpoints, cluster metadata.
+    pub data_dir: PathBuf,
+    /// Address the HTTP gateway binds.
+    pub listen: SocketAddr,
+    /// Base URL put in links handed to clients (v3 `metadata.self`, v2 consumer `base_uri`),
+    /// without a trailing slash. `None` derives it from `listen`; see [`Config::public_url`].
+    pub public_url: Option<String>,
+    /// This broker's id in cluster metadata.
+    pub broker_id: u32,
+    /// Text or JSON log lines.
+    pub log_format: LogFormat,
+    /// Kafka's `num.partitions`: partitions of a topic created without a count.
+    pub num_partitions: u32,
+    /// Broker-level topic-config defaults under Kafka's names (`retention.ms` → `"604800000"`).
+    /// Unchecked here; `broker::topic_config` validates names and values.
+    pub topic_defaults: BTreeMap<String, String>,
+    /// How often the log manager checks `flush.ms` and retention (TOML `log_check_interval`).
+    pub flush_scheduler_interval: Duration,
+    /// How often recovery points are written (TOML `checkpoint_interval`).
+    pub recovery_point_checkpoint_interval: Duration,
+    /// How long graceful shutdown waits for in-flight requests. Zero stops without waiting.
+    pub shutdown_timeout: Duration,
+    /// Bounds on the HTTP gateway.
+    pub limits: HttpLimits,
+    /// `RUNNEL_*` variables that matched no setting. `main` warns about each, because a
+    /// misspelt variable otherwise does nothing. Not part of the effective configuration.
+    pub unrecognized_env: Vec<String>,
+}
+
+/// Bounds on the HTTP gateway, from the `[limits]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest request body accepted; larger ones get 413.
+    pub max_request_body: ByteSize,
+    /// Requests served at once across all connections.
+    pub max_concurrent_requests: usize,
+    /// Time allowed for a client to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Idle keep-alive connections are closed after this.
+    pub idle_timeout: Duration,
+}
+
+/// Where a configuration value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Origin {
+    /// A key in the config file, dotted for tables (`limits.idle_timeout`).
+    File { path: PathBuf, key: &'static str },
+    /// An environment variable.
+    Env { var: String },
+    /// A `runnel serve` flag.
+    Flag { flag: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File { path, key } => write!(f, "`{key}` in {}", path.display()),
+            Origin::Env { var } => write!(f, "environment variable {var}"),
+            Origin::Flag { flag } => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// Configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not TOML, a wrong TOML type, or an unknown key; the source names line and key.
+    #[error("invalid config file {}", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid value {value:?} for {origin}")]
+    InvalidValue {
+        origin: Origin,
+        value: String,
+        #[source]
+        reason: ValueError,
+    },
+}
+
+const ENV_TOPIC_DEFAULTS_PREFIX: &str = "RUNNEL_TOPIC_DEFAULTS_";
+/// Read by clap for `--config`, so not a setting of its own.
+const ENV_CONFIG_FILE: &str = "RUNNEL_CONFIG";
+
+/// Which overlay a value is being applied from.
+#[derive(Debug, Clone, Copy)]
+enum Layer<'a> {
+    File(&'a Path),
+    Env,
+    Flag,
+}
+
+impl Layer<'_> {
+    fn origin(self, key: Key) -> Origin {
+        match self {
+            Layer::File(path) => Origin::File {
+                path: path.to_owned(),
+                key: key.toml_key(),
+            },
+            Layer::Env => Origin::Env { var: key.env_var() },
+            Layer::Flag => Origin::Flag {
+                flag: format!("--{}", key.toml_key().replace('_', "-")),
+            },
+        }
+    }
+}
+
+/// The process environment for [`Config::load`]. Unlike `std::env::vars` it doesn't panic on
+/// non-UTF-8 variables; their text is converted lossily, so a bad `RUNNEL_*` value is reported.
+pub fn process_env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().map(|(k, v)| {
+        (
+            k.to_string_lossy().into_owned(),
+            v.to_string_lossy().into_owned(),
+        )
+    })
+}
+
+impl Config {
+    /// Builds the configuration from defaults, the TOML `file` if given, `RUNNEL_*` entries of
+    /// `env`, and the flags in `cli`, each overriding the one before.
+    ///
+    /// `env` is passed in so tests can use a fake environment; `main` passes [`process_env`].
+    /// `cli.config` is ignored: the caller decides which file to read.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Read`] or [`ConfigError::Parse`] for an unreadable file, bad TOML or an
+    /// unknown key; [`ConfigError::InvalidValue`] for a value that fails validation.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+        cli: &ServeArgs,
+    ) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let raw: RawConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: path.to_owned(),
+                source: Box::new(source),
+            })?;
+            config.apply_file(path, raw)?;
+        }
+        config.apply_env(env)?;
+        config.apply_flags(cli)?;
+        Ok(config)
+    }
+
+    /// The base URL for links to this broker: `public_url` if set, else `http://{listen}`.
+    pub fn public_url(&self) -> String {
+        self.public_url_for(self.listen)
+    }
+
+    /// Like [`Config::public_url`], but derives from `bound`, the address the listener
+    /// actually got, which differs from `listen` when that asks for port 0.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    /// The effective configuration as TOML, secrets redacted; same as `Display`.
+    ///
+    /// No setting is secret yet. When credentials arrive (auth tokens, TLS keys) they are
+    /// written here as `"<redacted>"`.
+    pub fn to_redacted_toml(&self) -> String {
+        self.to_string()
+    }
+
+    fn apply_file(&mut self, path: &Path, raw: RawConfig) -> Result<(), ConfigError> {
+        // Destructured without `..` so a new field in RawConfig fails to compile until handled.
+        let RawConfig {
+            data_dir,
+            listen,
+            public_url,
+            broker_id,
+            log_format,
+            num_partitions,
+            log_check_interval,
+            checkpoint_interval,
+            shutdown_timeout,
+            topic_defaults,
+            limits,
+        } = raw;
+        let RawLimits {
+            max_request_body,
+            max_concurrent_requests,
+            header_read_timeout,
+            idle_timeout,
+        } = limits.unwrap_or_default();
+        let values = [
+            (
+                Key::DataDir,
+                data_dir.map(|p| p.to_string_lossy().into_owned()),
+            ),
+            (Key::Listen, listen),
+            (Key::PublicUrl, public_url),
+            (Key::BrokerId, broker_id.map(|n| n.to_string())),
+            (Key::LogFormat, log_format.map(|f| f.as_str().to_owned())),
+            (Key::NumPartitions, num_partitions.map(|n| n.to_string())),
+            (Key::LogCheckInterval, log_check_interval.map(|s| s.0)),
+            (Key::CheckpointInterval, checkpoint_interval.map(|s| s.0)),
+            (Key::ShutdownTimeout, shutdown_timeout.map(|s| s.0)),
+            (Key::MaxRequestBody, max_request_body.map(|s| s.0)),
+            (
+                Key::MaxConcurrentRequests,
+                max_concurrent_requests.map(|n| n.to_string()),
+            ),
+            (Key::HeaderReadTimeout, header_read_timeout.map(|s| s.0)),
+            (Key::IdleTimeout, idle_timeout.map(|s| s.0)),
+        ];
+        for (key, value) in values {
+            if let Some(value) = value {
+                self.set(Layer::File(path), key, &value)?;
+            }
+        }
+        for (name, value) in topic_defaults.unwrap_or_default() {
+            self.topic_defaults.insert(name, value.0);
+        }
+        Ok(())
+    }
+
+    fn apply_env(
+        &mut self,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        for (var, value) in env {
+            if !var.starts_with(ENV_PREFIX) || var == ENV_CONFIG_FILE {
+                continue;
+            }
+            if let Some(name) = var
+                .strip_prefix(ENV_TOPIC_DEFAULTS_PREFIX)
+                .filter(|n| !n.is_empty())
+            {
+                // Kafka topic-config names are dotted lowercase words with no underscores.
+                let name = name.to_ascii_lowercase().replace('_', ".");
+                self.topic_defaults.insert(name, value);
+                continue;
+            }
+            match Key::ALL.into_iter().find(|key| key.env_var() == var) {
+                Some(key) => self.set(Layer::Env, key, &value)?,
+                None => self.unrecognized_env.push(var),
+            }
+        }
+        self.unrecognized_env.sort();
+        Ok(())
+    }
+
+    fn apply_flags(&mut self, cli: &ServeArgs) -> Result<(), ConfigError> {
+        // Destructured without `..` so a new flag fails to compile until it is overlaid here.
+        let ServeArgs {
+            config: _,
+            data_dir,
+            listen,
+            public_url,
+            log_format,
+        } = cli;
+        if let Some(dir) = data_dir {
+            if dir.as_os_str().is_empty() {
+                return Err(ConfigError::InvalidValue {
+                    origin: Layer::Flag.origin(Key::DataDir),
+                    value: String::new(),
+                    reason: ValueError::Empty,
+                });
+            }
+            // Set directly rather than through `set`: a path flag may not be UTF-8.
+            self.data_dir.clone_from(dir);
+        }
+        if let Some(listen) = listen {
+            self.listen = *listen;
+        }
+        if let Some(url) = public_url {
+            self.set(Layer::Flag, Key::PublicUrl, url)?;
+        }
+        if let Some(format) = log_format {
+            self.log_format = *format;
+        }
+        Ok(())
+    }
+
+    /// Parses `value` for `key` and stores it, naming the value's origin on error.
+    fn set(&mut self, layer: Layer<'_>, key: Key, value: &str) -> Result<(), ConfigError> {
+        self.try_set(key, value)
+            .map_err(|reason| ConfigError::InvalidValue {
+                origin: layer.origin(key),
+                value: value.to_owned(),
+                reason,
+            })
+    }
+}
+
+/// Writes a TOML string, escaped.
+fn toml_string(s: &str) -> toml::Value {
+    toml::Value::String(s.to_owned())
+}
+
+/// Writes a TOML key, quoted unless it is a bare key (`retention.ms` needs quotes).
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        toml_string(key).to_string()
+    }
+}
+
+impl fmt::Display for Config {
+    /// The effective configuration as TOML; see [`Config::to_redacted_toml`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Config {
+            data_dir,
+            listen,
+            public_url: _,
+            broker_id,
+            log_format,
+            num_partitions,
+            topic_defaults,
+            flush_scheduler_interval,
+            recovery_point_checkpoint_interval,
+            shutdown_timeout,
+            limits,
+            unrecognized_env: _,
+        } = self;
+        let duration = |d: &Duration| toml_string(&format_duration(*d));
+        writeln!(f, "data_dir = {}", toml_string(&data_dir.to_string_lossy()))?;
+        writeln!(f, "listen = {}", toml_string(&listen.to_string()))?;
+        writeln!(f, "public_url = {}", toml_string(&self.public_url()))?;
+        writeln!(f, "broker_id = {broker_id}")?;
+        writeln!(f, "log_format = {}", toml_string(log_format.as_str()))?;
+        writeln!(f, "num_partitions = {num_partitions}")?;
+        writeln!(
+            f,
+            "log_check_interval = {}",
+            duration(flush_scheduler_interval)
+        )?;
+        writeln!(
+            f,
+            "checkpoint_interval = {}",
+            duration(recovery_point_checkpoint_interval)
+        )?;
+        writeln!(f, "shutdown_timeout = {}", duration(shutdown_timeout))?;
+        writeln!(f, "\n[limits]")?;
+        writeln!(
+            f,
+            "max_request_body = {}",
+            toml_string(&limits.max_request_body.to_string())
+        )?;
+        writeln!(
+            f,
+            "max_concurrent_requests = {}",
+            limits.max_concurrent_requests
+        )?;
+        writeln!(
+            f,
+            "header_read_timeout = {}",
+            duration(&limits.header_read_timeout)
+        )?;
+        writeln!(f, "idle_timeout = {}", duration(&limits.idle_timeout))?;
+        writeln!(f, "\n[topic_defaults]")?;
+        for (name, value) in topic_defaults {
+            writeln!(f, "{} = {}", toml_key(name), toml_string(value))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    fn toml_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    fn load(
+        file: Option<&str>,
+        vars: &[(&str, &str)],
+        cli: &ServeArgs,
+    ) -> Result<Config, ConfigError> {
+        let file = file.map(toml_file);
+        Config::load(file.as_ref().map(|f| f.path()), env(vars), cli)
+    }
+
+    /// The message `main` prints: each error in the chain, joined as anyhow's `{:#}` does.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut out = err.to_string();
+        let mut source = err.source();
+        while let Some(err) = source {
+            out.push_str(": ");
+            out.push_str(&err.to_string());
+            source = err.source();
+        }
+        out
+    }
+
+    #[test]
+    fn defaults_apply_without_file_env_or_flags() {
+        let config = load(None, &[], &ServeArgs::default()).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(config.limits.max_request_body, ByteSize(64 << 20));
+        assert_eq!(config.flush_scheduler_interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file_beats_default() {
+        let file = r#"
+            data_dir = "/from/file"
+            listen = "10.0.0.1:1000"
+            log_format = "json"
+            num_partitions = 3
+            checkpoint_interval = "5m"
+            [limits]
+            max_request_body = "1 GiB"
+            idle_timeout = "90s"
+        "#;
+        let vars = [
+            ("RUNNEL_DATA_DIR", "/from/env"),
+            ("RUNNEL_LISTEN", "10.0.0.2:2000"),
+            ("RUNNEL_CHECKPOINT_INTERVAL", "10s"),
+            ("RUNNEL_LIMITS_MAX_REQUEST_BODY", "512KiB"),
+        ];
+        let cli = ServeArgs {
+            data_dir: Some(PathBuf::from("/from/flag")),
+            ..ServeArgs::default()
+        };
+        let config = load(Some(file), &vars, &cli).unwrap();
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/from/flag"),
+            "flag over env"
+        );
+        assert_eq!(config.listen.to_string(), "10.0.0.2:2000", "env over file");
+        assert_eq!(
+            config.recovery_point_checkpoint_interval,
+            Duration::from_secs(10)
+        );
+        assert_eq!(config.limits.max_request_body, ByteSize(512 << 10));
+        assert_eq!(config.num_partitions, 3, "file over default");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.limits.idle_timeout, Duration::from_secs(90));
+        assert_eq!(
+            config.broker_id,
+            defaults::DEFAULT_BROKER_ID,
+            "default when unset"
+        );
+        assert_eq!(config.shutdown_timeout, defaults::DEFAULT_SHUTDOWN_TIMEOUT);
+    }
+
+    #[test]
+    fn topic_defaults_merge_file_then_env() {
+        let file = r#"
+            [topic_defaults]
+            "retention.ms" = 604800000
+            "flush.messages" = "1"
+        "#;
+        let vars = [("RUNNEL_TOPIC_DEFAULTS_RETENTION_MS", "3600000")];
+        let config = load(Some(file), &vars, &ServeArgs::default()).unwrap();
+        let expected = BTreeMap::from([
+            ("flush.messages".to_owned(), "1".to_owned()),
+            ("retention.ms".to_owned(), "3600000".to_owned()),
+        ]);
+        assert_eq!(config.topic_defaults, expected);
+    }
+
+    #[test]
+    fn bad_listen_address_names_the_key_file_and_value() {
+        let file = toml_file(r#"listen = "localhost""#);
+        let err = Config::load(Some(file.path()), env(&[]), &ServeArgs::default()).unwrap_err();
+        let message = chain(&err);
+        assert!(
+            message.starts_with("invalid value \"localhost\" for `listen` in "),
+            "{message}"
+        );
+        assert!(
+            message.contains(&file.path().display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("expected IP:port"), "{message}");
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let err = load(
+            None,
+            &[("RUNNEL_LIMITS_IDLE_TIMEOUT", "60")],
+            &ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            chain(&err),
+            "invalid value \"60\" for environment variable RUNNEL_LIMITS_IDLE_TIMEOUT: \
+             missing unit; write e.g. \"30s\" (units: ms, s, m, h, d)"
+        );
+        let err = load(
+            None,
+            &[("RUNNEL_NUM_PARTITIONS", "0")],
+            &ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            chain(&err),
+            "invalid value \"0\" for environment variable RUNNEL_NUM_PARTITIONS: must be greater than zero"
+        );
+        let err = load(None, &[("RUNNEL_BROKER_ID", "-1")], &ServeArgs::default()).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::InvalidValue {
+                reason: ValueError::Integer(_),
+                ..
+            }
+        ));
+        let err = load(None, &[("RUNNEL_LOG_FORMAT", "xml")], &ServeArgs::default()).unwrap_err();
+        assert!(chain(&err).ends_with("expected `text` or `json`"));
+    }
+
+    #[test]
+    fn bad_units_in_file_are_rejected() {
+        let err = load(
+            Some("[limits]\nmax_request_body = \"10 MeB\""),
+            &[],
+            &ServeArgs::default(),
+        )
+        .unwrap_err();
+        let message = chain(&err);
+        assert!(
+            message.contains("for `limits.max_request_body` in "),
+            "{message}"
+        );
+        assert!(message.contains("unknown unit \"MeB\""), "{message}");
+        let ok = load(
+            Some("[limits]\nmax_request_body = 1024"),
+            &[],
+            &ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(ok.limits.max_request_body, ByteSize(1024));
+    }
+
+    #[test]
+    fn unknown_toml_key_is_rejected() {
+        let err = load(Some("num_partition = 3"), &[], &ServeArgs::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+        assert!(
+            chain(&err).contains("unknown field `num_partition`"),
+            "{}",
+            chain(&err)
+        );
+    }
+
+    #[test]
+    fn wrong_toml_type_is_rejected() {
+        let err = load(
+            Some("num_partitions = \"three\""),
+            &[],
+            &ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+
+    #[test]
+    fn missing_file_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.toml");
+        let err = Config::load(Some(&path), env(&[]), &ServeArgs::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }));
+        assert!(err.to_string().contains("absent.toml"));
+    }
+
+    #[test]
+    fn public_url_is_checked_and_trailing_slash_stripped() {
+        let cli = |url: &str| ServeArgs {
+            public_url: Some(url.to_owned()),
+            ..ServeArgs::default()
+        };
+        let config = load(None, &[], &cli("https://runnel.example.com/kafka/")).unwrap();
+        assert_eq!(config.public_url(), "https://runnel.example.com/kafka");
+        for (bad, reason) in [
+            ("runnel.example.com", ValueError::UrlScheme),
+            ("ftp://host", ValueError::UrlScheme),
+            ("http://", ValueError::UrlScheme),
+            ("http://user:secret@host", ValueError::UrlCredentials),
+            ("http://host/?x=1", ValueError::UrlCharacters),
+        ] {
+            match load(None, &[], &cli(bad)) {
+                Err(ConfigError::InvalidValue {
+                    origin,
+                    reason: got,
+                    ..
+                }) => {
+                    assert_eq!(got, reason, "{bad}");
+                    assert_eq!(origin.to_string(), "flag --public-url");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_bound_address() {
+        let config = load(None, &[("RUNNEL_LISTEN", "[::1]:0")], &ServeArgs::default()).unwrap();
+        assert_eq!(config.public_url(), "http://[::1]:0");
+        let bound: SocketAddr = "[::1]:41234".parse().unwrap();
+        assert_eq!(config.public_url_for(bound), "http://[::1]:41234");
+    }
+
+    #[test]
+    fn unrecognized_runnel_variables_are_collected_not_fatal() {
+        let vars = [
+            ("RUNNEL_NUM_PARTITIONZ", "2"),
+            ("RUNNEL_CONFIG", "/etc/runnel.toml"),
+            ("HOME", "/root"),
+        ];
+        let config = load(None, &vars, &ServeArgs::default()).unwrap();
+        assert_eq!(config.unrecognized_env, ["RUNNEL_NUM_PARTITIONZ"]);
+    }
+
+    #[test]
+    fn every_key_has_a_distinct_env_var() {
+        let vars: std::collections::BTreeSet<String> =
+            Key::ALL.iter().map(|k| k.env_var()).collect();
+        assert_eq!(vars.len(), Key::ALL.len());
+        assert!(vars.contains("RUNNEL_LIMITS_MAX_REQUEST_BODY"));
+        assert!(vars.contains("RUNNEL_NUM_PARTITIONS"));
+    }
+
+    /// The sample config at the workspace root, shipped as documentation.
+    const EXAMPLE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../runnel.example.toml"
+    ));
+
+    #[test]
+    fn example_config_loads_and_documents_the_defaults() {
+        let as_shipped = load(Some(EXAMPLE), &[], &ServeArgs::default()).unwrap();
+        assert_eq!(as_shipped, Config::default());
+
+        // Uncomment every `# key = value` line: each must be a real key, and the value shown
+        // must be the built-in default (public_url and topic_defaults have none to match).
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|line| {
+                let rest = line.strip_prefix("# ").unwrap_or(line);
+                let key = rest.split(" = ").next().unwrap_or_default();
+                let is_setting = rest.contains(" = ")
+                    && !key.is_empty()
+                    && key
+                        .trim_matches('"')
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+                if is_setting { rest } else { line }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let every_key = load(Some(&uncommented), &[], &ServeArgs::default()).unwrap();
+        assert_eq!(
+            every_key.public_url.as_deref(),
+            Some("https://runnel.example.com")
+        );
+        assert_eq!(
+            every_key
+                .topic_defaults
+                .get("retention.ms")
+                .map(String::as_str),
+            Some("604800000")
+        );
+        assert_eq!(every_key.topic_defaults.len(), 6);
+        let expected = Config {
+            public_url: every_key.public_url.clone(),
+            topic_defaults: every_key.topic_defaults.clone(),
+            ..Config::default()
+        };
+        assert_eq!(every_key, expected);
+    }
+
+    #[test]
+    fn effective_config_prints_as_loadable_toml() {
+        let file = r#"
+            data_dir = "/var/lib/runnel"
+            broker_id = 7
+            log_check_interval = "250ms"
+            shutdown_timeout = "0s"
+            [limits]
+            max_request_body = "10MiB"
+            max_concurrent_requests = 64
+            [topic_defaults]
+            "retention.ms" = 604800000
+            "cleanup.policy" = "compact"
+        "#;
+        let config = load(Some(file), &[], &ServeArgs::default()).unwrap();
+        let printed = config.to_redacted_toml();
+        assert!(
+            printed.contains("max_request_body = \"10 MiB\""),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("\"retention.ms\" = \"604800000\""),
+            "{printed}"
+        );
+        let reloaded = load(Some(&printed), &[], &ServeArgs::default()).unwrap();
+        let expected = Config {
+            public_url: Some(config.public_url()),
+            ..config
+        };
+        assert_eq!(reloaded, expected);
+    }
+}

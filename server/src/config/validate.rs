@@ -1,0 +1,173 @@
+//! Second stage of loading: one setting's text (from the file, a variable or a flag) parsed
+//! and checked into its typed field of [`Config`].
+//!
+//! Every layer goes through [`Config::try_set`], so `"0"` is rejected the same way whether it
+//! came from `num_partitions = 0`, `RUNNEL_NUM_PARTITIONS=0` or a flag; the caller wraps the
+//! [`ValueError`] with the value's origin. [`Key`] lists the scalar settings and derives their
+//! TOML key, environment variable and flag names, so the three can't drift apart.
+//!
+//! Not owned here: reading the layers or their order (`mod.rs`); unit syntax (`units.rs`).
+
+use std::net::AddrParseError;
+use std::num::ParseIntError;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::{ByteSize, Config, UnitError, parse_duration};
+
+/// Prefix of every environment variable the configuration reads.
+pub(super) const ENV_PREFIX: &str = "RUNNEL_";
+
+/// Why one setting's value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    #[error("expected IP:port, e.g. 127.0.0.1:8080 or [::]:8080")]
+    SocketAddr(#[source] AddrParseError),
+    #[error("expected a whole number")]
+    Integer(#[source] ParseIntError),
+    #[error(transparent)]
+    Unit(#[from] UnitError),
+    #[error("must be greater than zero")]
+    Zero,
+    #[error("must not be empty")]
+    Empty,
+    #[error("expected `text` or `json`")]
+    LogFormat,
+    #[error("must be an http:// or https:// URL with a host")]
+    UrlScheme,
+    #[error("must not contain credentials: it is sent to clients in links")]
+    UrlCredentials,
+    #[error("must not contain whitespace, `?` or `#`: request paths are appended to it")]
+    UrlCharacters,
+}
+
+/// One scalar setting: its TOML key, and through that its variable and flag names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Key {
+    DataDir,
+    Listen,
+    PublicUrl,
+    BrokerId,
+    LogFormat,
+    NumPartitions,
+    LogCheckInterval,
+    CheckpointInterval,
+    ShutdownTimeout,
+    MaxRequestBody,
+    MaxConcurrentRequests,
+    HeaderReadTimeout,
+    IdleTimeout,
+}
+
+impl Key {
+    pub(super) const ALL: [Key; 13] = [
+        Key::DataDir,
+        Key::Listen,
+        Key::PublicUrl,
+        Key::BrokerId,
+        Key::LogFormat,
+        Key::NumPartitions,
+        Key::LogCheckInterval,
+        Key::CheckpointInterval,
+        Key::ShutdownTimeout,
+        Key::MaxRequestBody,
+        Key::MaxConcurrentRequests,
+        Key::HeaderReadTimeout,
+        Key::IdleTimeout,
+    ];
+
+    pub(super) const fn toml_key(self) -> &'static str {
+        match self {
+            Key::DataDir => "data_dir",
+            Key::Listen => "listen",
+            Key::PublicUrl => "public_url",
+            Key::BrokerId => "broker_id",
+            Key::LogFormat => "log_format",
+            Key::NumPartitions => "num_partitions",
+            Key::LogCheckInterval => "log_check_interval",
+            Key::CheckpointInterval => "checkpoint_interval",
+            Key::ShutdownTimeout => "shutdown_timeout",
+            Key::MaxRequestBody => "limits.max_request_body",
+            Key::MaxConcurrentRequests => "limits.max_concurrent_requests",
+            Key::HeaderReadTimeout => "limits.header_read_timeout",
+            Key::IdleTimeout => "limits.idle_timeout",
+        }
+    }
+
+    pub(super) fn env_var(self) -> String {
+        format!(
+            "{ENV_PREFIX}{}",
+            self.toml_key().to_ascii_uppercase().replace('.', "_")
+        )
+    }
+}
+
+impl Config {
+    /// Parses `value` for `key` and stores it in its field.
+    pub(super) fn try_set(&mut self, key: Key, value: &str) -> Result<(), ValueError> {
+        match key {
+            Key::DataDir if value.is_empty() => return Err(ValueError::Empty),
+            Key::DataDir => self.data_dir = PathBuf::from(value),
+            Key::Listen => self.listen = value.trim().parse().map_err(ValueError::SocketAddr)?,
+            Key::PublicUrl => self.public_url = Some(normalize_public_url(value)?),
+            Key::BrokerId => self.broker_id = parse_integer(value)?,
+            Key::LogFormat => self.log_format = value.parse()?,
+            Key::NumPartitions => self.num_partitions = nonzero(parse_integer(value)?)?,
+            Key::LogCheckInterval => self.flush_scheduler_interval = nonzero_duration(value)?,
+            Key::CheckpointInterval => {
+                self.recovery_point_checkpoint_interval = nonzero_duration(value)?;
+            }
+            Key::ShutdownTimeout => self.shutdown_timeout = parse_duration(value)?,
+            Key::MaxRequestBody => {
+                let size: ByteSize = value.parse()?;
+                self.limits.max_request_body = ByteSize(nonzero(size.as_u64())?);
+            }
+            Key::MaxConcurrentRequests => {
+                self.limits.max_concurrent_requests = nonzero(parse_integer(value)?)?;
+            }
+            Key::HeaderReadTimeout => self.limits.header_read_timeout = nonzero_duration(value)?,
+            Key::IdleTimeout => self.limits.idle_timeout = nonzero_duration(value)?,
+        }
+        Ok(())
+    }
+}
+
+fn parse_integer<T: FromStr<Err = ParseIntError>>(value: &str) -> Result<T, ValueError> {
+    value.trim().parse().map_err(ValueError::Integer)
+}
+
+fn nonzero<T: Default + PartialEq>(n: T) -> Result<T, ValueError> {
+    if n == T::default() {
+        Err(ValueError::Zero)
+    } else {
+        Ok(n)
+    }
+}
+
+fn nonzero_duration(value: &str) -> Result<Duration, ValueError> {
+    nonzero(parse_duration(value)?)
+}
+
+/// Checks a `public_url` and strips trailing slashes, so callers can append `/v3/...`.
+fn normalize_public_url(value: &str) -> Result<String, ValueError> {
+    let url = value.trim().trim_end_matches('/');
+    let lowercase = url.to_ascii_lowercase();
+    let after_scheme = ["http://", "https://"]
+        .into_iter()
+        .find(|scheme| lowercase.starts_with(scheme))
+        .and_then(|scheme| url.get(scheme.len()..))
+        .ok_or(ValueError::UrlScheme)?;
+    let authority = after_scheme.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(ValueError::UrlScheme);
+    }
+    if authority.contains('@') {
+        return Err(ValueError::UrlCredentials);
+    }
+    if url.contains(|c: char| c.is_whitespace() || c.is_control() || c == '?' || c == '#') {
+        return Err(ValueError::UrlCharacters);
+    }
+    Ok(url.to_owned())
+}

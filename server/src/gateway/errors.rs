@@ -1,0 +1,168 @@
+//! Every gateway failure, mapped in one place to an HTTP status and a Confluent error body
+//! `{"error_code": <int>, "message": "..."}`.
+//!
+//! The maps are exhaustive `match`es without `_ =>`, so a new broker or log error cannot silently
+//! become a 400. Server-side failures (5xx) answer with a generic message; the real cause is
+//! logged here with its context, client errors are not logged above debug.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::broker;
+use crate::log;
+
+/// Which API answers: the two versions use different codes for the same condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    V2,
+    V3,
+}
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    #[error("{0}")]
+    Broker(#[source] broker::Error, Api),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("Payload error. Request body is empty. Data is required.")]
+    EmptyBody(Api),
+    #[error("{0}")]
+    InvalidRecord(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("HTTP 404 Not Found")]
+    NotFound,
+    #[error("HTTP 405 Method Not Allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    OffsetOutOfRange(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The Confluent error body.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error_code: u32,
+    pub message: String,
+}
+
+impl GatewayError {
+    pub fn v2(e: broker::Error) -> Self {
+        GatewayError::Broker(e, Api::V2)
+    }
+    pub fn v3(e: broker::Error) -> Self {
+        GatewayError::Broker(e, Api::V3)
+    }
+
+    /// `(HTTP status, error_code)` of this error.
+    pub fn status_and_code(&self) -> (StatusCode, u32) {
+        match self {
+            GatewayError::Broker(e, api) => broker_status(e, *api),
+            GatewayError::MalformedJson(_) => (StatusCode::BAD_REQUEST, 400),
+            GatewayError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
+            GatewayError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),
+            GatewayError::EmptyBody(Api::V2) => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
+            GatewayError::EmptyBody(Api::V3) => (StatusCode::UNPROCESSABLE_ENTITY, 422),
+            GatewayError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+            GatewayError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
+            GatewayError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
+            GatewayError::NotFound => (StatusCode::NOT_FOUND, 404),
+            GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
+            GatewayError::OffsetOutOfRange(_) => (StatusCode::BAD_REQUEST, 40002),
+            GatewayError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+        }
+    }
+}
+
+fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
+    use broker::Error as B;
+    match e {
+        B::UnknownTopic(_) => match api {
+            Api::V2 => (StatusCode::NOT_FOUND, 40401),
+            Api::V3 => (StatusCode::NOT_FOUND, 40403),
+        },
+        B::UnknownPartition { .. } => match api {
+            Api::V2 => (StatusCode::NOT_FOUND, 40402),
+            Api::V3 => (StatusCode::NOT_FOUND, 40403),
+        },
+        B::TopicExists(_)
+        | B::InvalidTopicName(_)
+        | B::InvalidConfig(_)
+        | B::InvalidPartitions(_)
+        | B::InvalidReplicationFactor(_)
+        | B::InternalTopic(_) => (StatusCode::BAD_REQUEST, 40002),
+        B::Log(l) => log_status(l),
+        B::Metadata { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+    }
+}
+
+/// Log errors as request failures: what the client can fix is 4xx, a full disk is the retriable
+/// 50003, anything else 50002.
+pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
+    use log::Error as L;
+    match e {
+        L::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 413),
+        L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
+        L::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 400),
+        L::DiskFull { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50003),
+        L::Io { .. }
+        | L::Offline { .. }
+        | L::Corrupt { .. }
+        | L::ChecksumMismatch { .. }
+        | L::UnsupportedCompression(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+    }
+}
+
+/// The message a client sees for a log error: the real text for client errors and the
+/// retriable disk-full case, a generic one for internal failures (logged instead).
+pub fn log_message(e: &log::Error) -> String {
+    let (status, code) = log_status(e);
+    if status.is_server_error() && code != 50003 {
+        tracing::error!(cause = %e, "request failed inside the log");
+        "Internal broker error; see the broker log.".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let (status, error_code) = self.status_and_code();
+        let message = match &self {
+            GatewayError::Broker(broker::Error::Log(l), _) => log_message(l),
+            GatewayError::Broker(broker::Error::Metadata { .. }, _) | GatewayError::Internal(_) => {
+                tracing::error!(cause = %self, "request failed");
+                "Internal broker error; see the broker log.".to_owned()
+            }
+            other => {
+                tracing::debug!(status = status.as_u16(), cause = %other, "client error");
+                other.to_string()
+            }
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error_code,
+                message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<log::Error> for GatewayError {
+    fn from(e: log::Error) -> Self {
+        GatewayError::Broker(broker::Error::Log(e), Api::V2)
+    }
+}

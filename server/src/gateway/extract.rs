@@ -1,0 +1,244 @@
+//! Request parsing whose every failure answers in Confluent's error format: the body extractor
+//! (size limit → 413), JSON bodies (empty → 422, malformed → 400, wrong shape → 422), and the
+//! embedded formats of `Content-Type` and `Accept`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+
+use super::errors::{Api, GatewayError};
+
+/// The raw request body, with axum's rejections (notably the body limit) in our format.
+#[derive(Debug)]
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = GatewayError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Body(b)),
+            Err(rejection) => {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    Err(GatewayError::PayloadTooLarge(
+                        "Request body is larger than the configured limit (limits.max_request_body)."
+                            .into(),
+                    ))
+                } else {
+                    Err(GatewayError::BadRequest(rejection.body_text()))
+                }
+            }
+        }
+    }
+}
+
+/// Parses a JSON body: empty is a payload error, bad syntax a 400, a wrong shape a 422.
+///
+/// # Errors
+/// As above.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8], api: Api) -> Result<T, GatewayError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(GatewayError::EmptyBody(api));
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => GatewayError::InvalidRecord(e.to_string()),
+        serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof
+        | serde_json::error::Category::Io => {
+            GatewayError::MalformedJson(format!("Malformed JSON: {e}"))
+        }
+    })
+}
+
+/// The embedded format of a v2 content type (`application/vnd.kafka.<format>.v2+json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddedFormat {
+    Binary,
+    Json,
+    Avro,
+    JsonSchema,
+    Protobuf,
+}
+
+impl EmbeddedFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            EmbeddedFormat::Binary => "binary",
+            EmbeddedFormat::Json => "json",
+            EmbeddedFormat::Avro => "avro",
+            EmbeddedFormat::JsonSchema => "jsonschema",
+            EmbeddedFormat::Protobuf => "protobuf",
+        }
+    }
+
+    pub fn media_type(self) -> String {
+        format!("application/vnd.kafka.{}.v2+json", self.name())
+    }
+}
+
+/// What a media type says: a v2 embedded format, a plain JSON type, or something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    Embedded(EmbeddedFormat),
+    PlainJson,
+    Any,
+    Other,
+}
+
+fn classify(media: &str) -> MediaType {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/vnd.kafka.binary.v2+json" => MediaType::Embedded(EmbeddedFormat::Binary),
+        "application/vnd.kafka.json.v2+json" => MediaType::Embedded(EmbeddedFormat::Json),
+        "application/vnd.kafka.avro.v2+json" => MediaType::Embedded(EmbeddedFormat::Avro),
+        "application/vnd.kafka.jsonschema.v2+json" => {
+            MediaType::Embedded(EmbeddedFormat::JsonSchema)
+        }
+        "application/vnd.kafka.protobuf.v2+json" => MediaType::Embedded(EmbeddedFormat::Protobuf),
+        "application/vnd.kafka.v2+json" | "application/json" | "application/octet-stream" => {
+            MediaType::PlainJson
+        }
+        "*/*" | "application/*" => MediaType::Any,
+        _ => MediaType::Other,
+    }
+}
+
+/// The embedded format of a produce request, from `Content-Type`. A plain JSON type (or none)
+/// means the `json` format.
+///
+/// # Errors
+/// 415 for any other type.
+pub fn produce_format(headers: &HeaderMap) -> Result<EmbeddedFormat, GatewayError> {
+    let Some(ct) = headers.get(CONTENT_TYPE) else {
+        return Ok(EmbeddedFormat::Json);
+    };
+    let ct = ct.to_str().unwrap_or_default();
+    match classify(ct) {
+        MediaType::Embedded(f) => Ok(f),
+        MediaType::PlainJson => Ok(EmbeddedFormat::Json),
+        MediaType::Any | MediaType::Other => Err(GatewayError::UnsupportedMediaType(format!(
+            "HTTP 415 Unsupported Media Type: Content-Type '{ct}' is not supported; use application/vnd.kafka.{{json,binary}}.v2+json"
+        ))),
+    }
+}
+
+/// Checks that a JSON body came with a JSON content type (or none).
+///
+/// # Errors
+/// 415 for a non-JSON type.
+pub fn require_json(headers: &HeaderMap) -> Result<(), GatewayError> {
+    match headers.get(CONTENT_TYPE) {
+        None => Ok(()),
+        Some(ct) => {
+            let ct = ct.to_str().unwrap_or_default();
+            match classify(ct) {
+                MediaType::PlainJson | MediaType::Embedded(_) => Ok(()),
+                MediaType::Any | MediaType::Other => Err(GatewayError::UnsupportedMediaType(
+                    format!("HTTP 415 Unsupported Media Type: Content-Type '{ct}' is not JSON"),
+                )),
+            }
+        }
+    }
+}
+
+/// The embedded format a read should answer in, from `Accept`: the first acceptable entry, or
+/// `default` for a missing header, `*/*` or a plain JSON type.
+///
+/// # Errors
+/// 406 when no entry names a format this read can serve.
+pub fn accept_format(
+    headers: &HeaderMap,
+    default: EmbeddedFormat,
+    servable: &[EmbeddedFormat],
+) -> Result<EmbeddedFormat, GatewayError> {
+    let Some(accept) = headers.get(ACCEPT) else {
+        return Ok(default);
+    };
+    let accept = accept.to_str().unwrap_or_default();
+    for entry in accept.split(',') {
+        match classify(entry) {
+            MediaType::Embedded(f) if servable.contains(&f) => return Ok(f),
+            MediaType::PlainJson | MediaType::Any => return Ok(default),
+            MediaType::Embedded(_) | MediaType::Other => {}
+        }
+    }
+    Err(GatewayError::NotAcceptable(format!(
+        "HTTP 406 Not Acceptable: cannot answer in '{accept}'; this endpoint serves {}",
+        servable
+            .iter()
+            .map(|f| f.media_type())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(name: axum::http::HeaderName, v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn content_types_pick_formats() {
+        let f = produce_format(&headers(
+            CONTENT_TYPE,
+            "application/vnd.kafka.binary.v2+json; charset=utf-8",
+        ));
+        assert_eq!(f.unwrap(), EmbeddedFormat::Binary);
+        assert_eq!(
+            produce_format(&HeaderMap::new()).unwrap(),
+            EmbeddedFormat::Json
+        );
+        assert!(produce_format(&headers(CONTENT_TYPE, "text/plain")).is_err());
+    }
+
+    #[test]
+    fn accept_negotiates_or_refuses() {
+        let servable = [EmbeddedFormat::Binary, EmbeddedFormat::Json];
+        let h = headers(ACCEPT, "application/vnd.kafka.json.v2+json");
+        assert_eq!(
+            accept_format(&h, EmbeddedFormat::Binary, &servable).unwrap(),
+            EmbeddedFormat::Json
+        );
+        let h = headers(ACCEPT, "text/html");
+        assert!(accept_format(&h, EmbeddedFormat::Binary, &servable).is_err());
+        let h = headers(ACCEPT, "text/html, */*");
+        assert_eq!(
+            accept_format(&h, EmbeddedFormat::Binary, &servable).unwrap(),
+            EmbeddedFormat::Binary
+        );
+    }
+
+    #[test]
+    fn json_bodies_fail_in_confluent_shapes() {
+        #[derive(Debug, serde::Deserialize)]
+        struct B {
+            #[allow(dead_code)]
+            a: u32,
+        }
+        assert!(matches!(
+            parse_json::<B>(b"  ", Api::V2),
+            Err(GatewayError::EmptyBody(Api::V2))
+        ));
+        assert!(matches!(
+            parse_json::<B>(b"{", Api::V2),
+            Err(GatewayError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<B>(b"{\"a\":\"x\"}", Api::V2),
+            Err(GatewayError::InvalidRecord(_))
+        ));
+    }
+}

@@ -1,0 +1,102 @@
+//! The HTTP gateway: Confluent REST Proxy shapes over the broker, on one port.
+//!
+//! `router` merges one sub-router per resource and the middleware stack (body limit, concurrency
+//! limit, request tracing). Handlers parse with `extract.rs` and fail with `errors.rs`, so every
+//! error — a malformed body, a wrong content type, an unknown route — answers in Confluent's
+//! `{"error_code", "message"}` format.
+//!
+//! Not built yet (see the README): consumer groups and instances, WebSocket, schema registry,
+//! OpenAPI, metrics.
+
+pub mod admin;
+pub mod errors;
+pub mod extract;
+pub mod produce;
+pub mod records;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::routing::{get, post};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+pub use errors::GatewayError;
+pub use state::AppState;
+
+/// Limits the gateway enforces, from the server config.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_request_body: usize,
+    pub max_concurrent_requests: usize,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/v3/clusters", get(admin::list_clusters))
+        .route("/v3/clusters/{cluster_id}", get(admin::get_cluster))
+        .route(
+            "/v3/clusters/{cluster_id}/topics",
+            get(admin::list_topics).post(admin::create_topic),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}",
+            get(admin::get_topic).delete(admin::delete_topic),
+        )
+        .route("/topics", get(admin::list_topics_v2))
+        .route("/topics/{topic}", post(produce::produce_to_topic))
+        .route(
+            "/topics/{topic}/partitions/{partition}",
+            post(produce::produce_to_partition),
+        )
+        .route(
+            "/topics/{topic}/partitions/{partition}/records",
+            get(records::read_records),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limits.max_request_body))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let matched = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("-", |p| p.as_str())
+                    .to_owned();
+                tracing::info_span!("http", method = %req.method(), route = %matched)
+            }),
+        )
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// Ready once the broker has opened every log: the listener is bound only after that.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ready", "cluster_id": state.broker.cluster_id() }))
+}
+
+async fn not_found() -> GatewayError {
+    GatewayError::NotFound
+}
+
+async fn method_not_allowed() -> GatewayError {
+    GatewayError::MethodNotAllowed
+}

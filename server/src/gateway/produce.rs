@@ -1,0 +1,344 @@
+//! v2 produce: `POST /topics/{t}` and `POST /topics/{t}/partitions/{p}` (Confluent REST Proxy
+//! v2, embedded formats `json` and `binary`, plus record `headers` as our extension).
+//!
+//! The whole request is validated before anything is written (formats, base64, partitions, record
+//! sizes), so a bad record never leaves part of a request in the log. Records are then grouped by
+//! partition and appended as batches no larger than the topic's `max.message.bytes`; each record's
+//! own offset is reported in request order. A partition whose append fails (a full disk, say)
+//! reports the error on each of its records, as Confluent's proxy does, with HTTP 200.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::errors::{Api, GatewayError, log_message, log_status};
+use super::extract::{Body, EmbeddedFormat, parse_json, produce_format};
+use super::state::AppState;
+use crate::broker::{Partition, Topic};
+use crate::log::{self, Compression, CompressionType, Header, NewRecord, batch};
+
+/// A produce request body.
+#[derive(Debug, Deserialize)]
+pub struct ProduceRequest {
+    records: Vec<ProduceRecord>,
+    #[serde(default)]
+    key_schema: Option<String>,
+    #[serde(default)]
+    key_schema_id: Option<i64>,
+    #[serde(default)]
+    value_schema: Option<String>,
+    #[serde(default)]
+    value_schema_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProduceRecord {
+    #[serde(default)]
+    key: Option<serde_json::Value>,
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    #[serde(default)]
+    partition: Option<i64>,
+    #[serde(default)]
+    headers: Vec<HeaderIn>,
+}
+
+/// A record header as sent: `{"key": "...", "value": base64|null}`; v3's `name` is accepted too.
+#[derive(Debug, Deserialize)]
+pub struct HeaderIn {
+    #[serde(alias = "name")]
+    key: String,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// One record's outcome.
+#[derive(Debug, Serialize)]
+pub struct OffsetOut {
+    partition: Option<u32>,
+    offset: Option<u64>,
+    error_code: Option<u32>,
+    error: Option<String>,
+}
+
+/// The produce response.
+#[derive(Debug, Serialize)]
+pub struct ProduceResponse {
+    key_schema_id: Option<i64>,
+    value_schema_id: Option<i64>,
+    offsets: Vec<OffsetOut>,
+}
+
+pub(crate) fn decode_base64(s: &str, what: &str) -> Result<Bytes, GatewayError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map(Bytes::from)
+        .map_err(|e| GatewayError::InvalidRecord(format!("{what} is not valid base64: {e}")))
+}
+
+/// Decodes headers given as `{key, value: base64|null}`.
+///
+/// # Errors
+/// 422 for invalid base64.
+pub(crate) fn decode_headers(headers: Vec<HeaderIn>) -> Result<Vec<Header>, GatewayError> {
+    headers
+        .into_iter()
+        .map(|h| {
+            let value = match h.value {
+                Some(v) => Some(decode_base64(&v, &format!("header '{}' value", h.key))?),
+                None => None,
+            };
+            Ok(Header { key: h.key, value })
+        })
+        .collect()
+}
+
+fn payload(
+    v: Option<serde_json::Value>,
+    format: EmbeddedFormat,
+    what: &str,
+) -> Result<Option<Bytes>, GatewayError> {
+    match (v, format) {
+        (None | Some(serde_json::Value::Null), _) => Ok(None),
+        (Some(serde_json::Value::String(s)), EmbeddedFormat::Binary) => {
+            decode_base64(&s, what).map(Some)
+        }
+        (Some(_), EmbeddedFormat::Binary) => Err(GatewayError::InvalidRecord(format!(
+            "{what} must be a base64 string in the binary format"
+        ))),
+        (Some(v), _) => serde_json::to_vec(&v)
+            .map(|b| Some(Bytes::from(b)))
+            .map_err(|e| GatewayError::InvalidRecord(format!("{what}: {e}"))),
+    }
+}
+
+/// `POST /topics/{topic}`.
+pub async fn produce_to_topic(
+    State(state): State<AppState>,
+    Path(topic): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ProduceResponse>, GatewayError> {
+    produce(state, topic, None, headers, body).await
+}
+
+/// `POST /topics/{topic}/partitions/{partition}`.
+pub async fn produce_to_partition(
+    State(state): State<AppState>,
+    Path((topic, partition)): Path<(String, u32)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ProduceResponse>, GatewayError> {
+    produce(state, topic, Some(partition), headers, body).await
+}
+
+async fn produce(
+    state: AppState,
+    topic_name: String,
+    path_partition: Option<u32>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<ProduceResponse>, GatewayError> {
+    let format = produce_format(&headers)?;
+    match format {
+        EmbeddedFormat::Binary | EmbeddedFormat::Json => {}
+        EmbeddedFormat::Avro | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
+            return Err(GatewayError::UnsupportedMediaType(format!(
+                "The {} embedded format needs the schema registry, which this broker does not have yet.",
+                format.name()
+            )));
+        }
+    }
+    let request: ProduceRequest = parse_json(&body, Api::V2)?;
+    if request.key_schema.is_some()
+        || request.key_schema_id.is_some()
+        || request.value_schema.is_some()
+        || request.value_schema_id.is_some()
+    {
+        return Err(GatewayError::InvalidRecord(
+            "Schemas are only allowed with the avro, jsonschema and protobuf formats.".into(),
+        ));
+    }
+    if request.records.is_empty() {
+        return Err(GatewayError::EmptyBody(Api::V2));
+    }
+    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
+    let log_config = state.broker.log_config(&topic);
+    let max_record = log_config.max_message_bytes;
+
+    // Validate and convert every record before writing any.
+    let mut records = Vec::with_capacity(request.records.len());
+    for (i, r) in request.records.into_iter().enumerate() {
+        let key = payload(r.key, format, &format!("records[{i}].key"))?;
+        let value = payload(r.value, format, &format!("records[{i}].value"))?;
+        let rec_headers = decode_headers(r.headers)?;
+        let partition = match r.partition.or(path_partition.map(i64::from)) {
+            Some(p) => {
+                let p = u32::try_from(p).map_err(|_| {
+                    GatewayError::v2(crate::broker::Error::UnknownPartition {
+                        topic: topic_name.clone(),
+                        partition: u32::MAX,
+                    })
+                })?;
+                topic.partition(p).map_err(GatewayError::v2)?;
+                p
+            }
+            None => {
+                let size =
+                    key.as_ref().map_or(0, Bytes::len) + value.as_ref().map_or(0, Bytes::len);
+                state.broker.choose_partition(&topic, key.as_deref(), size)
+            }
+        };
+        let record = NewRecord {
+            timestamp: None,
+            key,
+            value,
+            headers: rec_headers,
+        };
+        let size = estimated_size(&record);
+        if size > max_record {
+            return Err(GatewayError::PayloadTooLarge(format!(
+                "records[{i}] is {size} bytes, larger than max.message.bytes ({max_record})."
+            )));
+        }
+        records.push((partition, record));
+    }
+
+    let results = append_grouped(&topic, records, &log_config).await;
+    Ok(Json(ProduceResponse {
+        key_schema_id: None,
+        value_schema_id: None,
+        offsets: results
+            .into_iter()
+            .map(|r| match r {
+                Ok((partition, offset)) => OffsetOut {
+                    partition: Some(partition),
+                    offset: Some(offset),
+                    error_code: None,
+                    error: None,
+                },
+                Err(e) => OffsetOut {
+                    partition: None,
+                    offset: None,
+                    error_code: Some(log_status(&e).1),
+                    error: Some(log_message(&e)),
+                },
+            })
+            .collect(),
+    }))
+}
+
+/// Upper bound of a record's encoded size, for limits and batch cutting.
+pub(crate) fn estimated_size(r: &NewRecord) -> usize {
+    let headers: usize = r
+        .headers
+        .iter()
+        .map(|h| h.key.len() + h.value.as_ref().map_or(0, Bytes::len) + 10)
+        .sum();
+    r.key.as_ref().map_or(0, Bytes::len) + r.value.as_ref().map_or(0, Bytes::len) + headers + 30
+}
+
+/// Appends `(partition, record)` pairs, one batch per partition (split at `max.message.bytes`),
+/// partitions in parallel; returns each record's `(partition, offset)` or error in input order.
+pub(crate) async fn append_grouped(
+    topic: &Arc<Topic>,
+    records: Vec<(u32, NewRecord)>,
+    config: &log::LogConfig,
+) -> Vec<Result<(u32, u64), log::Error>> {
+    let n = records.len();
+    let mut by_partition: std::collections::BTreeMap<u32, Vec<(usize, NewRecord)>> =
+        std::collections::BTreeMap::new();
+    for (i, (p, r)) in records.into_iter().enumerate() {
+        by_partition.entry(p).or_default().push((i, r));
+    }
+    let compression = match config.compression_type {
+        CompressionType::Producer => Compression::None,
+        CompressionType::Codec(c) => c,
+    };
+    let limit = config.max_message_bytes;
+    let mut tasks = Vec::with_capacity(by_partition.len());
+    for (p, recs) in by_partition {
+        let Ok(partition) = topic.partition(p).cloned() else {
+            continue;
+        };
+        tasks.push(tokio::task::spawn_blocking(move || {
+            append_partition(&partition, recs, compression, limit)
+        }));
+    }
+    let mut out: Vec<Result<(u32, u64), log::Error>> = (0..n)
+        .map(|_| Err(log::Error::InvalidRequest("record was not appended".into())))
+        .collect();
+    for task in tasks {
+        match task.await {
+            Ok(results) => {
+                for (i, r) in results {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = r;
+                    }
+                }
+            }
+            Err(e) => tracing::error!(cause = %e, "append task panicked"),
+        }
+    }
+    out
+}
+
+type IndexedResult = (usize, Result<(u32, u64), log::Error>);
+
+fn append_partition(
+    partition: &Partition,
+    recs: Vec<(usize, NewRecord)>,
+    compression: Compression,
+    limit: usize,
+) -> Vec<IndexedResult> {
+    let now = super::now_ms();
+    let mut results = Vec::with_capacity(recs.len());
+    let mut chunk: Vec<(usize, NewRecord)> = Vec::new();
+    let mut chunk_size = batch::HEADER_LEN;
+    let flush = |chunk: &mut Vec<(usize, NewRecord)>, results: &mut Vec<IndexedResult>| {
+        if chunk.is_empty() {
+            return;
+        }
+        let records: Vec<NewRecord> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        let appended = batch::encode_batch(&records, compression, now, limit + batch::HEADER_LEN)
+            .and_then(|b| partition.append(b, now));
+        for (k, (i, _)) in chunk.drain(..).enumerate() {
+            results.push((
+                i,
+                match &appended {
+                    Ok(info) => Ok((partition.id(), info.base_offset + k as u64)),
+                    Err(e) => Err(clone_error(e)),
+                },
+            ));
+        }
+    };
+    for (i, r) in recs {
+        let size = estimated_size(&r);
+        if !chunk.is_empty() && chunk_size + size > limit {
+            flush(&mut chunk, &mut results);
+            chunk_size = batch::HEADER_LEN;
+        }
+        chunk_size += size;
+        chunk.push((i, r));
+    }
+    flush(&mut chunk, &mut results);
+    results
+}
+
+/// Errors are reported once per record; `log::Error` holds an `io::Error` and is not `Clone`.
+fn clone_error(e: &log::Error) -> log::Error {
+    match e {
+        log::Error::DiskFull { path } => log::Error::DiskFull { path: path.clone() },
+        log::Error::Offline { path } => log::Error::Offline { path: path.clone() },
+        log::Error::BatchTooLarge { size, limit } => log::Error::BatchTooLarge {
+            size: *size,
+            limit: *limit,
+        },
+        other => log::Error::InvalidRequest(other.to_string()),
+    }
+}

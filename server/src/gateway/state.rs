@@ -1,0 +1,13 @@
+//! Shared handles every handler receives: cheap to clone (axum's dependency-injection pattern).
+
+use std::sync::Arc;
+
+use crate::broker::Broker;
+
+/// The state behind the router.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub broker: Arc<Broker>,
+    /// Base URL for links in responses (`metadata.self`, `base_uri`), without a trailing slash.
+    pub public_url: Arc<str>,
+}

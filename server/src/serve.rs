@@ -1,0 +1,79 @@
+//! `runnel serve`: open the broker, bind the gateway, run until shutdown, close cleanly.
+//!
+//! Start-up opens (and if needed recovers) every log before the listener binds, so `/ready`
+//! answering means the data is served. Shutdown stops accepting, drains in-flight requests for
+//! at most `shutdown_timeout`, stops background maintenance, then flushes and closes every log
+//! and writes the clean-shutdown marker.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::broker::{Broker, BrokerConfig};
+use crate::config::Config;
+use crate::gateway::{self, AppState, Limits};
+
+/// Runs the broker until `shutdown` is cancelled.
+///
+/// # Errors
+/// The data directory cannot be opened, the address cannot be bound, or logs fail to close.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let broker_config = BrokerConfig {
+        data_dir: config.data_dir.clone(),
+        broker_id: config.broker_id,
+        num_partitions: config.num_partitions,
+        topic_defaults: config.topic_defaults.clone(),
+        log_check_interval: config.flush_scheduler_interval,
+        checkpoint_interval: config.recovery_point_checkpoint_interval,
+    };
+    crate::broker::topic_config::TopicConfig::validate_broker_defaults(&config.topic_defaults)
+        .context("invalid [topic_defaults]")?;
+    let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
+        .await
+        .context("broker start-up panicked")?
+        .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let bound = listener.local_addr().context("no local address")?;
+    let public_url = config.public_url_for(bound);
+    let state = AppState {
+        broker: Arc::clone(&broker),
+        public_url: Arc::from(public_url.as_str()),
+    };
+    let limits = Limits {
+        max_request_body: usize::try_from(config.limits.max_request_body.as_u64())
+            .unwrap_or(usize::MAX),
+        max_concurrent_requests: config.limits.max_concurrent_requests,
+    };
+    let app = gateway::router(state, limits);
+
+    let maintenance_stop = CancellationToken::new();
+    let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
+    info!(address = %bound, public_url = %public_url, "runnel listening");
+
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let drain_deadline = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(config.shutdown_timeout).await;
+    };
+    tokio::select! {
+        result = server => result.context("http server failed")?,
+        () = drain_deadline => warn!(timeout = ?config.shutdown_timeout, "requests still running at the drain deadline; closing anyway"),
+    }
+
+    maintenance_stop.cancel();
+    if let Err(e) = maintenance.await {
+        warn!(cause = %e, "maintenance task ended abnormally");
+    }
+    tokio::task::spawn_blocking(move || broker.close())
+        .await
+        .context("shutdown panicked")?
+        .context("logs did not close cleanly")?;
+    info!("shutdown complete");
+    Ok(())
+}
