@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,6 +18,22 @@ use super::errors::{Api, GatewayError};
 use super::extract::{Body, parse_json, require_json};
 use super::state::AppState;
 use crate::broker::Topic;
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v3/clusters", get(list_clusters))
+        .route("/v3/clusters/{cluster_id}", get(get_cluster))
+        .route(
+            "/v3/clusters/{cluster_id}/topics",
+            get(list_topics).post(create_topic),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}",
+            get(get_topic).delete(delete_topic),
+        )
+        .route("/topics", get(list_topics_v2))
+}
 
 fn related(url: String) -> Value {
     json!({ "related": url })

@@ -18,7 +18,7 @@ pub mod state;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
@@ -38,31 +38,14 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The whole HTTP API.
+/// The whole HTTP API: one sub-router per resource file, then the middleware stack.
 pub fn router(state: AppState, limits: Limits) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/v3/clusters", get(admin::list_clusters))
-        .route("/v3/clusters/{cluster_id}", get(admin::get_cluster))
-        .route(
-            "/v3/clusters/{cluster_id}/topics",
-            get(admin::list_topics).post(admin::create_topic),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/{topic}",
-            get(admin::get_topic).delete(admin::delete_topic),
-        )
-        .route("/topics", get(admin::list_topics_v2))
-        .route("/topics/{topic}", post(produce::produce_to_topic))
-        .route(
-            "/topics/{topic}/partitions/{partition}",
-            post(produce::produce_to_partition),
-        )
-        .route(
-            "/topics/{topic}/partitions/{partition}/records",
-            get(records::read_records),
-        )
+        .merge(admin::routes())
+        .merge(produce::routes())
+        .merge(records::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -9,9 +9,10 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,16 @@ pub struct ProduceResponse {
     key_schema_id: Option<i64>,
     value_schema_id: Option<i64>,
     offsets: Vec<OffsetOut>,
+}
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/topics/{topic}", post(produce_to_topic))
+        .route(
+            "/topics/{topic}/partitions/{partition}",
+            post(produce_to_partition),
+        )
 }
 
 pub(crate) fn decode_base64(s: &str, what: &str) -> Result<Bytes, GatewayError> {

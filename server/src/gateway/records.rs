@@ -8,11 +8,12 @@
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,14 @@ pub struct RecordOut {
 pub struct HeaderOut {
     key: String,
     value: Option<String>,
+}
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/topics/{topic}/partitions/{partition}/records",
+        get(read_records),
+    )
 }
 
 fn parse_param<T: std::str::FromStr>(
