@@ -244,6 +244,16 @@ impl Segment {
     pub fn is_index_full(&self) -> bool {
         self.offset_index.is_full() || self.time_index.is_full()
     }
+    /// The offset index, for tests that check every entry against the log.
+    #[cfg(test)]
+    pub(crate) fn offset_index(&self) -> &OffsetIndex {
+        &self.offset_index
+    }
+    /// The time index, for tests that check every entry against the log.
+    #[cfg(test)]
+    pub(crate) fn time_index(&self) -> &TimeIndex {
+        &self.time_index
+    }
 
     /// Appends a checked batch whose base offset is already set.
     ///
