@@ -10,6 +10,7 @@
 //!
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
 
+pub mod appender;
 pub mod naming;
 pub mod partition;
 pub mod partitioner;
@@ -142,7 +143,7 @@ pub struct Broker {
     sticky: StickyPartitioner,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

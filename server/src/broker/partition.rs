@@ -10,13 +10,14 @@
 //!
 //! On a single node the high watermark equals the log end offset; replication will separate them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::log::{self, AppendInfo, Log, LogConfig};
+use super::appender::{self, AppendRequest};
+use crate::log::{self, AppendInfo, Log, LogConfig, NewRecord};
 
 /// What a fetch returns: whole stored batches plus the partition's offsets at that time.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Partition {
     /// Held while fsyncing, so concurrent flushers coalesce (see the module docs).
     flush_lock: Mutex<()>,
     end_offset: watch::Sender<u64>,
+    /// The group-commit queue, started on the first produce.
+    appender: OnceLock<mpsc::Sender<AppendRequest>>,
 }
 
 impl Partition {
@@ -46,6 +49,7 @@ impl Partition {
             log: Mutex::new(log),
             flush_lock: Mutex::new(()),
             end_offset,
+            appender: OnceLock::new(),
         }
     }
 
@@ -63,16 +67,71 @@ impl Partition {
     /// # Errors
     /// As [`Log::append`] and [`Log::flush`].
     pub fn append(&self, batch: BytesMut, now_ms: i64) -> log::Result<AppendInfo> {
-        let (info, flush) = {
-            let mut log = self.log.lock();
-            let info = log.append(batch, 0, now_ms)?;
-            (info, log.should_flush(now_ms))
-        };
-        self.end_offset.send_replace(info.last_offset + 1);
-        if flush {
-            self.flush_to(info.last_offset + 1, now_ms)?;
+        self.append_many(vec![Ok(batch)], now_ms)
+            .pop()
+            .unwrap_or_else(|| Err(log::Error::InvalidRequest("nothing appended".into())))
+    }
+
+    /// Queues records for the partition's group-commit appender; the receiver yields each
+    /// record's offset (or error) once appended and, if the flush policy says so, fsynced.
+    /// Waits while the queue is full.
+    ///
+    /// # Errors
+    /// [`log::Error::Offline`] when the appender is gone (the partition is being deleted).
+    pub async fn enqueue(
+        self: &Arc<Self>,
+        records: Vec<NewRecord>,
+    ) -> log::Result<oneshot::Receiver<Vec<log::Result<u64>>>> {
+        let size = records.iter().map(appender::estimated_size).sum();
+        let (reply, rx) = oneshot::channel();
+        let tx = self
+            .appender
+            .get_or_init(|| appender::spawn(Arc::downgrade(self)));
+        tx.send(AppendRequest {
+            records,
+            size,
+            reply,
+        })
+        .await
+        .map_err(|_| self.offline())?;
+        Ok(rx)
+    }
+
+    fn offline(&self) -> log::Error {
+        log::Error::Offline {
+            path: self.log.lock().dir().to_path_buf(),
         }
-        Ok(info)
+    }
+
+    /// Appends several encoded batches under one lock and flushes once if the policy asks.
+    /// Blocking. A batch that failed to encode is reported as its own error.
+    pub(crate) fn append_many(
+        &self,
+        batches: Vec<log::Result<BytesMut>>,
+        now_ms: i64,
+    ) -> Vec<log::Result<AppendInfo>> {
+        let (results, flush) = {
+            let mut log = self.log.lock();
+            let results: Vec<_> = batches
+                .into_iter()
+                .map(|b| b.and_then(|b| log.append(b, 0, now_ms)))
+                .collect();
+            (results, log.should_flush(now_ms))
+        };
+        let end = self.log.lock().log_end_offset();
+        self.end_offset.send_replace(end);
+        if flush && let Err(e) = self.flush_to(end, now_ms) {
+            return results
+                .into_iter()
+                .map(|r| r.and(Err(e.duplicate())))
+                .collect();
+        }
+        results
+    }
+
+    /// The log's current configuration.
+    pub fn log_config(&self) -> LogConfig {
+        self.log.lock().config().clone()
     }
 
     /// Makes every offset below `target` durable, sharing the fsync with concurrent callers.

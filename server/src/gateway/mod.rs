@@ -32,12 +32,6 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// The whole HTTP API: one sub-router per resource file, then the middleware stack.
 pub fn router(state: AppState, limits: Limits) -> Router {
     Router::new()

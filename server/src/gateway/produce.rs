@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, parse_json, produce_format};
 use super::state::AppState;
-use crate::broker::{Partition, Topic};
-use crate::log::{self, Compression, CompressionType, Header, NewRecord, batch};
+use crate::broker::Topic;
+use crate::broker::appender::estimated_size;
+use crate::log::{self, Header, NewRecord};
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]
@@ -132,26 +133,29 @@ fn payload(
 pub async fn produce_to_topic(
     State(state): State<AppState>,
     Path(topic): Path<String>,
+    Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ProduceResponse>, GatewayError> {
-    produce(state, topic, None, headers, body).await
+    produce(state, topic, None, acks.parse()?, headers, body).await
 }
 
 /// `POST /topics/{topic}/partitions/{partition}`.
 pub async fn produce_to_partition(
     State(state): State<AppState>,
     Path((topic, partition)): Path<(String, u32)>,
+    Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ProduceResponse>, GatewayError> {
-    produce(state, topic, Some(partition), headers, body).await
+    produce(state, topic, Some(partition), acks.parse()?, headers, body).await
 }
 
 async fn produce(
     state: AppState,
     topic_name: String,
     path_partition: Option<u32>,
+    acks: Acks,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Json<ProduceResponse>, GatewayError> {
@@ -220,7 +224,7 @@ async fn produce(
         records.push((partition, record));
     }
 
-    let results = append_grouped(&topic, records, &log_config).await;
+    let results = append_records(&topic, records, acks).await;
     Ok(Json(ProduceResponse {
         key_schema_id: None,
         value_schema_id: None,
@@ -229,7 +233,7 @@ async fn produce(
             .map(|r| match r {
                 Ok((partition, offset)) => OffsetOut {
                     partition: Some(partition),
-                    offset: Some(offset),
+                    offset,
                     error_code: None,
                     error: None,
                 },
@@ -244,112 +248,95 @@ async fn produce(
     }))
 }
 
-/// Upper bound of a record's encoded size, for limits and batch cutting.
-pub(crate) fn estimated_size(r: &NewRecord) -> usize {
-    let headers: usize = r
-        .headers
-        .iter()
-        .map(|h| h.key.len() + h.value.as_ref().map_or(0, Bytes::len) + 10)
-        .sum();
-    r.key.as_ref().map_or(0, Bytes::len) + r.value.as_ref().map_or(0, Bytes::len) + headers + 30
+/// `acks` of a produce request: 0 answers once the records are queued, 1 and `all` once they
+/// are in the log (on a single node the in-sync replica set is this broker, so they agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    None,
+    Leader,
+    All,
 }
 
-/// Appends `(partition, record)` pairs, one batch per partition (split at `max.message.bytes`),
-/// partitions in parallel; returns each record's `(partition, offset)` or error in input order.
-pub(crate) async fn append_grouped(
+/// The `acks` query parameter.
+#[derive(Debug, Deserialize)]
+pub struct AcksParam {
+    acks: Option<String>,
+}
+
+impl AcksParam {
+    /// # Errors
+    /// 400 for anything but `0`, `1`, `all` or `-1`.
+    pub fn parse(&self) -> Result<Acks, GatewayError> {
+        match self.acks.as_deref() {
+            None | Some("all" | "-1") => Ok(Acks::All),
+            Some("1") => Ok(Acks::Leader),
+            Some("0") => Ok(Acks::None),
+            Some(other) => Err(GatewayError::BadRequest(format!(
+                "Query parameter 'acks' must be 0, 1 or all, got '{other}'."
+            ))),
+        }
+    }
+}
+
+/// Hands `(partition, record)` pairs to the partitions' group-commit appenders and returns each
+/// record's `(partition, offset)` — or, with `acks=0`, `(partition, None)` once queued — in
+/// input order.
+pub(crate) async fn append_records(
     topic: &Arc<Topic>,
     records: Vec<(u32, NewRecord)>,
-    config: &log::LogConfig,
-) -> Vec<Result<(u32, u64), log::Error>> {
+    acks: Acks,
+) -> Vec<Result<(u32, Option<u64>), log::Error>> {
     let n = records.len();
-    let mut by_partition: std::collections::BTreeMap<u32, Vec<(usize, NewRecord)>> =
+    let mut by_partition: std::collections::BTreeMap<u32, (Vec<usize>, Vec<NewRecord>)> =
         std::collections::BTreeMap::new();
     for (i, (p, r)) in records.into_iter().enumerate() {
-        by_partition.entry(p).or_default().push((i, r));
+        let entry = by_partition.entry(p).or_default();
+        entry.0.push(i);
+        entry.1.push(r);
     }
-    let compression = match config.compression_type {
-        CompressionType::Producer => Compression::None,
-        CompressionType::Codec(c) => c,
-    };
-    let limit = config.max_message_bytes;
-    let mut tasks = Vec::with_capacity(by_partition.len());
-    for (p, recs) in by_partition {
-        let Ok(partition) = topic.partition(p).cloned() else {
-            continue;
-        };
-        tasks.push(tokio::task::spawn_blocking(move || {
-            append_partition(&partition, recs, compression, limit)
-        }));
-    }
-    let mut out: Vec<Result<(u32, u64), log::Error>> = (0..n)
+    let mut out: Vec<Result<(u32, Option<u64>), log::Error>> = (0..n)
         .map(|_| Err(log::Error::InvalidRequest("record was not appended".into())))
         .collect();
-    for task in tasks {
-        match task.await {
-            Ok(results) => {
-                for (i, r) in results {
+    let mut waiting = Vec::with_capacity(by_partition.len());
+    for (p, (indexes, recs)) in by_partition {
+        let queued = match topic.partition(p) {
+            Ok(partition) => partition.enqueue(recs).await,
+            Err(_) => Err(log::Error::InvalidRequest(format!(
+                "partition {p} vanished"
+            ))),
+        };
+        match queued {
+            Ok(rx) if acks == Acks::None => {
+                for i in indexes {
                     if let Some(slot) = out.get_mut(i) {
-                        *slot = r;
+                        *slot = Ok((p, None));
+                    }
+                }
+                drop(rx);
+            }
+            Ok(rx) => waiting.push((p, indexes, rx)),
+            Err(e) => {
+                for i in indexes {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Err(e.duplicate());
                     }
                 }
             }
-            Err(e) => tracing::error!(cause = %e, "append task panicked"),
+        }
+    }
+    for (p, indexes, rx) in waiting {
+        let results = rx.await.unwrap_or_default();
+        for (k, i) in indexes.into_iter().enumerate() {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = match results.get(k) {
+                    Some(Ok(offset)) => Ok((p, Some(*offset))),
+                    Some(Err(e)) => Err(e.duplicate()),
+                    None => Err(log::Error::InvalidRequest(
+                        "the appender stopped before answering".into(),
+                    )),
+                };
+            }
         }
     }
     out
-}
-
-type IndexedResult = (usize, Result<(u32, u64), log::Error>);
-
-fn append_partition(
-    partition: &Partition,
-    recs: Vec<(usize, NewRecord)>,
-    compression: Compression,
-    limit: usize,
-) -> Vec<IndexedResult> {
-    let now = super::now_ms();
-    let mut results = Vec::with_capacity(recs.len());
-    let mut chunk: Vec<(usize, NewRecord)> = Vec::new();
-    let mut chunk_size = batch::HEADER_LEN;
-    let flush = |chunk: &mut Vec<(usize, NewRecord)>, results: &mut Vec<IndexedResult>| {
-        if chunk.is_empty() {
-            return;
-        }
-        let records: Vec<NewRecord> = chunk.iter().map(|(_, r)| r.clone()).collect();
-        let appended = batch::encode_batch(&records, compression, now, limit + batch::HEADER_LEN)
-            .and_then(|b| partition.append(b, now));
-        for (k, (i, _)) in chunk.drain(..).enumerate() {
-            results.push((
-                i,
-                match &appended {
-                    Ok(info) => Ok((partition.id(), info.base_offset + k as u64)),
-                    Err(e) => Err(clone_error(e)),
-                },
-            ));
-        }
-    };
-    for (i, r) in recs {
-        let size = estimated_size(&r);
-        if !chunk.is_empty() && chunk_size + size > limit {
-            flush(&mut chunk, &mut results);
-            chunk_size = batch::HEADER_LEN;
-        }
-        chunk_size += size;
-        chunk.push((i, r));
-    }
-    flush(&mut chunk, &mut results);
-    results
-}
-
-/// Errors are reported once per record; `log::Error` holds an `io::Error` and is not `Clone`.
-fn clone_error(e: &log::Error) -> log::Error {
-    match e {
-        log::Error::DiskFull { path } => log::Error::DiskFull { path: path.clone() },
-        log::Error::Offline { path } => log::Error::Offline { path: path.clone() },
-        log::Error::BatchTooLarge { size, limit } => log::Error::BatchTooLarge {
-            size: *size,
-            limit: *limit,
-        },
-        other => log::Error::InvalidRequest(other.to_string()),
-    }
 }

@@ -61,6 +61,41 @@ impl Error {
         }
     }
 
+    /// A copy for reporting one failure to several waiters (`io::Error` is not `Clone`, so an
+    /// I/O error keeps its kind and text).
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Error::Io { path, source } => Error::Io {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::DiskFull { path } => Error::DiskFull { path: path.clone() },
+            Error::Offline { path } => Error::Offline { path: path.clone() },
+            Error::Corrupt { reason } => Error::Corrupt {
+                reason: reason.clone(),
+            },
+            Error::ChecksumMismatch { expected, actual } => Error::ChecksumMismatch {
+                expected: *expected,
+                actual: *actual,
+            },
+            Error::BatchTooLarge { size, limit } => Error::BatchTooLarge {
+                size: *size,
+                limit: *limit,
+            },
+            Error::UnsupportedCompression(c) => Error::UnsupportedCompression(*c),
+            Error::OffsetOutOfRange {
+                requested,
+                log_start_offset,
+                log_end_offset,
+            } => Error::OffsetOutOfRange {
+                requested: *requested,
+                log_start_offset: *log_start_offset,
+                log_end_offset: *log_end_offset,
+            },
+            Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
+        }
+    }
+
     /// True when the same call may succeed later without anything else changing on the client
     /// side (Kafka's `RetriableException`).
     pub fn is_retriable(&self) -> bool {

@@ -1,0 +1,142 @@
+//! Group commit across requests: one appender task per partition turns many concurrent produce
+//! requests into few large batches.
+//!
+//! Producers send their validated records over a bounded channel; the task takes the first
+//! request, then everything already queued behind it (up to [`GROUP_BYTES`]), encodes the group
+//! into batches no larger than `max.message.bytes`, appends them under one lock with at most one
+//! fsync, and answers each request with its records' own offsets. While a group is being written,
+//! the next one accumulates, so the busier the partition, the larger the batches. The bounded
+//! channel is the backpressure: producers wait when [`QUEUE_DEPTH`] requests are queued.
+//!
+//! The task holds only a `Weak` reference to its partition; when the partition is dropped (topic
+//! deleted) its sender goes with it and the task ends.
+
+use std::sync::{Arc, Weak};
+
+use tokio::sync::{mpsc, oneshot};
+use tracing::warn;
+
+use super::partition::Partition;
+use crate::log::{self, Compression, CompressionType, NewRecord, batch};
+
+/// Requests queued per partition before producers wait.
+pub const QUEUE_DEPTH: usize = 1024;
+/// Bytes of records gathered into one group before it is written.
+pub const GROUP_BYTES: usize = 4 << 20;
+
+/// One request's records and where to send their offsets.
+#[derive(Debug)]
+pub(crate) struct AppendRequest {
+    pub records: Vec<NewRecord>,
+    pub size: usize,
+    pub reply: oneshot::Sender<Vec<log::Result<u64>>>,
+}
+
+pub(crate) fn spawn(partition: Weak<Partition>) -> mpsc::Sender<AppendRequest> {
+    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+    tokio::spawn(run(partition, rx));
+    tx
+}
+
+async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) {
+    while let Some(first) = rx.recv().await {
+        let mut size = first.size;
+        let mut group = vec![first];
+        while size < GROUP_BYTES {
+            match rx.try_recv() {
+                Ok(r) => {
+                    size += r.size;
+                    group.push(r);
+                }
+                Err(_) => break,
+            }
+        }
+        let Some(p) = partition.upgrade() else {
+            return;
+        };
+        let (requests, replies): (Vec<Vec<NewRecord>>, Vec<_>) =
+            group.into_iter().map(|r| (r.records, r.reply)).unzip();
+        let results = tokio::task::spawn_blocking(move || write_group(&p, requests)).await;
+        match results {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A producer that went away (acks=0, or a closed connection) needs no answer.
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => warn!(cause = %e, "append task panicked"),
+        }
+    }
+}
+
+/// Encodes the requests into batches of at most `max.message.bytes`, appends them, flushes once
+/// if the policy asks, and returns each request's per-record offsets.
+fn write_group(p: &Arc<Partition>, requests: Vec<Vec<NewRecord>>) -> Vec<Vec<log::Result<u64>>> {
+    let config = p.log_config();
+    let compression = match config.compression_type {
+        CompressionType::Producer => Compression::None,
+        CompressionType::Codec(c) => c,
+    };
+    let limit = config.max_message_bytes;
+    let now = super::now_ms();
+
+    // Cut the concatenated records into batches.
+    let all: Vec<&NewRecord> = requests.iter().flatten().collect();
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = batch::HEADER_LEN;
+    for (i, r) in all.iter().enumerate() {
+        let size = estimated_size(r);
+        if i > start && bytes + size > limit {
+            batches.push(start..i);
+            start = i;
+            bytes = batch::HEADER_LEN;
+        }
+        bytes += size;
+    }
+    if start < all.len() {
+        batches.push(start..all.len());
+    }
+    let encoded: Vec<log::Result<bytes::BytesMut>> = batches
+        .iter()
+        .map(|range| {
+            let records: Vec<NewRecord> = all
+                .get(range.clone())
+                .unwrap_or_default()
+                .iter()
+                .map(|r| (*r).clone())
+                .collect();
+            batch::encode_batch(&records, compression, now, limit + batch::HEADER_LEN)
+        })
+        .collect();
+    let appended = p.append_many(encoded, now);
+
+    // Spread the results back over the records, then over the requests.
+    let mut per_record: Vec<log::Result<u64>> = Vec::with_capacity(all.len());
+    for (range, result) in batches.iter().zip(appended) {
+        for k in 0..range.len() {
+            per_record.push(match &result {
+                Ok(info) => Ok(info.base_offset + k as u64),
+                Err(e) => Err(e.duplicate()),
+            });
+        }
+    }
+    let mut it = per_record.into_iter();
+    requests
+        .iter()
+        .map(|r| it.by_ref().take(r.len()).collect())
+        .collect()
+}
+
+/// Upper bound of a record's encoded size, for limits and batch cutting.
+pub fn estimated_size(r: &NewRecord) -> usize {
+    let headers: usize = r
+        .headers
+        .iter()
+        .map(|h| h.key.len() + h.value.as_ref().map_or(0, bytes::Bytes::len) + 10)
+        .sum();
+    r.key.as_ref().map_or(0, bytes::Bytes::len)
+        + r.value.as_ref().map_or(0, bytes::Bytes::len)
+        + headers
+        + 30
+}
