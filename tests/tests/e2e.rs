@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `runnel` binary, spawned per test, driven over real HTTP.
+//!
+//! One integration-test binary with a module per area (ripgrep `tests/tests.rs`, openraft
+//! `tests/cluster/main.rs`). Build the server first: `cargo build -p runnel --bin runnel`.
+
+mod support;
+
+mod http_api;
