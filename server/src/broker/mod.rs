@@ -55,10 +55,24 @@ pub enum Error {
     InvalidReplicationFactor(i64),
     #[error("Topic '{0}' is internal and cannot be changed through this call.")]
     InternalTopic(String),
+    /// A partition-count change that is not an increase; Kafka's `InvalidPartitionsException`
+    /// wording.
+    #[error("{}", not_increased_message(*current, *requested))]
+    PartitionsNotIncreased { current: u32, requested: i64 },
     #[error(transparent)]
     Log(#[from] log::Error),
     #[error("metadata file {path}: {reason}")]
     Metadata { path: PathBuf, reason: String },
+}
+
+fn not_increased_message(current: u32, requested: i64) -> String {
+    if requested == i64::from(current) {
+        format!("Topic already has {current} partitions.")
+    } else {
+        format!(
+            "Topic currently has {current} partitions, which is higher than the requested {requested}."
+        )
+    }
 }
 
 /// Result alias for the broker.
@@ -94,11 +108,17 @@ struct TopicMetadata {
 }
 
 /// A topic: its partitions and its config overrides.
+///
+/// The partition list of one `Topic` value never changes: adding partitions puts a new
+/// `Arc<Topic>` in the broker's map, sharing the partitions it already had and the config. A
+/// caller holding the old `Arc` keeps a consistent view of the old count until it looks the
+/// topic up again, as a Kafka client does until its next metadata refresh.
 #[derive(Debug)]
 pub struct Topic {
     name: Arc<str>,
     topic_id: String,
-    config: RwLock<TopicConfig>,
+    /// Shared by every `Topic` value of this topic, so a config change reaches all holders.
+    config: Arc<RwLock<TopicConfig>>,
     partitions: Vec<Arc<Partition>>,
 }
 
@@ -205,7 +225,7 @@ impl Broker {
                 Arc::new(Topic {
                     name: name_arc,
                     topic_id: tm.topic_id.clone(),
-                    config: RwLock::new(topic_config),
+                    config: Arc::new(RwLock::new(topic_config)),
                     partitions,
                 }),
             );
@@ -329,7 +349,7 @@ impl Broker {
             return Ok(Arc::new(Topic {
                 name: name_arc,
                 topic_id: new_id(),
-                config: RwLock::new(topic_config),
+                config: Arc::new(RwLock::new(topic_config)),
                 partitions: Vec::new(),
             }));
         }
@@ -350,7 +370,7 @@ impl Broker {
         let topic = Arc::new(Topic {
             name: Arc::clone(&name_arc),
             topic_id: new_id(),
-            config: RwLock::new(topic_config),
+            config: Arc::new(RwLock::new(topic_config)),
             partitions: created,
         });
         let committed = opened.and_then(|()| {
@@ -399,6 +419,103 @@ impl Broker {
         Ok(())
     }
 
+    /// Grows a topic to `new_count` partitions. Blocking: creates the new logs.
+    ///
+    /// As for creation, the new logs are made first and the metadata committed after, so a crash
+    /// in between leaves only directories that the next start removes. The broker's map then
+    /// holds a new [`Topic`] (see its docs); the returned one has the new count.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`], [`Error::InternalTopic`], [`Error::PartitionsNotIncreased`]
+    /// unless `new_count` is larger than the current count, [`Error::InvalidPartitions`] above
+    /// [`MAX_PARTITIONS`], I/O errors (then nothing changed).
+    pub fn add_partitions(&self, name: &str, new_count: i64) -> Result<Arc<Topic>> {
+        let _guard = self.metadata_lock.lock();
+        let old = self.topic(name)?;
+        if old.is_internal() {
+            return Err(Error::InternalTopic(name.to_owned()));
+        }
+        let current = old.partition_count();
+        if new_count <= i64::from(current) {
+            return Err(Error::PartitionsNotIncreased {
+                current,
+                requested: new_count,
+            });
+        }
+        if new_count > i64::from(MAX_PARTITIONS) {
+            return Err(Error::InvalidPartitions(new_count));
+        }
+        let new_count = new_count as u32;
+        let log_config = self.log_config(&old);
+        let topics_dir = self.config.data_dir.join("topics");
+        let now = now_ms();
+        let mut partitions = old.partitions.clone();
+        let opened = (current..new_count).try_for_each(|p| {
+            let log = Log::open(
+                &topics_dir.join(format!("{name}-{p}")),
+                log_config.clone(),
+                true,
+                now,
+            )?;
+            partitions.push(Arc::new(Partition::new(Arc::clone(&old.name), p, log)));
+            Ok::<_, Error>(())
+        });
+        let grown = Arc::new(Topic {
+            name: Arc::clone(&old.name),
+            topic_id: old.topic_id.clone(),
+            config: Arc::clone(&old.config),
+            partitions,
+        });
+        let committed = opened.and_then(|()| {
+            self.topics
+                .write()
+                .insert(name.to_owned(), Arc::clone(&grown));
+            self.write_metadata().inspect_err(|_| {
+                self.topics
+                    .write()
+                    .insert(name.to_owned(), Arc::clone(&old));
+            })
+        });
+        if let Err(e) = committed {
+            for p in grown.partitions.iter().skip(current as usize) {
+                let _ = p.delete_files();
+            }
+            for p in grown.partition_count()..new_count {
+                let _ = std::fs::remove_dir_all(topics_dir.join(format!("{name}-{p}")));
+            }
+            return Err(e);
+        }
+        info!(
+            topic = name,
+            from = current,
+            to = new_count,
+            "partitions added"
+        );
+        Ok(grown)
+    }
+
+    /// Changes a topic's config overrides: `change` edits a copy of the current ones, and the
+    /// result is committed only if it succeeds and `validate_only` is false. The whole
+    /// read-modify-write holds the metadata lock, so concurrent changes don't lose each other's
+    /// edits. Blocking.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`] (checked first), [`Error::InvalidConfig`] from `change` (then
+    /// nothing changed), I/O errors.
+    pub fn update_topic_config<F>(&self, name: &str, validate_only: bool, change: F) -> Result<()>
+    where
+        F: FnOnce(&mut TopicConfig) -> Result<(), ConfigError>,
+    {
+        let _guard = self.metadata_lock.lock();
+        let topic = self.topic(name)?;
+        let mut config = topic.config();
+        change(&mut config)?;
+        if validate_only {
+            return Ok(());
+        }
+        self.commit_topic_config(&topic, config)
+    }
+
     /// Replaces a topic's config overrides. Blocking.
     ///
     /// # Errors
@@ -406,6 +523,12 @@ impl Broker {
     pub fn set_topic_config(&self, name: &str, config: TopicConfig) -> Result<()> {
         let _guard = self.metadata_lock.lock();
         let topic = self.topic(name)?;
+        self.commit_topic_config(&topic, config)
+    }
+
+    /// Installs `config` on `topic`, persists it, and applies it to the open logs. The caller
+    /// holds the metadata lock.
+    fn commit_topic_config(&self, topic: &Topic, config: TopicConfig) -> Result<()> {
         let old = std::mem::replace(&mut *topic.config.write(), config.clone());
         if let Err(e) = self.write_metadata() {
             *topic.config.write() = old;

@@ -101,7 +101,8 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
         | B::InvalidConfig(_)
         | B::InvalidPartitions(_)
         | B::InvalidReplicationFactor(_)
-        | B::InternalTopic(_) => (StatusCode::BAD_REQUEST, 40002),
+        | B::InternalTopic(_)
+        | B::PartitionsNotIncreased { .. } => (StatusCode::BAD_REQUEST, 40002),
         B::Log(l) => log_status(l),
         B::Metadata { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
     }
