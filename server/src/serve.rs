@@ -55,16 +55,17 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let drain_deadline = async {
-        shutdown.cancelled().await;
-        tokio::time::sleep(config.shutdown_timeout).await;
-    };
-    tokio::select! {
-        result = server => result.context("http server failed")?,
-        () = drain_deadline => warn!(timeout = ?config.shutdown_timeout, "requests still running at the drain deadline; closing anyway"),
-    }
+    gateway::listener::serve(
+        listener,
+        app,
+        gateway::listener::ConnectionLimits {
+            header_read_timeout: config.limits.header_read_timeout,
+            idle_timeout: config.limits.idle_timeout,
+        },
+        shutdown,
+        config.shutdown_timeout,
+    )
+    .await;
 
     maintenance_stop.cancel();
     if let Err(e) = maintenance.await {

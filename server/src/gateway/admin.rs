@@ -35,11 +35,11 @@ pub fn routes() -> Router<AppState> {
         .route("/topics", get(list_topics_v2))
 }
 
-fn related(url: String) -> Value {
+pub(crate) fn related(url: String) -> Value {
     json!({ "related": url })
 }
 
-fn check_cluster(state: &AppState, cluster_id: &str) -> Result<(), GatewayError> {
+pub(crate) fn check_cluster(state: &AppState, cluster_id: &str) -> Result<(), GatewayError> {
     if cluster_id == state.broker.cluster_id() {
         Ok(())
     } else {

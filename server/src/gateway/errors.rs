@@ -36,10 +36,17 @@ pub enum GatewayError {
     EmptyBody(Api),
     #[error("{0}")]
     InvalidRecord(String),
+    /// A v3 `records:batch` that is empty, too long, or has bad or repeated ids.
+    #[error("{0}")]
+    BatchError(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A request Kafka itself refuses with `InvalidRequestException` (a config SET without a
+    /// value, a config named twice in one batch): Confluent's 40002.
+    #[error("{0}")]
+    InvalidRequest(String),
     #[error("HTTP 404 Not Found")]
     NotFound,
     #[error("HTTP 405 Method Not Allowed")]
@@ -75,8 +82,10 @@ impl GatewayError {
             GatewayError::EmptyBody(Api::V2) => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
             GatewayError::EmptyBody(Api::V3) => (StatusCode::UNPROCESSABLE_ENTITY, 422),
             GatewayError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+            GatewayError::BatchError(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
             GatewayError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
             GatewayError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
+            GatewayError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 40002),
             GatewayError::NotFound => (StatusCode::NOT_FOUND, 404),
             GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
             GatewayError::OffsetOutOfRange(_) => (StatusCode::BAD_REQUEST, 40002),

@@ -9,11 +9,20 @@
 //! OpenAPI, metrics.
 
 pub mod admin;
+pub mod brokers;
+pub mod configs;
 pub mod errors;
 pub mod extract;
+pub mod listener;
+pub mod metrics;
+pub mod partitions;
 pub mod produce;
 pub mod records;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod testing;
+pub mod topics_v2;
+pub mod v3_records;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,12 +46,19 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics::metrics_handler))
         .merge(admin::routes())
+        .merge(brokers::routes())
+        .merge(configs::routes())
+        .merge(partitions::routes())
+        .merge(topics_v2::routes())
         .merge(produce::routes())
         .merge(records::routes())
+        .merge(v3_records::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(limits.max_request_body))
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.max_concurrent_requests,

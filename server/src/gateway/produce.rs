@@ -224,7 +224,10 @@ async fn produce(
         records.push((partition, record));
     }
 
+    let bytes: usize = records.iter().map(|(_, r)| estimated_size(r)).sum();
+    let count = records.len();
     let results = append_records(&topic, records, acks).await;
+    super::metrics::records_in(&topic_name, count, bytes);
     Ok(Json(ProduceResponse {
         key_schema_id: None,
         value_schema_id: None,

@@ -184,5 +184,6 @@ pub async fn read_records(
     let mut records = batch::decode_all(&fetched.batches, max_batch)?;
     records.retain(|r| r.offset >= offset);
     let out = records_out(&topic, partition, &records, format)?;
+    super::metrics::records_out(&topic, out.len(), fetched.batches.len());
     Ok(([(CONTENT_TYPE, format.media_type())], Json(out)).into_response())
 }

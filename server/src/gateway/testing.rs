@@ -1,0 +1,131 @@
+//! Test support for the gateway's HTTP tests: a broker on a temporary directory behind the real
+//! router, driven in-process with `tower::ServiceExt::oneshot` (axum's `examples/testing`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use super::{AppState, Limits, router};
+use crate::broker::{Broker, BrokerConfig};
+
+/// The base of every link in responses.
+pub(crate) const PUBLIC_URL: &str = "http://runnel.test:8080";
+
+/// A broker on a temporary directory and the router over it.
+pub(crate) struct TestGateway {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) broker: Arc<Broker>,
+    pub(crate) router: Router,
+}
+
+impl TestGateway {
+    /// A fresh broker with no topics and no broker-level topic defaults.
+    pub(crate) fn new() -> Self {
+        Self::with_defaults(BTreeMap::new())
+    }
+
+    /// A fresh broker with these broker-level topic defaults.
+    pub(crate) fn with_defaults(topic_defaults: BTreeMap<String, String>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::open(dir, topic_defaults)
+    }
+
+    fn open(dir: tempfile::TempDir, topic_defaults: BTreeMap<String, String>) -> Self {
+        let broker = Broker::open(BrokerConfig {
+            data_dir: dir.path().to_path_buf(),
+            broker_id: 1,
+            num_partitions: 1,
+            topic_defaults,
+            log_check_interval: Duration::from_secs(3600),
+            checkpoint_interval: Duration::from_secs(3600),
+        })
+        .expect("broker opens");
+        let state = AppState {
+            broker: Arc::clone(&broker),
+            public_url: Arc::from(PUBLIC_URL),
+        };
+        let limits = Limits {
+            max_request_body: 1 << 20,
+            max_concurrent_requests: 64,
+        };
+        TestGateway {
+            dir,
+            broker,
+            router: router(state, limits),
+        }
+    }
+
+    /// Closes the broker cleanly and opens the same directory again.
+    pub(crate) fn reopen(self) -> Self {
+        let TestGateway {
+            dir,
+            broker,
+            router,
+        } = self;
+        drop(router);
+        let topic_defaults = broker.config().topic_defaults.clone();
+        broker.close().expect("broker closes");
+        drop(broker);
+        Self::open(dir, topic_defaults)
+    }
+
+    pub(crate) fn cluster_id(&self) -> String {
+        self.broker.cluster_id().to_owned()
+    }
+
+    /// `<PUBLIC_URL>/v3/clusters/<cluster id>`.
+    pub(crate) fn v3(&self) -> String {
+        format!("{PUBLIC_URL}/v3/clusters/{}", self.cluster_id())
+    }
+
+    /// Creates a topic directly on the broker.
+    pub(crate) fn create_topic(&self, name: &str, partitions: i64) {
+        self.broker
+            .create_topic(name, Some(partitions), None, BTreeMap::new(), false)
+            .expect("topic created");
+    }
+
+    /// Sends a request; answers the status and the body as JSON (`Value::Null` when empty).
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        uri: impl Into<String>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri.into());
+        let body = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(serde_json::to_vec(&b).expect("json"))
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, value)
+    }
+
+    pub(crate) async fn get(&self, uri: impl Into<String>) -> (StatusCode, Value) {
+        self.call(Method::GET, uri, None).await
+    }
+}

@@ -1,0 +1,661 @@
+//! v3 produce: `POST /v3/clusters/{c}/topics/{t}/records` (one record, or Confluent's streaming
+//! mode) and `POST .../records:batch` (207 multi-status).
+//!
+//! Streaming mode — a chunked body of concatenated JSON objects — is served incrementally: a
+//! reader task parses objects as their bytes arrive and hands each record to the partition's
+//! group-commit appender without waiting for the previous one; a writer task awaits the results
+//! in order and streams one delivery report per record back, so a long-lived connection keeps
+//! many records in flight and reports stay in request order. Once streaming, the status is 200
+//! and each report carries its own `error_code`, as Confluent's proxy does. A body that is not
+//! JSON at all ends the stream with an error report, since no later object can be found.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::http::header::{CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::errors::{Api, GatewayError, log_message, log_status};
+use super::extract::{Body as LimitedBody, parse_json, require_json};
+use super::produce::{Acks, AcksParam, HeaderIn, decode_base64, decode_headers};
+use super::state::AppState;
+use crate::broker::Topic;
+use crate::broker::appender::estimated_size;
+use crate::log::{self, NewRecord};
+
+/// Entries one `records:batch` request may hold (`api.v3.produce.batch.maximum.entries`).
+const MAX_BATCH_ENTRIES: usize = 10;
+/// Records in flight per streaming connection before the reader waits for reports to drain.
+const STREAM_IN_FLIGHT: usize = 1024;
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}/records",
+            post(produce_records),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
+            post(produce_batch),
+        )
+}
+
+/// A v3 record.
+#[derive(Debug, Deserialize)]
+pub struct V3Record {
+    #[serde(default)]
+    partition_id: Option<i64>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    headers: Vec<HeaderIn>,
+    #[serde(default)]
+    key: Option<V3Data>,
+    #[serde(default)]
+    value: Option<V3Data>,
+}
+
+/// A key or value: `{"type": "BINARY"|"JSON"|"STRING", "data": ...}`.
+#[derive(Debug, Deserialize)]
+pub struct V3Data {
+    #[serde(rename = "type", default)]
+    data_type: Option<String>,
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    schema_id: Option<i64>,
+    #[serde(default)]
+    schema_version: Option<i64>,
+}
+
+/// The `key`/`value` summary of a delivery report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataReport {
+    #[serde(rename = "type")]
+    data_type: String,
+    size: usize,
+}
+
+/// A successful delivery report.
+#[derive(Debug, Serialize)]
+pub struct DeliveryReport {
+    error_code: u16,
+    cluster_id: String,
+    topic_name: String,
+    partition_id: u32,
+    offset: Option<u64>,
+    timestamp: String,
+    key: Option<DataReport>,
+    value: Option<DataReport>,
+}
+
+/// A failed record.
+#[derive(Debug, Serialize)]
+pub struct FailureReport {
+    error_code: u32,
+    message: String,
+}
+
+/// A record checked and converted, ready for its partition.
+#[derive(Debug)]
+struct Prepared {
+    partition: u32,
+    record: NewRecord,
+    timestamp: i64,
+    key: Option<DataReport>,
+    value: Option<DataReport>,
+}
+
+/// Bad input in one record: answered 400 in Confluent's words.
+fn bad(message: impl std::fmt::Display) -> FailureReport {
+    FailureReport {
+        error_code: 400,
+        message: format!("Bad Request: {message}"),
+    }
+}
+
+fn convert_data(
+    d: Option<V3Data>,
+    what: &str,
+) -> Result<(Option<bytes::Bytes>, Option<DataReport>), FailureReport> {
+    let Some(d) = d else {
+        return Ok((None, None));
+    };
+    if d.subject.is_some() || d.schema_id.is_some() || d.schema_version.is_some() {
+        return Err(bad(format!(
+            "{what}: schema-based data needs the schema registry, which this broker does not have yet"
+        )));
+    }
+    let data_type = d.data_type.unwrap_or_default().to_ascii_uppercase();
+    let bytes = match (data_type.as_str(), d.data) {
+        (_, None | Some(Value::Null)) => None,
+        ("BINARY", Some(Value::String(s))) => Some(
+            decode_base64(&s, what)
+                .map_err(|_| bad(format!("data={s} is not a base64 string.")))?,
+        ),
+        ("BINARY", Some(other)) => {
+            return Err(bad(format!("data={other} is not a base64 string.")));
+        }
+        ("STRING", Some(Value::String(s))) => Some(bytes::Bytes::from(s)),
+        ("STRING", Some(other)) => return Err(bad(format!("data={other} is not a string."))),
+        ("JSON", Some(v)) => Some(bytes::Bytes::from(
+            serde_json::to_vec(&v).map_err(|e| bad(format!("{what}: {e}")))?,
+        )),
+        ("" | "AVRO" | "JSONSCHEMA" | "PROTOBUF", Some(_)) => {
+            return Err(bad(format!(
+                "{what}: schema-based data needs the schema registry, which this broker does not have yet"
+            )));
+        }
+        (other, Some(_)) => return Err(bad(format!("{what}: unknown type '{other}'"))),
+    };
+    let report = DataReport {
+        data_type: if data_type.is_empty() {
+            "BINARY".into()
+        } else {
+            data_type
+        },
+        size: bytes.as_ref().map_or(0, bytes::Bytes::len),
+    };
+    Ok((bytes, Some(report)))
+}
+
+fn prepare(state: &AppState, topic: &Topic, r: V3Record) -> Result<Prepared, FailureReport> {
+    let (key, key_report) = convert_data(r.key, "key")?;
+    let (value, value_report) = convert_data(r.value, "value")?;
+    let headers = decode_headers(r.headers).map_err(|e| bad(e.to_string()))?;
+    let timestamp = match r.timestamp.as_deref() {
+        Some(ts) => parse_rfc3339_ms(ts)
+            .ok_or_else(|| bad(format!("timestamp '{ts}' is not an ISO-8601 date-time")))?,
+        None => crate::broker::now_ms(),
+    };
+    let partition = match r.partition_id {
+        Some(p) => {
+            let p = u32::try_from(p)
+                .ok()
+                .filter(|p| *p < topic.partition_count())
+                .ok_or_else(|| FailureReport {
+                    error_code: 404,
+                    message: format!("Partition {p} of topic '{}' not found.", topic.name()),
+                })?;
+            p
+        }
+        None => {
+            let size = key.as_ref().map_or(0, bytes::Bytes::len)
+                + value.as_ref().map_or(0, bytes::Bytes::len);
+            state.broker.choose_partition(topic, key.as_deref(), size)
+        }
+    };
+    let record = NewRecord {
+        timestamp: Some(timestamp),
+        key,
+        value,
+        headers,
+    };
+    let max = state.broker.log_config(topic).max_message_bytes;
+    let size = estimated_size(&record);
+    if size > max {
+        return Err(FailureReport {
+            error_code: 413,
+            message: format!("The record is {size} bytes, larger than max.message.bytes ({max})."),
+        });
+    }
+    Ok(Prepared {
+        partition,
+        record,
+        timestamp,
+        key: key_report,
+        value: value_report,
+    })
+}
+
+/// What a record's report waits for.
+type Pending = Result<(Prepared, PendingOffset), FailureReport>;
+
+#[derive(Debug)]
+enum PendingOffset {
+    /// `acks=0`: nothing to wait for.
+    None,
+    Waiting(oneshot::Receiver<Vec<log::Result<u64>>>),
+}
+
+async fn submit(topic: &Arc<Topic>, p: Prepared, acks: Acks) -> Pending {
+    super::metrics::records_in(topic.name(), 1, estimated_size(&p.record));
+    let partition = topic.partition(p.partition).map_err(|e| FailureReport {
+        error_code: 404,
+        message: e.to_string(),
+    })?;
+    let rx = partition
+        .enqueue(vec![p.record.clone()])
+        .await
+        .map_err(|e| FailureReport {
+            error_code: log_status(&e).1,
+            message: log_message(&e),
+        })?;
+    let pending = if acks == Acks::None {
+        PendingOffset::None
+    } else {
+        PendingOffset::Waiting(rx)
+    };
+    Ok((p, pending))
+}
+
+/// Awaits a record's offset and renders its report (and HTTP status for single mode).
+async fn finish(state: &AppState, topic: &str, pending: Pending) -> (StatusCode, Bytes) {
+    let result = match pending {
+        Err(f) => Err(f),
+        Ok((p, PendingOffset::None)) => Ok((p, None)),
+        Ok((p, PendingOffset::Waiting(rx))) => match rx.await.ok().and_then(|mut v| v.pop()) {
+            Some(Ok(offset)) => Ok((p, Some(offset))),
+            Some(Err(e)) => Err(FailureReport {
+                error_code: log_status(&e).1,
+                message: log_message(&e),
+            }),
+            None => Err(FailureReport {
+                error_code: 500,
+                message: "The appender stopped before answering.".into(),
+            }),
+        },
+    };
+    match result {
+        Ok((p, offset)) => {
+            let report = DeliveryReport {
+                error_code: 200,
+                cluster_id: state.broker.cluster_id().to_owned(),
+                topic_name: topic.to_owned(),
+                partition_id: p.partition,
+                offset,
+                timestamp: format_rfc3339_ms(p.timestamp),
+                key: p.key,
+                value: p.value,
+            };
+            (StatusCode::OK, to_bytes(&report))
+        }
+        Err(f) => {
+            let status = u16::try_from(f.error_code / if f.error_code > 999 { 100 } else { 1 })
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, to_bytes(&f))
+        }
+    }
+}
+
+fn to_bytes(v: &impl Serialize) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response {
+    (status, [(CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /v3/clusters/{cluster_id}/topics/{topic}/records`.
+pub async fn produce_records(
+    State(state): State<AppState>,
+    Path((cluster_id, topic_name)): Path<(String, String)>,
+    Query(acks): Query<AcksParam>,
+    request: Request,
+) -> Result<Response, GatewayError> {
+    if cluster_id != state.broker.cluster_id() {
+        return Err(GatewayError::NotFound);
+    }
+    require_json(request.headers())?;
+    let acks = acks.parse()?;
+    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v3)?;
+    let chunked = request
+        .headers()
+        .get(TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        return Ok(stream(state, topic, acks, request.into_body()));
+    }
+    // Read through the extractor so the router's body limit applies (413 past it).
+    let LimitedBody(bytes) = LimitedBody::from_request(request, &()).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(GatewayError::EmptyBody(Api::V3));
+    }
+    let mut values = serde_json::Deserializer::from_slice(&bytes).into_iter::<Value>();
+    let first = values
+        .next()
+        .transpose()
+        .map_err(|e| GatewayError::MalformedJson(format!("Malformed JSON: {e}")))?
+        .ok_or(GatewayError::EmptyBody(Api::V3))?;
+    let rest: Vec<_> = values.collect();
+    if rest.is_empty() {
+        // One record: failures answer with their own HTTP status.
+        let pending = match serde_json::from_value::<V3Record>(first) {
+            Ok(r) => match prepare(&state, &topic, r) {
+                Ok(p) => submit(&topic, p, acks).await,
+                Err(f) => Err(f),
+            },
+            Err(e) => Err(bad(e)),
+        };
+        let (status, body) = finish(&state, &topic_name, pending).await;
+        return Ok(json_response(status, body));
+    }
+    // Several concatenated objects in a plain body: the streaming answer, all at once.
+    let mut out = Vec::new();
+    for v in std::iter::once(Ok(first)).chain(rest) {
+        let pending = match v {
+            Ok(v) => match serde_json::from_value::<V3Record>(v) {
+                Ok(r) => match prepare(&state, &topic, r) {
+                    Ok(p) => submit(&topic, p, acks).await,
+                    Err(f) => Err(f),
+                },
+                Err(e) => Err(bad(e)),
+            },
+            Err(e) => {
+                out.push(to_bytes(&bad(format!("Malformed JSON: {e}"))));
+                break;
+            }
+        };
+        out.push(finish(&state, &topic_name, pending).await.1);
+    }
+    Ok(json_response(StatusCode::OK, Bytes::from(out.concat())))
+}
+
+/// Streaming mode: parse objects as they arrive, report each in order.
+fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Response {
+    let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(STREAM_IN_FLIGHT);
+    let (out_tx, out_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    let max_object = state
+        .broker
+        .log_config(&topic)
+        .max_message_bytes
+        .saturating_mul(2)
+        + 4096;
+    let reader_state = state.clone();
+    let reader_topic = Arc::clone(&topic);
+    tokio::spawn(async move {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut data = body.into_data_stream();
+        'read: loop {
+            let chunk = match data.next().await {
+                Some(Ok(c)) => c,
+                Some(Err(_)) | None => break,
+            };
+            buf.extend_from_slice(&chunk);
+            loop {
+                let mut it = serde_json::Deserializer::from_slice(&buf).into_iter::<Value>();
+                match it.next() {
+                    Some(Ok(v)) => {
+                        let used = it.byte_offset();
+                        buf.drain(..used);
+                        let pending = match serde_json::from_value::<V3Record>(v) {
+                            Ok(r) => match prepare(&reader_state, &reader_topic, r) {
+                                Ok(p) => submit(&reader_topic, p, acks).await,
+                                Err(f) => Err(f),
+                            },
+                            Err(e) => Err(bad(e)),
+                        };
+                        if pending_tx.send(pending).await.is_err() {
+                            break 'read;
+                        }
+                    }
+                    Some(Err(e)) if e.is_eof() => {
+                        if buf.len() > max_object {
+                            let _ = pending_tx
+                                .send(Err(bad("a record is larger than the request limit")))
+                                .await;
+                            break 'read;
+                        }
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        let _ = pending_tx
+                            .send(Err(bad(format!("Malformed JSON: {e}"))))
+                            .await;
+                        break 'read;
+                    }
+                    None => {
+                        buf.clear();
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let topic_name = topic.name().to_owned();
+    tokio::spawn(async move {
+        while let Some(p) = pending_rx.recv().await {
+            let (_, report) = finish(&state, &topic_name, p).await;
+            if out_tx.send(Ok(report)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let stream = tokio_stream_from(out_rx);
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "application/json")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// Body of `records:batch`.
+#[derive(Debug, Deserialize)]
+pub struct BatchRequest {
+    entries: Vec<BatchEntry>,
+}
+
+/// One entry: a record with a client id.
+#[derive(Debug, Deserialize)]
+pub struct BatchEntry {
+    id: Value,
+    #[serde(flatten)]
+    record: V3Record,
+}
+
+/// `POST /v3/clusters/{cluster_id}/topics/{topic}/records:batch` → 207.
+pub async fn produce_batch(
+    State(state): State<AppState>,
+    Path((cluster_id, topic_name)): Path<(String, String)>,
+    Query(acks): Query<AcksParam>,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, GatewayError> {
+    if cluster_id != state.broker.cluster_id() {
+        return Err(GatewayError::NotFound);
+    }
+    require_json(&headers)?;
+    let acks = acks.parse()?;
+    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v3)?;
+    let req: BatchRequest = parse_json(&body, Api::V3)?;
+    if req.entries.is_empty() {
+        return Err(GatewayError::BatchError("The batch is empty.".into()));
+    }
+    if req.entries.len() > MAX_BATCH_ENTRIES {
+        return Err(GatewayError::BatchError(format!(
+            "The batch has {} entries; at most {MAX_BATCH_ENTRIES} are allowed.",
+            req.entries.len()
+        )));
+    }
+    let mut seen = BTreeMap::new();
+    for e in &req.entries {
+        let Value::String(id) = &e.id else {
+            return Err(GatewayError::BatchError(format!(
+                "Entry id {} must be a string.",
+                e.id
+            )));
+        };
+        if id.is_empty() || id.chars().count() > 80 {
+            return Err(GatewayError::BatchError(format!(
+                "Entry id '{id}' must be 1 to 80 characters."
+            )));
+        }
+        if seen.insert(id.clone(), ()).is_some() {
+            return Err(GatewayError::BatchError(format!(
+                "Entry ids are not distinct: '{id}' appears twice."
+            )));
+        }
+    }
+    let mut pendings = Vec::with_capacity(req.entries.len());
+    for e in req.entries {
+        let id = e.id.as_str().unwrap_or_default().to_owned();
+        let pending = match prepare(&state, &topic, e.record) {
+            Ok(p) => submit(&topic, p, acks).await,
+            Err(f) => Err(f),
+        };
+        pendings.push((id, pending));
+    }
+    let mut successes = Vec::new();
+    let mut failures = Vec::new();
+    for (id, pending) in pendings {
+        let (status, body) = finish(&state, &topic_name, pending).await;
+        let mut v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut v {
+            m.insert("id".into(), Value::String(id));
+            if status.is_success() {
+                m.remove("error_code");
+                successes.push(v);
+            } else {
+                failures.push(v);
+            }
+        }
+    }
+    Ok((
+        StatusCode::MULTI_STATUS,
+        Json(serde_json::json!({ "successes": successes, "failures": failures })),
+    )
+        .into_response())
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into ms since the epoch.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        if frac.is_empty() {
+            return None;
+        }
+        let padded: String = frac.chars().chain("000".chars()).take(3).collect();
+        ms = padded.parse().ok()?;
+    }
+    let offset_min = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
+            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *sign == b'+' { m } else { -m }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
+}
+
+/// Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_ms("2021-02-05T19:14:42Z"),
+            Some(1_612_552_482_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2021-02-05T20:14:42.5+01:00"),
+            Some(1_612_552_482_500)
+        );
+        assert_eq!(
+            format_rfc3339_ms(1_612_552_482_500),
+            "2021-02-05T19:14:42.500Z"
+        );
+        for ms in [0, 1, 951_782_400_000, 4_102_444_800_123, -86_400_001] {
+            assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Some(ms));
+        }
+        for bad in [
+            "",
+            "2021-02-05",
+            "2021-13-05T19:14:42Z",
+            "2021-02-05T19:14:42",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
+}
