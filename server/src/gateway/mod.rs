@@ -22,6 +22,7 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod topics_v2;
+pub mod topics_v2;
 pub mod v3_records;
 
 use axum::Router;
@@ -51,6 +52,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(brokers::routes())
         .merge(configs::routes())
         .merge(partitions::routes())
+        .merge(topics_v2::routes())
         .merge(topics_v2::routes())
         .merge(produce::routes())
         .merge(records::routes())
