@@ -22,7 +22,6 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod topics_v2;
-pub mod topics_v2;
 pub mod v3_records;
 
 use axum::Router;
@@ -52,7 +51,6 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(brokers::routes())
         .merge(configs::routes())
         .merge(partitions::routes())
-        .merge(topics_v2::routes())
         .merge(topics_v2::routes())
         .merge(produce::routes())
         .merge(records::routes())

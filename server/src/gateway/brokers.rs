@@ -1,0 +1,421 @@
+//! v3 brokers (Confluent REST Proxy v3 shapes): the broker list, one broker, its configs, its
+//! partition replicas, and the cluster-wide dynamic broker configs.
+//!
+//! The cluster is this one node. Its `host` and `port` are those of the public URL, the address
+//! clients reach it at (there is no separate Kafka listener). Its configs are the broker-level
+//! defaults of topic configs under Kafka's broker names (`log.retention.ms`, ...), each set in the
+//! server config (`STATIC_BROKER_CONFIG`) or Kafka's default (`DEFAULT_CONFIG`); they are
+//! read-only, since changing them means restarting with a new config. Kafka reports only
+//! dynamic cluster-wide defaults under `/broker-configs`, and there are none, so that list is
+//! empty. Unknown or non-numeric broker ids, like unknown config names, are the generic 404.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::admin::{check_cluster, related};
+use super::configs::synonyms_json;
+use super::errors::GatewayError;
+use super::partitions::{list_json, path_id, replica_json};
+use super::state::AppState;
+use crate::broker::topic_config::{ConfigEntry, TopicConfig, config_def};
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    const BROKER: &str = "/v3/clusters/{cluster_id}/brokers/{broker_id}";
+    Router::new()
+        .route("/v3/clusters/{cluster_id}/brokers", get(list_brokers))
+        .route(BROKER, get(get_broker))
+        .route(&format!("{BROKER}/configs"), get(list_broker_configs))
+        .route(
+            &format!("{BROKER}/configs/{{name}}"),
+            get(get_broker_config),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/brokers/-/configs",
+            get(list_all_broker_configs),
+        )
+        .route(
+            &format!("{BROKER}/partition-replicas"),
+            get(list_broker_replicas),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/broker-configs",
+            get(list_cluster_configs),
+        )
+        .route(
+            "/v3/clusters/{cluster_id}/broker-configs/{name}",
+            get(get_cluster_config),
+        )
+}
+
+fn brokers_url(state: &AppState) -> String {
+    format!(
+        "{}/v3/clusters/{}/brokers",
+        state.public_url,
+        state.broker.cluster_id()
+    )
+}
+
+/// Checks the cluster and that `segment` names this broker.
+fn check_broker(state: &AppState, cluster_id: &str, segment: &str) -> Result<(), GatewayError> {
+    check_cluster(state, cluster_id)?;
+    if path_id(segment)? == state.broker.broker_id() {
+        Ok(())
+    } else {
+        Err(GatewayError::NotFound)
+    }
+}
+
+/// Host and port of the public URL (the scheme's default port when it names none).
+fn host_and_port(public_url: &str) -> (Option<String>, Option<u16>) {
+    let Ok(uri) = public_url.parse::<Uri>() else {
+        return (None, None);
+    };
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    });
+    (uri.host().map(str::to_owned), port)
+}
+
+/// The `KafkaBroker` resource of this node.
+fn broker_json(state: &AppState) -> Value {
+    let c = state.broker.cluster_id();
+    let b = state.broker.broker_id();
+    let url = format!("{}/{b}", brokers_url(state));
+    let (host, port) = host_and_port(&state.public_url);
+    json!({
+        "kind": "KafkaBroker",
+        "metadata": { "self": url, "resource_name": format!("crn:///kafka={c}/broker={b}") },
+        "cluster_id": c,
+        "broker_id": b,
+        "host": host,
+        "port": port,
+        "rack": null,
+        "configs": related(format!("{url}/configs")),
+        "partition_replicas": related(format!("{url}/partition-replicas")),
+    })
+}
+
+/// This broker's configs, by broker name: the broker-level resolution of every topic config.
+fn broker_configs(state: &AppState) -> Vec<(&'static str, ConfigEntry)> {
+    let mut configs: Vec<(&'static str, ConfigEntry)> = TopicConfig::default()
+        .describe(&state.broker.config().topic_defaults)
+        .into_iter()
+        .map(|e| {
+            let name = config_def(e.name).map_or(e.name, |d| d.broker_synonym);
+            (name, e)
+        })
+        .collect();
+    configs.sort_by_key(|(name, _)| *name);
+    configs
+}
+
+/// The `KafkaBrokerConfig` resource.
+fn broker_config_json(state: &AppState, name: &str, e: &ConfigEntry) -> Value {
+    let c = state.broker.cluster_id();
+    let b = state.broker.broker_id();
+    json!({
+        "kind": "KafkaBrokerConfig",
+        "metadata": {
+            "self": format!("{}/{b}/configs/{name}", brokers_url(state)),
+            "resource_name": format!("crn:///kafka={c}/broker={b}/config={name}"),
+        },
+        "cluster_id": c,
+        "broker_id": b,
+        "name": name,
+        "value": e.value,
+        "is_default": e.is_default,
+        "is_read_only": true,
+        "is_sensitive": e.is_sensitive,
+        "source": e.source.as_str(),
+        "synonyms": synonyms_json(&e.synonyms),
+    })
+}
+
+fn broker_configs_json(state: &AppState) -> Vec<Value> {
+    broker_configs(state)
+        .iter()
+        .map(|(name, e)| broker_config_json(state, name, e))
+        .collect()
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers`.
+pub async fn list_brokers(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    Ok(Json(list_json(
+        "KafkaBrokerList",
+        brokers_url(&state),
+        vec![broker_json(&state)],
+    )))
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}`.
+pub async fn get_broker(
+    State(state): State<AppState>,
+    Path((cluster_id, broker)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    check_broker(&state, &cluster_id, &broker)?;
+    Ok(Json(broker_json(&state)))
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/configs`.
+pub async fn list_broker_configs(
+    State(state): State<AppState>,
+    Path((cluster_id, broker)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    check_broker(&state, &cluster_id, &broker)?;
+    let url = format!("{}/{broker}/configs", brokers_url(&state));
+    Ok(Json(list_json(
+        "KafkaBrokerConfigList",
+        url,
+        broker_configs_json(&state),
+    )))
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers/-/configs`: every broker's configs.
+pub async fn list_all_broker_configs(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    let url = format!("{}/-/configs", brokers_url(&state));
+    Ok(Json(list_json(
+        "KafkaBrokerConfigList",
+        url,
+        broker_configs_json(&state),
+    )))
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/configs/{name}`.
+pub async fn get_broker_config(
+    State(state): State<AppState>,
+    Path((cluster_id, broker, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    check_broker(&state, &cluster_id, &broker)?;
+    broker_configs(&state)
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, e)| Json(broker_config_json(&state, n, e)))
+        .ok_or(GatewayError::NotFound)
+}
+
+/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/partition-replicas`: every replica here.
+pub async fn list_broker_replicas(
+    State(state): State<AppState>,
+    Path((cluster_id, broker)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    check_broker(&state, &cluster_id, &broker)?;
+    let data = state
+        .broker
+        .topics()
+        .iter()
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| replica_json(&state, t.name(), p.id()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let url = format!("{}/{broker}/partition-replicas", brokers_url(&state));
+    Ok(Json(list_json("KafkaReplicaList", url, data)))
+}
+
+/// `GET /v3/clusters/{cluster_id}/broker-configs`: the dynamic cluster-wide defaults; none.
+pub async fn list_cluster_configs(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    let url = format!(
+        "{}/v3/clusters/{cluster_id}/broker-configs",
+        state.public_url
+    );
+    Ok(Json(list_json("KafkaClusterConfigList", url, Vec::new())))
+}
+
+/// `GET /v3/clusters/{cluster_id}/broker-configs/{name}`: there are none, so 404.
+pub async fn get_cluster_config(
+    State(state): State<AppState>,
+    Path((cluster_id, _name)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    Err(GatewayError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use super::host_and_port;
+    use crate::broker::topic_config::TOPIC_CONFIGS;
+    use crate::gateway::testing::TestGateway;
+
+    #[test]
+    fn host_and_port_of_the_public_url() {
+        assert_eq!(
+            host_and_port("http://runnel.test:8080"),
+            (Some("runnel.test".into()), Some(8080))
+        );
+        assert_eq!(
+            host_and_port("https://example.com"),
+            (Some("example.com".into()), Some(443))
+        );
+    }
+
+    #[tokio::test]
+    async fn broker_resources_have_confluent_shapes() {
+        let gw = TestGateway::new();
+        let (c, v3) = (gw.cluster_id(), gw.v3());
+        let broker = json!({
+            "kind": "KafkaBroker",
+            "metadata": {
+                "self": format!("{v3}/brokers/1"),
+                "resource_name": format!("crn:///kafka={c}/broker=1"),
+            },
+            "cluster_id": c,
+            "broker_id": 1,
+            "host": "runnel.test",
+            "port": 8080,
+            "rack": null,
+            "configs": { "related": format!("{v3}/brokers/1/configs") },
+            "partition_replicas": { "related": format!("{v3}/brokers/1/partition-replicas") },
+        });
+        let (status, body) = gw.get(format!("/v3/clusters/{c}/brokers/1")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, broker);
+        let (status, body) = gw.get(format!("/v3/clusters/{c}/brokers")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "kind": "KafkaBrokerList",
+                "metadata": { "self": format!("{v3}/brokers"), "next": null },
+                "data": [broker],
+            })
+        );
+        for uri in [
+            format!("/v3/clusters/{c}/brokers/2"),
+            format!("/v3/clusters/{c}/brokers/x"),
+            format!("/v3/clusters/{c}/brokers/2/configs"),
+            "/v3/clusters/other/brokers".to_owned(),
+        ] {
+            let (status, body) = gw.get(&uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert_eq!(
+                body,
+                json!({ "error_code": 404, "message": "HTTP 404 Not Found" })
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn broker_configs_are_the_topic_defaults() {
+        let gw =
+            TestGateway::with_defaults([("retention.ms".to_owned(), "1000".to_owned())].into());
+        let (c, v3) = (gw.cluster_id(), gw.v3());
+        let (status, body) = gw
+            .get(format!(
+                "/v3/clusters/{c}/brokers/1/configs/log.retention.ms"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "kind": "KafkaBrokerConfig",
+                "metadata": {
+                    "self": format!("{v3}/brokers/1/configs/log.retention.ms"),
+                    "resource_name": format!("crn:///kafka={c}/broker=1/config=log.retention.ms"),
+                },
+                "cluster_id": c,
+                "broker_id": 1,
+                "name": "log.retention.ms",
+                "value": "1000",
+                "is_default": false,
+                "is_read_only": true,
+                "is_sensitive": false,
+                "source": "STATIC_BROKER_CONFIG",
+                "synonyms": [
+                    { "name": "log.retention.ms", "value": "1000", "source": "STATIC_BROKER_CONFIG" },
+                    { "name": "log.retention.ms", "value": "604800000", "source": "DEFAULT_CONFIG" },
+                ],
+            })
+        );
+        let (_, segment) = gw
+            .get(format!(
+                "/v3/clusters/{c}/brokers/1/configs/log.segment.bytes"
+            ))
+            .await;
+        assert_eq!(segment["source"], "DEFAULT_CONFIG");
+        assert_eq!(segment["is_default"], true);
+
+        let (status, list) = gw.get(format!("/v3/clusters/{c}/brokers/1/configs")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list["kind"], "KafkaBrokerConfigList");
+        let names: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), TOPIC_CONFIGS.len());
+        assert!(names.is_sorted());
+        let (_, all) = gw.get(format!("/v3/clusters/{c}/brokers/-/configs")).await;
+        assert_eq!(all["data"], list["data"]);
+
+        // A topic name is not a broker config name.
+        let (status, _) = gw
+            .get(format!("/v3/clusters/{c}/brokers/1/configs/retention.ms"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn cluster_configs_and_partition_replicas() {
+        let gw = TestGateway::new();
+        gw.create_topic("a", 2);
+        gw.create_topic("b", 1);
+        let (c, v3) = (gw.cluster_id(), gw.v3());
+        let (status, body) = gw.get(format!("/v3/clusters/{c}/broker-configs")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "kind": "KafkaClusterConfigList",
+                "metadata": { "self": format!("{v3}/broker-configs"), "next": null },
+                "data": [],
+            })
+        );
+        let (status, _) = gw
+            .get(format!("/v3/clusters/{c}/broker-configs/log.retention.ms"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let (status, body) = gw
+            .get(format!("/v3/clusters/{c}/brokers/1/partition-replicas"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["kind"], "KafkaReplicaList");
+        let replicas: Vec<(&str, u64)> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["topic_name"].as_str().unwrap(),
+                    r["partition_id"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(replicas, [("a", 0), ("a", 1), ("b", 0)]);
+    }
+}
