@@ -181,16 +181,13 @@ fn prepare(state: &AppState, topic: &Topic, r: V3Record) -> Result<Prepared, Fai
         None => crate::broker::now_ms(),
     };
     let partition = match r.partition_id {
-        Some(p) => {
-            let p = u32::try_from(p)
-                .ok()
-                .filter(|p| *p < topic.partition_count())
-                .ok_or_else(|| FailureReport {
-                    error_code: 404,
-                    message: format!("Partition {p} of topic '{}' not found.", topic.name()),
-                })?;
-            p
-        }
+        Some(p) => u32::try_from(p)
+            .ok()
+            .filter(|p| *p < topic.partition_count())
+            .ok_or_else(|| FailureReport {
+                error_code: 404,
+                message: format!("Partition {p} of topic '{}' not found.", topic.name()),
+            })?,
         None => {
             let size = key.as_ref().map_or(0, bytes::Bytes::len)
                 + value.as_ref().map_or(0, bytes::Bytes::len);
@@ -382,9 +379,8 @@ fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Respons
         let mut buf: Vec<u8> = Vec::new();
         let mut data = body.into_data_stream();
         'read: loop {
-            let chunk = match data.next().await {
-                Some(Ok(c)) => c,
-                Some(Err(_)) | None => break,
+            let Some(Ok(chunk)) = data.next().await else {
+                break;
             };
             buf.extend_from_slice(&chunk);
             loop {
