@@ -67,6 +67,11 @@ pub(super) fn load_segments(
     let mut expected_next: Option<u64> = None;
     let mut iter = bases.into_iter();
     for base in iter.by_ref() {
+        // A scan unseals its segment, preallocating both indexes (`segment.index.bytes` each):
+        // seal the previous one first, so recovering N segments never reserves N times that.
+        if let Some(prev) = segments.values_mut().next_back() {
+            prev.seal()?;
+        }
         let mut seg = Segment::open(dir, base, index_config)?;
         if expected_next.is_some_and(|n| base < n) {
             // A segment that overlaps its predecessor cannot be trusted: stop here.
