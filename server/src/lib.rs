@@ -7,9 +7,11 @@
 //!   topic configs under Kafka's names, group commit and background maintenance.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
+//! - [`client`]: a typed HTTP client for the API above.
 
 pub mod broker;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod gateway;
 pub mod log;
