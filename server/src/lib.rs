@@ -7,11 +7,14 @@
 //!   topic configs under Kafka's names, group commit and background maintenance.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
-//! - [`client`]: a typed HTTP client for the API above.
+//! - [`client`]: a typed HTTP client for the API above; [`commands`]: the `topics`, `produce`
+//!   and `consume` subcommands over it; [`bench`]: `runnel bench`, throughput and latency.
 
+pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod client;
+pub mod commands;
 pub mod config;
 pub mod gateway;
 pub mod log;

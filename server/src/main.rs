@@ -1,4 +1,5 @@
-//! The `runnel` binary: parse flags, load configuration, start logging, run until a signal.
+//! The `runnel` binary: parse flags, load configuration, start logging, run until a signal; or
+//! run a client subcommand against a server (`runnel::commands`).
 //!
 //! Kept thin, as mini-redis `bin/server.rs`: everything else lives in the library. Errors
 //! reaching here are printed once, as a chain (`error: a: b: c`), and the process exits 1;
@@ -20,6 +21,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
+        client_command => runnel::commands::run(client_command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -328,7 +328,8 @@ impl Config {
         env: impl Iterator<Item = (String, String)>,
     ) -> Result<(), ConfigError> {
         for (var, value) in env {
-            if !var.starts_with(ENV_PREFIX) || var == ENV_CONFIG_FILE {
+            if !var.starts_with(ENV_PREFIX) || var == ENV_CONFIG_FILE || var == crate::cli::ENV_URL
+            {
                 continue;
             }
             if let Some(name) = var

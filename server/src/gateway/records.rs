@@ -181,9 +181,40 @@ pub async fn read_records(
         })?;
     let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
     let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
-    let mut records = batch::decode_all(&fetched.batches, max_batch)?;
-    records.retain(|r| r.offset >= offset);
+    let records = decode_readable(&fetched.batches, max_batch, offset)?;
     let out = records_out(&topic, partition, &records, format)?;
     super::metrics::records_out(&topic, out.len(), fetched.batches.len());
     Ok(([(CONTENT_TYPE, format.media_type())], Json(out)).into_response())
+}
+
+/// Decodes the records at or past `offset`, stopping at the first batch that fails its check
+/// (a CRC mismatch, say): the valid batches before the damage are still served, and the next
+/// read, starting at the damaged batch, gets the error. A consumer is never stuck behind damage
+/// it has not reached yet.
+fn decode_readable(
+    buf: &bytes::Bytes,
+    max_batch: usize,
+    offset: u64,
+) -> Result<Vec<Record>, crate::log::Error> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for item in batch::Batches::new(buf, max_batch) {
+        let mut records = Vec::new();
+        let decoded = item.and_then(|(h, _)| {
+            batch::decode_batch(&h, &buf.slice(pos..pos + h.size), max_batch, &mut records)
+                .map(|()| h.size)
+        });
+        match decoded {
+            Ok(size) => {
+                pos += size;
+                out.extend(records.into_iter().filter(|r| r.offset >= offset));
+            }
+            Err(e) if out.is_empty() => return Err(e),
+            Err(e) => {
+                tracing::error!(cause = %e, position = pos, "stopping a read at a damaged batch");
+                break;
+            }
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,391 @@
+//! `runnel bench produce|consume`: end-to-end throughput and request latency against a running
+//! server, through its public API.
+//!
+//! A run is: make sure the topic exists (created with `--partitions` if missing), start
+//! `--concurrency` workers, let them take records from a shared [`Budget`] (`--duration`, or
+//! `--records` in all) and count what they did in a shared [`report::Recorder`], print a
+//! progress line every second, then a [`report::Report`]. `consume` first fills an empty topic
+//! with `--prefill` records through the produce workers, then gives each reader one partition
+//! (reader `i` reads partition `i mod partitions`) from its earliest to its latest offset as
+//! found at the start.
+//!
+//! # Transports
+//! Only the workers know the wire: [`http`] has `produce_worker` and `consume_worker` over v2
+//! produce and the stateless read. A WebSocket transport (`/v1/ws/produce`, `/v1/ws/consume`)
+//! is a sibling module with workers of the same inputs — a workload, the [`Budget`] to claim
+//! records from, the recorder to count them in — selected by a flag on the bench commands and
+//! named in [`report::RunInfo::transport`]. Topic setup, prefill, progress and the report stay
+//! as they are.
+//!
+//! Not owned here: HTTP details (`client`), statistics (`report`).
+
+pub mod http;
+pub mod report;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{BenchCommonArgs, BenchConsumeArgs, BenchProduceArgs};
+use crate::client::{Acks, Client, Format};
+use http::{ProduceWorkload, ReadRange};
+use report::{Recorder, Report, RunInfo};
+
+/// How long `bench produce` runs when neither `--duration` nor `--records` is given.
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// Produce connections when `--concurrency` is not given.
+const DEFAULT_PRODUCE_CONCURRENCY: u32 = 8;
+
+/// How much work is left: records are claimed before they are sent or counted after they are
+/// read, until the deadline passes, the record limit is reached, or [`Budget::stop`] is called
+/// (Ctrl-C, a fatal error).
+#[derive(Debug)]
+pub struct Budget {
+    deadline: Option<Instant>,
+    limit: Option<u64>,
+    claimed: AtomicU64,
+    stop: CancellationToken,
+}
+
+impl Budget {
+    /// A budget ending at `deadline`, after `limit` records, or on `stop`, whichever is first.
+    pub fn new(deadline: Option<Instant>, limit: Option<u64>) -> Arc<Self> {
+        Arc::new(Budget {
+            deadline,
+            limit,
+            claimed: AtomicU64::new(0),
+            stop: CancellationToken::new(),
+        })
+    }
+
+    /// Claims up to `n` records; fewer near the record limit, 0 once the run is over.
+    pub fn claim(&self, n: u64) -> u64 {
+        if self.is_over() {
+            return 0;
+        }
+        let Some(limit) = self.limit else {
+            return n;
+        };
+        let before = self.claimed.fetch_add(n, Ordering::Relaxed);
+        n.min(limit.saturating_sub(before))
+    }
+
+    /// Whether the deadline has passed, the limit is used up, or the run was stopped.
+    pub fn is_over(&self) -> bool {
+        self.stop.is_cancelled()
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+            || self
+                .limit
+                .is_some_and(|l| self.claimed.load(Ordering::Relaxed) >= l)
+    }
+
+    /// Ends the run: workers finish their request in flight and claim nothing more.
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+}
+
+/// `runnel bench produce`: runs, prints the report, fails if any request failed.
+///
+/// # Errors
+/// The topic cannot be set up, or the run had errors (after the report is printed).
+pub async fn produce(args: &BenchProduceArgs) -> anyhow::Result<()> {
+    let report = run_produce(args, true).await?;
+    emit(&report, args.common.json)
+}
+
+/// `runnel bench consume`: runs, prints the report, fails if any request failed.
+///
+/// # Errors
+/// The topic cannot be set up or filled, or the run had errors (after the report is printed).
+pub async fn consume(args: &BenchConsumeArgs) -> anyhow::Result<()> {
+    let report = run_consume(args, true).await?;
+    emit(&report, args.common.json)
+}
+
+/// Prints the report (JSON on stdout with `--json`, the text on stderr then; the text on stdout
+/// otherwise) and turns errors into a failed exit.
+fn emit(report: &Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        eprint!("{}", report.to_text());
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.errors > 0 {
+        anyhow::bail!(
+            "{} error{} during the run",
+            report.errors,
+            if report.errors == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+/// Runs the produce benchmark and returns its report; `progress` prints the live line.
+///
+/// # Errors
+/// The server cannot be reached or the topic cannot be created.
+pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Result<Report> {
+    let common = &args.common;
+    let client = crate::commands::connect(&common.server)?;
+    let partitions = ensure_topic(&client, common).await?;
+    let concurrency = common.concurrency.unwrap_or(DEFAULT_PRODUCE_CONCURRENCY);
+    let deadline = match (common.duration, common.records) {
+        (Some(d), _) => Some(d),
+        (None, Some(_)) => None,
+        (None, None) => Some(DEFAULT_DURATION),
+    };
+    let budget = Budget::new(deadline.map(|d| Instant::now() + d), common.records);
+    let workload = ProduceWorkload {
+        format: common.format,
+        record_size: common.record_size,
+        batch: common.batch,
+        acks: args.acks,
+    };
+    let run = RunInfo {
+        mode: "produce",
+        transport: "http",
+        topic: common.topic.clone(),
+        partitions,
+        format: common.format.as_str(),
+        acks: Some(args.acks.as_str()),
+        record_size: Some(common.record_size),
+        batch: Some(common.batch),
+        concurrency,
+    };
+    Ok(produce_with(
+        &client,
+        &common.topic,
+        workload,
+        concurrency,
+        budget,
+        run,
+        progress,
+    )
+    .await)
+}
+
+async fn produce_with(
+    client: &Client,
+    topic: &str,
+    workload: ProduceWorkload,
+    concurrency: u32,
+    budget: Arc<Budget>,
+    run: RunInfo,
+    progress: bool,
+) -> Report {
+    let topic: Arc<str> = Arc::from(topic);
+    let recorder = Recorder::new();
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency {
+        workers.spawn(http::produce_worker(
+            client.clone(),
+            Arc::clone(&topic),
+            workload,
+            Arc::clone(&budget),
+            Arc::clone(&recorder),
+        ));
+    }
+    drive(workers, &budget, &recorder, run, progress).await
+}
+
+/// Waits for the workers while showing progress; Ctrl-C stops the budget early.
+async fn drive(
+    mut workers: JoinSet<()>,
+    budget: &Budget,
+    recorder: &Arc<Recorder>,
+    run: RunInfo,
+    progress: bool,
+) -> Report {
+    let started = Instant::now();
+    let stop_progress = CancellationToken::new();
+    let progress_task = progress.then(|| {
+        let label = run.mode.to_owned();
+        tokio::spawn(Arc::clone(recorder).progress(label, stop_progress.clone()))
+    });
+    loop {
+        tokio::select! {
+            joined = workers.join_next() => match joined {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    recorder.record_errors(1, || format!("worker failed: {e}"));
+                    budget.stop();
+                }
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c(), if progress => budget.stop(),
+        }
+    }
+    let elapsed = started.elapsed();
+    stop_progress.cancel();
+    if let Some(task) = progress_task {
+        let _ = task.await;
+    }
+    recorder.finish(run, elapsed)
+}
+
+/// Runs the consume benchmark (filling an empty topic first) and returns its report.
+///
+/// # Errors
+/// The server cannot be reached, the topic cannot be created or filled.
+pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Result<Report> {
+    let common = &args.common;
+    let client = crate::commands::connect(&common.server)?;
+    let partitions = ensure_topic(&client, common).await?;
+    let mut ranges = partition_ranges(&client, &common.topic, partitions, common.format).await?;
+    if ranges.iter().all(|r| r.start == r.end) && args.prefill > 0 {
+        prefill(&client, common, partitions, args.prefill, progress).await?;
+        ranges = partition_ranges(&client, &common.topic, partitions, common.format).await?;
+    }
+    let concurrency = common.concurrency.unwrap_or(partitions);
+    let budget = Budget::new(common.duration.map(|d| Instant::now() + d), common.records);
+    let recorder = Recorder::new();
+    let mut workers = JoinSet::new();
+    for i in 0..concurrency {
+        let index = usize::try_from(i % partitions).unwrap_or(0);
+        let Some(range) = ranges.get(index) else {
+            continue;
+        };
+        workers.spawn(http::consume_worker(
+            client.clone(),
+            range.clone(),
+            Arc::clone(&budget),
+            Arc::clone(&recorder),
+        ));
+    }
+    let run = RunInfo {
+        mode: "consume",
+        transport: "http",
+        topic: common.topic.clone(),
+        partitions,
+        format: common.format.as_str(),
+        acks: None,
+        record_size: None,
+        batch: None,
+        concurrency,
+    };
+    Ok(drive(workers, &budget, &recorder, run, progress).await)
+}
+
+/// The topic's partition count, creating it with `--partitions` when it does not exist.
+async fn ensure_topic(client: &Client, common: &BenchCommonArgs) -> anyhow::Result<u32> {
+    match client.get_topic(&common.topic).await {
+        Ok(topic) => Ok(topic.partitions_count),
+        Err(e) if e.is_unknown_topic() => {
+            let topic = client
+                .create_topic(&common.topic, Some(common.partitions), &[])
+                .await
+                .with_context(|| format!("cannot create topic '{}'", common.topic))?;
+            Ok(topic.partitions_count)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot look up topic '{}'", common.topic)),
+    }
+}
+
+async fn partition_ranges(
+    client: &Client,
+    topic: &str,
+    partitions: u32,
+    format: Format,
+) -> anyhow::Result<Vec<ReadRange>> {
+    let topic_name: Arc<str> = Arc::from(topic);
+    let mut ranges = Vec::with_capacity(partitions as usize);
+    for p in 0..partitions {
+        let offsets = client
+            .partition_offsets(topic, p)
+            .await
+            .with_context(|| format!("cannot read offsets of '{topic}' partition {p}"))?;
+        ranges.push(ReadRange {
+            topic: Arc::clone(&topic_name),
+            partition: p,
+            start: offsets.earliest_offset,
+            end: offsets.latest_offset,
+            format,
+        });
+    }
+    Ok(ranges)
+}
+
+/// Produces `records` records of the benchmark's size and format into the topic.
+async fn prefill(
+    client: &Client,
+    common: &BenchCommonArgs,
+    partitions: u32,
+    records: u64,
+    progress: bool,
+) -> anyhow::Result<()> {
+    let run = RunInfo {
+        mode: "prefill",
+        transport: "http",
+        topic: common.topic.clone(),
+        partitions,
+        format: common.format.as_str(),
+        acks: Some(Acks::All.as_str()),
+        record_size: Some(common.record_size),
+        batch: Some(common.batch),
+        concurrency: DEFAULT_PRODUCE_CONCURRENCY,
+    };
+    let workload = ProduceWorkload {
+        format: common.format,
+        record_size: common.record_size,
+        batch: common.batch,
+        acks: Acks::All,
+    };
+    let budget = Budget::new(None, Some(records));
+    let report = produce_with(
+        client,
+        &common.topic,
+        workload,
+        DEFAULT_PRODUCE_CONCURRENCY,
+        budget,
+        run,
+        progress,
+    )
+    .await;
+    if report.errors > 0 || report.records < records {
+        anyhow::bail!(
+            "prefill wrote {} of {records} records ({})",
+            report.records,
+            report.first_error.as_deref().unwrap_or("stopped early")
+        );
+    }
+    if progress {
+        eprintln!(
+            "prefilled '{}' with {} records in {:.2} s",
+            common.topic,
+            report::group_digits(report.records),
+            report.elapsed_secs
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_hand_out_exactly_the_record_limit() {
+        let budget = Budget::new(None, Some(1_200));
+        assert_eq!(budget.claim(500), 500);
+        assert_eq!(budget.claim(500), 500);
+        assert_eq!(budget.claim(500), 200);
+        assert!(budget.is_over());
+        assert_eq!(budget.claim(500), 0);
+    }
+
+    #[test]
+    fn budgets_end_at_the_deadline_or_on_stop() {
+        let past = Budget::new(Some(Instant::now()), None);
+        assert_eq!(past.claim(10), 0);
+        let open = Budget::new(None, None);
+        assert_eq!(open.claim(10), 10);
+        open.stop();
+        assert_eq!(open.claim(10), 0);
+    }
+}
