@@ -5,5 +5,7 @@
 
 mod support;
 
+mod bad_input;
 mod crash;
+mod disk_full;
 mod http_api;

@@ -200,6 +200,7 @@ impl Runnel {
                 .arg(format!("127.0.0.1:{}", self.port))
                 .env("RUST_LOG", "info")
                 .env_remove("RUNNEL_CONFIG")
+                .env_remove("RUNNEL_BIN")
                 .envs(self.options.env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
