@@ -48,6 +48,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         max_request_body: usize::try_from(config.limits.max_request_body.as_u64())
             .unwrap_or(usize::MAX),
         max_concurrent_requests: config.limits.max_concurrent_requests,
+        max_records_per_request: config.limits.max_records_per_request,
     };
     let app = gateway::router(state, limits);
 

@@ -27,8 +27,10 @@ pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Room for a large produce batch; bounds memory per request, times `max_concurrent_requests`.
 pub const DEFAULT_MAX_REQUEST_BODY: ByteSize = ByteSize(64 * ByteSize::MIB);
-/// In-flight requests across all connections before new ones wait.
+/// In-flight requests across all connections; more are refused with 429.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
+/// Records in one produce request: bounds the work one request can queue.
+pub const DEFAULT_MAX_RECORDS_PER_REQUEST: usize = 100_000;
 /// A client that takes longer to send its headers is dropped (slowloris).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Keep-alive connections with no request for this long are closed.
@@ -39,6 +41,7 @@ impl Default for HttpLimits {
         HttpLimits {
             max_request_body: DEFAULT_MAX_REQUEST_BODY,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_records_per_request: DEFAULT_MAX_RECORDS_PER_REQUEST,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }

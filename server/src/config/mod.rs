@@ -123,6 +123,8 @@ pub struct HttpLimits {
     pub max_request_body: ByteSize,
     /// Requests served at once across all connections.
     pub max_concurrent_requests: usize,
+    /// Records one produce request may carry; more get 413.
+    pub max_records_per_request: usize,
     /// Time allowed for a client to send a request's headers.
     pub header_read_timeout: Duration,
     /// Idle keep-alive connections are closed after this.
@@ -288,6 +290,7 @@ impl Config {
         let RawLimits {
             max_request_body,
             max_concurrent_requests,
+            max_records_per_request,
             header_read_timeout,
             idle_timeout,
         } = limits.unwrap_or_default();
@@ -308,6 +311,10 @@ impl Config {
             (
                 Key::MaxConcurrentRequests,
                 max_concurrent_requests.map(|n| n.to_string()),
+            ),
+            (
+                Key::MaxRecordsPerRequest,
+                max_records_per_request.map(|n| n.to_string()),
             ),
             (Key::HeaderReadTimeout, header_read_timeout.map(|s| s.0)),
             (Key::IdleTimeout, idle_timeout.map(|s| s.0)),
@@ -456,6 +463,11 @@ impl fmt::Display for Config {
             f,
             "max_concurrent_requests = {}",
             limits.max_concurrent_requests
+        )?;
+        writeln!(
+            f,
+            "max_records_per_request = {}",
+            limits.max_records_per_request
         )?;
         writeln!(
             f,

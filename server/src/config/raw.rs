@@ -41,6 +41,7 @@ pub struct RawConfig {
 pub struct RawLimits {
     pub max_request_body: Option<Scalar>,
     pub max_concurrent_requests: Option<usize>,
+    pub max_records_per_request: Option<usize>,
     pub header_read_timeout: Option<Scalar>,
     pub idle_timeout: Option<Scalar>,
 }

@@ -57,12 +57,13 @@ pub(super) enum Key {
     ShutdownTimeout,
     MaxRequestBody,
     MaxConcurrentRequests,
+    MaxRecordsPerRequest,
     HeaderReadTimeout,
     IdleTimeout,
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 13] = [
+    pub(super) const ALL: [Key; 14] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -74,6 +75,7 @@ impl Key {
         Key::ShutdownTimeout,
         Key::MaxRequestBody,
         Key::MaxConcurrentRequests,
+        Key::MaxRecordsPerRequest,
         Key::HeaderReadTimeout,
         Key::IdleTimeout,
     ];
@@ -91,6 +93,7 @@ impl Key {
             Key::ShutdownTimeout => "shutdown_timeout",
             Key::MaxRequestBody => "limits.max_request_body",
             Key::MaxConcurrentRequests => "limits.max_concurrent_requests",
+            Key::MaxRecordsPerRequest => "limits.max_records_per_request",
             Key::HeaderReadTimeout => "limits.header_read_timeout",
             Key::IdleTimeout => "limits.idle_timeout",
         }
@@ -126,6 +129,9 @@ impl Config {
             }
             Key::MaxConcurrentRequests => {
                 self.limits.max_concurrent_requests = nonzero(parse_integer(value)?)?;
+            }
+            Key::MaxRecordsPerRequest => {
+                self.limits.max_records_per_request = nonzero(parse_integer(value)?)?;
             }
             Key::HeaderReadTimeout => self.limits.header_read_timeout = nonzero_duration(value)?,
             Key::IdleTimeout => self.limits.idle_timeout = nonzero_duration(value)?,

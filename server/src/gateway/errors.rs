@@ -41,6 +41,8 @@ pub enum GatewayError {
     BatchError(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("Too many requests in flight (limits.max_concurrent_requests); retry later.")]
+    TooManyRequests,
     #[error("{0}")]
     BadRequest(String),
     /// A request Kafka itself refuses with `InvalidRequestException` (a config SET without a
@@ -84,6 +86,7 @@ impl GatewayError {
             GatewayError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
             GatewayError::BatchError(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
             GatewayError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
+            GatewayError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, 42901),
             GatewayError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
             GatewayError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 40002),
             GatewayError::NotFound => (StatusCode::NOT_FOUND, 404),

@@ -39,6 +39,7 @@ pub use state::AppState;
 pub struct Limits {
     pub max_request_body: usize,
     pub max_concurrent_requests: usize,
+    pub max_records_per_request: usize,
 }
 
 /// The whole HTTP API: one sub-router per resource file, then the middleware stack.
@@ -59,10 +60,18 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::Extension(limits))
         .layer(DefaultBodyLimit::max(limits.max_request_body))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests,
-        ))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async { GatewayError::TooManyRequests },
+                ))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    limits.max_concurrent_requests,
+                )),
+        )
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let matched = req

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::Limits;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, parse_json, produce_format};
 use super::state::AppState;
@@ -132,27 +133,39 @@ fn payload(
 /// `POST /topics/{topic}`.
 pub async fn produce_to_topic(
     State(state): State<AppState>,
+    Extension(limits): Extension<Limits>,
     Path(topic): Path<String>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ProduceResponse>, GatewayError> {
-    produce(state, topic, None, acks.parse()?, headers, body).await
+    produce(state, limits, topic, None, acks.parse()?, headers, body).await
 }
 
 /// `POST /topics/{topic}/partitions/{partition}`.
 pub async fn produce_to_partition(
     State(state): State<AppState>,
+    Extension(limits): Extension<Limits>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ProduceResponse>, GatewayError> {
-    produce(state, topic, Some(partition), acks.parse()?, headers, body).await
+    produce(
+        state,
+        limits,
+        topic,
+        Some(partition),
+        acks.parse()?,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn produce(
     state: AppState,
+    limits: Limits,
     topic_name: String,
     path_partition: Option<u32>,
     acks: Acks,
@@ -181,6 +194,13 @@ async fn produce(
     }
     if request.records.is_empty() {
         return Err(GatewayError::EmptyBody(Api::V2));
+    }
+    if request.records.len() > limits.max_records_per_request {
+        return Err(GatewayError::PayloadTooLarge(format!(
+            "The request has {} records; at most {} are allowed (limits.max_records_per_request).",
+            request.records.len(),
+            limits.max_records_per_request
+        )));
     }
     let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
     let log_config = state.broker.log_config(&topic);
