@@ -53,7 +53,7 @@ mount -t tmpfs -o "size=$2m" tmpfs "$1"
 mkdir "$1/data"
 dd if=/dev/zero of="$1/ballast" bs=1M count="$3" 2>/dev/null
 echo ready
-exec sleep 3600"#;
+exec sleep 900"#;
         let mut holder = Command::new("unshare")
             .args([
                 "--mount",

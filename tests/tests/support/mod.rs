@@ -55,7 +55,35 @@ pub fn runnel_bin() -> PathBuf {
          (or set RUNNEL_BIN)",
         candidate.display()
     );
+    // `cargo test -p runnel-e2e` does not rebuild the server: refuse to test a stale binary,
+    // judged by the sources cargo's dep-info says it was built from.
+    let built = std::fs::metadata(&candidate)
+        .and_then(|m| m.modified())
+        .expect("binary mtime");
+    if let Some((newest, path)) = newest_source(&candidate.with_extension("d")) {
+        assert!(
+            newest <= built,
+            "{} is older than {}: run `cargo build -p runnel --bin runnel` first \
+             (or set RUNNEL_BIN to test another binary)",
+            candidate.display(),
+            path.display()
+        );
+    }
     candidate
+}
+
+/// The most recently modified source listed in a cargo dep-info file (`target/debug/runnel.d`).
+fn newest_source(dep_info: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let text = std::fs::read_to_string(dep_info).ok()?;
+    let (_, sources) = text.lines().next()?.split_once(": ")?;
+    sources
+        .split_whitespace()
+        .filter_map(|p| {
+            let p = PathBuf::from(p);
+            let m = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+            Some((m, p))
+        })
+        .max()
 }
 
 /// A port that was free a moment ago (bind 127.0.0.1:0 and drop it).
