@@ -53,6 +53,7 @@ impl TestGateway {
         let limits = Limits {
             max_request_body: 1 << 20,
             max_concurrent_requests: 64,
+            max_records_per_request: 100_000,
         };
         TestGateway {
             dir,
