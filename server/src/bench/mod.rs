@@ -45,6 +45,9 @@ const DEFAULT_PRODUCE_CONCURRENCY: u32 = 8;
 /// (Ctrl-C, a fatal error).
 #[derive(Debug)]
 pub struct Budget {
+    /// When the run started: the deadline counts from here, and so does the reported time, so
+    /// a `--duration 2s` run never reports less than 2 s.
+    started: Instant,
     deadline: Option<Instant>,
     limit: Option<u64>,
     claimed: AtomicU64,
@@ -52,10 +55,13 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// A budget ending at `deadline`, after `limit` records, or on `stop`, whichever is first.
-    pub fn new(deadline: Option<Instant>, limit: Option<u64>) -> Arc<Self> {
+    /// A budget starting now and ending after `duration`, after `limit` records, or on `stop`,
+    /// whichever is first.
+    pub fn new(duration: Option<Duration>, limit: Option<u64>) -> Arc<Self> {
+        let started = Instant::now();
         Arc::new(Budget {
-            deadline,
+            started,
+            deadline: duration.map(|d| started + d),
             limit,
             claimed: AtomicU64::new(0),
             stop: CancellationToken::new(),
@@ -140,7 +146,7 @@ pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Res
         (None, Some(_)) => None,
         (None, None) => Some(DEFAULT_DURATION),
     };
-    let budget = Budget::new(deadline.map(|d| Instant::now() + d), common.records);
+    let budget = Budget::new(deadline, common.records);
     let workload = ProduceWorkload {
         format: common.format,
         record_size: common.record_size,
@@ -202,7 +208,6 @@ async fn drive(
     run: RunInfo,
     progress: bool,
 ) -> Report {
-    let started = Instant::now();
     let stop_progress = CancellationToken::new();
     let progress_task = progress.then(|| {
         let label = run.mode.to_owned();
@@ -221,7 +226,7 @@ async fn drive(
             _ = tokio::signal::ctrl_c(), if progress => budget.stop(),
         }
     }
-    let elapsed = started.elapsed();
+    let elapsed = budget.started.elapsed();
     stop_progress.cancel();
     if let Some(task) = progress_task {
         let _ = task.await;
@@ -243,7 +248,7 @@ pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Res
         ranges = partition_ranges(&client, &common.topic, partitions, common.format).await?;
     }
     let concurrency = common.concurrency.unwrap_or(partitions);
-    let budget = Budget::new(common.duration.map(|d| Instant::now() + d), common.records);
+    let budget = Budget::new(common.duration, common.records);
     let recorder = Recorder::new();
     let mut workers = JoinSet::new();
     for i in 0..concurrency {
@@ -381,7 +386,7 @@ mod tests {
 
     #[test]
     fn budgets_end_at_the_deadline_or_on_stop() {
-        let past = Budget::new(Some(Instant::now()), None);
+        let past = Budget::new(Some(Duration::ZERO), None);
         assert_eq!(past.claim(10), 0);
         let open = Budget::new(None, None);
         assert_eq!(open.claim(10), 10);

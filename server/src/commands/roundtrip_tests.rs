@@ -44,6 +44,7 @@ async fn start_server() -> TestServer {
     let limits = Limits {
         max_request_body: 64 << 20,
         max_concurrent_requests: 256,
+        max_records_per_request: 100_000,
     };
     let app = gateway::router(state, limits);
     tokio::spawn(async move { axum::serve(listener, app).await });
