@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
 use super::partition::Partition;
+use crate::log::record::RecordRef;
 use crate::log::{self, Compression, CompressionType, NewRecord, batch};
 
 /// Requests queued per partition before producers wait.
@@ -100,13 +101,24 @@ fn write_group(p: &Arc<Partition>, requests: Vec<Vec<NewRecord>>) -> Vec<Vec<log
     let encoded: Vec<log::Result<bytes::BytesMut>> = batches
         .iter()
         .map(|range| {
-            let records: Vec<NewRecord> = all
-                .get(range.clone())
-                .unwrap_or_default()
-                .iter()
-                .map(|r| (*r).clone())
-                .collect();
-            batch::encode_batch(&records, compression, now, limit + batch::HEADER_LEN)
+            let records = all.get(range.clone()).unwrap_or_default();
+            let refs = records.iter().map(|r| {
+                (
+                    r.timestamp.unwrap_or(now),
+                    RecordRef {
+                        key: r.key.as_deref(),
+                        value: r.value.as_deref(),
+                        headers: &r.headers,
+                    },
+                )
+            });
+            batch::encode_batch_from(
+                refs,
+                records.len(),
+                compression,
+                limit + batch::HEADER_LEN,
+                None,
+            )
         })
         .collect();
     let appended = p.append_many(encoded, now);

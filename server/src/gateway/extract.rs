@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::errors::{Api, GatewayError};
 
@@ -38,7 +38,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 ///
 /// # Errors
 /// As above.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8], api: Api) -> Result<T, GatewayError> {
+pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], api: Api) -> Result<T, GatewayError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(GatewayError::EmptyBody(api));
     }

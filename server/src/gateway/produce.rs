@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::Limits;
 use super::errors::{Api, GatewayError, log_message, log_status};
@@ -27,8 +28,9 @@ use crate::log::{self, Header, NewRecord};
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]
-pub struct ProduceRequest {
-    records: Vec<ProduceRecord>,
+pub struct ProduceRequest<'a> {
+    #[serde(borrow)]
+    records: Vec<ProduceRecord<'a>>,
     #[serde(default)]
     key_schema: Option<String>,
     #[serde(default)]
@@ -40,11 +42,13 @@ pub struct ProduceRequest {
 }
 
 #[derive(Debug, Deserialize)]
-struct ProduceRecord {
-    #[serde(default)]
-    key: Option<serde_json::Value>,
-    #[serde(default)]
-    value: Option<serde_json::Value>,
+struct ProduceRecord<'a> {
+    /// Raw JSON text, borrowed from the request body: the json format stores it as it came,
+    /// without building a tree, and the binary format decodes the base64 string in place.
+    #[serde(borrow, default)]
+    key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
     #[serde(default)]
     partition: Option<i64>,
     #[serde(default)]
@@ -111,22 +115,50 @@ pub(crate) fn decode_headers(headers: Vec<HeaderIn>) -> Result<Vec<Header>, Gate
         .collect()
 }
 
+/// A key or value as bytes: the JSON text itself for the json format (a slice of the body, no
+/// copy), the decoded base64 string for binary.
 fn payload(
-    v: Option<serde_json::Value>,
+    v: Option<&RawValue>,
+    body: &Bytes,
     format: EmbeddedFormat,
     what: &str,
 ) -> Result<Option<Bytes>, GatewayError> {
-    match (v, format) {
-        (None | Some(serde_json::Value::Null), _) => Ok(None),
-        (Some(serde_json::Value::String(s)), EmbeddedFormat::Binary) => {
+    let Some(raw) = v else {
+        return Ok(None);
+    };
+    let text = raw.get();
+    if text == "null" {
+        return Ok(None);
+    }
+    match format {
+        EmbeddedFormat::Binary => {
+            let s: std::borrow::Cow<'_, str> = serde_json::from_str(text).map_err(|_| {
+                GatewayError::InvalidRecord(format!(
+                    "{what} must be a base64 string in the binary format"
+                ))
+            })?;
             decode_base64(&s, what).map(Some)
         }
-        (Some(_), EmbeddedFormat::Binary) => Err(GatewayError::InvalidRecord(format!(
-            "{what} must be a base64 string in the binary format"
-        ))),
-        (Some(v), _) => serde_json::to_vec(&v)
-            .map(|b| Some(Bytes::from(b)))
-            .map_err(|e| GatewayError::InvalidRecord(format!("{what}: {e}"))),
+        EmbeddedFormat::Json
+        | EmbeddedFormat::Avro
+        | EmbeddedFormat::JsonSchema
+        | EmbeddedFormat::Protobuf => Ok(Some(body.slice_ref(text.as_bytes()))),
+    }
+}
+
+/// The compact form of valid JSON text (no insignificant whitespace).
+fn compact_json(text: &Bytes) -> Bytes {
+    match serde_json::from_slice::<serde_json::Value>(text).and_then(|v| serde_json::to_vec(&v)) {
+        Ok(v) => Bytes::from(v),
+        Err(_) => text.clone(),
+    }
+}
+
+/// Names the failing record in a validation error.
+fn at_record(i: usize, e: GatewayError) -> GatewayError {
+    match e {
+        GatewayError::InvalidRecord(m) => GatewayError::InvalidRecord(format!("records[{i}].{m}")),
+        other => other,
     }
 }
 
@@ -209,8 +241,14 @@ async fn produce(
     // Validate and convert every record before writing any.
     let mut records = Vec::with_capacity(request.records.len());
     for (i, r) in request.records.into_iter().enumerate() {
-        let key = payload(r.key, format, &format!("records[{i}].key"))?;
-        let value = payload(r.value, format, &format!("records[{i}].value"))?;
+        let key = payload(r.key, &body, format, "key").map_err(|e| at_record(i, e))?;
+        // Keys choose partitions by their bytes: store them in compact form, as a JSON
+        // serializer would write them, so the same key always lands on the same partition.
+        let key = match (format, key) {
+            (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
+            (_, k) => k,
+        };
+        let value = payload(r.value, &body, format, "value").map_err(|e| at_record(i, e))?;
         let rec_headers = decode_headers(r.headers)?;
         let partition = match r.partition.or(path_partition.map(i64::from)) {
             Some(p) => {
