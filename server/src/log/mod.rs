@@ -410,7 +410,8 @@ impl Log {
                 file: Some(Arc::clone(seg.file())),
                 path: seg.log_path().to_path_buf(),
                 position: start.position,
-                len: avail.min(max_bytes.max(1) as u64) as usize,
+                // At least a length field, so `execute` can size the first batch.
+                len: avail.min(max_bytes.max(batch::LOG_OVERHEAD) as u64) as usize,
                 end,
                 max_batch_bytes: self.config.max_batch_bytes(),
             });
