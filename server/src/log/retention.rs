@@ -10,6 +10,7 @@
 use tracing::info;
 
 use super::error::Result;
+use super::segment::Segment;
 use super::{LOG_START_OFFSET_FILE, Log, checkpoint};
 
 impl Log {
@@ -59,32 +60,39 @@ impl Log {
                 break;
             }
             total -= size;
-            doomed.push((base, next));
+            doomed.push(base);
         }
         self.delete_segments(doomed)
     }
 
     /// Removes sealed segments that lie wholly below the log start offset.
     fn delete_below_start(&mut self) -> Result<usize> {
-        let doomed: Vec<(u64, u64)> = self
+        let doomed: Vec<u64> = self
             .segments
             .values()
             .take(self.segments.len().saturating_sub(1))
             .take_while(|s| s.next_offset() <= self.log_start_offset)
-            .map(|s| (s.base_offset(), s.next_offset()))
+            .map(Segment::base_offset)
             .collect();
         self.delete_segments(doomed)
     }
 
-    fn delete_segments(&mut self, doomed: Vec<(u64, u64)>) -> Result<usize> {
-        let Some(&(_, new_start)) = doomed.last() else {
+    fn delete_segments(&mut self, doomed: Vec<u64>) -> Result<usize> {
+        let Some(&last) = doomed.last() else {
             return Ok(0);
         };
+        // The next segment's base, not the doomed one's next offset: compaction may have emptied
+        // the end of a segment, and reopening derives the start from the first segment's base.
+        let new_start = self
+            .segments
+            .range(last + 1..)
+            .next()
+            .map_or(self.log_end_offset, |(b, _)| *b);
         if new_start > self.log_start_offset {
             self.log_start_offset = new_start;
             checkpoint::write(&self.dir.join(LOG_START_OFFSET_FILE), new_start)?;
         }
-        for (base, _) in &doomed {
+        for base in &doomed {
             self.delete_segment(*base)?;
         }
         info!(
