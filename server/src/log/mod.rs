@@ -495,10 +495,21 @@ impl Log {
                 seg.delete_files()?;
             }
         }
+        // The new end: the base of a batch that straddles `offset`, else `offset` itself.
+        let mut end = offset;
         if let Some(seg) = self.segments.values_mut().next_back() {
+            end = seg
+                .find(offset)?
+                .map_or(offset, |p| p.offset_of_batch.min(offset));
             seg.truncate_to(offset)?;
             seg.unseal()?;
             self.log_end_offset = seg.next_offset();
+        }
+        if self.log_end_offset < end {
+            // Compaction removed the last batches below `end`: those offsets were handed out and
+            // must not be reused. A new segment at `end` keeps the end offset across a restart.
+            self.log_end_offset = end;
+            self.roll()?;
         }
         self.flushed_offset = self.flushed_offset.min(self.log_end_offset);
         checkpoint::sync_dir(&self.dir)?;
