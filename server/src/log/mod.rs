@@ -474,6 +474,8 @@ impl Log {
         } else {
             self.truncate_segments(offset)
         };
+        // Whatever is appended from the new end on has not been cleaned.
+        self.cleaned_up_to = self.cleaned_up_to.min(self.log_end_offset);
         if result.is_err() {
             self.set_offline();
         }
