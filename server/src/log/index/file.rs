@@ -36,7 +36,9 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
             .truncate(false)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        let capacity = (max_bytes / ENTRY).max(entries + 1) * ENTRY;
+        // Never more than the kept entries need: an index reopened with every preallocated slot
+        // counted (after a crash) must not grow each time. A full index makes the log roll.
+        let capacity = (max_bytes / ENTRY).max(entries).max(1) * ENTRY;
         file.set_len(capacity as u64)
             .map_err(|e| Error::io(path, e))?;
         match rustix::fs::fallocate(
