@@ -175,12 +175,20 @@ impl Segment {
     /// # Errors
     /// [`Error::Corrupt`] when the indexes disagree with the log (the caller rebuilds them).
     pub fn load_next_offset(&mut self) -> Result<()> {
-        let start = self
+        let last_entry = self
             .offset_index
             .entries()
             .checked_sub(1)
-            .and_then(|i| self.offset_index.entry(i))
-            .map_or(0, |(_, p)| p);
+            .and_then(|i| self.offset_index.entry(i));
+        // A non-empty segment always has entries (its first batch is indexed): empty indexes
+        // were lost or never written.
+        if self.size > 0 && (last_entry.is_none() || self.time_index.entries() == 0) {
+            return Err(Error::corrupt(format!(
+                "{} has batches but an empty index",
+                self.log_path.display()
+            )));
+        }
+        let (entry_offset, start) = last_entry.unwrap_or((self.base_offset, 0));
         let mut pos = start;
         let mut next = self.base_offset;
         while pos < self.size {
@@ -190,6 +198,9 @@ impl Segment {
                     self.log_path.display()
                 )));
             };
+            if pos == start && h.base_offset != entry_offset {
+                return Err(Error::corrupt("last offset index entry is not at its batch"));
+            }
             next = h.next_offset();
             pos += h.size as u64;
         }
@@ -201,6 +212,19 @@ impl Segment {
         self.next_offset = next;
         self.offset_index.sanity_check(self.size, next)?;
         self.time_index.sanity_check(next)?;
+        // The last time-index entry names the batch with the segment's largest timestamp, which
+        // becomes `max_timestamp`: check it against that batch.
+        if let Some((ts, offset)) = self.time_index.last() {
+            let batch = match self.find(offset)? {
+                Some(p) if p.offset_of_batch == offset => self.header_at(p.position)?,
+                _ => None,
+            };
+            if batch.is_none_or(|h| h.max_timestamp != ts) {
+                return Err(Error::corrupt(
+                    "last time index entry does not match its batch",
+                ));
+            }
+        }
         Ok(())
     }
 
