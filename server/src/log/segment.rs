@@ -519,14 +519,21 @@ impl Segment {
             let mut at = 0usize;
             while let Some(rest) = chunk.get(at..).filter(|r| !r.is_empty()) {
                 match batch::check_batch(rest, self.config.max_batch_bytes) {
-                    Ok(Check::Valid(h)) if h.base_offset >= next => {
+                    // The base offset is outside the CRC: it must not go back, and the batch
+                    // must fit the 32-bit relative offsets of this segment (rolling keeps it so).
+                    Ok(Check::Valid(h))
+                        if h.base_offset >= next
+                            && (h.base_offset - self.base_offset)
+                                .checked_add(u64::from(h.last_offset_delta))
+                                .is_some_and(|rel| rel <= u64::from(u32::MAX)) =>
+                    {
                         self.index_batch(&h, pos + at as u64);
                         next = h.next_offset();
                         at += h.size;
                     }
                     Ok(Check::Valid(h)) => {
                         reason = Some(format!(
-                            "batch base offset {} goes back before {next}",
+                            "batch base offset {} is before {next} or past the segment's range",
                             h.base_offset
                         ));
                         pos += at as u64;
