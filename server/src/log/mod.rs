@@ -434,23 +434,26 @@ impl Log {
     /// I/O errors, or a stored batch that fails to decode.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(u64, i64)>> {
         for seg in self.segments.values() {
-            let Some(pos) = seg.find_by_timestamp(timestamp)? else {
-                continue;
-            };
-            let bytes = Segment::read_at(
-                seg.file(),
-                seg.log_path(),
-                pos.position,
-                batch::HEADER_LEN.min((seg.size() - pos.position) as usize),
-            )?;
-            let size = batch::peek_size(&bytes).unwrap_or(0);
-            let bytes = Segment::read_at(seg.file(), seg.log_path(), pos.position, size)?;
-            let records = batch::decode_all(&bytes, self.config.max_batch_bytes())?;
-            if let Some(r) = records
-                .iter()
-                .find(|r| r.timestamp >= timestamp && r.offset >= self.log_start_offset)
-            {
-                return Ok(Some((r.offset, r.timestamp)));
+            let mut from = 0;
+            while let Some(pos) = seg.find_by_timestamp(timestamp, from)? {
+                let bytes = Segment::read_at(
+                    seg.file(),
+                    seg.log_path(),
+                    pos.position,
+                    batch::HEADER_LEN.min((seg.size() - pos.position) as usize),
+                )?;
+                let size = batch::peek_size(&bytes)
+                    .ok_or_else(|| Error::corrupt("stored batch has an impossible length"))?;
+                let bytes = Segment::read_at(seg.file(), seg.log_path(), pos.position, size)?;
+                let records = batch::decode_all(&bytes, self.config.max_batch_bytes())?;
+                if let Some(r) = records
+                    .iter()
+                    .find(|r| r.timestamp >= timestamp && r.offset >= self.log_start_offset)
+                {
+                    return Ok(Some((r.offset, r.timestamp)));
+                }
+                // Only records below the log start offset matched: later batches may still.
+                from = pos.position + size as u64;
             }
         }
         Ok(None)

@@ -386,11 +386,12 @@ impl Segment {
         Ok(None)
     }
 
-    /// Position where the first batch with max timestamp ≥ `timestamp` starts.
+    /// Position where the first batch with max timestamp ≥ `timestamp` starts, looking only at
+    /// batches from byte `from` (a batch boundary) on.
     ///
     /// # Errors
     /// I/O errors.
-    pub fn find_by_timestamp(&self, timestamp: i64) -> Result<Option<Position>> {
+    pub fn find_by_timestamp(&self, timestamp: i64, from: u64) -> Result<Option<Position>> {
         if self.max_timestamp().is_none_or(|max| max < timestamp) {
             return Ok(None);
         }
@@ -398,7 +399,7 @@ impl Segment {
             Some(offset) => self.find(offset)?.map_or(0, |p| p.position),
             None => 0,
         };
-        self.scan_from(start, |h| h.max_timestamp >= timestamp)
+        self.scan_from(start.max(from), |h| h.max_timestamp >= timestamp)
     }
 
     /// Reads `len` bytes at `position` (callers keep within `size`).
