@@ -160,6 +160,9 @@ pub struct Broker {
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     /// Serializes metadata changes (create, delete, alter) and their file writes.
     metadata_lock: Mutex<()>,
+    /// Bumped after every committed topic change (create, delete, new partitions), so the
+    /// group coordinator rebalances without polling the topic list.
+    metadata_version: tokio::sync::watch::Sender<u64>,
     sticky: StickyPartitioner,
 }
 
@@ -237,6 +240,7 @@ impl Broker {
             topics: RwLock::new(topics),
             metadata_lock: Mutex::new(()),
             sticky: StickyPartitioner::new(16 << 10),
+            metadata_version: tokio::sync::watch::Sender::new(0),
         };
         broker.write_metadata()?;
         info!(
@@ -288,6 +292,15 @@ impl Broker {
         })?;
         checkpoint::write_bytes(&path, &bytes)?;
         Ok(())
+    }
+
+    /// A receiver that wakes after every topic creation, deletion or partition increase.
+    pub fn watch_metadata(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.metadata_version.subscribe()
+    }
+
+    fn metadata_changed(&self) {
+        self.metadata_version.send_modify(|v| *v += 1);
     }
 
     /// Names of all topics, sorted.
@@ -391,6 +404,7 @@ impl Broker {
             return Err(e);
         }
         info!(topic = name, partitions, "topic created");
+        self.metadata_changed();
         Ok(topic)
     }
 
@@ -416,6 +430,7 @@ impl Broker {
             }
         }
         info!(topic = name, "topic deleted");
+        self.metadata_changed();
         Ok(())
     }
 
@@ -491,6 +506,7 @@ impl Broker {
             to = new_count,
             "partitions added"
         );
+        self.metadata_changed();
         Ok(grown)
     }
 
