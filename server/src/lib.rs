@@ -5,6 +5,9 @@
 //!   retention, compaction. Synchronous; callers run it on blocking threads.
 //! - [`broker`]: topics and partitions on this node, their metadata file, partition choice,
 //!   topic configs under Kafka's names, group commit and background maintenance.
+//! - [`group`]: consumer groups — the coordinator (membership, rebalances, assignors) and
+//!   committed offsets in `__consumer_offsets`.
+//! - [`clock`]: time as a dependency, so timeouts are tested without sleeping.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
 //! - [`client`]: a typed HTTP client for the API above; [`commands`]: the `topics`, `produce`
@@ -14,9 +17,11 @@ pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod gateway;
+pub mod group;
 pub mod log;
 pub mod serve;
 pub mod shutdown;
