@@ -510,7 +510,8 @@ impl Segment {
         let mut pos = 0u64;
         let mut next = self.base_offset;
         let mut reason = None;
-        let mut buf = vec![0u8; chunk_len];
+        // Sized by the file, not by `max.message.bytes`, which may allow gigabytes.
+        let mut buf = vec![0u8; chunk_len.min(usize::try_from(file_len).unwrap_or(usize::MAX))];
         'outer: while pos < file_len {
             let want = (file_len - pos).min(chunk_len as u64) as usize;
             let chunk = buf.get_mut(..want).unwrap_or_default();
