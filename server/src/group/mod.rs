@@ -9,7 +9,9 @@
 //! assignment, so two members of a group never hold the same partition.
 //!
 //! - [`coordinator`]: [`GroupCoordinator`], the state machine of every group on this broker,
-//!   its session reaper, and the group-level views (describe, list, lag, offset reset).
+//!   its session reaper, and commits with Kafka's generation checks.
+//! - [`admin`]: the group-level views and operations: describe, list, lag (and its
+//!   `/metrics` gauges), delete, offset reset.
 //! - [`member`]: the [`Member`] handle a consumer holds, and what it is told ([`Assignment`]).
 //! - [`assignor`]: Kafka's `RangeAssignor` and `RoundRobinAssignor` as pure functions.
 //! - [`offsets`]: committed offsets in the compacted topic `__consumer_offsets`.
@@ -38,6 +40,7 @@
 //! and WebSocket group mode (built on this API), and persisting membership — members live in
 //! this process, so after a restart a group has only its committed offsets and is `Empty`.
 
+pub mod admin;
 pub mod assignor;
 pub mod coordinator;
 pub mod member;
@@ -54,11 +57,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::broker;
 use crate::log;
+pub use admin::{GroupDescription, GroupListing, MemberDescription, PartitionLag, PartitionOwner};
 pub use assignor::AssignorKind;
-pub use coordinator::{
-    CommitScope, CoordinatorConfig, GroupCoordinator, GroupDescription, GroupListing,
-    MemberDescription, PartitionLag,
-};
+pub use coordinator::{CommitScope, CoordinatorConfig, GroupCoordinator};
 pub use member::{Assignment, JoinRequest, Member, RemovalReason, Subscription};
 pub use offsets::{AutoOffsetReset, OffsetAndMetadata, OffsetResetSpec, OffsetStore};
 
