@@ -187,16 +187,11 @@ impl Log {
         if clean_shutdown {
             log.flushed_offset = log.log_end_offset;
         } else {
-            // Recovery may have rebuilt files that were never fsynced: make them durable once,
-            // so the recovery point can move to the end.
-            for seg in log.segments.values() {
-                if seg.next_offset() > recovery_point {
-                    seg.sync()?;
-                    seg.flush_indexes()?;
-                }
-            }
-            log.flushed_offset = log.log_end_offset;
-            log.checkpoint()?;
+            // What recovery kept past the recovery point may still be only in the page cache
+            // (a process crash leaves it there): it stays "unflushed", so the flush policy or
+            // the next clean close makes it durable and only then moves the recovery point.
+            // Fsyncing it all here would make start-up after a crash as slow as the disk.
+            log.flushed_offset = recovery_point.min(log.log_end_offset);
         }
         Ok(log)
     }
