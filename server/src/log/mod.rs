@@ -511,6 +511,8 @@ impl Log {
             self.log_end_offset = end;
             self.roll()?;
         }
+        // The removed batch may have held a log start offset set inside it (`DeleteRecords`).
+        self.log_start_offset = self.log_start_offset.min(self.log_end_offset);
         self.flushed_offset = self.flushed_offset.min(self.log_end_offset);
         checkpoint::sync_dir(&self.dir)?;
         self.checkpoint()
