@@ -248,6 +248,18 @@ impl GroupCoordinator {
         }))
     }
 
+    /// [`Self::open`] with the system clock and the default settings.
+    ///
+    /// # Errors
+    /// As [`OffsetStore::open`].
+    pub fn open_with_defaults(broker: Arc<Broker>) -> Result<Arc<Self>> {
+        Self::open(
+            broker,
+            Arc::new(crate::clock::SystemClock),
+            CoordinatorConfig::default(),
+        )
+    }
+
     /// The committed offsets store.
     pub fn offsets(&self) -> &OffsetStore {
         &self.offsets

@@ -21,6 +21,9 @@
 //! brokers. The count is fixed forever once the topic exists (changing it would move groups
 //! to other partitions), which is why the broker refuses to grow internal topics.
 //!
+//! The topic is created (compacted, [`PARTITIONS`] partitions) by the first commit, as Kafka
+//! creates it on first use.
+//!
 //! A commit is acknowledged only after its records are appended (through the partition's
 //! group-commit appender, so concurrent commits share batches and fsyncs). The in-memory view
 //! is updated after the append, keyed by the record's log offset, so commits that finish out of
@@ -132,44 +135,40 @@ struct Entry {
 pub struct OffsetStore {
     broker: Arc<Broker>,
     clock: Arc<dyn Clock>,
-    /// The topic's partition count, fixed at open.
-    partitions: u32,
     cache: Mutex<HashMap<GroupId, BTreeMap<TopicPartition, Entry>>>,
 }
 
 impl OffsetStore {
-    /// Opens the store: creates [`TOPIC`] (compacted, [`PARTITIONS`] partitions) if it is
-    /// missing, then replays it. Blocking.
+    /// Opens the store and replays [`TOPIC`] if it exists. Blocking.
+    ///
+    /// The topic itself is created on the first write, as Kafka creates it on first use: a
+    /// broker whose clients never use groups keeps its topic list to their own topics.
     ///
     /// # Errors
-    /// Creating the topic or reading it failed.
+    /// Reading the topic failed.
     pub fn open(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Result<Self> {
-        let topic = match broker.topic(TOPIC) {
+        let store = OffsetStore {
+            broker,
+            clock,
+            cache: Mutex::new(HashMap::new()),
+        };
+        let topic = match store.broker.topic(TOPIC) {
             Ok(t) => t,
-            Err(broker::Error::UnknownTopic(_)) => {
-                let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
-                broker.create_topic(TOPIC, Some(i64::from(PARTITIONS)), None, configs, false)?
-            }
+            Err(broker::Error::UnknownTopic(_)) => return Ok(store),
             Err(e) => return Err(e.into()),
         };
-        if !broker.log_config(&topic).cleanup_policy.compact {
+        if !store.broker.log_config(&topic).cleanup_policy.compact {
             warn!(
                 topic = TOPIC,
                 "the offsets topic is not compacted; old commits will only go by retention"
             );
         }
-        let store = OffsetStore {
-            broker,
-            clock,
-            partitions: topic.partition_count(),
-            cache: Mutex::new(HashMap::new()),
-        };
         let mut records = 0usize;
         for p in topic.partitions() {
             records += store.replay(p)?;
         }
         info!(
-            partitions = store.partitions,
+            partitions = topic.partition_count(),
             records,
             groups = store.groups().len(),
             "committed offsets loaded"
@@ -177,9 +176,34 @@ impl OffsetStore {
         Ok(store)
     }
 
-    /// The partition of [`TOPIC`] holding `group`'s offsets (and whose leader coordinates it).
+    /// The partition of [`TOPIC`] holding `group`'s offsets (and whose leader coordinates it):
+    /// by the topic's actual partition count, or [`PARTITIONS`] before it exists.
     pub fn partition_for(&self, group: &GroupId) -> u32 {
-        partition_for(group.as_str(), self.partitions)
+        let count = self
+            .broker
+            .topic(TOPIC)
+            .map_or(PARTITIONS, |t| t.partition_count());
+        partition_for(group.as_str(), count)
+    }
+
+    /// `group`'s partition of [`TOPIC`], creating the topic (compacted, [`PARTITIONS`]
+    /// partitions) on first use.
+    async fn partition_of(&self, group: &GroupId) -> Result<Arc<Partition>> {
+        if let Err(broker::Error::UnknownTopic(_)) = self.broker.topic(TOPIC) {
+            let broker = Arc::clone(&self.broker);
+            let created = tokio::task::spawn_blocking(move || {
+                let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
+                broker.create_topic(TOPIC, Some(i64::from(PARTITIONS)), None, configs, false)
+            })
+            .await
+            .map_err(GroupError::TaskFailed)?;
+            match created {
+                // A concurrent first commit created it.
+                Ok(_) | Err(broker::Error::TopicExists(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.broker.partition(TOPIC, self.partition_for(group))?)
     }
 
     /// Reads one partition from its start and applies every record. Returns how many it read.
@@ -330,7 +354,7 @@ impl OffsetStore {
                 headers: Vec::new(),
             })
             .collect();
-        let p = self.broker.partition(TOPIC, self.partition_for(group))?;
+        let p = self.partition_of(group).await?;
         let reply = p.enqueue(records).await?;
         let results = reply.await.map_err(|_| log::Error::Offline {
             path: std::path::PathBuf::from(TOPIC),

@@ -149,6 +149,10 @@ fn offsets_of(entries: &[(&str, u32, u64)]) -> BTreeMap<TopicPartition, OffsetAn
 async fn a_lone_member_gets_every_partition_at_once() {
     let f = Fixture::new();
     f.topic("t", 6);
+    assert!(
+        f.broker.topic(offsets::TOPIC).is_err(),
+        "the offsets topic waits for the first commit"
+    );
     let a = f.join("g", "app", &["t"]);
     assert_eq!(generation(&a), GenerationId(1));
     assert_partitioned(&[&a], &all("t", 6));
@@ -388,6 +392,15 @@ async fn a_pattern_subscription_follows_topic_creation_and_deletion() {
         Err(GroupError::InvalidPattern(_))
     ));
     // Patterns never match internal topics.
+    let simple = gid("simple");
+    f.coordinator
+        .commit_offsets(
+            &simple,
+            CommitScope::Simple,
+            &offsets_of(&[("payments", 0, 0)]),
+        )
+        .await
+        .unwrap();
     let any = Subscription::pattern(".*").unwrap();
     let topics: BTreeMap<String, u32> = f
         .broker
