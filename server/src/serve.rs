@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use crate::broker::{Broker, BrokerConfig};
 use crate::config::Config;
 use crate::gateway::{self, AppState, Limits};
+use crate::group::GroupCoordinator;
 
 /// Runs the broker until `shutdown` is cancelled.
 ///
@@ -35,6 +36,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .context("broker start-up panicked")?
         .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
 
+    // Replays __consumer_offsets (creating it on first start) before anything is served.
+    let groups = {
+        let broker = Arc::clone(&broker);
+        tokio::task::spawn_blocking(move || GroupCoordinator::open_with_defaults(broker))
+            .await
+            .context("group coordinator start-up panicked")?
+            .context("cannot load committed offsets from __consumer_offsets")?
+    };
+
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -42,6 +52,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let public_url = config.public_url_for(bound);
     let state = AppState {
         broker: Arc::clone(&broker),
+        groups: Arc::clone(&groups),
         public_url: Arc::from(public_url.as_str()),
     };
     let limits = Limits {
@@ -54,6 +65,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
 
     let maintenance_stop = CancellationToken::new();
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
+    // Session expiry and topic-change rebalances of consumer groups.
+    let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
     gateway::listener::serve(
@@ -71,6 +84,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     maintenance_stop.cancel();
     if let Err(e) = maintenance.await {
         warn!(cause = %e, "maintenance task ended abnormally");
+    }
+    if let Err(e) = reaper.await {
+        warn!(cause = %e, "group coordinator task ended abnormally");
     }
     tokio::task::spawn_blocking(move || broker.close())
         .await

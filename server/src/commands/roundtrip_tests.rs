@@ -38,6 +38,7 @@ async fn start_server() -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState {
+        groups: crate::group::GroupCoordinator::open_with_defaults(Arc::clone(&broker)).unwrap(),
         broker,
         public_url: Arc::from(url.as_str()),
     };

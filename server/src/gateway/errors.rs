@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::broker;
+use crate::group::GroupError;
 use crate::log;
 
 /// Which API answers: the two versions use different codes for the same condition.
@@ -26,6 +27,9 @@ pub enum Api {
 pub enum GatewayError {
     #[error("{0}")]
     Broker(#[source] broker::Error, Api),
+    /// A consumer-group failure; the API picks the codes of broker errors inside it.
+    #[error("{0}")]
+    Group(#[source] GroupError, Api),
     #[error("{0}")]
     MalformedJson(String),
     #[error("{0}")]
@@ -78,6 +82,7 @@ impl GatewayError {
     pub fn status_and_code(&self) -> (StatusCode, u32) {
         match self {
             GatewayError::Broker(e, api) => broker_status(e, *api),
+            GatewayError::Group(e, api) => group_status(e, *api),
             GatewayError::MalformedJson(_) => (StatusCode::BAD_REQUEST, 400),
             GatewayError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
             GatewayError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),
@@ -120,6 +125,33 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
     }
 }
 
+/// Consumer-group errors: Kafka's group error codes as kafka-rest reports them — an unknown
+/// group is 40405, an unknown member the v2 "consumer instance not found" 40403, a member id
+/// taken 40902, a request that the group's state refuses (stale generation, rebalance, members
+/// present) 40903.
+fn group_status(e: &GroupError, api: Api) -> (StatusCode, u32) {
+    use GroupError as G;
+    match e {
+        G::GroupIdNotFound(_) => (StatusCode::NOT_FOUND, 40405),
+        G::UnknownMemberId { .. } | G::UnknownTopicOrPartition(_) => (StatusCode::NOT_FOUND, 40403),
+        G::MemberIdInUse { .. } => (StatusCode::CONFLICT, 40902),
+        G::IllegalGeneration { .. }
+        | G::RebalanceInProgress { .. }
+        | G::InconsistentGroupProtocol { .. }
+        | G::NonEmptyGroup { .. }
+        | G::GroupSubscribedToTopic { .. } => (StatusCode::CONFLICT, 40903),
+        G::InvalidSessionTimeout { .. } | G::InvalidOffsetReset(_) | G::InvalidPattern(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, 42204)
+        }
+        G::InvalidGroupId | G::OffsetMetadataTooLarge { .. } | G::NoOffsetForPartition(_) => {
+            (StatusCode::BAD_REQUEST, 40002)
+        }
+        G::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+        G::Broker(b) => broker_status(b, api),
+        G::Log(l) => log_status(l),
+    }
+}
+
 /// Log errors as request failures: what the client can fix is 4xx, a full disk is the retriable
 /// 50003, anything else 50002.
 pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
@@ -153,7 +185,15 @@ impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let (status, error_code) = self.status_and_code();
         let message = match &self {
-            GatewayError::Broker(broker::Error::Log(l), _) => log_message(l),
+            GatewayError::Broker(broker::Error::Log(l), _)
+            | GatewayError::Group(
+                GroupError::Log(l) | GroupError::Broker(broker::Error::Log(l)),
+                _,
+            ) => log_message(l),
+            GatewayError::Group(_, _) if status.is_server_error() => {
+                tracing::error!(cause = %self, "request failed");
+                "Internal broker error; see the broker log.".to_owned()
+            }
             GatewayError::Broker(broker::Error::Metadata { .. }, _) | GatewayError::Internal(_) => {
                 tracing::error!(cause = %self, "request failed");
                 "Internal broker error; see the broker log.".to_owned()

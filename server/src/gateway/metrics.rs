@@ -209,10 +209,14 @@ pub fn render() -> String {
 }
 
 /// `GET /metrics`.
-pub async fn metrics_handler() -> Response {
+pub async fn metrics_handler(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+) -> Response {
+    let mut text = render();
+    state.groups.render_lag_metrics(&mut text);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        render(),
+        text,
     )
         .into_response()
 }

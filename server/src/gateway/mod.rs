@@ -13,6 +13,7 @@ pub mod brokers;
 pub mod configs;
 pub mod errors;
 pub mod extract;
+pub mod groups;
 pub mod listener;
 pub mod metrics;
 pub mod partitions;
@@ -56,6 +57,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(produce::routes())
         .merge(records::routes())
         .merge(v3_records::routes())
+        .merge(groups::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -13,6 +13,7 @@ use tower::ServiceExt as _;
 
 use super::{AppState, Limits, router};
 use crate::broker::{Broker, BrokerConfig};
+use crate::group::GroupCoordinator;
 
 /// The base of every link in responses.
 pub(crate) const PUBLIC_URL: &str = "http://runnel.test:8080";
@@ -21,6 +22,7 @@ pub(crate) const PUBLIC_URL: &str = "http://runnel.test:8080";
 pub(crate) struct TestGateway {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) broker: Arc<Broker>,
+    pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) router: Router,
 }
 
@@ -46,8 +48,11 @@ impl TestGateway {
             checkpoint_interval: Duration::from_secs(3600),
         })
         .expect("broker opens");
+        let groups = GroupCoordinator::open_with_defaults(Arc::clone(&broker))
+            .expect("group coordinator opens");
         let state = AppState {
             broker: Arc::clone(&broker),
+            groups: Arc::clone(&groups),
             public_url: Arc::from(PUBLIC_URL),
         };
         let limits = Limits {
@@ -58,6 +63,7 @@ impl TestGateway {
         TestGateway {
             dir,
             broker,
+            groups,
             router: router(state, limits),
         }
     }
@@ -67,9 +73,11 @@ impl TestGateway {
         let TestGateway {
             dir,
             broker,
+            groups,
             router,
         } = self;
         drop(router);
+        drop(groups);
         let topic_defaults = broker.config().topic_defaults.clone();
         broker.close().expect("broker closes");
         drop(broker);

@@ -1,0 +1,858 @@
+//! v3 consumer groups (Confluent REST Proxy v3 shapes): groups, their consumers and
+//! assignments, per-partition lag and the lag summary; plus our extension
+//! `POST /v3/clusters/{c}/consumer-groups/{g}/offsets:reset`.
+//!
+//! Everything is read from the [`GroupCoordinator`]. Groups are `CLASSIC` (never mixed), and a
+//! group with only committed offsets is `EMPTY`; an unknown group answers 404 with error code
+//! 40405 (kafka-rest's "consumer group id not found"). An unknown consumer, or a partition the
+//! group has no committed offset for, is the generic 404, as kafka-rest's `NotFoundException`.
+//! Lags list only partitions with a committed offset, as kafka-rest computes them from the
+//! group's offsets; a partition nobody owns now has `consumer_id` and `client_id` `""`.
+//!
+//! The offsets reset takes `{"to": "earliest" | "latest" | {"timestamp": ms} | {"offset": n},
+//! "topics"?: [names]}` — without `topics`, every partition the group has offsets for — and,
+//! as Kafka's `kafka-consumer-groups --reset-offsets`, only works while the group has no
+//! members (409 40903 otherwise). It answers the new offsets.
+//!
+//! Not owned here: membership and offsets (`group/`), v2 consumer instances.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::admin::{check_cluster, related};
+use super::errors::{Api, GatewayError};
+use super::extract::{Body, parse_json, require_json};
+use super::partitions::{list_json, path_id};
+use super::state::AppState;
+use crate::group::{
+    GroupCoordinator, GroupDescription, GroupError, GroupId, MemberDescription, OffsetResetSpec,
+    PartitionLag,
+};
+
+/// Routes of this file.
+pub fn routes() -> Router<AppState> {
+    const GROUPS: &str = "/v3/clusters/{cluster_id}/consumer-groups";
+    const GROUP: &str = "/v3/clusters/{cluster_id}/consumer-groups/{group}";
+    const CONSUMER: &str = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers/{consumer}";
+    Router::new()
+        .route(GROUPS, get(list_groups))
+        .route(GROUP, get(get_group))
+        .route(&format!("{GROUP}/consumers"), get(list_consumers))
+        .route(CONSUMER, get(get_consumer))
+        .route(&format!("{CONSUMER}/assignments"), get(list_assignments))
+        .route(
+            &format!("{CONSUMER}/assignments/{{topic}}/partitions/{{partition}}"),
+            get(get_assignment),
+        )
+        .route(&format!("{GROUP}/lags"), get(list_lags))
+        .route(
+            &format!("{GROUP}/lags/{{topic}}/partitions/{{partition}}"),
+            get(get_lag),
+        )
+        .route(&format!("{GROUP}/lag-summary"), get(get_lag_summary))
+        .route(&format!("{GROUP}/offsets:reset"), post(reset_offsets))
+}
+
+fn v3(e: GroupError) -> GatewayError {
+    GatewayError::Group(e, Api::V3)
+}
+
+/// A path segment percent-encoded (group and member ids may hold any character).
+fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn cluster_url(state: &AppState) -> String {
+    format!(
+        "{}/v3/clusters/{}",
+        state.public_url,
+        state.broker.cluster_id()
+    )
+}
+
+fn group_url(state: &AppState, group: &GroupId) -> String {
+    format!(
+        "{}/consumer-groups/{}",
+        cluster_url(state),
+        segment(group.as_str())
+    )
+}
+
+fn group_crn(state: &AppState, group: &GroupId) -> String {
+    format!(
+        "crn:///kafka={}/consumer-group={}",
+        state.broker.cluster_id(),
+        group
+    )
+}
+
+fn consumer_url(state: &AppState, group: &GroupId, consumer: &str) -> String {
+    format!(
+        "{}/consumers/{}",
+        group_url(state, group),
+        segment(consumer)
+    )
+}
+
+fn partition_url(state: &AppState, topic: &str, partition: u32) -> String {
+    format!(
+        "{}/topics/{topic}/partitions/{partition}",
+        cluster_url(state)
+    )
+}
+
+fn lag_url(state: &AppState, group: &GroupId, topic: &str, partition: u32) -> String {
+    format!(
+        "{}/lags/{topic}/partitions/{partition}",
+        group_url(state, group)
+    )
+}
+
+/// The group of a path, after the cluster check.
+fn group_of(state: &AppState, cluster_id: &str, group: &str) -> Result<GroupId, GatewayError> {
+    check_cluster(state, cluster_id)?;
+    GroupId::new(group).map_err(v3)
+}
+
+fn describe(state: &AppState, group: &GroupId) -> Result<GroupDescription, GatewayError> {
+    state.groups.describe_group(group).map_err(v3)
+}
+
+/// The `KafkaConsumerGroup` resource.
+fn group_json(state: &AppState, d: &GroupDescription) -> Value {
+    let url = group_url(state, &d.group_id);
+    json!({
+        "kind": "KafkaConsumerGroup",
+        "metadata": { "self": url, "resource_name": group_crn(state, &d.group_id) },
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": d.group_id.as_str(),
+        "is_simple": d.is_simple,
+        "partition_assignor": d.assignor.map_or("", |a| a.as_str()),
+        "state": d.state.as_str(),
+        "type": "CLASSIC",
+        "is_mixed_consumer_group": false,
+        "coordinator": related(format!("{}/brokers/{}", cluster_url(state), state.broker.broker_id())),
+        "consumers": related(format!("{url}/consumers")),
+        "lag_summary": related(format!("{url}/lag-summary")),
+    })
+}
+
+/// The `KafkaConsumer` resource.
+fn consumer_json(state: &AppState, group: &GroupId, m: &MemberDescription) -> Value {
+    let url = consumer_url(state, group, m.member_id.as_str());
+    json!({
+        "kind": "KafkaConsumer",
+        "metadata": {
+            "self": url,
+            "resource_name": format!("{}/consumer={}", group_crn(state, group), m.member_id),
+        },
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": group.as_str(),
+        "consumer_id": m.member_id.as_str(),
+        "instance_id": m.instance_id,
+        "client_id": m.client_id,
+        "assignments": related(format!("{url}/assignments")),
+    })
+}
+
+/// The `KafkaConsumerAssignment` resource.
+fn assignment_json(
+    state: &AppState,
+    group: &GroupId,
+    consumer: &str,
+    topic: &str,
+    partition: u32,
+) -> Value {
+    json!({
+        "kind": "KafkaConsumerAssignment",
+        "metadata": {
+            "self": format!(
+                "{}/assignments/{topic}/partitions/{partition}",
+                consumer_url(state, group, consumer)
+            ),
+            "resource_name": format!(
+                "{}/consumer={consumer}/assignment={topic}/partition={partition}",
+                group_crn(state, group)
+            ),
+        },
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": group.as_str(),
+        "consumer_id": consumer,
+        "topic_name": topic,
+        "partition_id": partition,
+        "partition": related(partition_url(state, topic, partition)),
+        "lag": related(lag_url(state, group, topic, partition)),
+    })
+}
+
+/// The `KafkaConsumerLag` resource.
+fn lag_json(state: &AppState, group: &GroupId, l: &PartitionLag) -> Value {
+    let (topic, partition) = (&l.topic_partition.topic, l.topic_partition.partition);
+    let owner = l.owner.as_ref();
+    json!({
+        "kind": "KafkaConsumerLag",
+        "metadata": {
+            "self": lag_url(state, group, topic, partition),
+            "resource_name": format!(
+                "{}/lag={topic}/partition={partition}",
+                group_crn(state, group)
+            ),
+        },
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": group.as_str(),
+        "topic_name": topic,
+        "partition_id": partition,
+        "consumer_id": owner.map_or("", |o| o.member_id.as_str()),
+        "instance_id": owner.and_then(|o| o.instance_id.as_deref()),
+        "client_id": owner.map_or("", |o| o.client_id.as_str()),
+        "current_offset": l.current_offset,
+        "log_end_offset": l.log_end_offset,
+        "lag": l.lag,
+    })
+}
+
+/// `GET /v3/clusters/{cluster_id}/consumer-groups`.
+pub async fn list_groups(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    let data = state
+        .groups
+        .list_groups()
+        .iter()
+        .filter_map(|l| describe(&state, &l.group_id).ok())
+        .map(|d| group_json(&state, &d))
+        .collect();
+    let url = format!("{}/consumer-groups", cluster_url(&state));
+    Ok(Json(list_json("KafkaConsumerGroupList", url, data)))
+}
+
+/// `GET /v3/clusters/{cluster_id}/consumer-groups/{group}`.
+pub async fn get_group(
+    State(state): State<AppState>,
+    Path((cluster_id, group)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    Ok(Json(group_json(&state, &describe(&state, &group)?)))
+}
+
+/// `GET .../consumer-groups/{group}/consumers`.
+pub async fn list_consumers(
+    State(state): State<AppState>,
+    Path((cluster_id, group)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let d = describe(&state, &group)?;
+    let data = d
+        .members
+        .iter()
+        .map(|m| consumer_json(&state, &group, m))
+        .collect();
+    let url = format!("{}/consumers", group_url(&state, &group));
+    Ok(Json(list_json("KafkaConsumerList", url, data)))
+}
+
+fn member<'a>(
+    d: &'a GroupDescription,
+    consumer: &str,
+) -> Result<&'a MemberDescription, GatewayError> {
+    d.members
+        .iter()
+        .find(|m| m.member_id.as_str() == consumer)
+        .ok_or(GatewayError::NotFound)
+}
+
+/// `GET .../consumer-groups/{group}/consumers/{consumer}`.
+pub async fn get_consumer(
+    State(state): State<AppState>,
+    Path((cluster_id, group, consumer)): Path<(String, String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let d = describe(&state, &group)?;
+    Ok(Json(consumer_json(&state, &group, member(&d, &consumer)?)))
+}
+
+/// `GET .../consumers/{consumer}/assignments`.
+pub async fn list_assignments(
+    State(state): State<AppState>,
+    Path((cluster_id, group, consumer)): Path<(String, String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let d = describe(&state, &group)?;
+    let m = member(&d, &consumer)?;
+    let data = m
+        .assignment
+        .iter()
+        .map(|tp| assignment_json(&state, &group, &consumer, &tp.topic, tp.partition))
+        .collect();
+    let url = format!(
+        "{}/assignments",
+        consumer_url(&state, &group, m.member_id.as_str())
+    );
+    Ok(Json(list_json("KafkaConsumerAssignmentList", url, data)))
+}
+
+/// `GET .../consumers/{consumer}/assignments/{topic}/partitions/{partition}`.
+pub async fn get_assignment(
+    State(state): State<AppState>,
+    Path((cluster_id, group, consumer, topic, partition)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let partition = path_id(&partition)?;
+    let d = describe(&state, &group)?;
+    let m = member(&d, &consumer)?;
+    if !m
+        .assignment
+        .iter()
+        .any(|tp| tp.topic == topic && tp.partition == partition)
+    {
+        return Err(GatewayError::NotFound);
+    }
+    Ok(Json(assignment_json(
+        &state, &group, &consumer, &topic, partition,
+    )))
+}
+
+fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayError> {
+    state.groups.lag(group).map_err(v3)
+}
+
+/// `GET .../consumer-groups/{group}/lags`.
+pub async fn list_lags(
+    State(state): State<AppState>,
+    Path((cluster_id, group)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let data = lags(&state, &group)?
+        .iter()
+        .map(|l| lag_json(&state, &group, l))
+        .collect();
+    let url = format!("{}/lags", group_url(&state, &group));
+    Ok(Json(list_json("KafkaConsumerLagList", url, data)))
+}
+
+/// `GET .../consumer-groups/{group}/lags/{topic}/partitions/{partition}`.
+pub async fn get_lag(
+    State(state): State<AppState>,
+    Path((cluster_id, group, topic, partition)): Path<(String, String, String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let partition = path_id(&partition)?;
+    let all = lags(&state, &group)?;
+    state
+        .broker
+        .partition(&topic, partition)
+        .map_err(GatewayError::v3)?;
+    let l = all
+        .iter()
+        .find(|l| l.topic_partition.topic == topic && l.topic_partition.partition == partition)
+        .ok_or(GatewayError::NotFound)?;
+    Ok(Json(lag_json(&state, &group, l)))
+}
+
+/// `GET .../consumer-groups/{group}/lag-summary`. With no committed offsets the `max_lag_*`
+/// fields are `null` and the lags 0.
+pub async fn get_lag_summary(
+    State(state): State<AppState>,
+    Path((cluster_id, group)): Path<(String, String)>,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    let all = lags(&state, &group)?;
+    let total: u64 = all.iter().map(|l| l.lag).sum();
+    // The first partition (in topic, partition order) with the largest lag.
+    let max = all
+        .iter()
+        .fold(None::<&PartitionLag>, |best, l| match best {
+            Some(b) if b.lag >= l.lag => Some(b),
+            _ => Some(l),
+        });
+    let owner = max.and_then(|l| l.owner.as_ref());
+    let url = group_url(&state, &group);
+    Ok(Json(json!({
+        "kind": "KafkaConsumerLagSummary",
+        "metadata": {
+            "self": format!("{url}/lag-summary"),
+            "resource_name": format!("{}/lag-summary", group_crn(&state, &group)),
+        },
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": group.as_str(),
+        "max_lag_consumer_id": max.map(|_| owner.map_or("", |o| o.member_id.as_str())),
+        "max_lag_instance_id": owner.and_then(|o| o.instance_id.as_deref()),
+        "max_lag_client_id": max.map(|_| owner.map_or("", |o| o.client_id.as_str())),
+        "max_lag_topic_name": max.map(|l| l.topic_partition.topic.as_str()),
+        "max_lag_partition_id": max.map(|l| l.topic_partition.partition),
+        "max_lag": max.map_or(0, |l| l.lag),
+        "total_lag": total,
+        "max_lag_consumer": owner
+            .map(|o| related(consumer_url(&state, &group, o.member_id.as_str()))),
+        "max_lag_partition": max.map(|l| related(partition_url(
+            &state,
+            &l.topic_partition.topic,
+            l.topic_partition.partition,
+        ))),
+    })))
+}
+
+/// Body of `POST .../consumer-groups/{group}/offsets:reset`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetOffsetsRequest {
+    to: ResetTo,
+    #[serde(default)]
+    topics: Option<Vec<String>>,
+}
+
+/// Where to move the offsets.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ResetTo {
+    Named(ResetNamed),
+    Timestamp { timestamp: i64 },
+    Offset { offset: u64 },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ResetNamed {
+    Earliest,
+    Latest,
+}
+
+/// `POST /v3/clusters/{cluster_id}/consumer-groups/{group}/offsets:reset` (our extension).
+pub async fn reset_offsets(
+    State(state): State<AppState>,
+    Path((cluster_id, group)): Path<(String, String)>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Value>, GatewayError> {
+    let group = group_of(&state, &cluster_id, &group)?;
+    require_json(&headers)?;
+    let req: ResetOffsetsRequest = parse_json(&body, Api::V3)?;
+    let spec = match req.to {
+        ResetTo::Named(ResetNamed::Earliest) => OffsetResetSpec::Earliest,
+        ResetTo::Named(ResetNamed::Latest) => OffsetResetSpec::Latest,
+        ResetTo::Timestamp { timestamp } => OffsetResetSpec::Timestamp(timestamp),
+        ResetTo::Offset { offset } => OffsetResetSpec::Offset(offset),
+    };
+    let coordinator: Arc<GroupCoordinator> = Arc::clone(&state.groups);
+    let offsets = coordinator
+        .reset_offsets(&group, spec, req.topics.as_deref())
+        .await
+        .map_err(v3)?;
+    let data: Vec<Value> = offsets
+        .iter()
+        .map(|(tp, offset)| {
+            json!({ "topic_name": tp.topic, "partition_id": tp.partition, "offset": offset })
+        })
+        .collect();
+    Ok(Json(json!({
+        "cluster_id": state.broker.cluster_id(),
+        "consumer_group_id": group.as_str(),
+        "offsets": data,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::collections::BTreeMap;
+
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use serde_json::json;
+    use tower::ServiceExt as _;
+
+    use crate::gateway::testing::TestGateway;
+    use crate::group::{
+        CommitScope, GroupId, JoinRequest, Member, MemberId, OffsetAndMetadata, Subscription,
+        TopicPartition,
+    };
+    use crate::log::{Compression, NewRecord, batch};
+
+    fn produce(gw: &TestGateway, topic: &str, partition: u32, n: usize) {
+        let records: Vec<NewRecord> = (0..n)
+            .map(|i| NewRecord {
+                timestamp: Some(1_000 + i as i64),
+                value: Some(bytes::Bytes::from(vec![b'x'; 10])),
+                ..NewRecord::default()
+            })
+            .collect();
+        let b = batch::encode_batch(&records, Compression::None, 1_000, 1 << 20).unwrap();
+        let p = gw.broker.partition(topic, partition).unwrap();
+        p.append(b, 1_000).unwrap();
+    }
+
+    fn join(gw: &TestGateway, group: &str, member: &str, topics: &[&str]) -> Member {
+        let mut req = JoinRequest::new(
+            GroupId::new(group).unwrap(),
+            "app",
+            Subscription::topics(topics.iter().copied()),
+        );
+        req.member_id = Some(MemberId::new(member));
+        gw.groups.join(req).unwrap()
+    }
+
+    fn commits(entries: &[(&str, u32, u64)]) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
+        entries
+            .iter()
+            .map(|(t, p, o)| (TopicPartition::new(*t, *p), OffsetAndMetadata::new(*o)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn consumer_group_resources_have_confluent_shapes() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 2);
+        produce(&gw, "t", 0, 5);
+        let member = join(&gw, "g1", "m-1", &["t"]);
+        let generation = member.assignment().generation_id().unwrap();
+        member
+            .commit(generation, commits(&[("t", 0, 2)]))
+            .await
+            .unwrap();
+        let (c, v3) = (gw.cluster_id(), gw.v3());
+        let g = format!("{v3}/consumer-groups/g1");
+        let crn = format!("crn:///kafka={c}/consumer-group=g1");
+
+        let group = json!({
+            "kind": "KafkaConsumerGroup",
+            "metadata": { "self": g, "resource_name": crn },
+            "cluster_id": c,
+            "consumer_group_id": "g1",
+            "is_simple": false,
+            "partition_assignor": "range",
+            "state": "STABLE",
+            "type": "CLASSIC",
+            "is_mixed_consumer_group": false,
+            "coordinator": { "related": format!("{v3}/brokers/1") },
+            "consumers": { "related": format!("{g}/consumers") },
+            "lag_summary": { "related": format!("{g}/lag-summary") },
+        });
+        let base = format!("/v3/clusters/{c}/consumer-groups");
+        assert_eq!(
+            gw.get(format!("{base}/g1")).await,
+            (StatusCode::OK, group.clone())
+        );
+        let (status, list) = gw.get(&base).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            list,
+            json!({
+                "kind": "KafkaConsumerGroupList",
+                "metadata": { "self": format!("{v3}/consumer-groups"), "next": null },
+                "data": [group],
+            })
+        );
+
+        let m = format!("{g}/consumers/m-1");
+        let consumer = json!({
+            "kind": "KafkaConsumer",
+            "metadata": { "self": m, "resource_name": format!("{crn}/consumer=m-1") },
+            "cluster_id": c,
+            "consumer_group_id": "g1",
+            "consumer_id": "m-1",
+            "instance_id": null,
+            "client_id": "app",
+            "assignments": { "related": format!("{m}/assignments") },
+        });
+        assert_eq!(
+            gw.get(format!("{base}/g1/consumers/m-1")).await,
+            (StatusCode::OK, consumer.clone())
+        );
+        let (_, consumers) = gw.get(format!("{base}/g1/consumers")).await;
+        assert_eq!(consumers["kind"], "KafkaConsumerList");
+        assert_eq!(consumers["data"], json!([consumer]));
+
+        let assignment = json!({
+            "kind": "KafkaConsumerAssignment",
+            "metadata": {
+                "self": format!("{m}/assignments/t/partitions/1"),
+                "resource_name": format!("{crn}/consumer=m-1/assignment=t/partition=1"),
+            },
+            "cluster_id": c,
+            "consumer_group_id": "g1",
+            "consumer_id": "m-1",
+            "topic_name": "t",
+            "partition_id": 1,
+            "partition": { "related": format!("{v3}/topics/t/partitions/1") },
+            "lag": { "related": format!("{g}/lags/t/partitions/1") },
+        });
+        let (status, assignments) = gw.get(format!("{base}/g1/consumers/m-1/assignments")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(assignments["kind"], "KafkaConsumerAssignmentList");
+        assert_eq!(assignments["metadata"]["self"], format!("{m}/assignments"));
+        assert_eq!(assignments["data"].as_array().unwrap().len(), 2);
+        assert_eq!(assignments["data"][1], assignment);
+        assert_eq!(
+            gw.get(format!(
+                "{base}/g1/consumers/m-1/assignments/t/partitions/1"
+            ))
+            .await,
+            (StatusCode::OK, assignment)
+        );
+
+        let lag = json!({
+            "kind": "KafkaConsumerLag",
+            "metadata": {
+                "self": format!("{g}/lags/t/partitions/0"),
+                "resource_name": format!("{crn}/lag=t/partition=0"),
+            },
+            "cluster_id": c,
+            "consumer_group_id": "g1",
+            "topic_name": "t",
+            "partition_id": 0,
+            "consumer_id": "m-1",
+            "instance_id": null,
+            "client_id": "app",
+            "current_offset": 2,
+            "log_end_offset": 5,
+            "lag": 3,
+        });
+        assert_eq!(
+            gw.get(format!("{base}/g1/lags/t/partitions/0")).await,
+            (StatusCode::OK, lag.clone())
+        );
+        let (_, lags) = gw.get(format!("{base}/g1/lags")).await;
+        assert_eq!(
+            lags,
+            json!({
+                "kind": "KafkaConsumerLagList",
+                "metadata": { "self": format!("{g}/lags"), "next": null },
+                "data": [lag],
+            })
+        );
+        assert_eq!(
+            gw.get(format!("{base}/g1/lag-summary")).await,
+            (
+                StatusCode::OK,
+                json!({
+                    "kind": "KafkaConsumerLagSummary",
+                    "metadata": {
+                        "self": format!("{g}/lag-summary"),
+                        "resource_name": format!("{crn}/lag-summary"),
+                    },
+                    "cluster_id": c,
+                    "consumer_group_id": "g1",
+                    "max_lag_consumer_id": "m-1",
+                    "max_lag_instance_id": null,
+                    "max_lag_client_id": "app",
+                    "max_lag_topic_name": "t",
+                    "max_lag_partition_id": 0,
+                    "max_lag": 3,
+                    "total_lag": 3,
+                    "max_lag_consumer": { "related": m },
+                    "max_lag_partition": { "related": format!("{v3}/topics/t/partitions/0") },
+                })
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_group_with_only_offsets_is_empty_and_simple() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 1);
+        let g = GroupId::new("a b/c").unwrap();
+        gw.groups
+            .commit_offsets(&g, CommitScope::Simple, &commits(&[("t", 0, 0)]))
+            .await
+            .unwrap();
+        let c = gw.cluster_id();
+        let (status, body) = gw
+            .get(format!("/v3/clusters/{c}/consumer-groups/a%20b%2Fc"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["consumer_group_id"], "a b/c");
+        assert_eq!(body["state"], "EMPTY");
+        assert_eq!(body["is_simple"], true);
+        assert_eq!(body["partition_assignor"], "");
+        assert_eq!(
+            body["metadata"]["self"],
+            format!("{}/consumer-groups/a%20b%2Fc", gw.v3())
+        );
+        let (_, consumers) = gw
+            .get(format!(
+                "/v3/clusters/{c}/consumer-groups/a%20b%2Fc/consumers"
+            ))
+            .await;
+        assert_eq!(consumers["data"], json!([]));
+        let (_, summary) = gw
+            .get(format!(
+                "/v3/clusters/{c}/consumer-groups/a%20b%2Fc/lag-summary"
+            ))
+            .await;
+        assert_eq!(summary["max_lag_consumer_id"], "");
+        assert_eq!(summary["max_lag_consumer"], json!(null));
+        assert_eq!(summary["total_lag"], 0);
+    }
+
+    #[tokio::test]
+    async fn unknown_groups_consumers_and_partitions_answer_404() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 1);
+        let _member = join(&gw, "g1", "m-1", &["t"]);
+        let c = gw.cluster_id();
+        let base = format!("/v3/clusters/{c}/consumer-groups");
+        for path in [
+            "nope",
+            "nope/consumers",
+            "nope/consumers/m-1",
+            "nope/lags",
+            "nope/lags/t/partitions/0",
+            "nope/lag-summary",
+        ] {
+            let (status, body) = gw.get(format!("{base}/{path}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(
+                body,
+                json!({"error_code": 40405, "message": "Consumer group 'nope' not found."}),
+                "{path}"
+            );
+        }
+        let generic = json!({"error_code": 404, "message": "HTTP 404 Not Found"});
+        for path in [
+            "g1/consumers/other",
+            "g1/consumers/other/assignments",
+            "g1/consumers/m-1/assignments/t/partitions/7",
+            "g1/consumers/m-1/assignments/t/partitions/x",
+            "g1/lags/t/partitions/0",
+        ] {
+            assert_eq!(
+                gw.get(format!("{base}/{path}")).await,
+                (StatusCode::NOT_FOUND, generic.clone()),
+                "{path}"
+            );
+        }
+        let (status, body) = gw.get(format!("{base}/g1/lags/zz/partitions/0")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error_code"], 40403);
+        assert_eq!(
+            gw.get("/v3/clusters/other/consumer-groups/g1").await,
+            (StatusCode::NOT_FOUND, generic)
+        );
+    }
+
+    #[tokio::test]
+    async fn offsets_reset_moves_an_empty_groups_offsets() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 2);
+        produce(&gw, "t", 0, 6);
+        produce(&gw, "t", 1, 2);
+        let c = gw.cluster_id();
+        let url = format!("/v3/clusters/{c}/consumer-groups/g1/offsets:reset");
+        let (status, body) = gw
+            .call(
+                Method::POST,
+                &url,
+                Some(json!({"to": "latest", "topics": ["t"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "cluster_id": c,
+                "consumer_group_id": "g1",
+                "offsets": [
+                    {"topic_name": "t", "partition_id": 0, "offset": 6},
+                    {"topic_name": "t", "partition_id": 1, "offset": 2},
+                ],
+            })
+        );
+        for (to, expected) in [
+            (json!("earliest"), [0, 0]),
+            (json!({"timestamp": 1_003}), [3, 2]),
+            (json!({"offset": 4}), [4, 2]),
+        ] {
+            let (status, body) = gw.call(Method::POST, &url, Some(json!({ "to": to }))).await;
+            assert_eq!(status, StatusCode::OK, "{to}");
+            let got: Vec<u64> = body["offsets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["offset"].as_u64().unwrap())
+                .collect();
+            assert_eq!(got, expected, "{to}");
+        }
+        let (_, lags) = gw
+            .get(format!("/v3/clusters/{c}/consumer-groups/g1/lags"))
+            .await;
+        assert_eq!(lags["data"][0]["current_offset"], 4);
+        assert_eq!(lags["data"][0]["lag"], 2);
+
+        let (status, body) = gw
+            .call(Method::POST, &url, Some(json!({"to": "yesterday"})))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error_code"], 42203);
+        let (status, body) = gw
+            .call(
+                Method::POST,
+                &url,
+                Some(json!({"to": "earliest", "topics": ["missing"]})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error_code"].clone()),
+            (StatusCode::NOT_FOUND, json!(40403))
+        );
+
+        let _member = join(&gw, "g1", "m-1", &["t"]);
+        let (status, body) = gw
+            .call(Method::POST, &url, Some(json!({"to": "earliest"})))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error_code"], 40903);
+    }
+
+    #[tokio::test]
+    async fn metrics_export_consumer_group_lag() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 1);
+        produce(&gw, "t", 0, 4);
+        let g = GroupId::new("g1").unwrap();
+        gw.groups
+            .commit_offsets(&g, CommitScope::Simple, &commits(&[("t", 0, 1)]))
+            .await
+            .unwrap();
+        let response = gw
+            .router
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(text.contains("# TYPE runnel_consumer_group_lag gauge\n"));
+        assert!(
+            text.contains(
+                "runnel_consumer_group_lag{group=\"g1\",topic=\"t\",partition=\"0\"} 3\n"
+            ),
+            "{text}"
+        );
+    }
+}
