@@ -302,6 +302,7 @@ pub async fn produce_records(
     State(state): State<AppState>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
+    axum::Extension(limits): axum::Extension<super::Limits>,
     request: Request,
 ) -> Result<Response, GatewayError> {
     if cluster_id != state.broker.cluster_id() {
@@ -330,6 +331,13 @@ pub async fn produce_records(
         .map_err(|e| GatewayError::MalformedJson(format!("Malformed JSON: {e}")))?
         .ok_or(GatewayError::EmptyBody(Api::V3))?;
     let rest: Vec<_> = values.collect();
+    if rest.len() >= limits.max_records_per_request {
+        return Err(GatewayError::PayloadTooLarge(format!(
+            "The request has {} records; at most {} are allowed (limits.max_records_per_request).",
+            rest.len() + 1,
+            limits.max_records_per_request
+        )));
+    }
     if rest.is_empty() {
         // One record: failures answer with their own HTTP status.
         let pending = match serde_json::from_value::<V3Record>(first) {
