@@ -6,6 +6,9 @@
 mod support;
 
 mod bad_input;
+mod cli;
+mod contract;
 mod crash;
 mod disk_full;
 mod http_api;
+mod limits;
