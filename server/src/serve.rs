@@ -1,9 +1,9 @@
 //! `runnel serve`: open the broker, bind the gateway, run until shutdown, close cleanly.
 //!
 //! Start-up opens (and if needed recovers) every log before the listener binds, so `/ready`
-//! answering means the data is served. Shutdown stops accepting, drains in-flight requests for
-//! at most `shutdown_timeout`, stops background maintenance, then flushes and closes every log
-//! and writes the clean-shutdown marker.
+//! answering means the data is served. Shutdown stops accepting, drains in-flight requests and
+//! WebSockets (each for at most `shutdown_timeout`), stops background maintenance, then flushes
+//! and closes every log and writes the clean-shutdown marker.
 
 use std::sync::Arc;
 
@@ -61,7 +61,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         max_concurrent_requests: config.limits.max_concurrent_requests,
         max_records_per_request: config.limits.max_records_per_request,
     };
-    let app = gateway::router(state, limits);
+    // WebSocket sockets outlive their upgrade request: they close (1001) on `shutdown` and are
+    // drained below, before the logs close.
+    let ws = gateway::ws::WsRuntime::new(
+        gateway::ws::WsLimits::from_config(&config.limits),
+        shutdown.clone(),
+    );
+    let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
 
     let maintenance_stop = CancellationToken::new();
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
@@ -80,6 +86,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         config.shutdown_timeout,
     )
     .await;
+    ws.drain(config.shutdown_timeout).await;
 
     maintenance_stop.cancel();
     if let Err(e) = maintenance.await {

@@ -35,6 +35,20 @@ pub const DEFAULT_MAX_RECORDS_PER_REQUEST: usize = 100_000;
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Keep-alive connections with no request for this long are closed.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Open WebSocket connections; more are refused with 429. Each holds a task, two socket
+/// buffers and up to a consume round (1 MiB) or `ws_max_in_flight` produce messages.
+pub const DEFAULT_WS_MAX_CONNECTIONS: usize = 1024;
+/// Largest WebSocket message (and frame) from a client: one record of the default
+/// `max.message.bytes` (1 MiB) in base64 (4/3) with its JSON around it. The library default,
+/// 64 MiB, would let each socket make the server buffer that much.
+pub const DEFAULT_WS_MAX_MESSAGE_SIZE: ByteSize = ByteSize(2 * ByteSize::MIB);
+/// Produce messages a socket may have read and not yet acknowledged: enough to keep the
+/// group-commit appenders busy, bounded so one socket holds at most this many messages.
+pub const DEFAULT_WS_MAX_IN_FLIGHT: usize = 64;
+/// A third of `idle_timeout`: pongs are reads, so a receive-only socket stays alive.
+pub const DEFAULT_WS_PING_INTERVAL: Duration = Duration::from_secs(20);
+/// A client silent this long after a ping (or not reading our writes) is gone.
+pub const DEFAULT_WS_PONG_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Default for HttpLimits {
     fn default() -> Self {
@@ -44,6 +58,11 @@ impl Default for HttpLimits {
             max_records_per_request: DEFAULT_MAX_RECORDS_PER_REQUEST,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            ws_max_connections: DEFAULT_WS_MAX_CONNECTIONS,
+            ws_max_message_size: DEFAULT_WS_MAX_MESSAGE_SIZE,
+            ws_max_in_flight: DEFAULT_WS_MAX_IN_FLIGHT,
+            ws_ping_interval: DEFAULT_WS_PING_INTERVAL,
+            ws_pong_timeout: DEFAULT_WS_PONG_TIMEOUT,
         }
     }
 }

@@ -129,6 +129,16 @@ pub struct HttpLimits {
     pub header_read_timeout: Duration,
     /// Idle keep-alive connections are closed after this.
     pub idle_timeout: Duration,
+    /// Open WebSocket connections; more upgrades get 429.
+    pub ws_max_connections: usize,
+    /// Largest WebSocket message or frame a client may send; larger ones close with 1009.
+    pub ws_max_message_size: ByteSize,
+    /// Produce messages one WebSocket may have unacknowledged before it is no longer read.
+    pub ws_max_in_flight: usize,
+    /// How often the server pings each WebSocket; kept below `idle_timeout` by the gateway.
+    pub ws_ping_interval: Duration,
+    /// A WebSocket silent this long after a ping, or blocking our writes, is closed.
+    pub ws_pong_timeout: Duration,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -293,6 +303,11 @@ impl Config {
             max_records_per_request,
             header_read_timeout,
             idle_timeout,
+            ws_max_connections,
+            ws_max_message_size,
+            ws_max_in_flight,
+            ws_ping_interval,
+            ws_pong_timeout,
         } = limits.unwrap_or_default();
         let values = [
             (
@@ -318,6 +333,14 @@ impl Config {
             ),
             (Key::HeaderReadTimeout, header_read_timeout.map(|s| s.0)),
             (Key::IdleTimeout, idle_timeout.map(|s| s.0)),
+            (
+                Key::WsMaxConnections,
+                ws_max_connections.map(|n| n.to_string()),
+            ),
+            (Key::WsMaxMessageSize, ws_max_message_size.map(|s| s.0)),
+            (Key::WsMaxInFlight, ws_max_in_flight.map(|n| n.to_string())),
+            (Key::WsPingInterval, ws_ping_interval.map(|s| s.0)),
+            (Key::WsPongTimeout, ws_pong_timeout.map(|s| s.0)),
         ];
         for (key, value) in values {
             if let Some(value) = value {
@@ -475,6 +498,19 @@ impl fmt::Display for Config {
             duration(&limits.header_read_timeout)
         )?;
         writeln!(f, "idle_timeout = {}", duration(&limits.idle_timeout))?;
+        writeln!(f, "ws_max_connections = {}", limits.ws_max_connections)?;
+        writeln!(
+            f,
+            "ws_max_message_size = {}",
+            toml_string(&limits.ws_max_message_size.to_string())
+        )?;
+        writeln!(f, "ws_max_in_flight = {}", limits.ws_max_in_flight)?;
+        writeln!(
+            f,
+            "ws_ping_interval = {}",
+            duration(&limits.ws_ping_interval)
+        )?;
+        writeln!(f, "ws_pong_timeout = {}", duration(&limits.ws_pong_timeout))?;
         writeln!(f, "\n[topic_defaults]")?;
         for (name, value) in topic_defaults {
             writeln!(f, "{} = {}", toml_key(name), toml_string(value))?;

@@ -35,7 +35,7 @@ pub struct RawConfig {
     pub limits: Option<RawLimits>,
 }
 
-/// The `[limits]` table: bounds on the HTTP gateway.
+/// The `[limits]` table: bounds on the HTTP gateway and its WebSockets.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
@@ -44,6 +44,11 @@ pub struct RawLimits {
     pub max_records_per_request: Option<usize>,
     pub header_read_timeout: Option<Scalar>,
     pub idle_timeout: Option<Scalar>,
+    pub ws_max_connections: Option<usize>,
+    pub ws_max_message_size: Option<Scalar>,
+    pub ws_max_in_flight: Option<usize>,
+    pub ws_ping_interval: Option<Scalar>,
+    pub ws_pong_timeout: Option<Scalar>,
 }
 
 /// A TOML string, integer, float or boolean, kept as its text.

@@ -60,10 +60,15 @@ pub(super) enum Key {
     MaxRecordsPerRequest,
     HeaderReadTimeout,
     IdleTimeout,
+    WsMaxConnections,
+    WsMaxMessageSize,
+    WsMaxInFlight,
+    WsPingInterval,
+    WsPongTimeout,
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 14] = [
+    pub(super) const ALL: [Key; 19] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -78,6 +83,11 @@ impl Key {
         Key::MaxRecordsPerRequest,
         Key::HeaderReadTimeout,
         Key::IdleTimeout,
+        Key::WsMaxConnections,
+        Key::WsMaxMessageSize,
+        Key::WsMaxInFlight,
+        Key::WsPingInterval,
+        Key::WsPongTimeout,
     ];
 
     pub(super) const fn toml_key(self) -> &'static str {
@@ -96,6 +106,11 @@ impl Key {
             Key::MaxRecordsPerRequest => "limits.max_records_per_request",
             Key::HeaderReadTimeout => "limits.header_read_timeout",
             Key::IdleTimeout => "limits.idle_timeout",
+            Key::WsMaxConnections => "limits.ws_max_connections",
+            Key::WsMaxMessageSize => "limits.ws_max_message_size",
+            Key::WsMaxInFlight => "limits.ws_max_in_flight",
+            Key::WsPingInterval => "limits.ws_ping_interval",
+            Key::WsPongTimeout => "limits.ws_pong_timeout",
         }
     }
 
@@ -135,6 +150,18 @@ impl Config {
             }
             Key::HeaderReadTimeout => self.limits.header_read_timeout = nonzero_duration(value)?,
             Key::IdleTimeout => self.limits.idle_timeout = nonzero_duration(value)?,
+            Key::WsMaxConnections => {
+                self.limits.ws_max_connections = nonzero(parse_integer(value)?)?;
+            }
+            Key::WsMaxMessageSize => {
+                let size: ByteSize = value.parse()?;
+                self.limits.ws_max_message_size = ByteSize(nonzero(size.as_u64())?);
+            }
+            Key::WsMaxInFlight => {
+                self.limits.ws_max_in_flight = nonzero(parse_integer(value)?)?;
+            }
+            Key::WsPingInterval => self.limits.ws_ping_interval = nonzero_duration(value)?,
+            Key::WsPongTimeout => self.limits.ws_pong_timeout = nonzero_duration(value)?,
         }
         Ok(())
     }

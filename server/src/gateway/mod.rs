@@ -24,6 +24,7 @@ pub mod state;
 pub(crate) mod testing;
 pub mod topics_v2;
 pub mod v3_records;
+pub mod ws;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -58,6 +59,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(records::routes())
         .merge(v3_records::routes())
         .merge(groups::routes())
+        .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -1,0 +1,707 @@
+//! `GET /v1/ws/consume?topic=T[&partition=P][&from=earliest|latest|<offset>|ts:<epoch-ms>]
+//! [&format=json|binary][&credit=N]`: tail a topic over a WebSocket.
+//!
+//! Server → `{"type":"records","records":[{"topic","partition","offset","timestamp","key",
+//! "value","headers"}]}` — the v2 record shape, keys and values as JSON (`format=json`, the
+//! default) or base64 (`format=binary`). Client → `{"type":"credit","records":N}` grants N more
+//! records (0 ≤ N ≤ 10⁹); `{"type":"seek","partition":P,"offset":O}` moves one partition's
+//! position (`O` may also be `"earliest"` or `"latest"`).
+//!
+//! Without `partition` every partition of the topic (as it was at connect time) is tailed.
+//! `from` defaults to `latest`; an offset below the log start starts at the log start, one
+//! past the end waits for it; `ts:` starts at the first record with a timestamp at or after
+//! it (or the end). A partition that falls behind retention resumes at the new log start.
+//!
+//! # Flow control
+//! Kafka's pull model: the server sends at most the credit granted (initially `credit`,
+//! default 0), and holds nothing for a client without credit — it reads the log only when it
+//! can send. New records reach a waiting socket when they are appended: each caught-up
+//! partition waits on its high-watermark `watch` (no polling). A round reads up to
+//! [`ROUND_BYTES`] across the partitions with data (starting after the one served last, so
+//! none starves), cuts it into frames of about [`FRAME_BYTES`], feeds them and flushes once.
+//! Client messages are read between rounds.
+//!
+//! # Errors
+//! Every failure is an error frame followed by a close: 4400 for a bad credit or seek, 4404 for
+//! a seek to a partition this socket does not read, 4422 for a record that is not JSON in the
+//! json format (after the records before it), 1008 for a message that is not JSON or has an
+//! unknown type, 1003 for binary messages, 1011 for a failed read of the log.
+//!
+//! Group mode (`group=G`) is refused before the upgrade: it is not built yet. A group member
+//! would be this loop over the cursors of its assignment, replaced on each rebalance.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
+use axum::extract::{Extension, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse as _, Response};
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+
+use super::conn::{End, Failure, Heartbeat, UNSUPPORTED_DATA, error_frame, finish, send};
+use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
+use crate::broker::Partition;
+use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::EmbeddedFormat;
+use crate::gateway::records::write_records_json;
+use crate::gateway::state::AppState;
+use crate::log::{self, Record, batch};
+
+/// Query parameters.
+#[derive(Debug, Deserialize)]
+pub struct ConsumeParams {
+    topic: Option<String>,
+    partition: Option<String>,
+    from: Option<String>,
+    format: Option<String>,
+    credit: Option<String>,
+    group: Option<String>,
+}
+
+/// Where a partition starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StartAt {
+    Earliest,
+    Latest,
+    Offset(u64),
+    Timestamp(i64),
+}
+
+impl StartAt {
+    fn parse(s: &str) -> Result<Self, GatewayError> {
+        match s {
+            "earliest" => Ok(StartAt::Earliest),
+            "latest" => Ok(StartAt::Latest),
+            _ => {
+                if let Some(ts) = s.strip_prefix("ts:") {
+                    ts.parse().map(StartAt::Timestamp).ok()
+                } else {
+                    s.parse().map(StartAt::Offset).ok()
+                }
+                .ok_or_else(|| {
+                    GatewayError::BadRequest(format!(
+                        "Query parameter 'from' must be earliest, latest, an offset or ts:<epoch-ms>, got '{s}'."
+                    ))
+                })
+            }
+        }
+    }
+
+    /// The first offset to read from `p`.
+    async fn resolve(self, p: &Arc<Partition>) -> Result<u64, GatewayError> {
+        let (start, end) = p.offsets();
+        Ok(match self {
+            StartAt::Earliest => start,
+            StartAt::Latest => end,
+            StartAt::Offset(o) => o.max(start),
+            StartAt::Timestamp(ts) => {
+                let reader = Arc::clone(p);
+                tokio::task::spawn_blocking(move || reader.offset_for_timestamp(ts))
+                    .await
+                    .map_err(|e| GatewayError::Internal(e.to_string()))??
+                    .map_or(end, |(o, _)| o.max(start))
+            }
+        })
+    }
+}
+
+/// One partition being tailed.
+#[derive(Debug)]
+struct Cursor {
+    partition: Arc<Partition>,
+    /// The next offset to send.
+    next: u64,
+    /// The high watermark last seen.
+    high_watermark: u64,
+    /// The high-watermark channel; `None` while a waiter holds it.
+    watch: Option<watch::Receiver<u64>>,
+    /// The last read found nothing below the high watermark; wait for the next append.
+    stalled: bool,
+}
+
+/// A consume socket's state.
+#[derive(Debug)]
+struct Session {
+    topic: Arc<str>,
+    format: EmbeddedFormat,
+    /// Records the client has granted and not yet received.
+    credit: u64,
+    cursors: Vec<Cursor>,
+    /// Where the next round starts, for fairness across partitions.
+    start: usize,
+    max_batch: usize,
+    rt: WsRuntime,
+}
+
+/// `GET /v1/ws/consume`.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(rt): Extension<WsRuntime>,
+    uri: Uri,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let session = match check(&state, rt, &uri).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let (ws, permit) = match accept(&session.rt, ws) {
+        Ok(accepted) => accepted,
+        Err(response) => return *response,
+    };
+    let rt = session.rt.clone();
+    rt.spawn_connection(ws, permit, move |socket| run(socket, session))
+}
+
+async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, GatewayError> {
+    let params: ConsumeParams = query(uri)?;
+    if params.group.is_some() {
+        return Err(GatewayError::BadRequest(
+            "Consumer-group mode (group=...) over WebSocket is not built yet; tail partitions \
+             without 'group' and track offsets on the client for now."
+                .into(),
+        ));
+    }
+    let topic_name = params
+        .topic
+        .ok_or_else(|| GatewayError::BadRequest("Query parameter 'topic' is required.".into()))?;
+    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
+    let format = match params.format.as_deref() {
+        None | Some("json") => EmbeddedFormat::Json,
+        Some("binary") => EmbeddedFormat::Binary,
+        Some(f @ ("avro" | "jsonschema" | "protobuf")) => {
+            return Err(GatewayError::BadRequest(format!(
+                "format={f} needs the schema registry, which this broker does not have yet."
+            )));
+        }
+        Some(other) => {
+            return Err(GatewayError::BadRequest(format!(
+                "Query parameter 'format' must be json or binary, got '{other}'."
+            )));
+        }
+    };
+    let credit = match params.credit.as_deref() {
+        None => 0,
+        Some(c) => c
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= MAX_CREDIT_GRANT)
+            .ok_or_else(|| {
+                GatewayError::BadRequest(format!(
+                    "Query parameter 'credit' must be an integer from 0 to {MAX_CREDIT_GRANT}, got '{c}'."
+                ))
+            })?,
+    };
+    let start = params
+        .from
+        .as_deref()
+        .map_or(Ok(StartAt::Latest), StartAt::parse)?;
+    let partitions: Vec<Arc<Partition>> = match params.partition.as_deref() {
+        Some(p) => {
+            let id: u32 = p.parse().map_err(|_| {
+                GatewayError::BadRequest(format!(
+                    "Query parameter 'partition' must be a non-negative integer, got '{p}'."
+                ))
+            })?;
+            vec![Arc::clone(topic.partition(id).map_err(GatewayError::v2)?)]
+        }
+        None => topic.partitions().to_vec(),
+    };
+    let mut cursors = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        let next = start.resolve(&p).await?;
+        let watch = p.subscribe();
+        let high_watermark = *watch.borrow();
+        cursors.push(Cursor {
+            high_watermark,
+            watch: Some(watch),
+            next,
+            partition: p,
+            stalled: false,
+        });
+    }
+    Ok(Session {
+        topic: Arc::from(topic_name.as_str()),
+        format,
+        credit,
+        cursors,
+        start: 0,
+        max_batch: state.broker.log_config(&topic).max_batch_bytes(),
+        rt,
+    })
+}
+
+/// A caught-up partition waiting for its high watermark to move: gives back the channel, and
+/// whether the partition still exists.
+type Waiter = BoxFuture<'static, (usize, watch::Receiver<u64>, bool)>;
+
+async fn run(mut ws: WebSocket, mut s: Session) {
+    let limits = *s.rt.limits();
+    let mut heartbeat = Heartbeat::new(&limits);
+    let mut waiters: FuturesUnordered<Waiter> = FuturesUnordered::new();
+    let end = loop {
+        arm_waiters(&mut s, &mut waiters);
+        let has_work = s.credit > 0
+            && s.cursors
+                .iter()
+                .any(|c| c.next < c.high_watermark && !c.stalled);
+        tokio::select! {
+            biased;
+            () = s.rt.shutdown().cancelled() => break End::shutdown(),
+            () = tokio::time::sleep_until(heartbeat.next_wake()) => {
+                if let Err(end) = heartbeat.wake(&mut ws).await {
+                    break end;
+                }
+            }
+            msg = ws.next() => {
+                heartbeat.heard();
+                let failure = match msg {
+                    None => break End::Drop,
+                    Some(Err(e)) => break End::read_failed(e, &limits),
+                    Some(Ok(Message::Close(_))) => break End::PeerClosed,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Text(text))) => match on_text(&mut s, &Bytes::from(text)) {
+                        Ok(()) => continue,
+                        Err(f) => f,
+                    },
+                    Some(Ok(Message::Binary(_))) => Failure {
+                        error_code: 400,
+                        message: "This socket takes JSON text messages (credit, seek), not binary ones.".into(),
+                        close_code: UNSUPPORTED_DATA,
+                    },
+                };
+                break fail(&mut ws, &heartbeat, &failure).await;
+            }
+            Some((i, watch, alive)) = waiters.next(), if !waiters.is_empty() => {
+                if let Some(c) = s.cursors.get_mut(i) {
+                    c.high_watermark = c.high_watermark.max(*watch.borrow());
+                    c.stalled = false;
+                    // A deleted partition's channel closes: leave it unarmed for good.
+                    if alive {
+                        c.watch = Some(watch);
+                    }
+                }
+            }
+            () = std::future::ready(()), if has_work => {
+                if let Err(end) = send_round(&mut ws, &mut s, &heartbeat).await {
+                    break end;
+                }
+            }
+        }
+    };
+    finish(ws, end).await;
+}
+
+/// Sends an error frame; the end is the close that follows it.
+async fn fail(ws: &mut WebSocket, heartbeat: &Heartbeat, f: &Failure) -> End {
+    let frame = Message::Text(error_frame(None, f).into());
+    match send(ws, [frame], heartbeat.write_timeout()).await {
+        Ok(()) => f.end(),
+        Err(end) => end,
+    }
+}
+
+/// Puts every caught-up partition whose channel is idle on a waiter.
+fn arm_waiters(s: &mut Session, waiters: &mut FuturesUnordered<Waiter>) {
+    for (i, c) in s.cursors.iter_mut().enumerate() {
+        if c.next < c.high_watermark && !c.stalled {
+            continue;
+        }
+        let Some(mut watch) = c.watch.take() else {
+            continue;
+        };
+        // Mark the current value seen, so `changed` wakes on the next append and none is
+        // missed between the last read and now.
+        let seen = *watch.borrow_and_update();
+        if !c.stalled {
+            c.high_watermark = c.high_watermark.max(seen);
+            if c.next < c.high_watermark {
+                c.watch = Some(watch);
+                continue;
+            }
+        }
+        waiters.push(
+            async move {
+                let alive = watch.changed().await.is_ok();
+                (i, watch, alive)
+            }
+            .boxed(),
+        );
+    }
+}
+
+/// A client message.
+#[derive(Debug, Deserialize)]
+struct ClientMessage<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    records: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    partition: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    offset: Option<&'a RawValue>,
+}
+
+fn bad(message: String) -> Failure {
+    Failure::from(GatewayError::BadRequest(message))
+}
+
+fn on_text(s: &mut Session, body: &Bytes) -> Result<(), Failure> {
+    let msg: ClientMessage<'_> = serde_json::from_slice(body).map_err(|e| {
+        let what = if e.is_data() {
+            "A message must be a JSON object"
+        } else {
+            "Malformed JSON"
+        };
+        Failure::policy(400, format!("{what}: {e}"))
+    })?;
+    match msg.kind.as_deref() {
+        Some("credit") => {
+            let grant = msg
+                .records
+                .and_then(|r| r.get().parse::<u64>().ok())
+                .filter(|n| *n <= MAX_CREDIT_GRANT)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "'records' of a credit message must be an integer from 0 to {MAX_CREDIT_GRANT}, got {}.",
+                        msg.records.map_or("nothing", RawValue::get)
+                    ))
+                })?;
+            s.credit = s.credit.saturating_add(grant);
+            Ok(())
+        }
+        Some("seek") => seek(s, msg.partition, msg.offset),
+        Some("commit") => Err(bad(
+            "commit needs consumer-group mode (group=...), which is not built yet.".into(),
+        )),
+        Some(other) => Err(Failure::policy(
+            400,
+            format!("Unknown message type '{other}'; this socket takes credit and seek."),
+        )),
+        None => Err(Failure::policy(400, "The message has no 'type'.")),
+    }
+}
+
+fn seek(
+    s: &mut Session,
+    partition: Option<&RawValue>,
+    offset: Option<&RawValue>,
+) -> Result<(), Failure> {
+    let text = |v: Option<&RawValue>| v.map_or("nothing", RawValue::get).to_owned();
+    let id = partition
+        .and_then(|p| p.get().parse::<u32>().ok())
+        .ok_or_else(|| {
+            bad(format!(
+                "'partition' of a seek must be a non-negative integer, got {}.",
+                text(partition)
+            ))
+        })?;
+    let topic = Arc::clone(&s.topic);
+    let cursor = s
+        .cursors
+        .iter_mut()
+        .find(|c| c.partition.id() == id)
+        .ok_or_else(|| {
+            Failure::from(GatewayError::v2(crate::broker::Error::UnknownPartition {
+                topic: topic.to_string(),
+                partition: id,
+            }))
+        })?;
+    let (start, end) = cursor.partition.offsets();
+    let target = match offset.map(RawValue::get) {
+        Some("\"earliest\"") => start,
+        Some("\"latest\"") => end,
+        other => other.and_then(|o| o.parse::<u64>().ok()).ok_or_else(|| {
+            bad(format!(
+                "'offset' of a seek must be a non-negative integer, \"earliest\" or \"latest\", got {}.",
+                text(offset)
+            ))
+        })?,
+    };
+    cursor.next = target.max(start);
+    cursor.high_watermark = cursor.high_watermark.max(end);
+    cursor.stalled = false;
+    Ok(())
+}
+
+/// How one round left a cursor.
+#[derive(Debug, Clone, Copy)]
+struct Advance {
+    cursor: usize,
+    next: u64,
+    /// The high watermark the read saw, if it got that far.
+    high_watermark: Option<u64>,
+    /// A read below the high watermark found nothing to move past: wait for the next append
+    /// instead of reading again at once.
+    stalled: bool,
+}
+
+/// What one round read and encoded (on a blocking thread).
+#[derive(Debug, Default)]
+struct Round {
+    frames: Vec<String>,
+    records: u64,
+    advanced: Vec<Advance>,
+    /// The cursor after the last one served.
+    resume_at: usize,
+    failure: Option<GatewayError>,
+}
+
+/// Reads what the credit allows, sends it as frames with one flush, and advances the cursors.
+async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) -> Result<(), End> {
+    let n = s.cursors.len();
+    let jobs: Vec<(usize, Arc<Partition>, u64)> = (0..n)
+        .map(|k| (s.start + k) % n)
+        .filter_map(|i| {
+            let c = s.cursors.get(i)?;
+            (c.next < c.high_watermark && !c.stalled).then(|| (i, Arc::clone(&c.partition), c.next))
+        })
+        .collect();
+    let (topic, format, credit, max_batch) =
+        (Arc::clone(&s.topic), s.format, s.credit, s.max_batch);
+    let round =
+        tokio::task::spawn_blocking(move || build_round(&topic, jobs, credit, format, max_batch))
+            .await
+            .unwrap_or_else(|e| Round {
+                failure: Some(GatewayError::Internal(e.to_string())),
+                ..Round::default()
+            });
+    for a in &round.advanced {
+        if let Some(c) = s.cursors.get_mut(a.cursor) {
+            c.next = a.next;
+            if let Some(hw) = a.high_watermark {
+                c.high_watermark = c.high_watermark.max(hw);
+            }
+            c.stalled = a.stalled;
+        }
+    }
+    if n > 0 {
+        s.start = round.resume_at % n;
+    }
+    s.credit -= round.records.min(s.credit);
+    let stats = s.rt.stats();
+    stats.buffered(round.records);
+    let frames = round.frames.into_iter().map(|f| Message::Text(f.into()));
+    let sent = send(ws, frames, heartbeat.write_timeout()).await;
+    stats.flushed(round.records);
+    crate::gateway::metrics::records_out(&s.topic, round.records as usize, 0);
+    sent?;
+    match round.failure {
+        None => Ok(()),
+        Some(e) => Err(fail(ws, heartbeat, &Failure::from(e)).await),
+    }
+}
+
+/// A frame being built: `{"type":"records","records":[...]}`.
+struct FrameBuilder {
+    buf: Vec<u8>,
+    records: usize,
+}
+
+const FRAME_HEAD: &[u8] = br#"{"type":"records","records":"#;
+
+impl FrameBuilder {
+    fn new() -> Self {
+        let mut buf = Vec::with_capacity(FRAME_BYTES + FRAME_BYTES / 4);
+        buf.extend_from_slice(FRAME_HEAD);
+        FrameBuilder { buf, records: 0 }
+    }
+
+    /// Appends records to the frame's array; on failure the frame is as it was.
+    fn push(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        records: &[Record],
+        format: EmbeddedFormat,
+    ) -> Result<(), GatewayError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let continuing = self.records > 0;
+        if continuing {
+            // Continue the array: drop its `]` and turn the new array's `[` into a `,`.
+            self.buf.pop();
+        }
+        let start = self.buf.len();
+        if let Err(e) = write_records_json(&mut self.buf, topic, partition, records, format) {
+            self.buf.truncate(start);
+            if continuing {
+                self.buf.push(b']');
+            }
+            return Err(e);
+        }
+        if continuing && let Some(b) = self.buf.get_mut(start) {
+            *b = b',';
+        }
+        self.records += records.len();
+        Ok(())
+    }
+
+    /// Appends records one by one up to the first that does not encode (not JSON in the json
+    /// format): how many went in, and that record's error.
+    fn push_each(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        records: &[Record],
+        format: EmbeddedFormat,
+    ) -> (usize, Option<GatewayError>) {
+        for (k, r) in records.iter().enumerate() {
+            if let Err(e) = self.push(topic, partition, std::slice::from_ref(r), format) {
+                return (k, Some(e));
+            }
+        }
+        (records.len(), None)
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn finish(mut self) -> Option<String> {
+        if self.records == 0 {
+            return None;
+        }
+        self.buf.push(b'}');
+        String::from_utf8(self.buf).ok()
+    }
+}
+
+/// Reads the cursors in `jobs` order until the credit, [`ROUND_BYTES`] or the data runs out.
+/// Blocking.
+fn build_round(
+    topic: &str,
+    jobs: Vec<(usize, Arc<Partition>, u64)>,
+    mut credit: u64,
+    format: EmbeddedFormat,
+    max_batch: usize,
+) -> Round {
+    let mut round = Round::default();
+    let mut frame = FrameBuilder::new();
+    let mut total = 0;
+    for (i, p, mut next) in jobs {
+        if credit == 0 || total + frame.len() >= ROUND_BYTES {
+            break;
+        }
+        round.resume_at = i + 1;
+        let mut high_watermark = None;
+        let mut stalled = false;
+        while credit > 0
+            && total + frame.len() < ROUND_BYTES
+            && high_watermark.is_none_or(|hw| next < hw)
+        {
+            let fetched = match p.read(next, FRAME_BYTES) {
+                Ok(f) => f,
+                Err(log::Error::OffsetOutOfRange { .. }) => {
+                    // Fell behind retention: resume at the log start. Past the end: wait.
+                    let (start, end) = p.offsets();
+                    high_watermark = Some(end);
+                    if next < start {
+                        next = start;
+                        continue;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    round.failure = Some(GatewayError::Broker(e.into(), Api::V2));
+                    break;
+                }
+            };
+            high_watermark = Some(fetched.high_watermark);
+            let (records, end) = match decode_from(&fetched.batches, max_batch, next) {
+                Ok(d) => d,
+                Err(e) => {
+                    round.failure = Some(GatewayError::Broker(e.into(), Api::V2));
+                    break;
+                }
+            };
+            if records.is_empty() {
+                // Compacted-away or empty batches still move the position past them.
+                if end > next {
+                    next = end;
+                    continue;
+                }
+                stalled = true;
+                break;
+            }
+            let take = records
+                .len()
+                .min(usize::try_from(credit).unwrap_or(usize::MAX));
+            let sending = records.get(..take).unwrap_or_default();
+            if frame.push(topic, p.id(), sending, format).is_err() {
+                let (ok, e) = frame.push_each(topic, p.id(), sending, format);
+                round.records += ok as u64;
+                // Stop at the record that failed: the client may seek past it.
+                if let Some(r) = sending.get(ok) {
+                    next = r.offset;
+                }
+                round.failure = e;
+                break;
+            }
+            round.records += take as u64;
+            credit -= take as u64;
+            next = match records.get(take) {
+                Some(unsent) => unsent.offset,
+                None => end.max(records.last().map_or(next, |r| r.offset + 1)),
+            };
+            if frame.len() >= FRAME_BYTES {
+                total += frame.len();
+                let full = std::mem::replace(&mut frame, FrameBuilder::new());
+                round.frames.extend(full.finish());
+            }
+        }
+        round.advanced.push(Advance {
+            cursor: i,
+            next,
+            high_watermark,
+            stalled,
+        });
+        if round.failure.is_some() {
+            break;
+        }
+    }
+    round.frames.extend(frame.finish());
+    round
+}
+
+/// The records at or past `offset` in whole batches, and the offset after the last batch. A
+/// damaged batch after valid ones ends the read there (the next read reports it).
+fn decode_from(
+    buf: &Bytes,
+    max_batch: usize,
+    offset: u64,
+) -> Result<(Vec<Record>, u64), log::Error> {
+    let mut out = Vec::new();
+    let mut end = offset;
+    let mut pos = 0;
+    for item in batch::Batches::new(buf, max_batch) {
+        let mut records = Vec::new();
+        let decoded = item.and_then(|(h, _)| {
+            let bytes = buf.slice(pos..pos + h.size);
+            batch::decode_batch(&h, &bytes, max_batch, &mut records).map(|()| h)
+        });
+        match decoded {
+            Ok(h) => {
+                pos += h.size;
+                end = end.max(h.next_offset());
+                out.extend(records.into_iter().filter(|r| r.offset >= offset));
+            }
+            Err(e) if out.is_empty() && end == offset => return Err(e),
+            Err(e) => {
+                tracing::error!(cause = %e, position = pos, "stopping a WebSocket read at a damaged batch");
+                break;
+            }
+        }
+    }
+    Ok((out, end))
+}
