@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod brokers;
 pub mod configs;
+pub mod consumers;
 pub mod errors;
 pub mod extract;
 pub mod groups;
@@ -59,6 +60,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(records::routes())
         .merge(v3_records::routes())
         .merge(groups::routes())
+        .merge(consumers::routes())
         .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
