@@ -275,6 +275,10 @@ pub struct BenchCommonArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Binary)]
     pub format: Format,
 
+    /// HTTP requests, or WebSockets (binary produce then uses the compact binary frames)
+    #[arg(long, value_enum, default_value_t = crate::bench::ws::Transport::Http)]
+    pub transport: crate::bench::ws::Transport,
+
     /// Print the final summary as JSON on stdout (the human one goes to stderr)
     #[arg(long)]
     pub json: bool,

@@ -12,15 +12,16 @@
 //! # Transports
 //! Only the workers know the wire: [`http`] has `produce_worker` and `consume_worker` over v2
 //! produce and the stateless read. A WebSocket transport (`/v1/ws/produce`, `/v1/ws/consume`)
-//! is a sibling module with workers of the same inputs — a workload, the [`Budget`] to claim
-//! records from, the recorder to count them in — selected by a flag on the bench commands and
-//! named in [`report::RunInfo::transport`]. Topic setup, prefill, progress and the report stay
-//! as they are.
+//! is the sibling module [`ws`], with workers of the same inputs — a workload, the [`Budget`] to
+//! claim records from, the recorder to count them in — selected by `--transport ws` and named
+//! in [`report::RunInfo::transport`]. Topic setup, prefill (always HTTP), progress and the
+//! report stay as they are.
 //!
 //! Not owned here: HTTP details (`client`), statistics (`report`).
 
 pub mod http;
 pub mod report;
+pub mod ws;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,7 +156,7 @@ pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Res
     };
     let run = RunInfo {
         mode: "produce",
-        transport: "http",
+        transport: common.transport.as_str(),
         topic: common.topic.clone(),
         partitions,
         format: common.format.as_str(),
@@ -166,6 +167,7 @@ pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Res
     };
     Ok(produce_with(
         &client,
+        common.transport,
         &common.topic,
         workload,
         concurrency,
@@ -176,8 +178,10 @@ pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Res
     .await)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn produce_with(
     client: &Client,
+    transport: ws::Transport,
     topic: &str,
     workload: ProduceWorkload,
     concurrency: u32,
@@ -186,16 +190,31 @@ async fn produce_with(
     progress: bool,
 ) -> Report {
     let topic: Arc<str> = Arc::from(topic);
+    let base_url: Arc<str> = Arc::from(client.base_url());
     let recorder = Recorder::new();
     let mut workers = JoinSet::new();
     for _ in 0..concurrency {
-        workers.spawn(http::produce_worker(
-            client.clone(),
+        let (topic, budget, recorder) = (
             Arc::clone(&topic),
-            workload,
             Arc::clone(&budget),
             Arc::clone(&recorder),
-        ));
+        );
+        match transport {
+            ws::Transport::Http => workers.spawn(http::produce_worker(
+                client.clone(),
+                topic,
+                workload,
+                budget,
+                recorder,
+            )),
+            ws::Transport::Ws => workers.spawn(ws::produce_worker(
+                Arc::clone(&base_url),
+                topic,
+                workload,
+                budget,
+                recorder,
+            )),
+        };
     }
     drive(workers, &budget, &recorder, run, progress).await
 }
@@ -256,16 +275,25 @@ pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Res
         let Some(range) = ranges.get(index) else {
             continue;
         };
-        workers.spawn(http::consume_worker(
-            client.clone(),
-            range.clone(),
-            Arc::clone(&budget),
-            Arc::clone(&recorder),
-        ));
+        let (range, budget, recorder) = (range.clone(), Arc::clone(&budget), Arc::clone(&recorder));
+        match common.transport {
+            ws::Transport::Http => workers.spawn(http::consume_worker(
+                client.clone(),
+                range,
+                budget,
+                recorder,
+            )),
+            ws::Transport::Ws => workers.spawn(ws::consume_worker(
+                Arc::from(client.base_url()),
+                range,
+                budget,
+                recorder,
+            )),
+        };
     }
     let run = RunInfo {
         mode: "consume",
-        transport: "http",
+        transport: common.transport.as_str(),
         topic: common.topic.clone(),
         partitions,
         format: common.format.as_str(),
@@ -342,8 +370,10 @@ async fn prefill(
         acks: Acks::All,
     };
     let budget = Budget::new(None, Some(records));
+    // Prefill always uses HTTP: it sets the stage, and is not what is measured.
     let report = produce_with(
         client,
+        ws::Transport::Http,
         &common.topic,
         workload,
         DEFAULT_PRODUCE_CONCURRENCY,

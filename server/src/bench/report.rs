@@ -187,7 +187,7 @@ impl Recorder {
 pub struct RunInfo {
     /// `produce` or `consume`.
     pub mode: &'static str,
-    /// `http` (the WebSocket transport will add `ws`).
+    /// `http` or `ws` (`--transport`).
     pub transport: &'static str,
     pub topic: String,
     pub partitions: u32,

@@ -218,6 +218,7 @@ pub(super) async fn send(
 
 /// Ends the connection as `end` says.
 pub(super) async fn finish(mut ws: WebSocket, end: End) {
+    tracing::debug!(?end, "WebSocket connection ends");
     match end {
         End::Close(code, reason) => {
             let frame = CloseFrame {

@@ -490,10 +490,11 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
     s.credit -= round.records.min(s.credit);
     let stats = s.rt.stats();
     stats.buffered(round.records);
+    let bytes = round.frames.iter().map(String::len).sum();
     let frames = round.frames.into_iter().map(|f| Message::Text(f.into()));
     let sent = send(ws, frames, heartbeat.write_timeout()).await;
     stats.flushed(round.records);
-    crate::gateway::metrics::records_out(&s.topic, round.records as usize, 0);
+    crate::gateway::metrics::records_out(&s.topic, round.records as usize, bytes);
     sent?;
     match round.failure {
         None => Ok(()),

@@ -19,8 +19,9 @@
 //! between reading and acknowledging (it stops reading past that, which is TCP backpressure);
 //! a consume socket holds at most one round of records (≤ its credit, ≤ [`ROUND_BYTES`]) and
 //! the socket's write buffer is capped. The server pings every `ws_ping_interval`; a client
-//! that sends nothing (pong or message) within `ws_pong_timeout` of a ping is closed with 1011,
-//! and so is one that leaves a write blocked that long.
+//! that sends nothing (pong or message) within `ws_pong_timeout` of a ping is closed with 1011;
+//! one that leaves a write blocked that long is dropped (a close frame would queue behind the
+//! blocked bytes).
 //!
 //! The listener's idle timeout (`limits.idle_timeout`) also applies to upgraded sockets: it
 //! fails a read after that long without a byte from the client. A tailing client only
@@ -34,7 +35,7 @@
 //! - 1008 policy violation: a message that is not JSON, has no or an unknown `type`, or misses
 //!   a required field, after an error frame saying which
 //! - 1009 message too big: larger than `limits.ws_max_message_size`
-//! - 1011 no pong within `ws_pong_timeout`, a write blocked that long, or an internal error
+//! - 1011 no pong within `ws_pong_timeout`, or an internal error (a failed log read)
 //! - 4000 + HTTP status for a request the client can fix, after an error frame with the
 //!   Confluent code: 4400 (a bad credit or seek), 4404 (an unknown partition), 4422 (a record
 //!   that is not JSON in the json format)

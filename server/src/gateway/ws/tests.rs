@@ -972,3 +972,52 @@ async fn shutdown_closes_sockets_with_1001() {
     server.rt.drain(Duration::from_secs(5)).await;
     assert_eq!(server.rt.open_connections(), 0);
 }
+
+/// `runnel bench --transport ws` end to end: produce (JSON and binary frames), then consume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_over_websockets_counts_every_record() {
+    use clap::Parser as _;
+
+    use crate::cli::{BenchCommand, Cli, Command};
+    let server = Server::start(test_limits()).await;
+    let url = format!("http://{}", server.addr);
+    let bench = |argv: &[&str]| {
+        let mut full = vec!["runnel", "bench"];
+        full.extend_from_slice(argv);
+        full.extend_from_slice(&["--url", &url, "--transport", "ws"]);
+        let Command::Bench(b) = Cli::try_parse_from(full).unwrap().command else {
+            unreachable!()
+        };
+        b.command
+    };
+    for format in ["json", "binary"] {
+        let BenchCommand::Produce(args) = bench(&[
+            "produce",
+            "--topic",
+            "wsb",
+            "--partitions",
+            "2",
+            "--records",
+            "5000",
+            "--batch",
+            "300",
+            "--concurrency",
+            "2",
+            "--format",
+            format,
+        ]) else {
+            unreachable!()
+        };
+        let report = crate::bench::run_produce(&args, false).await.unwrap();
+        assert_eq!(report.errors, 0, "{:?}", report.first_error);
+        assert_eq!(report.records, 5000, "{format}");
+        assert_eq!(report.bytes, 5000 * 100);
+    }
+    let BenchCommand::Consume(args) = bench(&["consume", "--topic", "wsb", "--format", "binary"])
+    else {
+        unreachable!()
+    };
+    let report = crate::bench::run_consume(&args, false).await.unwrap();
+    assert_eq!(report.errors, 0, "{:?}", report.first_error);
+    assert_eq!(report.records, 10_000);
+}
