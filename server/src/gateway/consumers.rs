@@ -911,7 +911,12 @@ async fn poll(
             let _ = member.heartbeat();
         }
         Mode::Assigned(_) => inst.auto_commit(&st).await,
-        Mode::None => {}
+        Mode::None => {
+            // The Java consumer's IllegalStateException.
+            return Err(ConsumerError::IllegalState(
+                "Consumer is not subscribed to any topics or assigned any partitions.".into(),
+            ));
+        }
     }
     let mut out = Vec::new();
     loop {

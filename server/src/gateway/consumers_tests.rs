@@ -409,7 +409,10 @@ async fn errors_406_409_422() {
         Some(BINARY),
     )
     .await;
-    assert_eq!((s, v), (StatusCode::OK, json!([])));
+    assert_eq!(
+        (s, v["error_code"].clone()),
+        (StatusCode::CONFLICT, json!(40903))
+    );
     // Subscribe, then assign: illegal state.
     let (s, _) = send(
         r,
@@ -610,4 +613,35 @@ async fn idle_instances_expire() {
             "{e:?}"
         ),
     }
+}
+
+#[tokio::test]
+async fn auto_commit_commits_what_was_fetched_before_the_next_poll() {
+    let gw = TestGateway::new();
+    gw.create_topic("t", 1);
+    produce(&gw, "t", 0, 0..3).await;
+    let r = &gw.router;
+    let (s, _) = create(
+        r,
+        "g",
+        json!({"name": "c", "format": "json", "auto.offset.reset": "earliest"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let b = base("g", "c");
+    let (s, _) = send(
+        r,
+        Method::POST,
+        &format!("{b}/subscription"),
+        Some(json!({"topics": ["t"]})),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(poll(r, "g", "c", 5000).await.len(), 3);
+    let group = crate::group::GroupId::new("g").expect("id");
+    let tp = crate::group::TopicPartition::new("t", 0);
+    assert!(!gw.groups.committed_offsets(&group).contains_key(&tp));
+    assert!(poll(r, "g", "c", 0).await.is_empty());
+    assert_eq!(gw.groups.committed_offsets(&group)[&tp].offset, 3);
 }
