@@ -18,6 +18,9 @@ cargo build -p runnel --bin runnel
 step "cargo test (unit, property, end-to-end)"
 cargo test --workspace
 
+step "schemathesis against /openapi.json"
+bash scripts/schemathesis.sh
+
 if [ -x .ci/fuzz.sh ] || [ -f .ci/fuzz.sh ]; then
   step "fuzz (${FUZZ_SECONDS:-30}s per target)"
   bash .ci/fuzz.sh

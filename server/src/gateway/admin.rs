@@ -6,33 +6,30 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::errors::{Api, GatewayError};
-use super::extract::{Body, parse_json, require_json};
+use super::extract::{Body, Object, Path, parse_json, require_json};
 use super::state::AppState;
 use crate::broker::Topic;
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v3/clusters", get(list_clusters))
-        .route("/v3/clusters/{cluster_id}", get(get_cluster))
-        .route(
-            "/v3/clusters/{cluster_id}/topics",
-            get(list_topics).post(create_topic),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/{topic}",
-            get(get_topic).delete(delete_topic),
-        )
-        .route("/topics", get(list_topics_v2))
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clusters))
+        .routes(routes!(get_cluster))
+        .routes(routes!(list_topics, create_topic))
+        .routes(routes!(get_topic, delete_topic))
+        .routes(routes!(list_topics_v2))
 }
 
 pub(crate) fn related(url: String) -> Value {
@@ -64,7 +61,14 @@ fn cluster_json(state: &AppState) -> Value {
     })
 }
 
-/// `GET /v3/clusters`.
+/// List the clusters: exactly one, this node's.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters",
+    operation_id = "v3_list_clusters",
+    tag = "v3 clusters",
+    responses((status = 200, description = "The one cluster", body = doc::KafkaClusterList)),
+)]
 pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "kind": "KafkaClusterList",
@@ -73,7 +77,18 @@ pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET /v3/clusters/{cluster_id}`.
+/// Describe the cluster.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}",
+    operation_id = "v3_get_cluster",
+    tag = "v3 clusters",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "The cluster", body = doc::KafkaCluster),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_cluster(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -104,7 +119,18 @@ pub fn topic_json(state: &AppState, t: &Topic, partitions_count: u32) -> Value {
     })
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics`.
+/// List the topics.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics",
+    operation_id = "v3_list_topics",
+    tag = "v3 topics",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "Every topic", body = doc::KafkaTopicList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_topics(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -126,7 +152,18 @@ pub async fn list_topics(
     })))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}`.
+/// Describe a topic.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}",
+    operation_id = "v3_get_topic",
+    tag = "v3 topics",
+    params(params::TopicPath),
+    responses(
+        (status = 200, description = "The topic", body = doc::KafkaTopic),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn get_topic(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -137,29 +174,58 @@ pub async fn get_topic(
 }
 
 /// Body of `POST /v3/clusters/{cluster_id}/topics`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTopicRequest {
+    /// Letters, digits, `.`, `_` and `-`, at most 249 characters (`.` and `..` alone are not
+    /// names).
+    #[schema(pattern = r"^[a-zA-Z0-9._-]{1,249}$")]
     topic_name: String,
+    /// Default: the server's `num_partitions`.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10_000)]
     partitions_count: Option<i64>,
+    /// 1 (or -1, the default) on this single-node cluster.
     #[serde(default)]
     replication_factor: Option<i64>,
+    /// Broker ids by partition (`{"0": [1]}`); fixes the partition count.
     #[serde(default)]
     replicas_assignments: Option<BTreeMap<String, Vec<i64>>>,
+    /// Topic config overrides.
     #[serde(default)]
-    configs: Vec<ConfigIn>,
+    #[schema(value_type = Vec<ConfigIn>)]
+    configs: Vec<Object<ConfigIn>>,
+    /// Check the request without creating the topic.
     #[serde(default)]
     validate_only: bool,
 }
 
 /// A `{"name", "value"}` config pair.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ConfigIn {
     name: String,
     value: Option<String>,
 }
 
-/// `POST /v3/clusters/{cluster_id}/topics`: 201 with the topic, 200 when `validate_only`.
+/// Create a topic.
+///
+/// Answers 201 with the topic, or 200 when `validate_only` (nothing is created). A name that is
+/// taken or invalid, a bad partition count, replication factor or config is a 400 (40002).
+#[utoipa::path(
+    post,
+    path = "/v3/clusters/{cluster_id}/topics",
+    operation_id = "v3_create_topic",
+    tag = "v3 topics",
+    params(params::ClusterPath),
+    request_body(content = CreateTopicRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = doc::KafkaTopic),
+        (status = 200, description = "Valid (`validate_only`): nothing created", body = doc::KafkaTopic),
+        (status = 400, description = "Malformed JSON (400); topic exists, invalid name, partitions, replication factor or config (40002)", body = ErrorBody),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
+)]
 pub async fn create_topic(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -179,7 +245,7 @@ pub async fn create_topic(
         }
     }
     let mut configs = BTreeMap::new();
-    for c in req.configs {
+    for Object(c) in req.configs {
         let Some(value) = c.value else {
             return Err(GatewayError::BadRequest(format!(
                 "Config '{}' needs a value.",
@@ -206,7 +272,19 @@ pub async fn create_topic(
     Ok((status, Json(topic_json(&state, &topic, count))).into_response())
 }
 
-/// `DELETE /v3/clusters/{cluster_id}/topics/{topic}`: 204.
+/// Delete a topic and its data.
+#[utoipa::path(
+    delete,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}",
+    operation_id = "v3_delete_topic",
+    tag = "v3 topics",
+    params(params::TopicPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "An internal topic (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn delete_topic(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -220,7 +298,14 @@ pub async fn delete_topic(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /topics` (v2): the topic names.
+/// List the topic names.
+#[utoipa::path(
+    get,
+    path = "/topics",
+    operation_id = "v2_list_topics",
+    tag = "v2 metadata",
+    responses((status = 200, description = "Topic names", body = Vec<String>, example = json!(["orders", "payments"]))),
+)]
 pub async fn list_topics_v2(State(state): State<AppState>) -> Json<Vec<String>> {
     Json(state.broker.topic_names())
 }

@@ -9,46 +9,33 @@
 //! dynamic cluster-wide defaults under `/broker-configs`, and there are none, so that list is
 //! empty. Unknown or non-numeric broker ids, like unknown config names, are the generic 404.
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::Uri;
-use axum::routing::get;
-use axum::{Json, Router};
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::{check_cluster, related};
 use super::configs::synonyms_json;
 use super::errors::GatewayError;
+use super::extract::Path;
 use super::partitions::{list_json, path_id, replica_json};
 use super::state::AppState;
 use crate::broker::topic_config::{ConfigEntry, TopicConfig, config_def};
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    const BROKER: &str = "/v3/clusters/{cluster_id}/brokers/{broker_id}";
-    Router::new()
-        .route("/v3/clusters/{cluster_id}/brokers", get(list_brokers))
-        .route(BROKER, get(get_broker))
-        .route(&format!("{BROKER}/configs"), get(list_broker_configs))
-        .route(
-            &format!("{BROKER}/configs/{{name}}"),
-            get(get_broker_config),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/brokers/-/configs",
-            get(list_all_broker_configs),
-        )
-        .route(
-            &format!("{BROKER}/partition-replicas"),
-            get(list_broker_replicas),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/broker-configs",
-            get(list_cluster_configs),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/broker-configs/{name}",
-            get(get_cluster_config),
-        )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_brokers))
+        .routes(routes!(get_broker))
+        .routes(routes!(list_broker_configs))
+        .routes(routes!(get_broker_config))
+        .routes(routes!(list_all_broker_configs))
+        .routes(routes!(list_broker_replicas))
+        .routes(routes!(list_cluster_configs))
+        .routes(routes!(get_cluster_config))
 }
 
 fn brokers_url(state: &AppState) -> String {
@@ -144,7 +131,18 @@ fn broker_configs_json(state: &AppState) -> Vec<Value> {
         .collect()
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers`.
+/// List the brokers: this node.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers",
+    operation_id = "v3_list_brokers",
+    tag = "v3 brokers",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "The brokers: this node", body = doc::KafkaBrokerList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_brokers(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -157,7 +155,18 @@ pub async fn list_brokers(
     )))
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}`.
+/// Describe a broker.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers/{broker_id}",
+    operation_id = "v3_get_broker",
+    tag = "v3 brokers",
+    params(params::BrokerPath),
+    responses(
+        (status = 200, description = "The broker", body = doc::KafkaBroker),
+        (status = 404, description = "Unknown cluster or broker, or a broker id that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_broker(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
@@ -166,7 +175,18 @@ pub async fn get_broker(
     Ok(Json(broker_json(&state)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/configs`.
+/// List a broker's configs: the broker-level defaults of every topic config, read-only.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs",
+    operation_id = "v3_list_broker_configs",
+    tag = "v3 brokers",
+    params(params::BrokerPath),
+    responses(
+        (status = 200, description = "The broker's configs, by name", body = doc::KafkaBrokerConfigList),
+        (status = 404, description = "Unknown cluster or broker, or a broker id that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_broker_configs(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
@@ -180,7 +200,18 @@ pub async fn list_broker_configs(
     )))
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers/-/configs`: every broker's configs.
+/// List every broker's configs.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers/-/configs",
+    operation_id = "v3_list_all_broker_configs",
+    tag = "v3 brokers",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "Every broker's configs", body = doc::KafkaBrokerConfigList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_all_broker_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -194,7 +225,18 @@ pub async fn list_all_broker_configs(
     )))
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/configs/{name}`.
+/// Describe one broker config.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs/{name}",
+    operation_id = "v3_get_broker_config",
+    tag = "v3 brokers",
+    params(params::BrokerConfigPath),
+    responses(
+        (status = 200, description = "The config", body = doc::KafkaBrokerConfig),
+        (status = 404, description = "Unknown cluster, broker or config name (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_broker_config(
     State(state): State<AppState>,
     Path((cluster_id, broker, name)): Path<(String, String, String)>,
@@ -207,7 +249,18 @@ pub async fn get_broker_config(
         .ok_or(GatewayError::NotFound)
 }
 
-/// `GET /v3/clusters/{cluster_id}/brokers/{broker_id}/partition-replicas`: every replica here.
+/// List the partition replicas a broker holds: every partition, on this node.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/brokers/{broker_id}/partition-replicas",
+    operation_id = "v3_list_broker_replicas",
+    tag = "v3 brokers",
+    params(params::BrokerPath),
+    responses(
+        (status = 200, description = "Every partition replica on the broker", body = doc::KafkaReplicaList),
+        (status = 404, description = "Unknown cluster or broker, or a broker id that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_broker_replicas(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
@@ -228,7 +281,18 @@ pub async fn list_broker_replicas(
     Ok(Json(list_json("KafkaReplicaList", url, data)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/broker-configs`: the dynamic cluster-wide defaults; none.
+/// List the dynamic cluster-wide broker configs: there are none.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/broker-configs",
+    operation_id = "v3_list_cluster_configs",
+    tag = "v3 brokers",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "Always empty", body = doc::KafkaClusterConfigList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_cluster_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -241,7 +305,18 @@ pub async fn list_cluster_configs(
     Ok(Json(list_json("KafkaClusterConfigList", url, Vec::new())))
 }
 
-/// `GET /v3/clusters/{cluster_id}/broker-configs/{name}`: there are none, so 404.
+/// Describe a dynamic cluster-wide broker config: there are none, so 404.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/broker-configs/{name}",
+    operation_id = "v3_get_cluster_config",
+    tag = "v3 brokers",
+    params(params::ClusterConfigPath),
+    responses(
+        (status = 200, description = "The config (never: there are none)", body = doc::KafkaClusterConfig),
+        (status = 404, description = "Unknown cluster or config (404): always", body = ErrorBody),
+    ),
+)]
 pub async fn get_cluster_config(
     State(state): State<AppState>,
     Path((cluster_id, _name)): Path<(String, String)>,

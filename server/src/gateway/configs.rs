@@ -11,39 +11,34 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::check_cluster;
 use super::errors::{Api, GatewayError};
-use super::extract::{Body, parse_json, require_json};
+use super::extract::{Body, Object, Path, parse_json, require_json};
 use super::partitions::list_json;
 use super::state::AppState;
 use crate::broker::topic_config::{ConfigEntry, ConfigError, ConfigSynonym, TopicConfig};
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    const CONFIGS: &str = "/v3/clusters/{cluster_id}/topics/{topic}/configs";
-    Router::new()
-        .route(CONFIGS, get(list_topic_configs))
-        .route(
-            &format!("{CONFIGS}/{{name}}"),
-            get(get_topic_config)
-                .put(update_topic_config)
-                .delete(reset_topic_config),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/{topic}/configs:alter",
-            post(alter_topic_configs),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/-/configs",
-            get(list_all_topic_configs),
-        )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_topic_configs))
+        .routes(routes!(
+            get_topic_config,
+            update_topic_config,
+            reset_topic_config
+        ))
+        .routes(routes!(alter_topic_configs))
+        .routes(routes!(list_all_topic_configs))
 }
 
 /// Synonyms as v3 config resources list them.
@@ -84,7 +79,18 @@ fn describe(state: &AppState, topic: &str) -> Result<Vec<ConfigEntry>, GatewayEr
     Ok(t.config().describe(&state.broker.config().topic_defaults))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}/configs`.
+/// List a topic's configs: every one, with its effective value and where it comes from.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/configs",
+    operation_id = "v3_list_topic_configs",
+    tag = "v3 configs",
+    params(params::TopicPath),
+    responses(
+        (status = 200, description = "The configs, by name", body = doc::KafkaTopicConfigList),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn list_topic_configs(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -101,7 +107,18 @@ pub async fn list_topic_configs(
     Ok(Json(list_json("KafkaTopicConfigList", url, data)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/-/configs`: every topic's configs, by topic then name.
+/// List every topic's configs, by topic then name.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/-/configs",
+    operation_id = "v3_list_all_topic_configs",
+    tag = "v3 configs",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "The configs", body = doc::KafkaTopicConfigList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_all_topic_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -127,7 +144,18 @@ pub async fn list_all_topic_configs(
     Ok(Json(list_json("KafkaTopicConfigList", url, data)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}/configs/{name}`.
+/// Describe one topic config.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/configs/{name}",
+    operation_id = "v3_get_topic_config",
+    tag = "v3 configs",
+    params(params::TopicConfigPath),
+    responses(
+        (status = 200, description = "The config", body = doc::KafkaTopicConfig),
+        (status = 404, description = "Unknown cluster or config name (404), unknown topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn get_topic_config(
     State(state): State<AppState>,
     Path((cluster_id, topic, name)): Path<(String, String, String)>,
@@ -141,14 +169,15 @@ pub async fn get_topic_config(
 }
 
 /// Body of `PUT .../configs/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateConfigRequest {
+    /// The new value; required (a null value is a 400, 40002).
     #[serde(default)]
     value: Option<String>,
 }
 
 /// What `configs:alter` does to one config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum AlterOperation {
     Set,
@@ -156,9 +185,10 @@ pub enum AlterOperation {
 }
 
 /// One entry of a `configs:alter` batch.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AlterEntry {
     name: String,
+    /// Required for `SET` (the default operation).
     #[serde(default)]
     value: Option<String>,
     #[serde(default)]
@@ -166,9 +196,11 @@ pub struct AlterEntry {
 }
 
 /// Body of `POST .../configs:alter`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AlterConfigsRequest {
-    data: Vec<AlterEntry>,
+    #[schema(value_type = Vec<AlterEntry>)]
+    data: Vec<Object<AlterEntry>>,
+    /// Check the changes without applying them.
     #[serde(default)]
     validate_only: bool,
 }
@@ -239,7 +271,22 @@ async fn apply(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `PUT /v3/clusters/{cluster_id}/topics/{topic}/configs/{name}` `{"value"}`: 204.
+/// Set one topic config.
+#[utoipa::path(
+    put,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/configs/{name}",
+    operation_id = "v3_update_topic_config",
+    tag = "v3 configs",
+    params(params::TopicConfigPath),
+    request_body(content = UpdateConfigRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Set"),
+        (status = 400, description = "Malformed JSON (400); an unknown config, a bad value, a SET without a value or a name twice (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
+)]
 pub async fn update_topic_config(
     State(state): State<AppState>,
     Path((cluster_id, topic, name)): Path<(String, String, String)>,
@@ -257,7 +304,19 @@ pub async fn update_topic_config(
     apply(&state, topic, changes, false).await
 }
 
-/// `DELETE /v3/clusters/{cluster_id}/topics/{topic}/configs/{name}`: back to the default, 204.
+/// Reset one topic config to its default (resetting what is not set is fine, as in Kafka).
+#[utoipa::path(
+    delete,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/configs/{name}",
+    operation_id = "v3_reset_topic_config",
+    tag = "v3 configs",
+    params(params::TopicConfigPath),
+    responses(
+        (status = 204, description = "Reset"),
+        (status = 400, description = "An unknown config name (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn reset_topic_config(
     State(state): State<AppState>,
     Path((cluster_id, topic, name)): Path<(String, String, String)>,
@@ -266,7 +325,22 @@ pub async fn reset_topic_config(
     apply(&state, topic, vec![Change::Reset { name }], false).await
 }
 
-/// `POST /v3/clusters/{cluster_id}/topics/{topic}/configs:alter`: 204.
+/// Set and reset several topic configs at once: all or nothing.
+#[utoipa::path(
+    post,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/configs:alter",
+    operation_id = "v3_alter_topic_configs",
+    tag = "v3 configs",
+    params(params::TopicPath),
+    request_body(content = AlterConfigsRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Applied (or valid, with `validate_only`)"),
+        (status = 400, description = "Malformed JSON (400); an unknown config, a bad value, a SET without a value or a name twice (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
+)]
 pub async fn alter_topic_configs(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -276,7 +350,7 @@ pub async fn alter_topic_configs(
     check_cluster(&state, &cluster_id)?;
     require_json(&headers)?;
     let req: AlterConfigsRequest = parse_json(&body, Api::V3)?;
-    let changes = check_changes(req.data)?;
+    let changes = check_changes(req.data.into_iter().map(|Object(e)| e).collect())?;
     apply(&state, topic, changes, req.validate_only).await
 }
 

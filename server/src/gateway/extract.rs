@@ -1,12 +1,17 @@
 //! Request parsing whose every failure answers in Confluent's error format: the body extractor
-//! (size limit → 413), JSON bodies (empty → 422, malformed → 400, wrong shape → 422), and the
+//! (size limit → 413), path parameters (a segment that does not parse → the generic 404), query
+//! strings (→ 400), JSON bodies (empty → 422, malformed → 400, wrong shape → 422), and the
 //! embedded formats of `Content-Type` and `Accept`.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::request::Parts;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::errors::{Api, GatewayError};
 
@@ -34,7 +39,77 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
-/// Parses a JSON body: empty is a payload error, bad syntax a 400, a wrong shape a 422.
+/// Path parameters, as axum's `Path`, failing in our format: a segment that does not parse (a
+/// partition that is not a number) matches no resource, which Confluent's JAX-RS answers with
+/// the generic 404; a segment that is not UTF-8 is a 400.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = GatewayError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            // A handler whose parameters do not fit its path: our bug, not the client's.
+            Err(PathRejection::FailedToDeserializePathParams(e))
+                if e.status().is_server_error() =>
+            {
+                Err(GatewayError::Internal(e.body_text()))
+            }
+            Err(PathRejection::FailedToDeserializePathParams(e)) => match e.kind() {
+                ErrorKind::InvalidUtf8InPathParam { .. } => {
+                    Err(GatewayError::BadRequest(e.body_text()))
+                }
+                _ => Err(GatewayError::NotFound),
+            },
+            // `MissingPathParams`: a handler registered on a path without its parameters.
+            Err(other) => Err(GatewayError::Internal(other.body_text())),
+        }
+    }
+}
+
+/// A query string, as axum's `Query`, failing in our format (400: a repeated parameter, bad
+/// percent-encoding).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = GatewayError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| GatewayError::BadRequest(e.body_text()))
+    }
+}
+
+/// A `T` that must come as a JSON object. serde's derived structs also accept an array of
+/// their fields in order (`[null, null]` for `{"key": null, "value": null}`); Confluent's
+/// proxy refuses those, and so do we: request structs nested in others are wrapped in this.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OnlyMaps<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OnlyMaps<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(OnlyMaps(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+/// Parses a JSON body, which must be an object: empty is a payload error, bad syntax a 400, a
+/// wrong shape a 422.
 ///
 /// # Errors
 /// As above.
@@ -42,14 +117,16 @@ pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8], api: Api) -> Result<T,
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(GatewayError::EmptyBody(api));
     }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => GatewayError::InvalidRecord(e.to_string()),
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => {
-            GatewayError::MalformedJson(format!("Malformed JSON: {e}"))
-        }
-    })
+    serde_json::from_slice(body)
+        .map(|Object(v)| v)
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => GatewayError::InvalidRecord(e.to_string()),
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
+                GatewayError::MalformedJson(format!("Malformed JSON: {e}"))
+            }
+        })
 }
 
 /// The embedded format of a v2 content type (`application/vnd.kafka.<format>.v2+json`).
@@ -225,7 +302,6 @@ mod tests {
     fn json_bodies_fail_in_confluent_shapes() {
         #[derive(Debug, serde::Deserialize)]
         struct B {
-            #[allow(dead_code)]
             a: u32,
         }
         assert!(matches!(
@@ -240,5 +316,14 @@ mod tests {
             parse_json::<B>(b"{\"a\":\"x\"}", Api::V2),
             Err(GatewayError::InvalidRecord(_))
         ));
+        // A struct's fields as an array are not the struct.
+        assert!(matches!(
+            parse_json::<B>(b"[1]", Api::V2),
+            Err(GatewayError::InvalidRecord(_))
+        ));
+        assert_eq!(parse_json::<B>(b"{\"a\": 1}", Api::V2).unwrap().a, 1);
+        let nested: Vec<Object<B>> = serde_json::from_str("[{\"a\": 2}]").unwrap();
+        assert_eq!(nested[0].0.a, 2);
+        assert!(serde_json::from_str::<Vec<Object<B>>>("[[2]]").is_err());
     }
 }

@@ -208,7 +208,19 @@ pub fn render() -> String {
     out
 }
 
-/// `GET /metrics`.
+/// Prometheus metrics, in the text exposition format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses((
+        status = 200,
+        description = "Request counts and latencies, per-topic flows, open connections",
+        body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8",
+    )),
+)]
 pub async fn metrics_handler(
     axum::extract::State(state): axum::extract::State<super::AppState>,
 ) -> Response {

@@ -2,11 +2,16 @@
 //!
 //! `router` merges one sub-router per resource and the middleware stack (body limit, concurrency
 //! limit, request tracing). Handlers parse with `extract.rs` and fail with `errors.rs`, so every
-//! error — a malformed body, a wrong content type, an unknown route — answers in Confluent's
-//! `{"error_code", "message"}` format.
+//! error — a malformed body, a wrong content type, a path or query that does not parse, an
+//! unknown route — answers in Confluent's `{"error_code", "message"}` format.
 //!
-//! Not built yet (see the README): consumer groups and instances, WebSocket, schema registry,
-//! OpenAPI, metrics.
+//! Each resource file registers its handlers with `utoipa-axum`'s `OpenApiRouter`, and each
+//! handler carries its `#[utoipa::path]`: the routes served and the OpenAPI document are built
+//! from one list, so they cannot drift. [`api`] assembles both; `openapi_doc.rs` serves the
+//! document at `/openapi.json` and Swagger UI (shipped inside the binary) at `/docs/`, and
+//! tests it against the committed `openapi/openapi.json`.
+//!
+//! Not built yet (see the README): consumer groups and instances, schema registry.
 
 pub mod admin;
 pub mod brokers;
@@ -17,6 +22,7 @@ pub mod extract;
 pub mod groups;
 pub mod listener;
 pub mod metrics;
+pub mod openapi_doc;
 pub mod partitions;
 pub mod produce;
 pub mod records;
@@ -30,9 +36,11 @@ pub mod ws;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
-use axum::routing::get;
-use serde_json::json;
+use serde::Serialize;
 use tower_http::trace::TraceLayer;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use errors::GatewayError;
 pub use state::AppState;
@@ -45,12 +53,14 @@ pub struct Limits {
     pub max_records_per_request: usize,
 }
 
-/// The whole HTTP API: one sub-router per resource file, then the middleware stack.
-pub fn router(state: AppState, limits: Limits) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics::metrics_handler))
+/// Every documented route, and the OpenAPI document they make (before the responses the
+/// middleware adds, see [`openapi_doc::document`]).
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(runnel_openapi::skeleton())
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics::metrics_handler))
+        .routes(routes!(openapi_doc::openapi_json))
         .merge(admin::routes())
         .merge(brokers::routes())
         .merge(configs::routes())
@@ -59,9 +69,17 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(produce::routes())
         .merge(records::routes())
         .merge(v3_records::routes())
+        .split_for_parts()
+}
+
+/// The whole HTTP API: the documented routes, the document and its browsable page, then the
+/// middleware stack.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    let (api, _) = api();
+    api.merge(openapi_doc::routes())
+        .merge(ws::routes())
         .merge(groups::routes())
         .merge(consumers::routes())
-        .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -90,15 +108,46 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
 }
 
-async fn health() -> axum::Json<serde_json::Value> {
-    axum::Json(json!({ "status": "ok" }))
+/// The answer of `/health`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
 }
 
-/// Ready once the broker has opened every log: the listener is bound only after that.
-async fn ready(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> axum::Json<serde_json::Value> {
-    axum::Json(json!({ "status": "ready", "cluster_id": state.broker.cluster_id() }))
+/// The answer of `/ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    #[schema(example = "ready")]
+    status: &'static str,
+    cluster_id: String,
+}
+
+/// Liveness: the process answers HTTP.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health)),
+)]
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
+}
+
+/// Readiness: the broker has opened every log (the listener is bound only after that).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    operation_id = "ready",
+    tag = "operations",
+    responses((status = 200, description = "Ready, with the cluster id", body = Ready)),
+)]
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> axum::Json<Ready> {
+    axum::Json(Ready {
+        status: "ready",
+        cluster_id: state.broker.cluster_id().to_owned(),
+    })
 }
 
 async fn not_found() -> GatewayError {

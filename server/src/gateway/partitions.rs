@@ -13,42 +13,34 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, patch};
-use axum::{Json, Router};
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::{check_cluster, related, topic_json};
 use super::errors::{Api, GatewayError};
-use super::extract::{Body, parse_json, require_json};
+use super::extract::{Body, Path, Query, parse_json, require_json};
 use super::state::AppState;
 use crate::broker::{Partition, Topic};
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    const TOPIC: &str = "/v3/clusters/{cluster_id}/topics/{topic}";
-    const PARTITION: &str = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}";
-    Router::new()
-        .route(TOPIC, patch(update_partitions_count))
-        .route(&format!("{TOPIC}/partitions"), get(list_partitions))
-        .route(PARTITION, get(get_partition))
-        .route(&format!("{PARTITION}/offset"), get(get_partition_offsets))
-        .route(&format!("{PARTITION}/replicas"), get(list_replicas))
-        .route(
-            &format!("{PARTITION}/replicas/{{broker_id}}"),
-            get(get_replica),
-        )
-        .route(&format!("{PARTITION}/reassignment"), get(get_reassignment))
-        .route(
-            &format!("{TOPIC}/partitions/-/reassignment"),
-            get(list_topic_reassignments),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment",
-            get(list_all_reassignments),
-        )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(update_partitions_count))
+        .routes(routes!(list_partitions))
+        .routes(routes!(get_partition))
+        .routes(routes!(get_partition_offsets))
+        .routes(routes!(list_replicas))
+        .routes(routes!(get_replica))
+        .routes(routes!(get_reassignment))
+        .routes(routes!(list_topic_reassignments))
+        .routes(routes!(list_all_reassignments))
 }
 
 /// A numeric path segment (a partition or broker id). Anything else matches no resource, which
@@ -145,12 +137,31 @@ fn v3_partition(
 }
 
 /// Body of `PATCH /v3/clusters/{cluster_id}/topics/{topic}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdatePartitionsCountRequest {
+    /// The new partition count: more than the topic has, at most 10000.
     partitions_count: i64,
 }
 
-/// `PATCH /v3/clusters/{cluster_id}/topics/{topic}`: grows the topic, answers the `KafkaTopic`.
+/// Grow a topic's partition count.
+///
+/// Answers the topic. A count not larger than the current one, or an internal topic, is a 400
+/// (40002); nothing changes.
+#[utoipa::path(
+    patch,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}",
+    operation_id = "v3_update_partitions_count",
+    tag = "v3 topics",
+    params(params::TopicPath),
+    request_body(content = UpdatePartitionsCountRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The grown topic", body = doc::KafkaTopic),
+        (status = 400, description = "Malformed JSON (400); not more partitions, too many, or an internal topic (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
+)]
 pub async fn update_partitions_count(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -169,7 +180,18 @@ pub async fn update_partitions_count(
     Ok(Json(topic_json(&state, &grown, grown.partition_count())))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}/partitions`.
+/// List a topic's partitions.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions",
+    operation_id = "v3_list_partitions",
+    tag = "v3 partitions",
+    params(params::TopicPath),
+    responses(
+        (status = 200, description = "The partitions", body = doc::KafkaPartitionList),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn list_partitions(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -184,7 +206,18 @@ pub async fn list_partitions(
     Ok(Json(list_json("KafkaPartitionList", url, data)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}`.
+/// Describe a partition.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}",
+    operation_id = "v3_get_partition",
+    tag = "v3 partitions",
+    params(params::PartitionPath),
+    responses(
+        (status = 200, description = "The partition", body = doc::KafkaPartition),
+        (status = 404, description = "Unknown cluster (404), topic or partition (40403); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_partition(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
@@ -194,15 +227,37 @@ pub async fn get_partition(
 }
 
 /// Query of the partition offsets call.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OffsetParams {
+    /// The only type served, and the default.
+    #[param(inline, value_type = Option<OffsetType>)]
     offset_type: Option<String>,
+}
+
+/// `offset_type` values (Confluent serves only this one).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OffsetType {
+    EarliestAndLatest,
 }
 
 /// The only `offset_type` Confluent serves, and its default.
 const EARLIEST_AND_LATEST: &str = "earliest_and_latest";
 
-/// `GET .../partitions/{partition}/offset?offset_type=earliest_and_latest`.
+/// A partition's earliest and latest offsets.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/offset",
+    operation_id = "v3_get_partition_offsets",
+    tag = "v3 partitions",
+    params(params::PartitionPath, OffsetParams),
+    responses(
+        (status = 200, description = "The earliest and latest offsets", body = doc::KafkaPartitionWithOffsets),
+        (status = 400, description = "An `offset_type` other than `earliest_and_latest`, or a bad query string (400)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404), topic or partition (40403); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_partition_offsets(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
@@ -234,7 +289,18 @@ pub async fn get_partition_offsets(
     })))
 }
 
-/// `GET .../partitions/{partition}/replicas`.
+/// List a partition's replicas.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/replicas",
+    operation_id = "v3_list_replicas",
+    tag = "v3 partitions",
+    params(params::PartitionPath),
+    responses(
+        (status = 200, description = "The replicas: this broker's", body = doc::KafkaReplicaList),
+        (status = 404, description = "Unknown cluster (404), topic or partition (40403); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_replicas(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
@@ -245,7 +311,18 @@ pub async fn list_replicas(
     Ok(Json(list_json("KafkaReplicaList", url, data)))
 }
 
-/// `GET .../partitions/{partition}/replicas/{broker_id}`.
+/// Describe one replica of a partition.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/replicas/{broker_id}",
+    operation_id = "v3_get_replica",
+    tag = "v3 partitions",
+    params(params::ReplicaPath),
+    responses(
+        (status = 200, description = "The replica", body = doc::KafkaReplica),
+        (status = 404, description = "Unknown cluster, broker (404), topic or partition (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn get_replica(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment, broker)): Path<(String, String, String, String)>,
@@ -257,7 +334,18 @@ pub async fn get_replica(
     Ok(Json(replica_json(&state, p.topic(), p.id())))
 }
 
-/// `GET .../partitions/{partition}/reassignment`: none is ever in progress.
+/// A partition's reassignment in progress: there never is one, so 404.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/reassignment",
+    operation_id = "v3_get_reassignment",
+    tag = "v3 partitions",
+    params(params::PartitionPath),
+    responses(
+        (status = 200, description = "The reassignment in progress (never: Runnel has none)", body = doc::KafkaReassignment),
+        (status = 404, description = "No reassignment in progress (404), unknown topic or partition (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn get_reassignment(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
@@ -266,7 +354,18 @@ pub async fn get_reassignment(
     Err(GatewayError::NotFound)
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/{topic}/partitions/-/reassignment`: empty.
+/// A topic's reassignments in progress: always none.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/partitions/-/reassignment",
+    operation_id = "v3_list_topic_reassignments",
+    tag = "v3 partitions",
+    params(params::TopicPath),
+    responses(
+        (status = 200, description = "Always empty", body = doc::KafkaReassignmentList),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn list_topic_reassignments(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
@@ -280,7 +379,18 @@ pub async fn list_topic_reassignments(
     Ok(Json(list_json("KafkaReassignmentList", url, Vec::new())))
 }
 
-/// `GET /v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment`: empty.
+/// Every reassignment in progress: always none.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment",
+    operation_id = "v3_list_all_reassignments",
+    tag = "v3 partitions",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "Always empty", body = doc::KafkaReassignmentList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_all_reassignments(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,

@@ -9,18 +9,21 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Path, Query, State};
+use axum::Json;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::{Json, Router};
 use base64::Engine as _;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use runnel_openapi::{ErrorBody, params, v2 as doc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Limits;
 use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{Body, EmbeddedFormat, parse_json, produce_format};
+use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
 use super::state::AppState;
 use crate::broker::Topic;
 use crate::broker::appender::estimated_size;
@@ -30,7 +33,7 @@ use crate::log::{self, Header, NewRecord};
 #[derive(Debug, Deserialize)]
 pub struct ProduceRequest<'a> {
     #[serde(borrow)]
-    records: Vec<ProduceRecord<'a>>,
+    records: Vec<Object<ProduceRecord<'a>>>,
     #[serde(default)]
     key_schema: Option<String>,
     #[serde(default)]
@@ -52,7 +55,7 @@ struct ProduceRecord<'a> {
     #[serde(default)]
     partition: Option<i64>,
     #[serde(default)]
-    headers: Vec<HeaderIn>,
+    headers: Vec<Object<HeaderIn>>,
 }
 
 /// A record header as sent: `{"key": "...", "value": base64|null}`; v3's `name` is accepted too.
@@ -64,31 +67,56 @@ pub struct HeaderIn {
     value: Option<String>,
 }
 
-/// One record's outcome.
-#[derive(Debug, Serialize)]
+/// One record's outcome: its partition and offset, or (when its partition's append failed)
+/// an error code and message.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OffsetOut {
     partition: Option<u32>,
+    /// Null with `acks=0`, or on failure.
     offset: Option<u64>,
+    /// 50002 or 50003 (retriable) on failure, else null.
     error_code: Option<u32>,
     error: Option<String>,
 }
 
-/// The produce response.
-#[derive(Debug, Serialize)]
+/// The produce response: one outcome per record, in request order.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProduceResponse {
+    /// Always null (schema formats are not served yet).
     key_schema_id: Option<i64>,
+    /// Always null (schema formats are not served yet).
     value_schema_id: Option<i64>,
     offsets: Vec<OffsetOut>,
 }
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/topics/{topic}", post(produce_to_topic))
-        .route(
-            "/topics/{topic}/partitions/{partition}",
-            post(produce_to_partition),
-        )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(produce_to_topic))
+        .routes(routes!(produce_to_partition))
+}
+
+/// Decodes base64 into `arena`, returning the decoded bytes as a slice of it: one allocation
+/// serves every record of a request instead of one per record.
+fn decode_base64_into(arena: &mut BytesMut, s: &str, what: &str) -> Result<Bytes, GatewayError> {
+    let start = arena.len();
+    arena.resize(start + s.len().div_ceil(4) * 3, 0);
+    let written = arena
+        .get_mut(start..)
+        .map(|dst| base64::engine::general_purpose::STANDARD.decode_slice(s, dst))
+        .unwrap_or(Ok(0));
+    match written {
+        Ok(n) => {
+            arena.truncate(start + n);
+            Ok(arena.split().freeze())
+        }
+        Err(e) => {
+            arena.truncate(start);
+            Err(GatewayError::InvalidRecord(format!(
+                "{what} is not valid base64: {e}"
+            )))
+        }
+    }
 }
 
 pub(crate) fn decode_base64(s: &str, what: &str) -> Result<Bytes, GatewayError> {
@@ -120,6 +148,7 @@ pub(crate) fn decode_headers(headers: Vec<HeaderIn>) -> Result<Vec<Header>, Gate
 fn payload(
     v: Option<&RawValue>,
     body: &Bytes,
+    arena: &mut BytesMut,
     format: EmbeddedFormat,
     what: &str,
 ) -> Result<Option<Bytes>, GatewayError> {
@@ -137,7 +166,7 @@ fn payload(
                     "{what} must be a base64 string in the binary format"
                 ))
             })?;
-            decode_base64(&s, what).map(Some)
+            decode_base64_into(arena, &s, what).map(Some)
         }
         EmbeddedFormat::Json
         | EmbeddedFormat::Avro
@@ -162,7 +191,33 @@ fn at_record(i: usize, e: GatewayError) -> GatewayError {
     }
 }
 
-/// `POST /topics/{topic}`.
+/// Produce records to a topic.
+///
+/// A record goes to its own `partition` if it names one, else to the partition its key hashes
+/// to, else round-robin. The whole request is checked before anything is written. A partition
+/// whose append fails reports the error on each of its records, with HTTP 200.
+#[utoipa::path(
+    post,
+    path = "/topics/{topic}",
+    operation_id = "v2_produce",
+    tag = "v2 produce",
+    params(params::V2TopicPath, AcksParam),
+    request_body(
+        description = "Records; the embedded format comes from Content-Type (no type or `application/json` is `json`)",
+        content(
+            (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
+            (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
+            (doc::JsonProduceRequest = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
+        (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not a v2 JSON type, or names a schema format (avro, jsonschema, protobuf), which needs the schema registry", body = ErrorBody),
+        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format, bad base64, or schema fields (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown topic (40401) or a record's unknown partition (40402)", body = ErrorBody),
+    ),
+)]
 pub async fn produce_to_topic(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
@@ -174,7 +229,29 @@ pub async fn produce_to_topic(
     produce(state, limits, topic, None, acks.parse()?, headers, body).await
 }
 
-/// `POST /topics/{topic}/partitions/{partition}`.
+/// Produce records to one partition of a topic (a record's own `partition` still wins).
+#[utoipa::path(
+    post,
+    path = "/topics/{topic}/partitions/{partition}",
+    operation_id = "v2_produce_to_partition",
+    tag = "v2 produce",
+    params(params::V2PartitionPath, AcksParam),
+    request_body(
+        description = "Records; the embedded format comes from Content-Type (no type or `application/json` is `json`)",
+        content(
+            (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
+            (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
+            (doc::JsonProduceRequest = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
+        (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not a v2 JSON type, or names a schema format (avro, jsonschema, protobuf), which needs the schema registry", body = ErrorBody),
+        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format, bad base64, or schema fields (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn produce_to_partition(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
@@ -240,16 +317,22 @@ async fn produce(
 
     // Validate and convert every record before writing any.
     let mut records = Vec::with_capacity(request.records.len());
-    for (i, r) in request.records.into_iter().enumerate() {
-        let key = payload(r.key, &body, format, "key").map_err(|e| at_record(i, e))?;
+    let mut arena = BytesMut::with_capacity(body.len());
+    let mut total_bytes = 0;
+    // Records without key or partition share one sticky choice per request, as a Kafka
+    // producer's batch does; chosen once the request's size is known.
+    let mut sticky = Vec::new();
+    for (i, Object(r)) in request.records.into_iter().enumerate() {
+        let key = payload(r.key, &body, &mut arena, format, "key").map_err(|e| at_record(i, e))?;
         // Keys choose partitions by their bytes: store them in compact form, as a JSON
         // serializer would write them, so the same key always lands on the same partition.
         let key = match (format, key) {
             (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
             (_, k) => k,
         };
-        let value = payload(r.value, &body, format, "value").map_err(|e| at_record(i, e))?;
-        let rec_headers = decode_headers(r.headers)?;
+        let value =
+            payload(r.value, &body, &mut arena, format, "value").map_err(|e| at_record(i, e))?;
+        let rec_headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())?;
         let partition = match r.partition.or(path_partition.map(i64::from)) {
             Some(p) => {
                 let p = u32::try_from(p).map_err(|_| {
@@ -261,10 +344,10 @@ async fn produce(
                 topic.partition(p).map_err(GatewayError::v2)?;
                 p
             }
+            None if key.is_some() => state.broker.choose_partition(&topic, key.as_deref(), 0),
             None => {
-                let size =
-                    key.as_ref().map_or(0, Bytes::len) + value.as_ref().map_or(0, Bytes::len);
-                state.broker.choose_partition(&topic, key.as_deref(), size)
+                sticky.push(records.len());
+                0
             }
         };
         let record = NewRecord {
@@ -279,10 +362,19 @@ async fn produce(
                 "records[{i}] is {size} bytes, larger than max.message.bytes ({max_record})."
             )));
         }
+        total_bytes += size;
         records.push((partition, record));
     }
+    if !sticky.is_empty() {
+        let p = state.broker.choose_partition(&topic, None, total_bytes);
+        for i in sticky {
+            if let Some((partition, _)) = records.get_mut(i) {
+                *partition = p;
+            }
+        }
+    }
 
-    let bytes: usize = records.iter().map(|(_, r)| estimated_size(r)).sum();
+    let bytes = total_bytes;
     let count = records.len();
     let results = append_records(&topic, records, acks).await;
     super::metrics::records_in(&topic_name, count, bytes);
@@ -319,8 +411,11 @@ pub enum Acks {
 }
 
 /// The `acks` query parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AcksParam {
+    /// When to answer: `0` once queued, `1` or `all` (the default) once in the log.
+    #[param(inline, value_type = Option<params::Acks>)]
     acks: Option<String>,
 }
 

@@ -3,22 +3,25 @@
 //!
 //! Answers a bare JSON array of records from `offset` on (each with `timestamp` and `headers`,
 //! our extension over Confluent's v2 record), in the embedded format named by `Accept`. When
-//! nothing at or past `offset` is there yet, it long-polls the partition's high-watermark channel
-//! for up to `timeout` ms, so a tailing client gets new records as soon as they are appended.
+//! `offset` is the log end, it long-polls the partition's high-watermark channel for up to
+//! `timeout` ms, so a tailing client gets new records as soon as they are appended; an offset
+//! further on is out of range at once, as in Kafka.
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use base64::Engine as _;
+use runnel_openapi::{ErrorBody, params, v2 as doc};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::errors::{Api, GatewayError};
-use super::extract::{EmbeddedFormat, accept_format};
+use super::extract::{EmbeddedFormat, Path, Query, accept_format};
 use super::state::AppState;
 use crate::log::{Record, batch};
 
@@ -30,19 +33,24 @@ const DEFAULT_MAX_BYTES: usize = 1 << 20;
 const MAX_MAX_BYTES: usize = 64 << 20;
 
 /// Query parameters of the stateless read.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReadParams {
+    /// The first offset to read.
+    #[param(value_type = u64, required = true)]
     offset: Option<String>,
+    /// Most bytes of record batches to answer (default 1 MiB; at most 64 MiB are honoured).
+    #[param(value_type = Option<u64>)]
     max_bytes: Option<String>,
+    /// Milliseconds to wait for a record when `offset` is the log end (default 0; at most 30000
+    /// are honoured).
+    #[param(value_type = Option<u64>)]
     timeout: Option<String>,
 }
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/topics/{topic}/partitions/{partition}/records",
-        get(read_records),
-    )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read_records))
 }
 fn parse_param<T: std::str::FromStr>(
     v: Option<&str>,
@@ -157,7 +165,29 @@ pub fn write_records_json(
     Ok(())
 }
 
-/// `GET /topics/{topic}/partitions/{partition}/records`.
+/// Read a partition from an offset, without a consumer.
+///
+/// Answers the records at or past `offset` (up to `max_bytes`), in the embedded format `Accept`
+/// names (`binary` by default). With `timeout`, a read at the log end waits that long for a
+/// record. An offset before the log start or past its end is a 400 (40002), at once.
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}/partitions/{partition}/records",
+    operation_id = "read_records",
+    tag = "stateless read",
+    params(params::V2PartitionPath, ReadParams),
+    responses(
+        (status = 200, description = "The records, possibly none", content(
+            (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
+            (Vec<doc::JsonRecord> = "application/vnd.kafka.json.v2+json"),
+        )),
+        (status = 400, description = "A missing or bad query parameter (400); an offset out of range (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
+        (status = 406, description = "`Accept` names no format this read serves (json, binary)", body = ErrorBody),
+        (status = 422, description = "A record is not JSON and `json` was asked for (42203)", body = ErrorBody),
+        (status = 500, description = "The log is damaged at `offset` (50002)", body = ErrorBody),
+    ),
+)]
 pub async fn read_records(
     State(state): State<AppState>,
     Path((topic, partition)): Path<(String, u32)>,
@@ -183,7 +213,9 @@ pub async fn read_records(
         .map_err(GatewayError::v2)?;
 
     let (_, high_watermark) = p.offsets();
-    if offset >= high_watermark && timeout > 0 {
+    // Only the next offset is worth waiting for: one further on is out of range now, as Kafka
+    // answers a fetch past the log end at once.
+    if offset == high_watermark && timeout > 0 {
         let mut rx = p.subscribe();
         let wait = rx.wait_for(|&hw| hw > offset);
         // Timing out is the normal empty answer of a long poll.
@@ -238,4 +270,47 @@ fn decode_readable(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::http::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::gateway::testing::TestGateway;
+
+    /// A read past the log end is out of range at once, whatever `timeout` asks: only a read
+    /// at the end waits. (Found by schemathesis: such reads held connections for 30 s.)
+    #[tokio::test]
+    async fn only_a_read_at_the_log_end_waits() {
+        let gw = TestGateway::new();
+        gw.create_topic("t", 1);
+        let records = json!({ "records": [{ "value": 1 }] });
+        let (status, _) = gw.call(Method::POST, "/topics/t", Some(records)).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let past_end = gw.get("/topics/t/partitions/0/records?offset=5&timeout=600000");
+        let (status, body) = tokio::time::timeout(Duration::from_secs(10), past_end)
+            .await
+            .expect("answered without waiting");
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error_code"], 40002);
+
+        // At the end, the wait ends with the next record.
+        let at_end = gw.get("/topics/t/partitions/0/records?offset=1&timeout=30000");
+        let produce = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            gw.call(
+                Method::POST,
+                "/topics/t",
+                Some(json!({ "records": [{ "value": 2 }] })),
+            )
+            .await
+        };
+        let ((status, body), _) = tokio::join!(at_end, produce);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body[0]["offset"], 1);
+    }
 }

@@ -14,47 +14,51 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
+use runnel_openapi::{ErrorBody, params};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::errors::GatewayError;
+use super::extract::Path;
 use super::partitions::path_id;
 use super::state::AppState;
 use crate::broker::{Partition, Topic};
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/topics/{topic}", get(get_topic))
-        .route("/topics/{topic}/partitions", get(list_partitions))
-        .route("/topics/{topic}/partitions/{partition}", get(get_partition))
-        .route(
-            "/topics/{topic}/partitions/{partition}/offsets",
-            get(get_partition_offsets),
-        )
-        .route("/brokers", get(list_brokers))
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_topic))
+        .routes(routes!(list_partitions))
+        .routes(routes!(get_partition))
+        .routes(routes!(get_partition_offsets))
+        .routes(routes!(list_brokers))
 }
 
 /// A topic as `GET /topics/{t}` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TopicV2 {
     name: String,
+    /// Every topic config's effective value, by name.
+    #[schema(value_type = BTreeMap<String, String>)]
     configs: BTreeMap<&'static str, String>,
     partitions: Vec<PartitionV2>,
 }
 
 /// A partition and its replicas.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PartitionV2 {
     partition: u32,
+    /// The leader's broker id.
     leader: u32,
     replicas: Vec<ReplicaV2>,
 }
 
 /// One replica of a partition.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReplicaV2 {
     broker: u32,
     leader: bool,
@@ -62,14 +66,14 @@ pub struct ReplicaV2 {
 }
 
 /// A partition's offsets: the first offset still in the log and the next one to be written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OffsetsV2 {
     beginning_offset: u64,
     end_offset: u64,
 }
 
 /// The brokers of the cluster.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BrokersV2 {
     brokers: Vec<u32>,
 }
@@ -97,7 +101,18 @@ fn partition(state: &AppState, name: &str, segment: &str) -> Result<Arc<Partitio
     t.partition(id).cloned().map_err(GatewayError::v2)
 }
 
-/// `GET /topics/{topic}`.
+/// Describe a topic: its effective configs and partitions.
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}",
+    operation_id = "v2_get_topic",
+    tag = "v2 metadata",
+    params(params::V2TopicPath),
+    responses(
+        (status = 200, description = "The topic", body = TopicV2),
+        (status = 404, description = "Unknown topic (40401)", body = ErrorBody),
+    ),
+)]
 pub async fn get_topic(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -120,7 +135,18 @@ pub async fn get_topic(
     }))
 }
 
-/// `GET /topics/{topic}/partitions`.
+/// List a topic's partitions.
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}/partitions",
+    operation_id = "v2_list_partitions",
+    tag = "v2 metadata",
+    params(params::V2TopicPath),
+    responses(
+        (status = 200, description = "The partitions", body = Vec<PartitionV2>),
+        (status = 404, description = "Unknown topic (40401)", body = ErrorBody),
+    ),
+)]
 pub async fn list_partitions(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -134,7 +160,18 @@ pub async fn list_partitions(
     ))
 }
 
-/// `GET /topics/{topic}/partitions/{partition}`.
+/// Describe a partition.
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}/partitions/{partition}",
+    operation_id = "v2_get_partition",
+    tag = "v2 metadata",
+    params(params::V2PartitionPath),
+    responses(
+        (status = 200, description = "The partition", body = PartitionV2),
+        (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_partition(
     State(state): State<AppState>,
     Path((name, segment)): Path<(String, String)>,
@@ -143,7 +180,18 @@ pub async fn get_partition(
     Ok(Json(partition_v2(&state, &p)))
 }
 
-/// `GET /topics/{topic}/partitions/{partition}/offsets`.
+/// A partition's beginning and end offsets.
+#[utoipa::path(
+    get,
+    path = "/topics/{topic}/partitions/{partition}/offsets",
+    operation_id = "v2_get_partition_offsets",
+    tag = "v2 metadata",
+    params(params::V2PartitionPath),
+    responses(
+        (status = 200, description = "The offsets", body = OffsetsV2),
+        (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
+    ),
+)]
 pub async fn get_partition_offsets(
     State(state): State<AppState>,
     Path((name, segment)): Path<(String, String)>,
@@ -156,7 +204,14 @@ pub async fn get_partition_offsets(
     }))
 }
 
-/// `GET /brokers`.
+/// List the broker ids: this node's.
+#[utoipa::path(
+    get,
+    path = "/brokers",
+    operation_id = "v2_list_brokers",
+    tag = "v2 metadata",
+    responses((status = 200, description = "The broker ids", body = BrokersV2)),
+)]
 pub async fn list_brokers(State(state): State<AppState>) -> Json<BrokersV2> {
     Json(BrokersV2 {
         brokers: vec![state.broker.broker_id()],

@@ -12,20 +12,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::extract::{FromRequest as _, Request, State};
 use axum::http::header::{CONTENT_TYPE, TRANSFER_ENCODING};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use futures_util::StreamExt as _;
+use runnel_openapi::v3::DataReport;
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{Body as LimitedBody, parse_json, require_json};
+use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
 use super::produce::{Acks, AcksParam, HeaderIn, decode_base64, decode_headers};
 use super::state::AppState;
 use crate::broker::Topic;
@@ -37,39 +41,43 @@ const MAX_BATCH_ENTRIES: usize = 10;
 /// Records in flight per streaming connection before the reader waits for reports to drain.
 const STREAM_IN_FLIGHT: usize = 1024;
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v3/clusters/{cluster_id}/topics/{topic}/records",
-            post(produce_records),
-        )
-        .route(
-            "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
-            post(produce_batch),
-        )
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(produce_records))
+        .routes(routes!(produce_batch))
 }
 
 /// A v3 record.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct V3Record {
+    /// The partition; default: by the key's hash, else round-robin.
     #[serde(default)]
     partition_id: Option<i64>,
+    /// ISO-8601 date-time; default: now.
     #[serde(default)]
+    #[schema(format = DateTime)]
     timestamp: Option<String>,
     #[serde(default)]
-    headers: Vec<HeaderIn>,
+    #[schema(value_type = Vec<doc::V3Header>)]
+    headers: Vec<Object<HeaderIn>>,
     #[serde(default)]
-    key: Option<V3Data>,
+    #[schema(value_type = Option<V3Data>)]
+    key: Option<Object<V3Data>>,
     #[serde(default)]
-    value: Option<V3Data>,
+    #[schema(value_type = Option<V3Data>)]
+    value: Option<Object<V3Data>>,
 }
 
-/// A key or value: `{"type": "BINARY"|"JSON"|"STRING", "data": ...}`.
-#[derive(Debug, Deserialize)]
+/// A key or value: `{"type": "BINARY"|"JSON"|"STRING", "data": ...}`. Schema-based data
+/// (no `type`, or `subject`/`schema_id`/`schema_version`) needs the schema registry, which this
+/// broker does not have yet: such a record fails with 400.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct V3Data {
     #[serde(rename = "type", default)]
+    #[schema(value_type = Option<doc::DataType>)]
     data_type: Option<String>,
+    /// base64 for `BINARY`, a string for `STRING`, any JSON for `JSON`.
     #[serde(default)]
     data: Option<Value>,
     #[serde(default)]
@@ -80,22 +88,17 @@ pub struct V3Data {
     schema_version: Option<i64>,
 }
 
-/// The `key`/`value` summary of a delivery report.
-#[derive(Debug, Clone, Serialize)]
-pub struct DataReport {
-    #[serde(rename = "type")]
-    data_type: String,
-    size: usize,
-}
-
 /// A successful delivery report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryReport {
+    /// 200.
     error_code: u16,
     cluster_id: String,
     topic_name: String,
     partition_id: u32,
+    /// Null with `acks=0`.
     offset: Option<u64>,
+    /// ISO-8601.
     timestamp: String,
     key: Option<DataReport>,
     value: Option<DataReport>,
@@ -172,9 +175,10 @@ fn convert_data(
 }
 
 fn prepare(state: &AppState, topic: &Topic, r: V3Record) -> Result<Prepared, FailureReport> {
-    let (key, key_report) = convert_data(r.key, "key")?;
-    let (value, value_report) = convert_data(r.value, "value")?;
-    let headers = decode_headers(r.headers).map_err(|e| bad(e.to_string()))?;
+    let (key, key_report) = convert_data(r.key.map(|Object(d)| d), "key")?;
+    let (value, value_report) = convert_data(r.value.map(|Object(d)| d), "value")?;
+    let headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())
+        .map_err(|e| bad(e.to_string()))?;
     let timestamp = match r.timestamp.as_deref() {
         Some(ts) => parse_rfc3339_ms(ts)
             .ok_or_else(|| bad(format!("timestamp '{ts}' is not an ISO-8601 date-time")))?,
@@ -297,7 +301,29 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `POST /v3/clusters/{cluster_id}/topics/{topic}/records`.
+/// Produce a record, or a stream of records.
+///
+/// One JSON object is one record: the answer is its delivery report, or its error with its own
+/// HTTP status. Several concatenated objects (Confluent's streaming mode, usually with
+/// `Transfer-Encoding: chunked`) are answered 200 with one report per record, concatenated in
+/// request order, each with its own `error_code`.
+#[utoipa::path(
+    post,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/records",
+    operation_id = "v3_produce",
+    tag = "v3 produce",
+    params(params::TopicPath, super::produce::AcksParam),
+    request_body(content = V3Record, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The delivery report", body = DeliveryReport),
+        (status = 400, description = "Malformed JSON, a bad `acks`, or a bad record (400)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404), topic (40403) or partition (404)", body = ErrorBody),
+        (status = 413, description = "A record larger than the topic's `max.message.bytes` (413)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body (422)", body = ErrorBody),
+        (status = 500, description = "The append failed (50002, or 50003 when the disk is full)", body = ErrorBody),
+    ),
+)]
 pub async fn produce_records(
     State(state): State<AppState>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
@@ -340,8 +366,8 @@ pub async fn produce_records(
     }
     if rest.is_empty() {
         // One record: failures answer with their own HTTP status.
-        let pending = match serde_json::from_value::<V3Record>(first) {
-            Ok(r) => match prepare(&state, &topic, r) {
+        let pending = match serde_json::from_value::<Object<V3Record>>(first) {
+            Ok(Object(r)) => match prepare(&state, &topic, r) {
                 Ok(p) => submit(&topic, p, acks).await,
                 Err(f) => Err(f),
             },
@@ -354,8 +380,8 @@ pub async fn produce_records(
     let mut out = Vec::new();
     for v in std::iter::once(Ok(first)).chain(rest) {
         let pending = match v {
-            Ok(v) => match serde_json::from_value::<V3Record>(v) {
-                Ok(r) => match prepare(&state, &topic, r) {
+            Ok(v) => match serde_json::from_value::<Object<V3Record>>(v) {
+                Ok(Object(r)) => match prepare(&state, &topic, r) {
                     Ok(p) => submit(&topic, p, acks).await,
                     Err(f) => Err(f),
                 },
@@ -397,8 +423,8 @@ fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Respons
                     Some(Ok(v)) => {
                         let used = it.byte_offset();
                         buf.drain(..used);
-                        let pending = match serde_json::from_value::<V3Record>(v) {
-                            Ok(r) => match prepare(&reader_state, &reader_topic, r) {
+                        let pending = match serde_json::from_value::<Object<V3Record>>(v) {
+                            Ok(Object(r)) => match prepare(&reader_state, &reader_topic, r) {
                                 Ok(p) => submit(&reader_topic, p, acks).await,
                                 Err(f) => Err(f),
                             },
@@ -456,20 +482,39 @@ fn tokio_stream_from(
 }
 
 /// Body of `records:batch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
+    /// 1 to 10 entries.
+    #[schema(min_items = 1, max_items = 10)]
     entries: Vec<BatchEntry>,
 }
 
 /// One entry: a record with a client id.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchEntry {
+    /// 1 to 80 characters, distinct within the batch.
+    #[schema(value_type = String, min_length = 1, max_length = 80)]
     id: Value,
     #[serde(flatten)]
     record: V3Record,
 }
 
-/// `POST /v3/clusters/{cluster_id}/topics/{topic}/records:batch` → 207.
+/// Produce up to 10 records, each with a client id: one multi-status answer.
+#[utoipa::path(
+    post,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
+    operation_id = "v3_produce_batch",
+    tag = "v3 produce",
+    params(params::TopicPath, super::produce::AcksParam),
+    request_body(content = BatchRequest, content_type = "application/json"),
+    responses(
+        (status = 207, description = "Each entry's delivery report or error, by id", body = doc::BatchResponse),
+        (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body (422); an empty or too long batch, or ids that are not 1-80 characters or not distinct (42208); wrong shape (42203)", body = ErrorBody),
+    ),
+)]
 pub async fn produce_batch(
     State(state): State<AppState>,
     Path((cluster_id, topic_name)): Path<(String, String)>,

@@ -1,0 +1,135 @@
+//! Path parameters, shared by the operations under one resource.
+//!
+//! Numeric segments (partitions, brokers) are documented as the integers they must be; the
+//! server answers any other segment with the generic 404, as Confluent's JAX-RS does.
+
+use utoipa::IntoParams;
+
+/// `{cluster_id}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClusterPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+}
+
+/// `{cluster_id}/topics/{topic}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TopicPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+}
+
+/// `{cluster_id}/topics/{topic}/partitions/{partition}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PartitionPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A partition id.
+    pub partition: u32,
+}
+
+/// `{cluster_id}/topics/{topic}/partitions/{partition}/replicas/{broker_id}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReplicaPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A partition id.
+    pub partition: u32,
+    /// A broker id.
+    pub broker_id: u32,
+}
+
+/// `{cluster_id}/topics/{topic}/configs/{name}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TopicConfigPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A topic config name, e.g. `retention.ms`.
+    #[param(min_length = 1)]
+    pub name: String,
+}
+
+/// `{cluster_id}/brokers/{broker_id}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BrokerPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A broker id.
+    pub broker_id: u32,
+}
+
+/// `{cluster_id}/brokers/{broker_id}/configs/{name}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BrokerConfigPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A broker id.
+    pub broker_id: u32,
+    /// A broker config name, e.g. `log.retention.ms`.
+    #[param(min_length = 1)]
+    pub name: String,
+}
+
+/// `{cluster_id}/broker-configs/{name}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClusterConfigPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A cluster-wide broker config name.
+    #[param(min_length = 1)]
+    pub name: String,
+}
+
+/// v2 `/topics/{topic}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct V2TopicPath {
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+}
+
+/// v2 `/topics/{topic}/partitions/{partition}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct V2PartitionPath {
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A partition id.
+    pub partition: u32,
+}
+
+/// Values of the `acks` query parameter of produce: `0` answers once the records are queued,
+/// `1` and `all` (or `-1`) once they are in the log.
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+pub enum Acks {
+    #[schema(rename = "0")]
+    None,
+    #[schema(rename = "1")]
+    Leader,
+    #[schema(rename = "all")]
+    All,
+    #[schema(rename = "-1")]
+    AllNumeric,
+}

@@ -1,0 +1,361 @@
+//! The Confluent REST Proxy v3 resources, as Runnel answers them.
+//!
+//! Every resource has a `kind`, `metadata.self` (its URL, built from the server's public URL) and
+//! `metadata.resource_name` (a `crn:///kafka=<cluster>/...` name); collections are
+//! `{"kind": "Kafka<Thing>List", "metadata": {"self", "next": null}, "data": [...]}`, and links
+//! to other resources are `{"related": url}`. Field names and meanings follow Confluent's
+//! `kafka-rest` v3 API; these types describe the shapes for the document.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A link to a related resource.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Related {
+    /// URL of the related resource.
+    pub related: String,
+}
+
+/// Metadata of one resource.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResourceMetadata {
+    /// URL of this resource.
+    #[serde(rename = "self")]
+    pub self_url: String,
+    /// `crn:///kafka=<cluster_id>/...`
+    pub resource_name: String,
+}
+
+/// Metadata of a collection.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CollectionMetadata {
+    /// URL of this collection.
+    #[serde(rename = "self")]
+    pub self_url: String,
+    /// URL of the next page; always null (collections are not paged).
+    pub next: Option<String>,
+}
+
+/// Where a config value comes from (Kafka's `ConfigSource`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConfigSource {
+    DynamicTopicConfig,
+    DynamicBrokerLoggerConfig,
+    DynamicBrokerConfig,
+    DynamicDefaultBrokerConfig,
+    StaticBrokerConfig,
+    DefaultConfig,
+    Unknown,
+}
+
+/// One level's value of a config, highest precedence first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConfigSynonym {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: ConfigSource,
+}
+
+/// `KafkaCluster`: this node's cluster.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaCluster {
+    #[schema(example = "KafkaCluster")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub controller: Related,
+    pub acls: Related,
+    pub brokers: Related,
+    pub broker_configs: Related,
+    pub consumer_groups: Related,
+    pub topics: Related,
+    pub partition_reassignments: Related,
+}
+
+/// `KafkaClusterList`: exactly one cluster.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaClusterList {
+    #[schema(example = "KafkaClusterList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaCluster>,
+}
+
+/// `KafkaTopic`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaTopic {
+    #[schema(example = "KafkaTopic")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub is_internal: bool,
+    pub replication_factor: u32,
+    pub partitions_count: u32,
+    pub partitions: Related,
+    pub configs: Related,
+    pub partition_reassignments: Related,
+    pub authorized_operations: Vec<String>,
+}
+
+/// `KafkaTopicList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaTopicList {
+    #[schema(example = "KafkaTopicList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaTopic>,
+}
+
+/// `KafkaPartition`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaPartition {
+    #[schema(example = "KafkaPartition")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub leader: Related,
+    pub replicas: Related,
+    pub reassignment: Related,
+}
+
+/// `KafkaPartitionList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaPartitionList {
+    #[schema(example = "KafkaPartitionList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaPartition>,
+}
+
+/// `KafkaPartitionWithOffsets`: the first offset still in the log and the next to be written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaPartitionWithOffsets {
+    #[schema(example = "KafkaPartitionWithOffsets")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub earliest_offset: u64,
+    pub latest_offset: u64,
+}
+
+/// `KafkaReplica`: one broker's replica of a partition.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaReplica {
+    #[schema(example = "KafkaReplica")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub broker_id: u32,
+    pub is_leader: bool,
+    pub is_in_sync: bool,
+    pub broker: Related,
+}
+
+/// `KafkaReplicaList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaReplicaList {
+    #[schema(example = "KafkaReplicaList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaReplica>,
+}
+
+/// `KafkaReassignment`: a partition reassignment in progress (Runnel never has one).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaReassignment {
+    #[schema(example = "KafkaReassignment")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub adding_replicas: Vec<u32>,
+    pub removing_replicas: Vec<u32>,
+    pub replicas: Related,
+}
+
+/// `KafkaReassignmentList`: always empty.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaReassignmentList {
+    #[schema(example = "KafkaReassignmentList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaReassignment>,
+}
+
+/// `KafkaTopicConfig`: a topic config's effective value and where it comes from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaTopicConfig {
+    #[schema(example = "KafkaTopicConfig")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub name: String,
+    pub value: Option<String>,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+    pub source: ConfigSource,
+    pub synonyms: Vec<ConfigSynonym>,
+}
+
+/// `KafkaTopicConfigList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaTopicConfigList {
+    #[schema(example = "KafkaTopicConfigList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaTopicConfig>,
+}
+
+/// `KafkaBroker`: this node; `host` and `port` are those of its public URL.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaBroker {
+    #[schema(example = "KafkaBroker")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub broker_id: u32,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub rack: Option<String>,
+    pub configs: Related,
+    pub partition_replicas: Related,
+}
+
+/// `KafkaBrokerList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaBrokerList {
+    #[schema(example = "KafkaBrokerList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaBroker>,
+}
+
+/// `KafkaBrokerConfig`: a broker config (read-only here: set in the server config).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaBrokerConfig {
+    #[schema(example = "KafkaBrokerConfig")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub broker_id: u32,
+    pub name: String,
+    pub value: Option<String>,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+    pub source: ConfigSource,
+    pub synonyms: Vec<ConfigSynonym>,
+}
+
+/// `KafkaBrokerConfigList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaBrokerConfigList {
+    #[schema(example = "KafkaBrokerConfigList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaBrokerConfig>,
+}
+
+/// `KafkaClusterConfig`: a dynamic cluster-wide broker config (Runnel has none).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaClusterConfig {
+    #[schema(example = "KafkaClusterConfig")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub config_type: String,
+    pub name: String,
+    pub value: Option<String>,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+    pub source: ConfigSource,
+    pub synonyms: Vec<ConfigSynonym>,
+}
+
+/// `KafkaClusterConfigList`: always empty.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaClusterConfigList {
+    #[schema(example = "KafkaClusterConfigList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaClusterConfig>,
+}
+
+/// The `key` or `value` part of a delivery report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DataReport {
+    /// `BINARY`, `JSON` or `STRING`.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Size in bytes as stored.
+    pub size: usize,
+}
+
+/// A record of a `records:batch` that was appended.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchSuccess {
+    pub id: String,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    /// Null with `acks=0`.
+    pub offset: Option<u64>,
+    /// ISO-8601.
+    pub timestamp: String,
+    pub key: Option<DataReport>,
+    pub value: Option<DataReport>,
+}
+
+/// A record of a `records:batch` that failed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchFailure {
+    pub id: String,
+    pub error_code: u32,
+    pub message: String,
+}
+
+/// The 207 answer of `records:batch`: each entry lands in exactly one of the lists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub successes: Vec<BatchSuccess>,
+    pub failures: Vec<BatchFailure>,
+}
+
+/// A record header as v3 produce takes it: `value` is base64, or null for none. (`key` is
+/// accepted for `name`, as in v2.)
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V3Header {
+    pub name: String,
+    #[schema(format = Byte)]
+    pub value: Option<String>,
+}
+
+/// The `type` of a v3 key or value. Without one, data is schema-based.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DataType {
+    /// `data` is a base64 string.
+    Binary,
+    /// `data` is any JSON.
+    Json,
+    /// `data` is a string.
+    String,
+    /// Schema-based: needs the schema registry (refused for now).
+    Avro,
+    /// Schema-based: needs the schema registry (refused for now).
+    Jsonschema,
+    /// Schema-based: needs the schema registry (refused for now).
+    Protobuf,
+}
