@@ -180,13 +180,17 @@ pub struct BatchHeader {
 
 impl BatchHeader {
     /// Offset of the last record in the batch.
+    ///
+    /// Saturating: the base offset is outside the CRC, so a damaged one must not overflow here
+    /// ([`decode_batch`] rejects a batch whose offsets do not fit).
     pub fn last_offset(&self) -> u64 {
-        self.base_offset + u64::from(self.last_offset_delta)
+        self.base_offset
+            .saturating_add(u64::from(self.last_offset_delta))
     }
 
     /// The offset the next batch starts at.
     pub fn next_offset(&self) -> u64 {
-        self.last_offset() + 1
+        self.last_offset().saturating_add(1)
     }
 }
 
@@ -446,6 +450,13 @@ pub fn decode_batch(
     let section = batch
         .get(HEADER_LEN..header.size)
         .ok_or_else(|| Error::corrupt("batch shorter than its header"))?;
+    if header
+        .base_offset
+        .checked_add(u64::from(header.last_offset_delta) + 1)
+        .is_none()
+    {
+        return Err(Error::corrupt("batch offsets overflow 64 bits"));
+    }
     let append_time =
         (header.timestamp_type == TimestampType::LogAppendTime).then_some(header.max_timestamp);
     let count = header.records_count as usize;
