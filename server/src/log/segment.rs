@@ -199,7 +199,9 @@ impl Segment {
                 )));
             };
             if pos == start && h.base_offset != entry_offset {
-                return Err(Error::corrupt("last offset index entry is not at its batch"));
+                return Err(Error::corrupt(
+                    "last offset index entry is not at its batch",
+                ));
             }
             next = h.next_offset();
             pos += h.size as u64;
