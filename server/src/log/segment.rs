@@ -339,8 +339,31 @@ impl Segment {
         if offset >= self.next_offset {
             return Ok(None);
         }
-        let start = self.offset_index.lookup(offset).map_or(0, |(_, p)| p);
-        self.scan_from(start, |h| h.last_offset() >= offset)
+        let Some((entry_offset, start)) = self.offset_index.lookup(offset) else {
+            return self.scan_from(0, |h| h.last_offset() >= offset);
+        };
+        // An index is only a hint: the entry must point at the start of the batch it names, or
+        // it is ignored (a damaged index that passed the sanity check must not hide records).
+        let mut first = None;
+        let found = self.scan_from(start, |h| {
+            if first.is_none() {
+                first = Some(h.base_offset);
+                if h.base_offset != entry_offset {
+                    return true;
+                }
+            }
+            h.last_offset() >= offset
+        })?;
+        if first == Some(entry_offset) {
+            return Ok(found);
+        }
+        tracing::warn!(
+            path = %self.log_path.display(),
+            entry_offset,
+            position = start,
+            "offset index entry does not point at its batch; scanning the segment instead"
+        );
+        self.scan_from(0, |h| h.last_offset() >= offset)
     }
 
     /// Walks batch headers from `pos` until `stop` says yes; reads in chunks so a lookup costs one
@@ -350,9 +373,18 @@ impl Segment {
         mut pos: u64,
         mut stop: impl FnMut(&BatchHeader) -> bool,
     ) -> Result<Option<Position>> {
-        let mut buf = vec![0u8; SCAN_CHUNK];
+        // The wanted header is usually within one index interval of the entry: read that much
+        // first, and whole chunks only if the scan goes on.
+        let first_chunk =
+            (self.config.index_interval_bytes + 2 * batch::HEADER_LEN).min(SCAN_CHUNK);
+        let mut chunk_len = first_chunk;
+        let mut buf = Vec::new();
         while pos < self.size {
-            let want = (self.size - pos).min(SCAN_CHUNK as u64) as usize;
+            let want = (self.size - pos).min(chunk_len as u64) as usize;
+            chunk_len = SCAN_CHUNK;
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
             let chunk = buf.get_mut(..want).unwrap_or_default();
             self.file
                 .read_exact_at(chunk, pos)
