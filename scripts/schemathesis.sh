@@ -106,10 +106,10 @@ parameters = { "path.topic" = { dictionary = "doomed", probability = 0.5 } }
 
 # Partition counts stay small: near the 10000 maximum a topic holds tens of thousands of files
 # open and takes minutes to create on this machine (a resource limit, not an API question), so
-# these two skip the boundary-value phase and fuzz with small valid counts.
+# these two skip the boundary-value and stateful phases and fuzz with small valid counts.
 [[operations]]
 include-operation-id = ["v3_create_topic", "v3_update_partitions_count"]
-phases = { coverage = { enabled = false } }
+phases = { coverage = { enabled = false }, stateful = { enabled = false } }
 parameters = { "body.partitions_count" = { dictionary = "small-counts", probability = 1.0 } }
 
 # A read at the log end long-polls up to 30 s by design; keep the waits short here.

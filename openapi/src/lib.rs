@@ -26,6 +26,7 @@ use utoipa::{OpenApi, ToSchema};
 pub mod tags {
     pub const V2_METADATA: &str = "v2 metadata";
     pub const V2_PRODUCE: &str = "v2 produce";
+    pub const V2_CONSUMERS: &str = "v2 consumers";
     pub const RECORDS: &str = "stateless read";
     pub const V3_CLUSTERS: &str = "v3 clusters";
     pub const V3_TOPICS: &str = "v3 topics";
@@ -33,6 +34,7 @@ pub mod tags {
     pub const V3_CONFIGS: &str = "v3 configs";
     pub const V3_BROKERS: &str = "v3 brokers";
     pub const V3_PRODUCE: &str = "v3 produce";
+    pub const V3_GROUPS: &str = "v3 consumer groups";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -69,6 +71,7 @@ pub struct ErrorBody {
     tags(
         (name = "v2 metadata", description = "Confluent REST Proxy v2: topics, partitions, offsets and brokers."),
         (name = "v2 produce", description = "Confluent REST Proxy v2 produce, embedded formats `json` and `binary`."),
+        (name = "v2 consumers", description = "Confluent REST Proxy v2 consumer instances: subscribe or assign, poll records, commit and seek."),
         (name = "stateless read", description = "Read a partition from an offset without a consumer (Redpanda's HTTP proxy shape)."),
         (name = "v3 clusters", description = "Confluent REST Proxy v3: the cluster (always exactly one)."),
         (name = "v3 topics", description = "Confluent REST Proxy v3: create, list, describe, grow and delete topics."),
@@ -76,6 +79,7 @@ pub struct ErrorBody {
         (name = "v3 configs", description = "Confluent REST Proxy v3: describe and alter topic configs."),
         (name = "v3 brokers", description = "Confluent REST Proxy v3: brokers, their configs and replicas."),
         (name = "v3 produce", description = "Confluent REST Proxy v3 produce: one record, a stream of records, or a batch."),
+        (name = "v3 consumer groups", description = "Confluent REST Proxy v3: consumer groups, their members, assignments and lag; resetting their offsets."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
     components(schemas(ErrorBody))
@@ -103,6 +107,7 @@ mod tests {
         let constants = [
             tags::V2_METADATA,
             tags::V2_PRODUCE,
+            tags::V2_CONSUMERS,
             tags::RECORDS,
             tags::V3_CLUSTERS,
             tags::V3_TOPICS,
@@ -110,6 +115,7 @@ mod tests {
             tags::V3_CONFIGS,
             tags::V3_BROKERS,
             tags::V3_PRODUCE,
+            tags::V3_GROUPS,
             tags::OPERATIONS,
         ];
         assert_eq!(names, constants);

@@ -133,3 +133,84 @@ pub enum Acks {
     #[schema(rename = "-1")]
     AllNumeric,
 }
+
+/// `{cluster_id}/consumer-groups/{group}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct GroupPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+}
+
+/// `{cluster_id}/consumer-groups/{group}/consumers/{consumer}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct GroupConsumerPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+    /// A member (consumer) id.
+    #[param(min_length = 1)]
+    pub consumer: String,
+}
+
+/// `{cluster_id}/consumer-groups/{group}/consumers/{consumer}/assignments/{topic}/partitions/{partition}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AssignmentPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+    /// A member (consumer) id.
+    #[param(min_length = 1)]
+    pub consumer: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A partition id.
+    pub partition: u32,
+}
+
+/// `{cluster_id}/consumer-groups/{group}/lags/{topic}/partitions/{partition}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct LagPath {
+    /// The cluster id, as `GET /v3/clusters` lists it.
+    pub cluster_id: String,
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+    /// A topic name.
+    #[param(min_length = 1)]
+    pub topic: String,
+    /// A partition id.
+    pub partition: u32,
+}
+
+/// v2 `/consumers/{group}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConsumerGroupPath {
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+}
+
+/// v2 `/consumers/{group}/instances/{name}`
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InstancePath {
+    /// A consumer group id.
+    #[param(min_length = 1)]
+    pub group: String,
+    /// The consumer instance's name (its `instance_id`).
+    #[param(min_length = 1)]
+    pub name: String,
+}

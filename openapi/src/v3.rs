@@ -359,3 +359,165 @@ pub enum DataType {
     /// Schema-based: needs the schema registry (refused for now).
     Protobuf,
 }
+
+/// `KafkaConsumerGroup`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerGroup {
+    #[schema(example = "KafkaConsumerGroup")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub is_simple: bool,
+    /// The assignor the members chose, or `""` without members.
+    pub partition_assignor: String,
+    /// `UNKNOWN`, `PREPARING_REBALANCE`, `COMPLETING_REBALANCE`, `STABLE`, `DEAD` or `EMPTY`.
+    pub state: String,
+    /// Always `CLASSIC`.
+    #[serde(rename = "type")]
+    pub group_type: String,
+    pub is_mixed_consumer_group: bool,
+    pub coordinator: Related,
+    pub consumers: Related,
+    pub lag_summary: Related,
+}
+
+/// `KafkaConsumerGroupList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerGroupList {
+    #[schema(example = "KafkaConsumerGroupList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaConsumerGroup>,
+}
+
+/// `KafkaConsumer`: a member of a group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumer {
+    #[schema(example = "KafkaConsumer")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub consumer_id: String,
+    pub instance_id: Option<String>,
+    pub client_id: String,
+    pub assignments: Related,
+}
+
+/// `KafkaConsumerList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerList {
+    #[schema(example = "KafkaConsumerList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaConsumer>,
+}
+
+/// `KafkaConsumerAssignment`: a partition assigned to a member.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerAssignment {
+    #[schema(example = "KafkaConsumerAssignment")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub consumer_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub partition: Related,
+    pub lag: Related,
+}
+
+/// `KafkaConsumerAssignmentList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerAssignmentList {
+    #[schema(example = "KafkaConsumerAssignmentList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaConsumerAssignment>,
+}
+
+/// `KafkaConsumerLag`: a partition's committed offset against its end. `consumer_id` and
+/// `client_id` are `""` for a partition nobody owns now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerLag {
+    #[schema(example = "KafkaConsumerLag")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub consumer_id: String,
+    pub instance_id: Option<String>,
+    pub client_id: String,
+    pub current_offset: u64,
+    pub log_end_offset: u64,
+    pub lag: u64,
+}
+
+/// `KafkaConsumerLagList`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerLagList {
+    #[schema(example = "KafkaConsumerLagList")]
+    pub kind: String,
+    pub metadata: CollectionMetadata,
+    pub data: Vec<KafkaConsumerLag>,
+}
+
+/// `KafkaConsumerLagSummary`: the largest lag and the total. Without committed offsets the
+/// `max_lag_*` fields are null and the lags 0.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KafkaConsumerLagSummary {
+    #[schema(example = "KafkaConsumerLagSummary")]
+    pub kind: String,
+    pub metadata: ResourceMetadata,
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub max_lag_consumer_id: Option<String>,
+    pub max_lag_instance_id: Option<String>,
+    pub max_lag_client_id: Option<String>,
+    pub max_lag_topic_name: Option<String>,
+    pub max_lag_partition_id: Option<u32>,
+    pub max_lag: u64,
+    pub total_lag: u64,
+    pub max_lag_consumer: Option<Related>,
+    pub max_lag_partition: Option<Related>,
+}
+
+/// Where `offsets:reset` moves a group's offsets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ResetTo {
+    /// `"earliest"` or `"latest"`.
+    Named(ResetNamed),
+    /// The first offset at or after this time (ms since the epoch).
+    Timestamp { timestamp: i64 },
+    /// This offset.
+    Offset { offset: u64 },
+}
+
+/// A named reset target.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetNamed {
+    Earliest,
+    Latest,
+}
+
+/// A partition's offset after `offsets:reset`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResetOffset {
+    pub topic_name: String,
+    pub partition_id: u32,
+    pub offset: u64,
+}
+
+/// The answer of `offsets:reset`: the new offsets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResetOffsetsResponse {
+    pub cluster_id: String,
+    pub consumer_group_id: String,
+    pub offsets: Vec<ResetOffset>,
+}

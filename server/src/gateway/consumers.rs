@@ -20,18 +20,20 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures_util::future::select_all;
+use runnel_openapi::{params, v2 as doc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::errors::{Api, ErrorBody, GatewayError};
-use super::extract::{Body, EmbeddedFormat, accept_format, parse_json};
+use super::extract::{Body, EmbeddedFormat, Path, accept_format, kafka_offset, parse_json};
 use super::records::write_records_json;
 use super::state::AppState;
 use crate::group::{
@@ -67,35 +69,28 @@ impl Default for ConsumerSettings {
     }
 }
 
-/// Routes of this file, with the default settings.
-pub fn routes() -> Router<AppState> {
+/// Routes of this file, with the default settings and their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
     routes_with(ConsumerSettings::default())
 }
 
 /// Routes of this file; each call has its own registry of instances.
-pub fn routes_with(settings: ConsumerSettings) -> Router<AppState> {
+pub fn routes_with(settings: ConsumerSettings) -> OpenApiRouter<AppState> {
     let registry = Arc::new(Registry {
         instances: parking_lot::Mutex::new(HashMap::new()),
         settings,
         reaper: std::sync::Once::new(),
     });
-    let inst = "/consumers/{group}/instances/{name}";
-    Router::new()
-        .route("/consumers/{group}", post(create))
-        .route(inst, axum::routing::delete(destroy))
-        .route(
-            &format!("{inst}/subscription"),
-            post(subscribe).get(get_subscription).delete(unsubscribe),
-        )
-        .route(
-            &format!("{inst}/assignments"),
-            post(assign).get(get_assignments),
-        )
-        .route(&format!("{inst}/records"), get(poll))
-        .route(&format!("{inst}/offsets"), post(commit).get(get_committed))
-        .route(&format!("{inst}/positions"), post(seek))
-        .route(&format!("{inst}/positions/beginning"), post(seek_beginning))
-        .route(&format!("{inst}/positions/end"), post(seek_end))
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(destroy))
+        .routes(routes!(subscribe, get_subscription, unsubscribe))
+        .routes(routes!(assign, get_assignments))
+        .routes(routes!(poll))
+        .routes(routes!(commit, get_committed))
+        .routes(routes!(seek))
+        .routes(routes!(seek_beginning))
+        .routes(routes!(seek_end))
         .layer(Extension(registry))
 }
 
@@ -425,10 +420,14 @@ fn spawn_member_task(
 // ---------------------------------------------------------------------------------------------
 // Request and response bodies.
 
-#[derive(Debug, Deserialize)]
+/// Body of `POST /consumers/{group}`; every field is optional.
+#[derive(Debug, Deserialize, ToSchema)]
 struct CreateRequest {
+    /// The instance name; default: generated.
     name: Option<String>,
+    /// Legacy alias of `name`.
     id: Option<String>,
+    /// `binary` (the default) or `json`.
     format: Option<String>,
     #[serde(rename = "auto.offset.reset")]
     auto_offset_reset: Option<String>,
@@ -440,50 +439,53 @@ struct CreateRequest {
     request_timeout_ms: Option<Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CreateResponse {
     instance_id: String,
     base_uri: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A subscription: a non-empty `topics` list or a `topic_pattern` (a regex), not both.
+#[derive(Debug, Deserialize, ToSchema)]
 struct SubscribeRequest {
     topics: Option<Vec<String>>,
     topic_pattern: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TopicsResponse {
     topics: Vec<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, Clone, ToSchema)]
 struct PartitionRef {
     topic: String,
     partition: u32,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 struct PartitionsBody {
     partitions: Vec<PartitionRef>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct OffsetEntry {
     topic: String,
     partition: u32,
+    #[serde(deserialize_with = "kafka_offset")]
     offset: u64,
     metadata: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Offsets to commit: the last *processed* offset of each partition (the next one is stored).
+#[derive(Debug, Deserialize, ToSchema)]
 struct CommitRequest {
     offsets: Option<Vec<OffsetEntry>>,
     /// Redpanda's name for the same list.
     partitions: Option<Vec<OffsetEntry>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CommittedEntry {
     topic: String,
     partition: u32,
@@ -491,26 +493,28 @@ struct CommittedEntry {
     metadata: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CommittedResponse {
     offsets: Vec<CommittedEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct SeekOffset {
     topic: String,
     partition: u32,
+    #[serde(deserialize_with = "kafka_offset")]
     offset: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct SeekTimestamp {
     topic: String,
     partition: u32,
     timestamp: i64,
 }
 
-#[derive(Debug, Deserialize)]
+/// Positions to seek to: by `offsets` or by `timestamps`.
+#[derive(Debug, Deserialize, ToSchema)]
 struct SeekRequest {
     offsets: Option<Vec<SeekOffset>>,
     timestamps: Option<Vec<SeekTimestamp>>,
@@ -579,6 +583,22 @@ fn optional_json<T: for<'a> Deserialize<'a>>(body: &[u8]) -> Result<Option<T>> {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+// Create a consumer instance in a group (the body may be empty: every setting has a default).
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}",
+    operation_id = "v2_create_consumer",
+    tag = "v2 consumers",
+    params(params::ConsumerGroupPath),
+    request_body(content = Option<CreateRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The instance and its URL", body = CreateResponse),
+        (status = 400, description = "Malformed JSON (400); an invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "No such route: a group segment that is not one (404)", body = ErrorBody),
+        (status = 409, description = "An instance of that name exists in the group (40902)", body = ErrorBody),
+        (status = 422, description = "A bad setting or format (42204); wrong shape (42203)", body = ErrorBody),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -690,6 +710,18 @@ fn urlencoding(s: &str) -> String {
     out
 }
 
+// Destroy a consumer instance.
+#[utoipa::path(
+    delete,
+    path = "/consumers/{group}/instances/{name}",
+    operation_id = "v2_delete_consumer",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    responses(
+        (status = 204, description = "Destroyed; a subscribed instance leaves its group"),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+    ),
+)]
 async fn destroy(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -703,6 +735,22 @@ async fn destroy(
     Ok(no_content())
 }
 
+// Subscribe an instance to topics or a topic pattern.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/subscription",
+    operation_id = "v2_subscribe",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = SubscribeRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Subscribed: the instance joins its group"),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+        (status = 409, description = "The instance is assigned partitions by hand (40903)", body = ErrorBody),
+    ),
+)]
 async fn subscribe(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -749,6 +797,18 @@ async fn subscribe(
     Ok(no_content())
 }
 
+// The topics an instance is subscribed to.
+#[utoipa::path(
+    get,
+    path = "/consumers/{group}/instances/{name}/subscription",
+    operation_id = "v2_get_subscription",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    responses(
+        (status = 200, description = "The subscribed topics", body = TopicsResponse),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+    ),
+)]
 async fn get_subscription(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -771,6 +831,18 @@ async fn get_subscription(
     Ok(axum::Json(TopicsResponse { topics }).into_response())
 }
 
+// Unsubscribe an instance.
+#[utoipa::path(
+    delete,
+    path = "/consumers/{group}/instances/{name}/subscription",
+    operation_id = "v2_unsubscribe",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    responses(
+        (status = 204, description = "Unsubscribed: the instance leaves its group"),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+    ),
+)]
 async fn unsubscribe(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -789,6 +861,22 @@ async fn unsubscribe(
     Ok(no_content())
 }
 
+// Assign partitions to an instance by hand.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/assignments",
+    operation_id = "v2_assign",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = PartitionsBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Assigned"),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance, topic or partition (40403, 40401, 40402)", body = ErrorBody),
+        (status = 409, description = "The instance is subscribed (40903)", body = ErrorBody),
+    ),
+)]
 async fn assign(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -822,6 +910,18 @@ async fn assign(
     Ok(no_content())
 }
 
+// The partitions an instance is assigned.
+#[utoipa::path(
+    get,
+    path = "/consumers/{group}/instances/{name}/assignments",
+    operation_id = "v2_get_assignments",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    responses(
+        (status = 200, description = "The partitions the instance reads", body = PartitionsBody),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+    ),
+)]
 async fn get_assignments(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -876,6 +976,26 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
     .transpose()
 }
 
+// Poll records: from each assigned partition's position, waiting up to `timeout` for one.
+#[utoipa::path(
+    get,
+    path = "/consumers/{group}/instances/{name}/records",
+    operation_id = "v2_poll",
+    tag = "v2 consumers",
+    params(params::InstancePath, ("timeout" = Option<u64>, Query, description = "Milliseconds to wait for records (default: the instance's `consumer.request.timeout.ms`; at most 30000)"), ("max_bytes" = Option<u64>, Query, description = "Most bytes to answer (default and at most 64 MiB)")),
+    responses(
+        (status = 200, description = "The records from the instance's positions, possibly none", content(
+            (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
+            (Vec<doc::JsonRecord> = "application/vnd.kafka.json.v2+json"),
+        )),
+        (status = 400, description = "A bad query parameter (400)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+        (status = 406, description = "`Accept` is not the instance's format (40601)", body = ErrorBody),
+        (status = 409, description = "The group is rebalancing (40903)", body = ErrorBody),
+        (status = 422, description = "A record is not JSON and the instance reads `json` (42203)", body = ErrorBody),
+        (status = 500, description = "The log is damaged at a position (50002)", body = ErrorBody),
+    ),
+)]
 async fn poll(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -1072,6 +1192,22 @@ async fn poll(
     Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
 }
 
+// Commit offsets; an empty body commits every position the instance has read to.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/offsets",
+    operation_id = "v2_commit_offsets",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = Option<CommitRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed", body = Vec<Object>),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+        (status = 409, description = "A partition not assigned to the instance, or subscribe and assign mixed (40903)", body = ErrorBody),
+        (status = 422, description = "Wrong shape (42203)", body = ErrorBody),
+    ),
+)]
 async fn commit(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -1099,6 +1235,21 @@ async fn commit(
     Ok(axum::Json(Vec::<Value>::new()).into_response())
 }
 
+// The group's committed offsets of some partitions (named in the body, as Confluent's API has it).
+#[utoipa::path(
+    get,
+    path = "/consumers/{group}/instances/{name}/offsets",
+    operation_id = "v2_get_committed_offsets",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = PartitionsBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The committed offsets", body = CommittedResponse),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
+    ),
+)]
 async fn get_committed(
     Extension(reg): Extension<Arc<Registry>>,
     Path((group, name)): Path<(String, String)>,
@@ -1145,6 +1296,22 @@ fn check_assigned(st: &InstanceState, parts: &[TopicPartition]) -> Result<()> {
     }
 }
 
+// Move positions to offsets or to the first offset at a timestamp.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/positions",
+    operation_id = "v2_seek",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = SeekRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The positions moved"),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403), topic or partition (40401, 40402)", body = ErrorBody),
+        (status = 409, description = "A partition not assigned to the instance, or subscribe and assign mixed (40903)", body = ErrorBody),
+    ),
+)]
 async fn seek(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -1199,6 +1366,22 @@ async fn seek_edge(
     Ok(no_content())
 }
 
+// Move positions to the log start.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/positions/beginning",
+    operation_id = "v2_seek_to_beginning",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = PartitionsBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The positions moved"),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403), topic or partition (40401, 40402)", body = ErrorBody),
+        (status = 409, description = "A partition not assigned to the instance, or subscribe and assign mixed (40903)", body = ErrorBody),
+    ),
+)]
 async fn seek_beginning(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
@@ -1208,6 +1391,22 @@ async fn seek_beginning(
     seek_edge(state, reg, group, name, &body, false).await
 }
 
+// Move positions to the log end.
+#[utoipa::path(
+    post,
+    path = "/consumers/{group}/instances/{name}/positions/end",
+    operation_id = "v2_seek_to_end",
+    tag = "v2 consumers",
+    params(params::InstancePath),
+    request_body(content = PartitionsBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The positions moved"),
+        (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
+        (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
+        (status = 404, description = "Unknown consumer instance (40403), topic or partition (40401, 40402)", body = ErrorBody),
+        (status = 409, description = "A partition not assigned to the instance, or subscribe and assign mixed (40903)", body = ErrorBody),
+    ),
+)]
 async fn seek_end(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,

@@ -563,10 +563,11 @@ async fn idle_instances_expire() {
         groups: Arc::clone(&gw.groups),
         public_url: Arc::from(PUBLIC_URL),
     };
-    let r = routes_with(ConsumerSettings {
+    let (r, _) = routes_with(ConsumerSettings {
         instance_timeout: Duration::from_millis(200),
     })
-    .with_state(state);
+    .with_state(state)
+    .split_for_parts();
     let (s, _) = create(&r, "g", json!({"name": "c"})).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _) = send(

@@ -8,7 +8,6 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::broker;
 use crate::group::GroupError;
@@ -63,12 +62,8 @@ pub enum GatewayError {
     Internal(String),
 }
 
-/// The Confluent error body.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    pub error_code: u32,
-    pub message: String,
-}
+/// The Confluent error body (shared with the OpenAPI document).
+pub use runnel_openapi::ErrorBody;
 
 impl GatewayError {
     pub fn v2(e: broker::Error) -> Self {

@@ -108,6 +108,22 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     }
 }
 
+/// Deserializes an offset: Kafka's offsets are `int64`, so anything past `i64::MAX` is refused
+/// (a 422, as any value of the wrong shape), never stored. Use with `#[serde(deserialize_with)]`.
+///
+/// # Errors
+/// A value that is not an integer in `0..=i64::MAX`.
+pub fn kafka_offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if i64::try_from(v).is_err() {
+        return Err(serde::de::Error::custom(format!(
+            "offset {v} is larger than the largest Kafka offset ({})",
+            i64::MAX
+        )));
+    }
+    Ok(v)
+}
+
 /// Parses a JSON body, which must be an object: empty is a payload error, bad syntax a 400, a
 /// wrong shape a 422.
 ///

@@ -18,16 +18,19 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::{check_cluster, related};
 use super::errors::{Api, GatewayError};
-use super::extract::{Body, parse_json, require_json};
+use super::extract::{Body, Path, kafka_offset, parse_json, require_json};
 use super::partitions::{list_json, path_id};
 use super::state::AppState;
 use crate::group::{
@@ -35,28 +38,19 @@ use crate::group::{
     PartitionLag,
 };
 
-/// Routes of this file.
-pub fn routes() -> Router<AppState> {
-    const GROUPS: &str = "/v3/clusters/{cluster_id}/consumer-groups";
-    const GROUP: &str = "/v3/clusters/{cluster_id}/consumer-groups/{group}";
-    const CONSUMER: &str = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers/{consumer}";
-    Router::new()
-        .route(GROUPS, get(list_groups))
-        .route(GROUP, get(get_group))
-        .route(&format!("{GROUP}/consumers"), get(list_consumers))
-        .route(CONSUMER, get(get_consumer))
-        .route(&format!("{CONSUMER}/assignments"), get(list_assignments))
-        .route(
-            &format!("{CONSUMER}/assignments/{{topic}}/partitions/{{partition}}"),
-            get(get_assignment),
-        )
-        .route(&format!("{GROUP}/lags"), get(list_lags))
-        .route(
-            &format!("{GROUP}/lags/{{topic}}/partitions/{{partition}}"),
-            get(get_lag),
-        )
-        .route(&format!("{GROUP}/lag-summary"), get(get_lag_summary))
-        .route(&format!("{GROUP}/offsets:reset"), post(reset_offsets))
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups))
+        .routes(routes!(get_group))
+        .routes(routes!(list_consumers))
+        .routes(routes!(get_consumer))
+        .routes(routes!(list_assignments))
+        .routes(routes!(get_assignment))
+        .routes(routes!(list_lags))
+        .routes(routes!(get_lag))
+        .routes(routes!(get_lag_summary))
+        .routes(routes!(reset_offsets))
 }
 
 fn v3(e: GroupError) -> GatewayError {
@@ -225,7 +219,18 @@ fn lag_json(state: &AppState, group: &GroupId, l: &PartitionLag) -> Value {
     })
 }
 
-/// `GET /v3/clusters/{cluster_id}/consumer-groups`.
+/// List the consumer groups.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups",
+    operation_id = "v3_list_consumer_groups",
+    tag = "v3 consumer groups",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "Every group", body = doc::KafkaConsumerGroupList),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
 pub async fn list_groups(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
@@ -242,7 +247,19 @@ pub async fn list_groups(
     Ok(Json(list_json("KafkaConsumerGroupList", url, data)))
 }
 
-/// `GET /v3/clusters/{cluster_id}/consumer-groups/{group}`.
+/// Describe a consumer group.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}",
+    operation_id = "v3_get_consumer_group",
+    tag = "v3 consumer groups",
+    params(params::GroupPath),
+    responses(
+        (status = 200, description = "The group", body = doc::KafkaConsumerGroup),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn get_group(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
@@ -251,7 +268,19 @@ pub async fn get_group(
     Ok(Json(group_json(&state, &describe(&state, &group)?)))
 }
 
-/// `GET .../consumer-groups/{group}/consumers`.
+/// List a group's consumers (members).
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers",
+    operation_id = "v3_list_group_consumers",
+    tag = "v3 consumer groups",
+    params(params::GroupPath),
+    responses(
+        (status = 200, description = "The group's members", body = doc::KafkaConsumerList),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn list_consumers(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
@@ -277,7 +306,19 @@ fn member<'a>(
         .ok_or(GatewayError::NotFound)
 }
 
-/// `GET .../consumer-groups/{group}/consumers/{consumer}`.
+/// Describe one consumer of a group.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers/{consumer}",
+    operation_id = "v3_get_group_consumer",
+    tag = "v3 consumer groups",
+    params(params::GroupConsumerPath),
+    responses(
+        (status = 200, description = "The member", body = doc::KafkaConsumer),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster or consumer (404), unknown group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn get_consumer(
     State(state): State<AppState>,
     Path((cluster_id, group, consumer)): Path<(String, String, String)>,
@@ -287,7 +328,19 @@ pub async fn get_consumer(
     Ok(Json(consumer_json(&state, &group, member(&d, &consumer)?)))
 }
 
-/// `GET .../consumers/{consumer}/assignments`.
+/// List the partitions assigned to a consumer.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers/{consumer}/assignments",
+    operation_id = "v3_list_consumer_assignments",
+    tag = "v3 consumer groups",
+    params(params::GroupConsumerPath),
+    responses(
+        (status = 200, description = "The member's partitions", body = doc::KafkaConsumerAssignmentList),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster or consumer (404), unknown group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn list_assignments(
     State(state): State<AppState>,
     Path((cluster_id, group, consumer)): Path<(String, String, String)>,
@@ -307,7 +360,19 @@ pub async fn list_assignments(
     Ok(Json(list_json("KafkaConsumerAssignmentList", url, data)))
 }
 
-/// `GET .../consumers/{consumer}/assignments/{topic}/partitions/{partition}`.
+/// Describe one partition assigned to a consumer.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/consumers/{consumer}/assignments/{topic}/partitions/{partition}",
+    operation_id = "v3_get_consumer_assignment",
+    tag = "v3 consumer groups",
+    params(params::AssignmentPath),
+    responses(
+        (status = 200, description = "The assignment", body = doc::KafkaConsumerAssignment),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster, consumer or assignment, or a partition that is not a number (404); unknown group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn get_assignment(
     State(state): State<AppState>,
     Path((cluster_id, group, consumer, topic, partition)): Path<(
@@ -338,7 +403,19 @@ fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayE
     state.groups.lag(group).map_err(v3)
 }
 
-/// `GET .../consumer-groups/{group}/lags`.
+/// List a group's lag per partition.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/lags",
+    operation_id = "v3_list_consumer_lags",
+    tag = "v3 consumer groups",
+    params(params::GroupPath),
+    responses(
+        (status = 200, description = "Lag of every partition the group has committed", body = doc::KafkaConsumerLagList),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn list_lags(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
@@ -352,7 +429,19 @@ pub async fn list_lags(
     Ok(Json(list_json("KafkaConsumerLagList", url, data)))
 }
 
-/// `GET .../consumer-groups/{group}/lags/{topic}/partitions/{partition}`.
+/// A group's lag on one partition.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/lags/{topic}/partitions/{partition}",
+    operation_id = "v3_get_consumer_lag",
+    tag = "v3 consumer groups",
+    params(params::LagPath),
+    responses(
+        (status = 200, description = "The partition's lag", body = doc::KafkaConsumerLag),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster, no committed offset, or a partition that is not a number (404); unknown group (40405); unknown topic or partition (40403)", body = ErrorBody),
+    ),
+)]
 pub async fn get_lag(
     State(state): State<AppState>,
     Path((cluster_id, group, topic, partition)): Path<(String, String, String, String)>,
@@ -371,8 +460,21 @@ pub async fn get_lag(
     Ok(Json(lag_json(&state, &group, l)))
 }
 
-/// `GET .../consumer-groups/{group}/lag-summary`. With no committed offsets the `max_lag_*`
-/// fields are `null` and the lags 0.
+/// A group's largest and total lag.
+///
+/// With no committed offsets the `max_lag_*` fields are `null` and the lags 0.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/lag-summary",
+    operation_id = "v3_get_consumer_lag_summary",
+    tag = "v3 consumer groups",
+    params(params::GroupPath),
+    responses(
+        (status = 200, description = "The largest and the total lag", body = doc::KafkaConsumerLagSummary),
+        (status = 400, description = "An invalid group id (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or group (40405)", body = ErrorBody),
+    ),
+)]
 pub async fn get_lag_summary(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
@@ -415,10 +517,12 @@ pub async fn get_lag_summary(
 }
 
 /// Body of `POST .../consumer-groups/{group}/offsets:reset`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetOffsetsRequest {
+    #[schema(value_type = doc::ResetTo)]
     to: ResetTo,
+    /// Only these topics; default: every partition the group has offsets for.
     #[serde(default)]
     topics: Option<Vec<String>>,
 }
@@ -428,8 +532,13 @@ pub struct ResetOffsetsRequest {
 #[serde(untagged)]
 enum ResetTo {
     Named(ResetNamed),
-    Timestamp { timestamp: i64 },
-    Offset { offset: u64 },
+    Timestamp {
+        timestamp: i64,
+    },
+    Offset {
+        #[serde(deserialize_with = "kafka_offset")]
+        offset: u64,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,7 +548,26 @@ enum ResetNamed {
     Latest,
 }
 
-/// `POST /v3/clusters/{cluster_id}/consumer-groups/{group}/offsets:reset` (our extension).
+/// Reset a group's committed offsets (Runnel's extension).
+///
+/// As Kafka's `kafka-consumer-groups --reset-offsets`: only while the group has no members.
+/// Answers the new offsets.
+#[utoipa::path(
+    post,
+    path = "/v3/clusters/{cluster_id}/consumer-groups/{group}/offsets:reset",
+    operation_id = "v3_reset_consumer_group_offsets",
+    tag = "v3 consumer groups",
+    params(params::GroupPath),
+    request_body(content = ResetOffsetsRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new offsets", body = doc::ResetOffsetsResponse),
+        (status = 400, description = "Malformed JSON (400); an invalid group id or no offset for a partition (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404), group (40405), topic or partition (40403)", body = ErrorBody),
+        (status = 409, description = "The group has members (40903)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
+)]
 pub async fn reset_offsets(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
