@@ -248,7 +248,7 @@ impl Partition {
     /// I/O errors.
     pub(crate) fn delete_files(&self) -> log::Result<()> {
         let mut log = self.log.lock();
-        log.set_offline();
+        log.retire();
         let dir = log.dir().to_path_buf();
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => Ok(()),

@@ -250,6 +250,11 @@ impl Log {
         self.offline = true;
     }
 
+    /// Refuses writes from now on because the log is being deleted (not a failure).
+    pub fn retire(&mut self) {
+        self.offline = true;
+    }
+
     /// Appends one encoded batch (base offset 0 as built by [`batch::encode_batch`]), giving it
     /// the next offsets.
     ///
