@@ -63,16 +63,17 @@ fn init_tracing(format: LogFormat) -> anyhow::Result<()> {
         .with_default_directive(LevelFilter::INFO.into())
         .from_env()
         .context("invalid RUST_LOG")?;
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init()
+        .with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
+    installed
         .map_err(|err| anyhow::anyhow!(err))
         .context("cannot start logging")?;
-    if format == LogFormat::Json {
-        // tracing-subscriber is built without its `json` feature; text until it is enabled.
-        warn!("log_format = json is not available in this build; logging as text");
-    }
     Ok(())
 }
