@@ -1,5 +1,6 @@
 //! `GET /v1/ws/consume?topic=T[&partition=P][&from=earliest|latest|<offset>|ts:<epoch-ms>]
-//! [&format=json|binary][&credit=N]`: tail a topic over a WebSocket.
+//! [&format=json|binary][&credit=N][&group=G[&auto_commit=true|false][&client_id=C]]`: tail a
+//! topic over a WebSocket, alone or as a member of consumer group `G` (see `group.rs`).
 //!
 //! Server → `{"type":"records","records":[{"topic","partition","offset","timestamp","key",
 //! "value","headers"}]}` — the v2 record shape, keys and values as JSON (`format=json`, the
@@ -27,9 +28,10 @@
 //! json format (after the records before it), 1008 for a message that is not JSON or has an
 //! unknown type, 1003 for binary messages, 1011 for a failed read of the log.
 //!
-//! Group mode (`group=G`) is refused before the upgrade: it is not built yet. A group member
-//! would be this loop over the cursors of its assignment, replaced on each rebalance.
+//! In group mode the cursors are the member's assignment, replaced on each rebalance; `from`
+//! is then the `auto.offset.reset` (`earliest` or `latest`) and `partition` is refused.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::ws::{
@@ -48,12 +50,17 @@ use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use super::conn::{End, Failure, Heartbeat, UNSUPPORTED_DATA, error_frame, finish, send};
+use super::group::{self, GroupEvent, GroupMode};
 use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
-use crate::broker::Partition;
+use crate::broker::{Broker, Partition};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::records::write_records_json;
 use crate::gateway::state::AppState;
+use crate::group::{
+    Assignment, AutoOffsetReset, GroupId, JoinRequest, OffsetAndMetadata, Subscription,
+    TopicPartition,
+};
 use crate::log::{self, Record, batch};
 
 /// Query parameters.
@@ -65,6 +72,8 @@ pub struct ConsumeParams {
     format: Option<String>,
     credit: Option<String>,
     group: Option<String>,
+    auto_commit: Option<String>,
+    client_id: Option<String>,
 }
 
 /// Where a partition starts.
@@ -116,7 +125,7 @@ impl StartAt {
 
 /// One partition being tailed.
 #[derive(Debug)]
-struct Cursor {
+pub(super) struct Cursor {
     partition: Arc<Partition>,
     /// The next offset to send.
     next: u64,
@@ -126,6 +135,20 @@ struct Cursor {
     watch: Option<watch::Receiver<u64>>,
     /// The last read found nothing below the high watermark; wait for the next append.
     stalled: bool,
+}
+
+impl Cursor {
+    fn new(partition: Arc<Partition>, next: u64) -> Self {
+        let watch = partition.subscribe();
+        let high_watermark = *watch.borrow();
+        Cursor {
+            partition,
+            next,
+            high_watermark,
+            watch: Some(watch),
+            stalled: false,
+        }
+    }
 }
 
 /// A consume socket's state.
@@ -140,6 +163,11 @@ struct Session {
     start: usize,
     max_batch: usize,
     rt: WsRuntime,
+    broker: Arc<Broker>,
+    /// The membership, in group mode (joined once the upgrade is accepted).
+    group: Option<GroupMode>,
+    /// What to join with, between the checks and the upgrade.
+    join: Option<(JoinRequest, AutoOffsetReset, bool)>,
 }
 
 /// `GET /v1/ws/consume`.
@@ -149,7 +177,7 @@ pub async fn upgrade(
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let session = match check(&state, rt, &uri).await {
+    let mut session = match check(&state, rt, &uri).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -157,21 +185,25 @@ pub async fn upgrade(
         Ok(accepted) => accepted,
         Err(response) => return *response,
     };
+    // Join only once the connection is certain, so a refused socket never rebalances a group.
+    if let Some((req, reset, auto_commit)) = session.join.take() {
+        match state.groups.join(req) {
+            Ok(member) => {
+                let coordinator = Arc::clone(&state.groups);
+                session.group = Some(GroupMode::new(coordinator, member, reset, auto_commit));
+            }
+            Err(e) => return GatewayError::Group(e, Api::V2).into_response(),
+        }
+    }
     let rt = session.rt.clone();
     rt.spawn_connection(ws, permit, move |socket| run(socket, session))
 }
 
 async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, GatewayError> {
-    let params: ConsumeParams = query(uri)?;
-    if params.group.is_some() {
-        return Err(GatewayError::BadRequest(
-            "Consumer-group mode (group=...) over WebSocket is not built yet; tail partitions \
-             without 'group' and track offsets on the client for now."
-                .into(),
-        ));
-    }
+    let mut params: ConsumeParams = query(uri)?;
     let topic_name = params
         .topic
+        .take()
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'topic' is required.".into()))?;
     let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
     let format = match params.format.as_deref() {
@@ -200,6 +232,22 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
                 ))
             })?,
     };
+    let mut session = Session {
+        topic: Arc::from(topic_name.as_str()),
+        format,
+        credit,
+        cursors: Vec::new(),
+        start: 0,
+        max_batch: state.broker.log_config(&topic).max_batch_bytes(),
+        rt,
+        broker: Arc::clone(&state.broker),
+        group: None,
+        join: None,
+    };
+    if let Some(group) = params.group.take() {
+        session.join = Some(group_join(group, &params, topic_name)?);
+        return Ok(session);
+    }
     let start = params
         .from
         .as_deref()
@@ -215,28 +263,52 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
         }
         None => topic.partitions().to_vec(),
     };
-    let mut cursors = Vec::with_capacity(partitions.len());
     for p in partitions {
         let next = start.resolve(&p).await?;
-        let watch = p.subscribe();
-        let high_watermark = *watch.borrow();
-        cursors.push(Cursor {
-            high_watermark,
-            watch: Some(watch),
-            next,
-            partition: p,
-            stalled: false,
-        });
+        session.cursors.push(Cursor::new(p, next));
     }
-    Ok(Session {
-        topic: Arc::from(topic_name.as_str()),
-        format,
-        credit,
-        cursors,
-        start: 0,
-        max_batch: state.broker.log_config(&topic).max_batch_bytes(),
-        rt,
-    })
+    Ok(session)
+}
+
+/// The join request of a group-mode socket, with its reset policy and auto-commit flag.
+fn group_join(
+    group: String,
+    params: &ConsumeParams,
+    topic: String,
+) -> Result<(JoinRequest, AutoOffsetReset, bool), GatewayError> {
+    if params.partition.is_some() {
+        return Err(GatewayError::BadRequest(
+            "Query parameters 'partition' and 'group' exclude each other: a group member reads \
+             the partitions the group assigns it."
+                .into(),
+        ));
+    }
+    let reset = match params.from.as_deref() {
+        None | Some("latest") => AutoOffsetReset::Latest,
+        Some("earliest") => AutoOffsetReset::Earliest,
+        Some(other) => {
+            return Err(GatewayError::BadRequest(format!(
+                "In group mode 'from' is the auto.offset.reset for partitions without a \
+                 committed offset: earliest or latest, got '{other}'."
+            )));
+        }
+    };
+    let auto_commit = match params.auto_commit.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(GatewayError::BadRequest(format!(
+                "Query parameter 'auto_commit' must be true or false, got '{other}'."
+            )));
+        }
+    };
+    let group_id = GroupId::new(&group).map_err(|e| GatewayError::Group(e, Api::V2))?;
+    let client_id = params
+        .client_id
+        .clone()
+        .unwrap_or_else(|| "runnel-ws".into());
+    let req = JoinRequest::new(group_id, client_id, Subscription::topics([topic]));
+    Ok((req, reset, auto_commit))
 }
 
 /// A caught-up partition waiting for its high watermark to move: gives back the channel, and
@@ -269,7 +341,12 @@ async fn run(mut ws: WebSocket, mut s: Session) {
                     Some(Ok(Message::Close(_))) => break End::PeerClosed,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Text(text))) => match on_text(&mut s, &Bytes::from(text)) {
-                        Ok(()) => continue,
+                        Ok(None) => continue,
+                        Ok(Some(offsets)) => match commit(&mut ws, &mut s, &heartbeat, offsets).await {
+                            Ok(()) => continue,
+                            Err(Some(f)) => f,
+                            Err(None) => break End::Drop,
+                        },
                         Err(f) => f,
                     },
                     Some(Ok(Message::Binary(_))) => Failure {
@@ -279,6 +356,13 @@ async fn run(mut ws: WebSocket, mut s: Session) {
                     },
                 };
                 break fail(&mut ws, &heartbeat, &failure).await;
+            }
+            event = group::next_event(s.group.as_mut()) => {
+                match on_group_event(&mut ws, &mut s, &mut waiters, &heartbeat, event).await {
+                    Ok(()) => {}
+                    Err(Some(f)) => break fail(&mut ws, &heartbeat, &f).await,
+                    Err(None) => break End::Drop,
+                }
             }
             Some((i, watch, alive)) = waiters.next(), if !waiters.is_empty() => {
                 if let Some(c) = s.cursors.get_mut(i) {
@@ -349,13 +433,145 @@ struct ClientMessage<'a> {
     partition: Option<&'a RawValue>,
     #[serde(borrow, default)]
     offset: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    offsets: Option<&'a RawValue>,
+}
+
+/// What a commit message asks to store.
+#[derive(Debug)]
+enum Commit {
+    /// Every owned partition's position.
+    Delivered,
+    Offsets(BTreeMap<TopicPartition, OffsetAndMetadata>),
+}
+
+/// The positions of every cursor: the offset after the last record delivered.
+fn positions(s: &Session) -> BTreeMap<TopicPartition, OffsetAndMetadata> {
+    s.cursors
+        .iter()
+        .map(|c| {
+            let tp = TopicPartition::new(s.topic.to_string(), c.partition.id());
+            (tp, OffsetAndMetadata::new(c.next))
+        })
+        .collect()
+}
+
+/// Stores a commit as the socket's member and confirms it with a `committed` frame. `Err(None)`:
+/// the socket failed.
+async fn commit(
+    ws: &mut WebSocket,
+    s: &mut Session,
+    heartbeat: &Heartbeat,
+    request: Commit,
+) -> Result<(), Option<Failure>> {
+    let offsets = match request {
+        Commit::Delivered => positions(s),
+        Commit::Offsets(o) => o,
+    };
+    let Some(g) = s.group.as_ref() else {
+        return Ok(());
+    };
+    if !offsets.is_empty() {
+        let generation = g.generation.ok_or_else(|| {
+            Some(Failure {
+                error_code: 40903,
+                message: "The group is rebalancing; commit after the next assignment frame.".into(),
+                close_code: 4409,
+            })
+        })?;
+        g.member
+            .commit(generation, offsets.clone())
+            .await
+            .map_err(|e| Some(group::group_failure(e)))?;
+    }
+    let frame = Message::Text(group::committed_frame(&offsets).into());
+    send(ws, [frame], heartbeat.write_timeout())
+        .await
+        .map_err(|_| None)
+}
+
+/// Follows the member through a rebalance (see `group.rs`). `Err(None)`: the socket failed.
+async fn on_group_event(
+    ws: &mut WebSocket,
+    s: &mut Session,
+    waiters: &mut FuturesUnordered<Waiter>,
+    heartbeat: &Heartbeat,
+    event: GroupEvent,
+) -> Result<(), Option<Failure>> {
+    let delivered = positions(s);
+    let Some(g) = s.group.as_mut() else {
+        return Ok(());
+    };
+    match event {
+        GroupEvent::Gone => return Err(Some(group::removed(g, "the group is gone"))),
+        GroupEvent::Heartbeat => {
+            return g
+                .member
+                .heartbeat()
+                .map_err(|_| Some(group::removed(g, "missed heartbeats")));
+        }
+        GroupEvent::Changed => {}
+    }
+    match g.take_assignment() {
+        Assignment::Joining => Ok(()),
+        Assignment::Removed(reason) => Err(Some(group::removed(g, &format!("{reason:?}")))),
+        Assignment::Revoke { generation_id, .. } => {
+            if g.auto_commit
+                && !delivered.is_empty()
+                && let Err(e) = g.member.commit(generation_id, delivered.clone()).await
+            {
+                tracing::warn!(group = %g.member.group_id(), cause = %e, "auto-commit on revocation failed");
+            }
+            g.held = delivered
+                .into_iter()
+                .map(|(tp, o)| (tp, o.offset))
+                .collect();
+            g.generation = None;
+            s.cursors.clear();
+            *waiters = FuturesUnordered::new();
+            g.member
+                .rejoin()
+                .map_err(|_| Some(group::removed(g, "it could not rejoin")))
+        }
+        Assignment::Assigned {
+            generation_id,
+            partitions,
+        } => {
+            let mut cursors = Vec::with_capacity(partitions.len());
+            for tp in &partitions {
+                let p = s
+                    .broker
+                    .partition(&tp.topic, tp.partition)
+                    .map_err(|e| Some(Failure::from(GatewayError::v2(e))))?;
+                let next = match g.held.get(tp) {
+                    Some(&held) => held,
+                    None => g
+                        .coordinator
+                        .starting_offset(g.member.group_id(), tp, g.reset)
+                        .map_err(|e| Some(group::group_failure(e)))?,
+                };
+                cursors.push(Cursor::new(p, next));
+            }
+            g.held.clear();
+            g.generation = Some(generation_id);
+            s.cursors = cursors;
+            s.start = 0;
+            *waiters = FuturesUnordered::new();
+            let frame = Message::Text(group::assignment_frame(generation_id, &partitions).into());
+            send(ws, [frame], heartbeat.write_timeout())
+                .await
+                .map_err(|_| None)
+        }
+    }
 }
 
 fn bad(message: String) -> Failure {
     Failure::from(GatewayError::BadRequest(message))
 }
 
-fn on_text(s: &mut Session, body: &Bytes) -> Result<(), Failure> {
+/// Handles a client message; a commit is returned to be stored (`None` inside: everything
+/// delivered).
+fn on_text(s: &mut Session, body: &Bytes) -> Result<Option<Commit>, Failure> {
     let msg: ClientMessage<'_> = serde_json::from_slice(body).map_err(|e| {
         let what = if e.is_data() {
             "A message must be a JSON object"
@@ -377,15 +593,29 @@ fn on_text(s: &mut Session, body: &Bytes) -> Result<(), Failure> {
                     ))
                 })?;
             s.credit = s.credit.saturating_add(grant);
-            Ok(())
+            Ok(None)
         }
-        Some("seek") => seek(s, msg.partition, msg.offset),
-        Some("commit") => Err(bad(
-            "commit needs consumer-group mode (group=...), which is not built yet.".into(),
-        )),
+        Some("seek") => seek(s, msg.partition, msg.offset).map(|()| None),
+        Some("commit") => {
+            if s.group.is_none() {
+                return Err(bad(
+                    "commit needs consumer-group mode: connect with group=<id>.".into(),
+                ));
+            }
+            match msg.offsets {
+                None => Ok(Some(Commit::Delivered)),
+                Some(raw) => {
+                    let owned = |tp: &TopicPartition| {
+                        *tp.topic == *s.topic
+                            && s.cursors.iter().any(|c| c.partition.id() == tp.partition)
+                    };
+                    group::parse_commit(raw, owned).map(|o| Some(Commit::Offsets(o)))
+                }
+            }
+        }
         Some(other) => Err(Failure::policy(
             400,
-            format!("Unknown message type '{other}'; this socket takes credit and seek."),
+            format!("Unknown message type '{other}'; this socket takes credit, seek and commit."),
         )),
         None => Err(Failure::policy(400, "The message has no 'type'.")),
     }

@@ -37,17 +37,18 @@
 //! - 1009 message too big: larger than `limits.ws_max_message_size`
 //! - 1011 no pong within `ws_pong_timeout`, or an internal error (a failed log read)
 //! - 4000 + HTTP status for a request the client can fix, after an error frame with the
-//!   Confluent code: 4400 (a bad credit or seek), 4404 (an unknown partition), 4422 (a record
-//!   that is not JSON in the json format)
+//!   Confluent code: 4400 (a bad credit, seek or commit), 4404 (an unknown partition), 4409 (a
+//!   group socket removed from its group, or committing a partition it does not own), 4422 (a
+//!   record that is not JSON in the json format)
 //!
-//! Not built yet: consumer-group mode (`group=G`, `assignment` and `commit` frames) — refused
-//! with HTTP 400 before the upgrade; `consume.rs` keeps the per-partition cursors a group
-//! member would be assigned. Auth (`access_token`, `Origin` allow-list) comes with the rest of
-//! auth.
+//! Consumer-group mode (`group=G`: the socket is a member) lives in `group.rs`.
+//!
+//! Not built yet: auth (`access_token`, `Origin` allow-list) comes with the rest of auth.
 
 pub mod binary;
 mod conn;
 pub mod consume;
+mod group;
 pub mod produce;
 #[cfg(test)]
 mod tests;
