@@ -22,7 +22,7 @@ use apache_avro::schema::{EnumSchema, FixedSchema, Name, RecordSchema, UnionSche
 use crate::avro::AvroSchema;
 
 /// A subject's compatibility level (Confluent's `compatibilityLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Level {
     None,
     #[default]
@@ -619,14 +619,16 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for (index, field) in rr.fields.iter().enumerate() {
             let field_path = path.field(index, &field.name);
-            let writer_field = wr.lookup.get(&field.name).or_else(|| {
+            // Only the reader's aliases count (Avro specification), so the writer's fields are
+            // matched by their own names.
+            let writer_field = writer_field(wr, &field.name).or_else(|| {
                 field
                     .aliases
                     .iter()
                     .flatten()
-                    .find_map(|alias| wr.lookup.get(alias))
+                    .find_map(|alias| writer_field(wr, alias))
             });
-            match writer_field.and_then(|&i| wr.fields.get(i)) {
+            match writer_field {
                 Some(writer_field) => out.extend(self.check(
                     &field.schema,
                     &writer_field.schema,
@@ -670,6 +672,20 @@ impl<'a> Checker<'a> {
             },
         }
     }
+}
+
+/// The writer's field called `name` (not one merely aliased so: `apache_avro`'s `lookup` also
+/// holds field aliases, which do not count on the writer side).
+fn writer_field<'s>(
+    record: &'s RecordSchema,
+    name: &str,
+) -> Option<&'s apache_avro::schema::RecordField> {
+    let by_lookup = record
+        .lookup
+        .get(name)
+        .and_then(|&i| record.fields.get(i))
+        .filter(|f| f.name == name);
+    by_lookup.or_else(|| record.fields.iter().find(|f| f.name == name))
 }
 
 /// Avro's promotions: a writer's `from` is readable as the reader's `to`.
