@@ -1,0 +1,301 @@
+//! The Confluent Schema Registry HTTP API (CONTRACTS.md §1.3) as an axum router.
+//!
+//! [`routes`] registers every handler with `utoipa-axum`'s `OpenApiRouter`, so the server that
+//! merges it serves these paths and documents them in its one OpenAPI document (tag
+//! [`TAG`]). The router works with any state: handlers find the [`Registry`] in the request
+//! extensions ([`Reg`]), which the server adds with `axum::Extension(Arc<Registry>)`.
+//!
+//! Requests: bodies are JSON under `application/vnd.schemaregistry.v1+json`,
+//! `application/vnd.schemaregistry+json`, `application/json`, `application/octet-stream` or no
+//! content type (Confluent's clients send all of these); anything else is a 415. A body over
+//! [`RegistryConfig::max_request_bytes`](crate::registry::RegistryConfig) is refused before it
+//! is read (42209). Answers: `application/vnd.schemaregistry.v1+json`; errors are
+//! `{"error_code", "message"}` (`error.rs`).
+//!
+//! Files: `schemas.rs` (`/schemas/...`), `subjects.rs` (`/subjects/...`), `config.rs`
+//! (`/config`, `/mode`, `/compatibility`).
+
+mod config;
+mod schemas;
+mod subjects;
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::RegistryError;
+use crate::registry::records::Reference;
+use crate::registry::{NewSchema, Registry};
+
+/// The OpenAPI tag of every registry operation.
+pub const TAG: &str = "schema-registry";
+/// The media type of every successful answer.
+pub const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// The document fragment that declares [`TAG`].
+#[derive(utoipa::OpenApi)]
+#[openapi(tags((
+    name = "schema-registry",
+    description = "Confluent Schema Registry API for Avro: subjects, versions, schemas by id, \
+        references, compatibility checks, global and per-subject config and mode, soft and \
+        permanent deletes. State lives in the compacted topic `_schemas`."
+)))]
+struct TagDoc;
+
+/// Every registry route with its documentation, for any router state.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::with_openapi(<TagDoc as utoipa::OpenApi>::openapi())
+        .merge(schemas::routes())
+        .merge(subjects::routes())
+        .merge(config::routes())
+}
+
+/// The registry, from the request extensions.
+#[derive(Debug, Clone)]
+pub struct Reg(pub Arc<Registry>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Reg {
+    type Rejection = RegistryError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Arc<Registry>>()
+            .map(|r| Reg(Arc::clone(r)))
+            .ok_or(RegistryError::NotMounted)
+    }
+}
+
+/// A JSON answer under [`MEDIA_TYPE`].
+#[derive(Debug)]
+pub struct SrJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for SrJson<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(body) => raw_json(Bytes::from(body)),
+            Err(e) => RegistryError::InvalidRequest(format!("cannot serialize the answer: {e}"))
+                .into_response(),
+        }
+    }
+}
+
+/// An already-serialized JSON answer under [`MEDIA_TYPE`].
+pub(crate) fn raw_json(body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    *response.status_mut() = StatusCode::OK;
+    response
+}
+
+/// A JSON request body: content type checked, size bounded, parse failures in our format
+/// (empty or not JSON → 400, JSON of the wrong shape → 422).
+#[derive(Debug)]
+pub struct SrBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
+    type Rejection = RegistryError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let text = ct.to_str().unwrap_or_default();
+            if !accepted_content_type(text) {
+                return Err(RegistryError::UnsupportedMediaType(text.chars().take(100).collect()));
+            }
+        }
+        let limit = req
+            .extensions()
+            .get::<Arc<Registry>>()
+            .map_or(usize::MAX, |r| r.config().max_request_bytes);
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let body = match Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(RegistryError::PayloadTooLarge(
+                    "Request body is larger than the configured limit (limits.max_request_body)."
+                        .into(),
+                ));
+            }
+            Err(rejection) => return Err(RegistryError::MalformedJson(rejection.body_text())),
+        };
+        if body.len() > limit {
+            return Err(too_large(limit));
+        }
+        parse_body(&body).map(SrBody)
+    }
+}
+
+fn too_large(limit: usize) -> RegistryError {
+    RegistryError::SchemaTooLarge(format!(
+        "Request body is larger than {limit} bytes, the most a schema request may take"
+    ))
+}
+
+fn accepted_content_type(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    [
+        MEDIA_TYPE,
+        "application/vnd.schemaregistry+json",
+        "application/json",
+        "application/octet-stream",
+    ]
+    .iter()
+    .any(|t| t.eq_ignore_ascii_case(essence))
+}
+
+/// Parses a body that must be a JSON object.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RegistryError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(RegistryError::MalformedJson(
+            "Request body is empty; a JSON object is required.".into(),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| RegistryError::MalformedJson(format!("Malformed JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(RegistryError::InvalidRequest(
+            "The request body must be a JSON object.".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| RegistryError::InvalidRequest(e.to_string()))
+}
+
+/// A query string, failing with 400 in our format.
+#[derive(Debug)]
+pub struct SrQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for SrQuery<T> {
+    type Rejection = RegistryError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| SrQuery(v))
+            .map_err(|e| RegistryError::BadQuery(e.body_text()))
+    }
+}
+
+/// Path parameters; a segment that does not parse (an id that is not a number) names no
+/// resource: the generic 404, as Confluent's JAX-RS answers.
+#[derive(Debug)]
+pub struct SrPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for SrPath<T> {
+    type Rejection = RegistryError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| SrPath(v))
+            .map_err(|_| RegistryError::NotFound)
+    }
+}
+
+/// `{subject}`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubjectPath {
+    /// A subject name.
+    #[param(min_length = 1)]
+    pub subject: String,
+}
+
+/// `{subject}/versions/{version}`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct VersionPath {
+    /// A subject name.
+    #[param(min_length = 1)]
+    pub subject: String,
+    /// `1` to `2147483647`, `latest` or `-1` (the latest); anything else is 42202.
+    #[param(example = "latest")]
+    pub version: String,
+}
+
+/// A schema reference, as requests and answers carry it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SchemaReference {
+    /// The full name of the referenced type, as the referencing schema names it.
+    #[schema(example = "com.example.Address")]
+    pub name: String,
+    /// The subject that defines it.
+    pub subject: String,
+    /// Its version in that subject (`-1`: the latest).
+    #[schema(example = 1)]
+    pub version: i32,
+}
+
+impl From<&Reference> for SchemaReference {
+    fn from(r: &Reference) -> Self {
+        SchemaReference {
+            name: r.name.clone(),
+            subject: r.subject.clone(),
+            version: r.version,
+        }
+    }
+}
+
+/// The body of a registration, a lookup and a compatibility check.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaRequest {
+    /// The Avro schema, as a JSON string.
+    #[schema(example = "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}")]
+    pub schema: String,
+    /// `AVRO` (the default); `JSON` and `PROTOBUF` are refused with 42201.
+    #[serde(default)]
+    #[schema(example = "AVRO")]
+    pub schema_type: Option<String>,
+    /// Named types this schema uses from other subjects.
+    #[serde(default)]
+    pub references: Option<Vec<SchemaReference>>,
+    /// IMPORT mode only: the id to register under.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub id: Option<i32>,
+    /// IMPORT mode only: the version to register as.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub version: Option<i32>,
+}
+
+impl SchemaRequest {
+    pub(crate) fn into_new_schema(self) -> NewSchema {
+        NewSchema {
+            schema: self.schema,
+            schema_type: self.schema_type,
+            references: self
+                .references
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| Reference {
+                    name: r.name,
+                    subject: r.subject,
+                    version: r.version,
+                })
+                .collect(),
+            id: self.id,
+            version: self.version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

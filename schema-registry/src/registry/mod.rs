@@ -1,0 +1,1155 @@
+//! The registry: subjects, versions, global ids, configs and modes, and the single writer that
+//! changes them.
+//!
+//! State lives in memory ([`state::State`]) behind a read-write lock and is rebuilt at start-up
+//! by replaying the [`Store`]. Reads take the read lock for a few map lookups and clone an
+//! `Arc`, so they never wait on a write's I/O. Writes are serialized by one async mutex (the
+//! single writer, as Confluent's elected leader): a write validates against the current state,
+//! appends its records to the store, and only once the store acknowledged them applies the
+//! same records to memory with [`state::State::apply`] — the function replay uses. Nothing
+//! acknowledged lives only in memory, and a failed append changes nothing.
+//!
+//! Ids: a schema (its text plus references) registered under any subject gets the id it
+//! already has; a new one gets `max_id + 1`. `max_id` survives permanent deletes through the
+//! `NOOP` record (see `records.rs`), so ids are never reused, restarts included.
+//!
+//! Not owned here: HTTP shapes (`api/`), Avro parsing (`avro.rs`) and compatibility rules
+//! (`compat.rs`).
+
+pub mod records;
+pub(crate) mod state;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::avro::{AvroSchema, Limits};
+use crate::compat::{self, Level};
+use crate::error::RegistryError;
+use crate::store::{Store, StoreError};
+use records::{Record, Reference, SchemaValue};
+pub use state::StoredSchema;
+use state::{State, SubjectState, VersionState};
+
+/// Longest subject name, in bytes: subjects are keys of every lookup map and of the store.
+pub const MAX_SUBJECT_BYTES: usize = 1_000;
+/// Most schemas one registration may pull in through references, transitively.
+pub const MAX_REFERENCES: usize = 1_000;
+/// The only schema type served.
+pub const AVRO: &str = "AVRO";
+
+/// The registry's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistryConfig {
+    /// Bounds on schema text and nesting, checked before anything else.
+    pub limits: Limits,
+    /// The compatibility level when neither the subject nor `/config` sets one
+    /// (Confluent's `schema.compatibility.level`).
+    pub default_level: Level,
+    /// Largest request body the API reads (a schema request is the schema, JSON-escaped,
+    /// plus a little): bigger ones are refused from `Content-Length` before being read.
+    pub max_request_bytes: usize,
+}
+
+impl RegistryConfig {
+    /// A config with these limits and a request bound that fits them: a schema escaped as a
+    /// JSON string can grow up to six times (`\u0001`), plus room for references.
+    pub fn with_limits(limits: Limits) -> Self {
+        RegistryConfig {
+            limits,
+            default_level: Level::Backward,
+            max_request_bytes: limits
+                .max_schema_bytes
+                .saturating_mul(6)
+                .saturating_add(64 * 1024),
+        }
+    }
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig::with_limits(Limits::default())
+    }
+}
+
+/// A subject's or the global mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    ReadWrite,
+    ReadOnly,
+    /// Read-only, and it overrides every subject's own mode when set globally.
+    ReadOnlyOverride,
+    /// Registrations keep the ids and versions they name, without compatibility checks.
+    Import,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadWrite => "READWRITE",
+            Mode::ReadOnly => "READONLY",
+            Mode::ReadOnlyOverride => "READONLY_OVERRIDE",
+            Mode::Import => "IMPORT",
+        }
+    }
+    fn writable(self) -> bool {
+        matches!(self, Mode::ReadWrite | Mode::Import)
+    }
+}
+
+impl FromStr for Mode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [
+            Mode::ReadWrite,
+            Mode::ReadOnly,
+            Mode::ReadOnlyOverride,
+            Mode::Import,
+        ]
+        .into_iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+        .ok_or(())
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A version in a path: a number in `1..=i32::MAX`, or the latest (`latest` or `-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSpec {
+    Latest,
+    Exact(i32),
+}
+
+impl FromStr for VersionSpec {
+    type Err = RegistryError;
+    fn from_str(s: &str) -> Result<Self, RegistryError> {
+        if s.eq_ignore_ascii_case("latest") || s == "-1" {
+            return Ok(VersionSpec::Latest);
+        }
+        match s.parse::<i32>() {
+            Ok(v) if v >= 1 => Ok(VersionSpec::Exact(v)),
+            _ => Err(RegistryError::InvalidVersion(s.chars().take(64).collect())),
+        }
+    }
+}
+
+/// One version of a subject as reads return it.
+#[derive(Debug, Clone)]
+pub struct SchemaVersion {
+    pub subject: String,
+    pub version: i32,
+    pub id: i32,
+    pub deleted: bool,
+    pub schema: Arc<StoredSchema>,
+}
+
+/// What `GET /subjects` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SubjectFilter {
+    /// Subjects with a live version.
+    #[default]
+    Live,
+    /// Subjects with any version, soft-deleted ones included.
+    All,
+    /// Subjects with a soft-deleted version.
+    DeletedOnly,
+}
+
+/// A registration request, as `POST /subjects/{s}/versions` carries it.
+#[derive(Debug, Clone, Default)]
+pub struct NewSchema {
+    pub schema: String,
+    /// `None` means AVRO.
+    pub schema_type: Option<String>,
+    pub references: Vec<Reference>,
+    /// IMPORT mode only: the id and version to register under.
+    pub id: Option<i32>,
+    pub version: Option<i32>,
+}
+
+impl NewSchema {
+    /// An Avro schema without references.
+    pub fn avro(schema: impl Into<String>) -> Self {
+        NewSchema {
+            schema: schema.into(),
+            ..NewSchema::default()
+        }
+    }
+}
+
+/// What a registration returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    pub id: i32,
+    pub version: i32,
+}
+
+/// A schema parsed for a request, with its stored text and references resolved.
+#[derive(Debug)]
+struct Candidate {
+    parsed: Arc<AvroSchema>,
+    text: String,
+    references: Vec<Reference>,
+}
+
+/// The schema registry.
+pub struct Registry {
+    config: RegistryConfig,
+    store: Arc<dyn Store>,
+    state: RwLock<State>,
+    /// The single writer: held from validation to apply, across the store append.
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.read();
+        f.debug_struct("Registry")
+            .field("subjects", &state.subjects.len())
+            .field("schemas", &state.schemas.len())
+            .field("max_id", &state.max_id)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Opens the registry over `store`, replaying every record.
+    ///
+    /// # Errors
+    /// The store cannot be read. Records that do not decode are skipped with a warning.
+    pub async fn open(store: Arc<dyn Store>, config: RegistryConfig) -> Result<Self, StoreError> {
+        let records = store.replay().await?;
+        let mut state = State::default();
+        let count = records.len();
+        for (key, value) in records {
+            match Record::decode(&key, value.as_deref()) {
+                Ok(r) => state.apply(r),
+                Err(reason) => tracing::warn!(reason, "skipping an unreadable schema-store record"),
+            }
+        }
+        tracing::info!(
+            records = count,
+            subjects = state.subjects.len(),
+            schemas = state.schemas.len(),
+            max_id = state.max_id,
+            "schema registry loaded"
+        );
+        Ok(Registry {
+            config,
+            store,
+            state: RwLock::new(state),
+            writer: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    // ---- reads -------------------------------------------------------------------------
+
+    /// The stored schema with this id (soft-deleted versions keep their id resolvable).
+    pub fn stored_schema(&self, id: i32) -> Option<Arc<StoredSchema>> {
+        self.state.read().schemas.get(&id).cloned()
+    }
+
+    /// The parsed schema with this id, for encoding and decoding records: parsed on first use,
+    /// then cached.
+    pub fn schema_by_id(&self, id: i32) -> Option<Arc<AvroSchema>> {
+        let stored = self.stored_schema(id)?;
+        self.parsed(&stored).ok()
+    }
+
+    /// The largest id handed out so far (`fetchMaxId`).
+    pub fn max_id(&self) -> i32 {
+        self.state.read().max_id
+    }
+
+    /// Subjects, sorted, that start with `prefix` and pass `filter`.
+    pub fn subjects(&self, prefix: &str, filter: SubjectFilter) -> Vec<String> {
+        let state = self.state.read();
+        state
+            .subjects
+            .range(prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .filter(|(_, s)| match filter {
+                SubjectFilter::Live => s.has_live(),
+                SubjectFilter::All => !s.versions.is_empty(),
+                SubjectFilter::DeletedOnly => s.has_deleted(),
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// A subject's version numbers, ascending; soft-deleted ones only with `deleted`.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`] when there are none to list.
+    pub fn versions(&self, subject: &str, deleted: bool) -> Result<Vec<i32>, RegistryError> {
+        let state = self.state.read();
+        let versions: Vec<i32> = state
+            .subjects
+            .get(subject)
+            .map(|s| {
+                s.versions
+                    .iter()
+                    .filter(|(_, v)| deleted || !v.deleted)
+                    .map(|(n, _)| *n)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if versions.is_empty() {
+            return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+        }
+        Ok(versions)
+    }
+
+    /// One version of a subject; `latest` is the latest live one (the latest of all with
+    /// `deleted`). A soft-deleted version is found only with `deleted`.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`], [`RegistryError::VersionNotFound`].
+    pub fn version(
+        &self,
+        subject: &str,
+        version: VersionSpec,
+        deleted: bool,
+    ) -> Result<SchemaVersion, RegistryError> {
+        let state = self.state.read();
+        let s = state
+            .subjects
+            .get(subject)
+            .filter(|s| if deleted { !s.versions.is_empty() } else { s.has_live() })
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        let found = match version {
+            VersionSpec::Latest if deleted => s.versions.iter().next_back().map(|(n, v)| (*n, *v)),
+            VersionSpec::Latest => s.latest_live(),
+            VersionSpec::Exact(n) => s
+                .versions
+                .get(&n)
+                .filter(|v| deleted || !v.deleted)
+                .map(|v| (n, *v)),
+        };
+        let (number, v) = found.ok_or_else(|| RegistryError::VersionNotFound {
+            subject: subject.to_owned(),
+            version: match version {
+                VersionSpec::Latest => -1,
+                VersionSpec::Exact(n) => n,
+            },
+        })?;
+        schema_version(&state, subject, number, v)
+    }
+
+    /// The latest live version of a subject.
+    pub fn latest(&self, subject: &str) -> Option<SchemaVersion> {
+        self.version(subject, VersionSpec::Latest, false).ok()
+    }
+
+    /// A live version of a subject by number.
+    pub fn by_subject_version(&self, subject: &str, version: i32) -> Option<SchemaVersion> {
+        self.version(subject, VersionSpec::Exact(version), false).ok()
+    }
+
+    /// The `(subject, version)`s that use an id, optionally only of `subject`; soft-deleted
+    /// ones only with `deleted`.
+    ///
+    /// # Errors
+    /// [`RegistryError::SchemaIdNotFound`].
+    pub fn id_versions(
+        &self,
+        id: i32,
+        subject: Option<&str>,
+        deleted: bool,
+    ) -> Result<Vec<(String, i32)>, RegistryError> {
+        let state = self.state.read();
+        let users = state
+            .users
+            .get(&id)
+            .ok_or(RegistryError::SchemaIdNotFound(i64::from(id)))?;
+        Ok(users
+            .iter()
+            .filter(|(s, _)| subject.is_none_or(|only| only == s))
+            .filter(|(s, v)| {
+                deleted
+                    || state
+                        .subjects
+                        .get(s)
+                        .and_then(|st| st.versions.get(v))
+                        .is_some_and(|st| !st.deleted)
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// Ids of the schemas that reference a version of a subject.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`], [`RegistryError::VersionNotFound`].
+    pub fn referenced_by(
+        &self,
+        subject: &str,
+        version: VersionSpec,
+    ) -> Result<Vec<i32>, RegistryError> {
+        let v = self.version(subject, version, true)?;
+        Ok(self.state.read().referencing(subject, v.version))
+    }
+
+    /// The compatibility level of a subject (falling back to the global level with
+    /// `default_to_global`), or the global level when `subject` is `None`.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectConfigNotFound`] when the subject has none of its own.
+    pub fn level(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> Result<Level, RegistryError> {
+        let state = self.state.read();
+        let global = state.global_level.unwrap_or(self.config.default_level);
+        match subject {
+            None => Ok(global),
+            Some(s) => match state.subjects.get(s).and_then(|s| s.level) {
+                Some(level) => Ok(level),
+                None if default_to_global => Ok(global),
+                None => Err(RegistryError::SubjectConfigNotFound(s.to_owned())),
+            },
+        }
+    }
+
+    /// The mode of a subject (falling back to the global mode with `default_to_global`), or
+    /// the global mode.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectModeNotFound`] when the subject has none of its own.
+    pub fn mode(&self, subject: Option<&str>, default_to_global: bool) -> Result<Mode, RegistryError> {
+        let state = self.state.read();
+        let global = state.global_mode.unwrap_or_default();
+        match subject {
+            None => Ok(global),
+            Some(s) => match state.subjects.get(s).and_then(|s| s.mode) {
+                Some(mode) => Ok(mode),
+                None if default_to_global => Ok(global),
+                None => Err(RegistryError::SubjectModeNotFound(s.to_owned())),
+            },
+        }
+    }
+
+    /// Finds the version of `subject` holding this schema (`POST /subjects/{s}`); the latest
+    /// such version when there are several.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`], [`RegistryError::SchemaNotFound`], or the schema
+    /// is invalid.
+    pub fn lookup(
+        &self,
+        subject: &str,
+        request: &NewSchema,
+        normalize: bool,
+        deleted: bool,
+    ) -> Result<SchemaVersion, RegistryError> {
+        {
+            let state = self.state.read();
+            let exists = state.subjects.get(subject).is_some_and(|s| {
+                if deleted { !s.versions.is_empty() } else { s.has_live() }
+            });
+            if !exists {
+                return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+            }
+        }
+        let candidate = self.candidate(request, normalize)?;
+        let key = StoredSchema::content_key(&candidate.text, &candidate.references);
+        let alt_key = if normalize {
+            None
+        } else {
+            Some(StoredSchema::content_key(
+                &candidate.parsed.normalized(),
+                &candidate.references,
+            ))
+        };
+        let state = self.state.read();
+        let s = state
+            .subjects
+            .get(subject)
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        for (number, v) in s.versions.iter().rev() {
+            if v.deleted && !deleted {
+                continue;
+            }
+            let Some(stored) = state.schemas.get(&v.id) else {
+                continue;
+            };
+            let stored_key = StoredSchema::content_key(&stored.schema, &stored.references);
+            if stored_key == key || alt_key.as_ref() == Some(&stored_key) {
+                return schema_version(&state, subject, *number, *v);
+            }
+        }
+        Err(RegistryError::SchemaNotFound)
+    }
+
+    /// Checks a schema against a subject's versions under its level: against one version, or
+    /// (with `None`) against those the level names. Returns the incompatibilities; empty means
+    /// compatible. A subject without versions accepts anything when no version is named.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`] / [`RegistryError::VersionNotFound`] for a named
+    /// version, or the schema is invalid.
+    pub fn check_compatibility(
+        &self,
+        subject: &str,
+        version: Option<VersionSpec>,
+        request: &NewSchema,
+        normalize: bool,
+    ) -> Result<Vec<String>, RegistryError> {
+        let level = self.level(Some(subject), true)?;
+        let against: Vec<i32> = match version {
+            Some(spec) => vec![self.version(subject, spec, false)?.id],
+            None => {
+                let state = self.state.read();
+                state
+                    .subjects
+                    .get(subject)
+                    .map(|s| s.versions.values().filter(|v| !v.deleted).map(|v| v.id).collect())
+                    .unwrap_or_default()
+            }
+        };
+        let candidate = self.candidate(request, normalize)?;
+        if against.is_empty() || level == Level::None {
+            return Ok(Vec::new());
+        }
+        let existing = self.parsed_ids(&against)?;
+        let refs: Vec<&AvroSchema> = existing.iter().map(AsRef::as_ref).collect();
+        Ok(compat::check(level, &candidate.parsed, &refs))
+    }
+
+    // ---- writes ------------------------------------------------------------------------
+
+    /// Registers a schema under a subject (`POST /subjects/{s}/versions`): idempotent within
+    /// the subject, the existing id for a schema known under any subject, compatibility checked
+    /// against the subject's live versions.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidSubject`], [`RegistryError::OperationNotPermitted`] (mode),
+    /// [`RegistryError::InvalidSchema`], [`RegistryError::SchemaTooLarge`],
+    /// [`RegistryError::Incompatible`], [`RegistryError::IdMismatch`] (IMPORT),
+    /// [`RegistryError::Store`].
+    pub async fn register(
+        &self,
+        subject: &str,
+        request: &NewSchema,
+        normalize: bool,
+    ) -> Result<Registered, RegistryError> {
+        validate_subject(subject)?;
+        let _writer = self.writer.lock().await;
+        let mode = self.effective_mode(subject);
+        if !mode.writable() {
+            return Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} is in read-only mode"
+            )));
+        }
+        if mode != Mode::Import && (request.id.is_some() || request.version.is_some()) {
+            return Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} is not in import mode: an id or version cannot be chosen"
+            )));
+        }
+        let candidate = self.candidate(request, normalize)?;
+        let key = StoredSchema::content_key(&candidate.text, &candidate.references);
+
+        let (existing_in_subject, live_ids, next_version, known_id, max_id) = {
+            let state = self.state.read();
+            let subject_state = state.subjects.get(subject);
+            let existing = subject_state.and_then(|s| {
+                s.versions.iter().rev().find(|(_, v)| {
+                    !v.deleted && state.schemas.get(&v.id).is_some_and(|st| {
+                        StoredSchema::content_key(&st.schema, &st.references) == key
+                    })
+                })
+            });
+            let existing = existing.map(|(n, v)| Registered {
+                id: v.id,
+                version: *n,
+            });
+            let live: Vec<i32> = subject_state
+                .map(|s| s.versions.values().filter(|v| !v.deleted).map(|v| v.id).collect())
+                .unwrap_or_default();
+            let next = subject_state
+                .and_then(|s| s.versions.keys().next_back().copied())
+                .unwrap_or(0)
+                .checked_add(1);
+            (existing, live, next, state.by_content.get(&key).copied(), state.max_id)
+        };
+        if let Some(found) = existing_in_subject
+            && request.id.is_none_or(|id| id == found.id)
+            && request.version.is_none_or(|v| v == found.version)
+        {
+            return Ok(found);
+        }
+
+        if mode != Mode::Import {
+            let level = self.level(Some(subject), true)?;
+            if level != Level::None && !live_ids.is_empty() {
+                let existing = self.parsed_ids(&live_ids)?;
+                let refs: Vec<&AvroSchema> = existing.iter().map(AsRef::as_ref).collect();
+                let messages = compat::check(level, &candidate.parsed, &refs);
+                if !messages.is_empty() {
+                    return Err(RegistryError::Incompatible {
+                        subject: subject.to_owned(),
+                        messages,
+                    });
+                }
+            }
+        }
+
+        let id = match request.id {
+            Some(id) => {
+                if id < 1 {
+                    return Err(RegistryError::IdMismatch(format!(
+                        "Schema id {id} is not a valid id; ids are 1 to 2^31-1"
+                    )));
+                }
+                if let Some(stored) = self.stored_schema(id)
+                    && StoredSchema::content_key(&stored.schema, &stored.references) != key
+                {
+                    return Err(RegistryError::IdMismatch(format!(
+                        "Overwrite new schema with id {id} is not permitted."
+                    )));
+                }
+                id
+            }
+            None => match known_id {
+                Some(id) => id,
+                None => max_id.checked_add(1).ok_or_else(|| {
+                    RegistryError::Store(StoreError::Misconfigured("schema ids are exhausted".into()))
+                })?,
+            },
+        };
+        let version = match request.version {
+            Some(v) => {
+                if v < 1 {
+                    return Err(RegistryError::InvalidVersion(v.to_string()));
+                }
+                let taken = self
+                    .state
+                    .read()
+                    .subjects
+                    .get(subject)
+                    .and_then(|s| s.versions.get(&v))
+                    .is_some_and(|existing| existing.id != id);
+                if taken {
+                    return Err(RegistryError::IdMismatch(format!(
+                        "Overwrite new schema is not permitted: version {v} of subject {subject} holds another schema."
+                    )));
+                }
+                v
+            }
+            None => next_version.ok_or_else(|| {
+                RegistryError::InvalidVersion("2147483648".to_owned())
+            })?,
+        };
+
+        let value = SchemaValue {
+            subject: subject.to_owned(),
+            version,
+            id,
+            schema_type: AVRO.to_owned(),
+            references: candidate.references,
+            schema: candidate.text,
+            deleted: false,
+        };
+        let record = Record::Schema {
+            subject: subject.to_owned(),
+            version,
+            value: Some(value.clone()),
+        };
+        self.store
+            .append(vec![record.encode()])
+            .await
+            .map_err(RegistryError::Store)?;
+        self.state
+            .write()
+            .put_version(subject, version, value, Some(candidate.parsed));
+        Ok(Registered { id, version })
+    }
+
+    /// Deletes one version: soft (hidden, id still resolvable), or permanently (only after a
+    /// soft delete; the id goes with its last version). Returns the version number.
+    ///
+    /// # Errors
+    /// 40401, 40402, 40406, 40407, 42206 (referenced), 42205 (read-only), 50001.
+    pub async fn delete_version(
+        &self,
+        subject: &str,
+        version: VersionSpec,
+        permanent: bool,
+    ) -> Result<i32, RegistryError> {
+        let _writer = self.writer.lock().await;
+        self.require_writable(subject)?;
+        let (number, v, current) = {
+            let state = self.state.read();
+            let s = state
+                .subjects
+                .get(subject)
+                .filter(|s| !s.versions.is_empty())
+                .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+            let found = match version {
+                VersionSpec::Latest if permanent => {
+                    s.versions.iter().next_back().map(|(n, v)| (*n, *v))
+                }
+                VersionSpec::Latest => s.latest_live(),
+                VersionSpec::Exact(n) => s.versions.get(&n).map(|v| (n, *v)),
+            };
+            let (number, v) = found.ok_or_else(|| RegistryError::VersionNotFound {
+                subject: subject.to_owned(),
+                version: match version {
+                    VersionSpec::Latest => -1,
+                    VersionSpec::Exact(n) => n,
+                },
+            })?;
+            let current = state.schemas.get(&v.id).cloned();
+            (number, v, current)
+        };
+        let not_found = || RegistryError::VersionNotFound {
+            subject: subject.to_owned(),
+            version: number,
+        };
+        match (permanent, v.deleted) {
+            (false, true) => {
+                return Err(RegistryError::VersionSoftDeleted {
+                    subject: subject.to_owned(),
+                    version: number,
+                });
+            }
+            (true, false) => {
+                return Err(RegistryError::VersionNotSoftDeleted {
+                    subject: subject.to_owned(),
+                    version: number,
+                });
+            }
+            _ => {}
+        }
+        if !self.state.read().referencing(subject, number).is_empty() {
+            return Err(RegistryError::ReferenceExists {
+                subject: subject.to_owned(),
+                version: number,
+            });
+        }
+        let records = if permanent {
+            vec![
+                Record::MaxId(self.max_id()),
+                Record::Schema {
+                    subject: subject.to_owned(),
+                    version: number,
+                    value: None,
+                },
+            ]
+        } else {
+            let stored = current.ok_or_else(not_found)?;
+            vec![Record::Schema {
+                subject: subject.to_owned(),
+                version: number,
+                value: Some(SchemaValue {
+                    subject: subject.to_owned(),
+                    version: number,
+                    id: v.id,
+                    schema_type: stored.schema_type.clone(),
+                    references: stored.references.clone(),
+                    schema: stored.schema.clone(),
+                    deleted: true,
+                }),
+            }]
+        };
+        self.write(records).await?;
+        Ok(number)
+    }
+
+    /// Deletes a subject: soft (every live version hidden; its config and mode removed), or
+    /// permanently (only after a soft delete). Returns the versions deleted.
+    ///
+    /// # Errors
+    /// 40401, 40404, 40405, 42206 (a version is referenced), 42205 (read-only), 50001.
+    pub async fn delete_subject(
+        &self,
+        subject: &str,
+        permanent: bool,
+    ) -> Result<Vec<i32>, RegistryError> {
+        let _writer = self.writer.lock().await;
+        self.require_writable(subject)?;
+        let s: SubjectState = self
+            .state
+            .read()
+            .subjects
+            .get(subject)
+            .filter(|s| !s.versions.is_empty())
+            .cloned()
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        let live: Vec<i32> = s.versions.iter().filter(|(_, v)| !v.deleted).map(|(n, _)| *n).collect();
+        if !permanent && live.is_empty() {
+            return Err(RegistryError::SubjectSoftDeleted(subject.to_owned()));
+        }
+        if permanent && !live.is_empty() {
+            return Err(RegistryError::SubjectNotSoftDeleted(subject.to_owned()));
+        }
+        {
+            let state = self.state.read();
+            for n in s.versions.keys() {
+                if state.referencing(subject, *n).iter().any(|id| {
+                    // A subject's own versions never reference each other in practice; a
+                    // reference from anywhere blocks the delete.
+                    state.schemas.contains_key(id)
+                }) {
+                    return Err(RegistryError::ReferenceExists {
+                        subject: subject.to_owned(),
+                        version: *n,
+                    });
+                }
+            }
+        }
+        let mut records = Vec::new();
+        let deleted: Vec<i32>;
+        if permanent {
+            records.push(Record::MaxId(self.max_id()));
+            for n in s.versions.keys() {
+                records.push(Record::Schema {
+                    subject: subject.to_owned(),
+                    version: *n,
+                    value: None,
+                });
+            }
+            records.push(Record::DeleteSubject {
+                subject: subject.to_owned(),
+                up_to: None,
+            });
+            deleted = s.versions.keys().copied().collect();
+        } else {
+            let up_to = s.versions.keys().next_back().copied().unwrap_or(0);
+            records.push(Record::DeleteSubject {
+                subject: subject.to_owned(),
+                up_to: Some(up_to),
+            });
+            if s.level.is_some() {
+                records.push(Record::Config {
+                    subject: Some(subject.to_owned()),
+                    level: None,
+                });
+            }
+            if s.mode.is_some() {
+                records.push(Record::Mode {
+                    subject: Some(subject.to_owned()),
+                    mode: None,
+                });
+            }
+            deleted = live;
+        }
+        self.write(records).await?;
+        Ok(deleted)
+    }
+
+    /// Sets the global (`None`) or a subject's compatibility level.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidSubject`], [`RegistryError::Store`].
+    pub async fn set_level(&self, subject: Option<&str>, level: Level) -> Result<(), RegistryError> {
+        if let Some(s) = subject {
+            validate_subject(s)?;
+        }
+        let _writer = self.writer.lock().await;
+        self.write(vec![Record::Config {
+            subject: subject.map(str::to_owned),
+            level: Some(level.as_str().to_owned()),
+        }])
+        .await
+    }
+
+    /// Removes the global or a subject's level; returns the level in force before.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectNotFound`] for a subject the registry does not know,
+    /// [`RegistryError::Store`].
+    pub async fn delete_level(&self, subject: Option<&str>) -> Result<Level, RegistryError> {
+        let _writer = self.writer.lock().await;
+        let previous = match subject {
+            None => self.level(None, false)?,
+            Some(s) => {
+                if !self.state.read().subjects.contains_key(s) {
+                    return Err(RegistryError::SubjectNotFound(s.to_owned()));
+                }
+                self.level(Some(s), true)?
+            }
+        };
+        self.write(vec![Record::Config {
+            subject: subject.map(str::to_owned),
+            level: None,
+        }])
+        .await?;
+        Ok(previous)
+    }
+
+    /// Sets the global or a subject's mode. IMPORT over existing schemas needs `force`.
+    ///
+    /// # Errors
+    /// [`RegistryError::InvalidSubject`], [`RegistryError::OperationNotPermitted`],
+    /// [`RegistryError::Store`].
+    pub async fn set_mode(
+        &self,
+        subject: Option<&str>,
+        mode: Mode,
+        force: bool,
+    ) -> Result<(), RegistryError> {
+        if let Some(s) = subject {
+            validate_subject(s)?;
+        }
+        let _writer = self.writer.lock().await;
+        if mode == Mode::Import && !force {
+            let state = self.state.read();
+            let has_schemas = match subject {
+                None => state.subjects.values().any(|s| !s.versions.is_empty()),
+                Some(s) => state.subjects.get(s).is_some_and(|s| !s.versions.is_empty()),
+            };
+            if has_schemas {
+                return Err(RegistryError::OperationNotPermitted(
+                    "Cannot import since found existing subjects (use force=true)".to_owned(),
+                ));
+            }
+        }
+        self.write(vec![Record::Mode {
+            subject: subject.map(str::to_owned),
+            mode: Some(mode.as_str().to_owned()),
+        }])
+        .await
+    }
+
+    /// Removes the global (back to READWRITE) or a subject's mode; returns the mode before.
+    ///
+    /// # Errors
+    /// [`RegistryError::SubjectModeNotFound`] for a subject without a mode,
+    /// [`RegistryError::Store`].
+    pub async fn delete_mode(&self, subject: Option<&str>) -> Result<Mode, RegistryError> {
+        let _writer = self.writer.lock().await;
+        let previous = self.mode(subject, false)?;
+        self.write(vec![Record::Mode {
+            subject: subject.map(str::to_owned),
+            mode: None,
+        }])
+        .await?;
+        Ok(previous)
+    }
+
+    // ---- helpers -----------------------------------------------------------------------
+
+    /// Appends records, then applies them. The caller holds the writer lock.
+    async fn write(&self, records: Vec<Record>) -> Result<(), RegistryError> {
+        let encoded = records.iter().map(Record::encode).collect();
+        self.store.append(encoded).await.map_err(RegistryError::Store)?;
+        let mut state = self.state.write();
+        for r in records {
+            state.apply(r);
+        }
+        Ok(())
+    }
+
+    /// The mode that governs writes to `subject`: a global READONLY_OVERRIDE, else the
+    /// subject's own, else the global one.
+    fn effective_mode(&self, subject: &str) -> Mode {
+        let state = self.state.read();
+        let global = state.global_mode.unwrap_or_default();
+        if global == Mode::ReadOnlyOverride {
+            return global;
+        }
+        state.subjects.get(subject).and_then(|s| s.mode).unwrap_or(global)
+    }
+
+    fn require_writable(&self, subject: &str) -> Result<(), RegistryError> {
+        if self.effective_mode(subject).writable() {
+            Ok(())
+        } else {
+            Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} is in read-only mode"
+            )))
+        }
+    }
+
+    /// Parses a request's schema with its references resolved, and picks the text to store.
+    fn candidate(&self, request: &NewSchema, normalize: bool) -> Result<Candidate, RegistryError> {
+        match request.schema_type.as_deref() {
+            None => {}
+            Some(t) if t.eq_ignore_ascii_case(AVRO) => {}
+            Some(other) => {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "schema type {other} is not supported; this registry serves AVRO"
+                )));
+            }
+        }
+        let limit = self.config.limits.max_schema_bytes;
+        if request.schema.len() > limit {
+            return Err(RegistryError::SchemaTooLarge(format!(
+                "Schema of {} bytes is larger than the limit of {limit} bytes",
+                request.schema.len()
+            )));
+        }
+        let (references, resolved) = self.resolve_references(&request.references)?;
+        let parsed = AvroSchema::parse(&request.schema, &resolved, &self.config.limits)
+            .map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
+        let text = if normalize {
+            parsed.normalized()
+        } else {
+            parsed.canonical().to_owned()
+        };
+        Ok(Candidate {
+            parsed: Arc::new(parsed),
+            text,
+            references,
+        })
+    }
+
+    /// Resolves references to registered versions (`-1` = latest): the references with
+    /// concrete versions, and the texts of every schema they pull in, dependencies first.
+    fn resolve_references(
+        &self,
+        references: &[Reference],
+    ) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
+        let state = self.state.read();
+        let mut resolved = Vec::with_capacity(references.len());
+        for r in references {
+            let s = state.subjects.get(&r.subject);
+            let version = if r.version == -1 {
+                s.and_then(SubjectState::latest_live).map(|(n, _)| n)
+            } else {
+                s.and_then(|s| s.versions.get(&r.version)).map(|_| r.version)
+            };
+            let Some(version) = version else {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "reference '{}' to subject '{}' version {} does not exist",
+                    r.name, r.subject, r.version
+                )));
+            };
+            resolved.push(Reference {
+                name: r.name.clone(),
+                subject: r.subject.clone(),
+                version,
+            });
+        }
+        let mut texts = Vec::new();
+        let mut seen = BTreeSet::new();
+        for r in &resolved {
+            collect_reference(&state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
+        }
+        Ok((resolved, texts))
+    }
+
+    /// The parsed schema of a stored one, parsing (and caching) on first use.
+    fn parsed(&self, stored: &StoredSchema) -> Result<Arc<AvroSchema>, RegistryError> {
+        if let Some(p) = stored.parsed.get() {
+            return Ok(Arc::clone(p));
+        }
+        let texts = {
+            let state = self.state.read();
+            let mut texts = Vec::new();
+            let mut seen = BTreeSet::new();
+            for r in &stored.references {
+                collect_reference(&state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
+            }
+            texts
+        };
+        let parsed = AvroSchema::parse(&stored.schema, &texts, &self.config.limits).map_err(|e| {
+            tracing::error!(id = stored.id, cause = %e, "a stored schema no longer parses");
+            RegistryError::InvalidSchema(e.to_string())
+        })?;
+        Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
+    }
+
+    fn parsed_ids(&self, ids: &[i32]) -> Result<Vec<Arc<AvroSchema>>, RegistryError> {
+        ids.iter()
+            .map(|id| {
+                let stored = self
+                    .stored_schema(*id)
+                    .ok_or(RegistryError::SchemaIdNotFound(i64::from(*id)))?;
+                self.parsed(&stored)
+            })
+            .collect()
+    }
+}
+
+/// Adds the text of `(subject, version)` after the texts of its own references (depth first,
+/// each schema once).
+fn collect_reference(
+    state: &State,
+    subject: &str,
+    version: i32,
+    seen: &mut BTreeSet<(String, i32)>,
+    texts: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), RegistryError> {
+    if !seen.insert((subject.to_owned(), version)) {
+        return Ok(());
+    }
+    if depth > 64 || seen.len() > MAX_REFERENCES {
+        return Err(RegistryError::InvalidSchema(
+            "too many or too deeply nested schema references".to_owned(),
+        ));
+    }
+    let stored = state
+        .subjects
+        .get(subject)
+        .and_then(|s| s.versions.get(&version))
+        .and_then(|v| state.schemas.get(&v.id))
+        .ok_or_else(|| {
+            RegistryError::InvalidSchema(format!(
+                "referenced subject '{subject}' version {version} does not exist"
+            ))
+        })?;
+    for r in &stored.references {
+        collect_reference(state, &r.subject, r.version, seen, texts, depth + 1)?;
+    }
+    texts.push(stored.schema.clone());
+    Ok(())
+}
+
+fn schema_version(
+    state: &State,
+    subject: &str,
+    version: i32,
+    v: VersionState,
+) -> Result<SchemaVersion, RegistryError> {
+    let schema = state
+        .schemas
+        .get(&v.id)
+        .cloned()
+        .ok_or(RegistryError::SchemaIdNotFound(i64::from(v.id)))?;
+    Ok(SchemaVersion {
+        subject: subject.to_owned(),
+        version,
+        id: v.id,
+        deleted: v.deleted,
+        schema,
+    })
+}
+
+/// Checks a subject name: 1 to [`MAX_SUBJECT_BYTES`] bytes, no control characters.
+///
+/// # Errors
+/// [`RegistryError::InvalidSubject`].
+pub fn validate_subject(subject: &str) -> Result<(), RegistryError> {
+    if subject.is_empty()
+        || subject.len() > MAX_SUBJECT_BYTES
+        || subject.chars().any(char::is_control)
+        || subject == "__GLOBAL"
+        || subject == "__EMPTY"
+    {
+        return Err(RegistryError::InvalidSubject(
+            subject.chars().take(100).collect(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
