@@ -192,12 +192,19 @@ pub struct ConsumeArgs {
     pub topic: String,
 
     /// Read only this partition [default: every partition]
-    #[arg(long, short = 'p', value_name = "P")]
+    #[arg(long, short = 'p', value_name = "P", conflicts_with = "group")]
     pub partition: Option<u32>,
 
-    /// Where to start in each partition: an offset, earliest or latest
+    /// Where to start in each partition: an offset, earliest or latest. With --group, where
+    /// partitions without a committed offset start (earliest or latest)
     #[arg(long, value_name = "N|earliest|latest", default_value = "earliest")]
     pub offset: OffsetSpec,
+
+    /// Consume as a member of this consumer group: share the topic's partitions with the
+    /// group's other members, start at the group's committed offsets, and commit after
+    /// printing each batch
+    #[arg(long, short = 'g', value_name = "GROUP")]
+    pub group: Option<String>,
 
     /// Keep waiting for new records instead of stopping at the end
     #[arg(long, short = 'F')]
@@ -307,6 +314,12 @@ pub struct BenchConsumeArgs {
     /// Records to produce first when the topic is empty
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub prefill: u64,
+
+    /// Read as members of this consumer group (v2 consumer instances over HTTP, group sockets
+    /// over WebSockets) instead of one reader per partition; the group's committed offsets or
+    /// else the earliest decide where each partition starts, so use a new group to read it all
+    #[arg(long, short = 'g', value_name = "GROUP")]
+    pub group: Option<String>,
 }
 
 fn parse_duration_arg(s: &str) -> Result<Duration, String> {

@@ -10,5 +10,6 @@ mod cli;
 mod contract;
 mod crash;
 mod disk_full;
+mod groups;
 mod http_api;
 mod limits;

@@ -23,6 +23,11 @@ use crate::client::{Acks, Client, ClientError, Format, ReadRequest};
 
 /// `max_bytes` of each benchmark read.
 pub const READ_MAX_BYTES: usize = 1 << 20;
+/// `max_bytes` of a group member's poll, which spans all its partitions.
+const GROUP_POLL_MAX_BYTES: usize = 4 << 20;
+/// How long a group member's poll waits for records (they come at once while the topic has
+/// unread ones; the wait only matters for a member with nothing left).
+const GROUP_POLL_TIMEOUT_MS: u64 = 200;
 
 /// What every produce request carries.
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +237,65 @@ pub async fn consume_worker(
             return;
         }
     }
+}
+
+/// Polls one member of `group` (a v2 consumer instance subscribed to `topic`) until the budget
+/// runs out, then deletes the instance.
+pub async fn group_consume_worker(
+    client: Client,
+    topic: Arc<str>,
+    group: Arc<str>,
+    format: Format,
+    budget: Arc<Budget>,
+    recorder: Arc<Recorder>,
+) {
+    let joined = async {
+        let instance = client.create_consumer(&group, format, "earliest").await?;
+        if let Err(e) = client.subscribe(&instance, &[&topic]).await {
+            let _ = client.delete_consumer(&instance).await;
+            return Err(e);
+        }
+        Ok(instance)
+    };
+    let instance = match joined.await {
+        Ok(i) => i,
+        Err(e) => {
+            failed_to_start(&recorder, &budget, &e);
+            return;
+        }
+    };
+    let mut failures = Failures::default();
+    while !budget.is_over() {
+        let started = Instant::now();
+        let records = match client
+            .poll::<BenchRecord>(&instance, GROUP_POLL_TIMEOUT_MS, GROUP_POLL_MAX_BYTES)
+            .await
+        {
+            Ok(records) => records,
+            Err(e) => {
+                failures.failed(&recorder, &budget, &e).await;
+                continue;
+            }
+        };
+        failures.succeeded();
+        if records.is_empty() {
+            continue;
+        }
+        let latency = started.elapsed();
+        let granted = budget.claim(records.len() as u64);
+        let bytes = records
+            .iter()
+            .take(usize::try_from(granted).unwrap_or(usize::MAX))
+            .map(|r| stored_size(&r.value, format))
+            .sum();
+        recorder.record(latency, granted, bytes);
+    }
+    let _ = client.delete_consumer(&instance).await;
+}
+
+fn failed_to_start(recorder: &Recorder, budget: &Budget, e: &ClientError) {
+    recorder.record_errors(1, || e.to_string());
+    budget.stop();
 }
 
 #[cfg(test)]

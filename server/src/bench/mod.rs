@@ -7,7 +7,9 @@
 //! progress line every second, then a [`report::Report`]. `consume` first fills an empty topic
 //! with `--prefill` records through the produce workers, then gives each reader one partition
 //! (reader `i` reads partition `i mod partitions`) from its earliest to its latest offset as
-//! found at the start.
+//! found at the start. With `--group`, the readers are instead `--concurrency` members of that
+//! consumer group, which share the partitions as the group assigns them and stop once the
+//! records there were at the start have been read.
 //!
 //! # Transports
 //! Only the workers know the wire: [`http`] has `produce_worker` and `consume_worker` over v2
@@ -267,9 +269,41 @@ pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Res
         ranges = partition_ranges(&client, &common.topic, partitions, common.format).await?;
     }
     let concurrency = common.concurrency.unwrap_or(partitions);
-    let budget = Budget::new(common.duration, common.records);
     let recorder = Recorder::new();
     let mut workers = JoinSet::new();
+    if let Some(group) = &args.group {
+        // Members stop when the records there were at the start have all been read.
+        let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+        let limit = common.records.map_or(total, |n| n.min(total));
+        let budget = Budget::new(common.duration, Some(limit));
+        let (topic, group): (Arc<str>, Arc<str>) =
+            (Arc::from(common.topic.as_str()), Arc::from(group.as_str()));
+        for _ in 0..concurrency {
+            let (topic, group) = (Arc::clone(&topic), Arc::clone(&group));
+            let (budget, recorder) = (Arc::clone(&budget), Arc::clone(&recorder));
+            match common.transport {
+                ws::Transport::Http => workers.spawn(http::group_consume_worker(
+                    client.clone(),
+                    topic,
+                    group,
+                    common.format,
+                    budget,
+                    recorder,
+                )),
+                ws::Transport::Ws => workers.spawn(ws::group_consume_worker(
+                    Arc::from(client.base_url()),
+                    topic,
+                    group,
+                    common.format,
+                    budget,
+                    recorder,
+                )),
+            };
+        }
+        let run = consume_info(common, partitions, concurrency, "consume-group");
+        return Ok(drive(workers, &budget, &recorder, run, progress).await);
+    }
+    let budget = Budget::new(common.duration, common.records);
     for i in 0..concurrency {
         let index = usize::try_from(i % partitions).unwrap_or(0);
         let Some(range) = ranges.get(index) else {
@@ -291,8 +325,18 @@ pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Res
             )),
         };
     }
-    let run = RunInfo {
-        mode: "consume",
+    let run = consume_info(common, partitions, concurrency, "consume");
+    Ok(drive(workers, &budget, &recorder, run, progress).await)
+}
+
+fn consume_info(
+    common: &BenchCommonArgs,
+    partitions: u32,
+    concurrency: u32,
+    mode: &'static str,
+) -> RunInfo {
+    RunInfo {
+        mode,
         transport: common.transport.as_str(),
         topic: common.topic.clone(),
         partitions,
@@ -301,8 +345,7 @@ pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Res
         record_size: None,
         batch: None,
         concurrency,
-    };
-    Ok(drive(workers, &budget, &recorder, run, progress).await)
+    }
 }
 
 /// The topic's partition count, creating it with `--partitions` when it does not exist.

@@ -384,6 +384,83 @@ pub async fn consume_worker(
     let _ = ws.close(None).await;
 }
 
+/// Reads as one socket member of `group` on `topic` until the budget runs out: records go to
+/// whichever member owns their partition, so members share the work as the group assigns it.
+pub async fn group_consume_worker(
+    base_url: Arc<str>,
+    topic: Arc<str>,
+    group: Arc<str>,
+    format: Format,
+    budget: Arc<Budget>,
+    recorder: Arc<Recorder>,
+) {
+    let url = ws_url(
+        &base_url,
+        &format!(
+            "/v1/ws/consume?topic={}&group={}&from=earliest&format={}&credit={CREDIT}",
+            query_value(&topic),
+            query_value(&group),
+            format.as_str()
+        ),
+    );
+    let mut ws = match connect(&url).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            recorder.record_errors(1, || e);
+            budget.stop();
+            return;
+        }
+    };
+    let mut unacknowledged = 0u64;
+    let mut started = Instant::now();
+    while !budget.is_over() {
+        // Wake now and then to notice the end of a run whose records went to other members.
+        let Ok(message) = tokio::time::timeout(Duration::from_millis(200), next(&mut ws)).await
+        else {
+            continue;
+        };
+        let frame = match message {
+            Ok(Message::Text(t)) => serde_json::from_str::<Frame>(&t).map_err(|e| e.to_string()),
+            Ok(other) => Err(format!("unexpected {other:?}")),
+            Err(e) => Err(e),
+        };
+        let frame = match frame {
+            Ok(f) if f.kind == "records" => f,
+            Ok(f) if f.kind == "assignment" || f.kind == "committed" => continue,
+            other => {
+                let e = match other {
+                    Ok(f) => f.message.unwrap_or(f.kind),
+                    Err(e) => e,
+                };
+                recorder.record_errors(1, || e);
+                budget.stop();
+                break;
+            }
+        };
+        let latency = started.elapsed();
+        started = Instant::now();
+        let granted = budget.claim(frame.records.len() as u64);
+        let bytes = frame
+            .records
+            .iter()
+            .take(usize::try_from(granted).unwrap_or(usize::MAX))
+            .map(|r| stored_size(&r.value, format))
+            .sum();
+        recorder.record(latency, granted, bytes);
+        unacknowledged += frame.records.len() as u64;
+        if unacknowledged >= CREDIT / 2 {
+            let grant = format!(r#"{{"type":"credit","records":{unacknowledged}}}"#);
+            if let Err(e) = ws.send(Message::text(grant)).await {
+                recorder.record_errors(1, || e.to_string());
+                budget.stop();
+                break;
+            }
+            unacknowledged = 0;
+        }
+    }
+    let _ = ws.close(None).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

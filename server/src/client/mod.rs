@@ -553,6 +553,128 @@ impl Client {
     }
 }
 
+/// A v2 consumer instance this client created: `/consumers/{group}/instances/{name}`.
+///
+/// Its URL is built from this client's base URL, not from the `base_uri` the server returns,
+/// which names the server's configured public URL (unreachable from here behind a proxy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerInstance {
+    pub group: String,
+    pub name: String,
+    pub format: Format,
+}
+
+/// A position to commit through a v2 consumer instance: as Confluent's v2 API has it, the
+/// offset of the last record processed (the group stores the one after it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicPartitionOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+}
+
+impl Client {
+    fn instance_url(&self, c: &ConsumerInstance, tail: &[&str]) -> Url {
+        let mut segments = vec!["consumers", c.group.as_str(), "instances", c.name.as_str()];
+        segments.extend_from_slice(tail);
+        self.url(&segments)
+    }
+
+    /// Creates a v2 consumer instance in `group` (`POST /consumers/{group}`), with
+    /// `auto.commit.enable=false`: the caller commits what it processed.
+    ///
+    /// # Errors
+    /// Any [`ClientError`] (e.g. 40902 when the name is taken).
+    pub async fn create_consumer(
+        &self,
+        group: &str,
+        format: Format,
+        auto_offset_reset: &str,
+    ) -> Result<ConsumerInstance> {
+        #[derive(Deserialize)]
+        struct Created {
+            instance_id: String,
+        }
+        let body = json!({
+            "format": format.as_str(),
+            "auto.offset.reset": auto_offset_reset,
+            "auto.commit.enable": "false",
+        });
+        let request = self
+            .http
+            .post(self.url(&["consumers", group]))
+            .header(CONTENT_TYPE, "application/vnd.kafka.v2+json")
+            .json(&body);
+        let created: Created = self.body_json(self.send(request).await?).await?;
+        Ok(ConsumerInstance {
+            group: group.to_owned(),
+            name: created.instance_id,
+            format,
+        })
+    }
+
+    /// Subscribes an instance to `topics` (it joins the group).
+    ///
+    /// # Errors
+    /// Any [`ClientError`].
+    pub async fn subscribe(&self, c: &ConsumerInstance, topics: &[&str]) -> Result<()> {
+        let request = self
+            .http
+            .post(self.instance_url(c, &["subscription"]))
+            .header(CONTENT_TYPE, "application/vnd.kafka.v2+json")
+            .json(&json!({ "topics": topics }));
+        self.send(request).await.map(drop)
+    }
+
+    /// Polls an instance's records (`GET .../records`), waiting up to `timeout_ms`.
+    ///
+    /// # Errors
+    /// Any [`ClientError`].
+    pub async fn poll<T: DeserializeOwned>(
+        &self,
+        c: &ConsumerInstance,
+        timeout_ms: u64,
+        max_bytes: usize,
+    ) -> Result<Vec<T>> {
+        let mut url = self.instance_url(c, &["records"]);
+        url.query_pairs_mut()
+            .append_pair("timeout", &timeout_ms.to_string())
+            .append_pair("max_bytes", &max_bytes.to_string());
+        let request = self.http.get(url).header(ACCEPT, c.format.media_type());
+        let response = self.send(request).await?;
+        self.body_json(response).await
+    }
+
+    /// Commits `offsets` as the instance (`POST .../offsets`).
+    ///
+    /// # Errors
+    /// Any [`ClientError`] (e.g. a rebalance took the partitions away).
+    pub async fn commit(
+        &self,
+        c: &ConsumerInstance,
+        offsets: &[TopicPartitionOffset],
+    ) -> Result<()> {
+        let request = self
+            .http
+            .post(self.instance_url(c, &["offsets"]))
+            .header(CONTENT_TYPE, "application/vnd.kafka.v2+json")
+            .json(&json!({ "offsets": offsets }));
+        self.send(request).await.map(drop)
+    }
+
+    /// Deletes an instance (`DELETE /consumers/{group}/instances/{name}`): it leaves its group.
+    ///
+    /// # Errors
+    /// Any [`ClientError`].
+    pub async fn delete_consumer(&self, c: &ConsumerInstance) -> Result<()> {
+        let request = self
+            .http
+            .delete(self.instance_url(c, &[]))
+            .header(CONTENT_TYPE, "application/vnd.kafka.v2+json");
+        self.send(request).await.map(drop)
+    }
+}
+
 /// A v3 collection; only `data` matters here.
 #[derive(Debug, Deserialize)]
 struct DataList<T> {

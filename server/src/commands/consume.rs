@@ -1,13 +1,22 @@
 //! `runnel consume TOPIC`: print records with stateless reads
-//! (`GET /topics/{t}/partitions/{p}/records?offset=&max_bytes=&timeout=`).
+//! (`GET /topics/{t}/partitions/{p}/records?offset=&max_bytes=&timeout=`), or with `--group` as
+//! a member of a consumer group.
 //!
-//! No consumer group and no committed offsets: the start comes from `--offset` (`earliest` and
+//! Without `--group` there are no committed offsets: the start comes from `--offset` (`earliest` and
 //! `latest` are looked up per partition through v3's offsets endpoint) and each reader keeps its
 //! own position. Every partition (or the one `--partition` names) gets a reader task; their
 //! batches meet in one small bounded channel, so busy partitions take turns and a quiet one never
 //! holds up the others. Without `--follow` a reader stops at its first empty answer (it reached
 //! the end); with it, readers long-poll with `timeout=1000` and the command runs until
 //! `--max-records` or Ctrl-C.
+//!
+//! With `--group G` the command is a Confluent v2 consumer instance of group `G` (created with
+//! `auto.offset.reset` from `--offset`, subscribed to the topic): the group decides which
+//! partitions it reads and from where, and after each printed batch it commits the offsets of
+//! what it printed (at-least-once: a crash between printing and committing prints those records
+//! again next time). Without `--follow` it stops at the first poll that brings nothing for
+//! [`FOLLOW_TIMEOUT_MS`]; either way it deletes its instance on the way out, Ctrl-C included,
+//! so the group rebalances at once instead of after the instance timeout.
 //!
 //! Output is one value per line: binary values are decoded from base64 and written as bytes;
 //! json values are written as their text when they are strings and compactly otherwise. A closed
@@ -23,7 +32,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::cli::ConsumeArgs;
-use crate::client::{Client, ClientError, Format, ReadRecord, ReadRequest};
+use crate::client::{
+    Client, ClientError, ConsumerInstance, Format, ReadRecord, ReadRequest, TopicPartitionOffset,
+};
 
 /// `max_bytes` of each read: Kafka's per-partition fetch default.
 const READ_MAX_BYTES: usize = 1 << 20;
@@ -68,6 +79,9 @@ pub async fn run<W: Write + ?Sized>(
     args: &ConsumeArgs,
     out: &mut W,
 ) -> anyhow::Result<u64> {
+    if let Some(group) = &args.group {
+        return run_group(client, args, group, out).await;
+    }
     let partitions = match args.partition {
         Some(p) => vec![p],
         None => {
@@ -134,6 +148,103 @@ pub async fn run<W: Write + ?Sized>(
         }
     }
     Ok(printed)
+}
+
+/// `--group`: consume as a v2 consumer instance of `group` (see the module docs).
+async fn run_group<W: Write + ?Sized>(
+    client: &Client,
+    args: &ConsumeArgs,
+    group: &str,
+    out: &mut W,
+) -> anyhow::Result<u64> {
+    let reset = match args.offset {
+        OffsetSpec::Earliest => "earliest",
+        OffsetSpec::Latest => "latest",
+        OffsetSpec::At(_) => anyhow::bail!(
+            "--offset with --group is where partitions without a committed offset start: \
+             earliest or latest (reset a group's offsets with the v3 offsets:reset endpoint)"
+        ),
+    };
+    let instance = client
+        .create_consumer(group, args.format, reset)
+        .await
+        .with_context(|| format!("cannot join group '{group}'"))?;
+    let consumed = tokio::select! {
+        r = consume_as_member(client, args, &instance, out) => r,
+        _ = tokio::signal::ctrl_c() => Ok(0),
+    };
+    // Leave the group whatever happened, so its partitions move at once.
+    if let Err(e) = client.delete_consumer(&instance).await {
+        tracing::warn!(cause = %e, "could not delete the consumer instance; it expires on its own");
+    }
+    consumed
+}
+
+async fn consume_as_member<W: Write + ?Sized>(
+    client: &Client,
+    args: &ConsumeArgs,
+    instance: &ConsumerInstance,
+    out: &mut W,
+) -> anyhow::Result<u64> {
+    client
+        .subscribe(instance, &[args.topic.as_str()])
+        .await
+        .with_context(|| format!("cannot subscribe to '{}'", args.topic))?;
+    let mut printed = 0u64;
+    loop {
+        let batch = client
+            .poll::<ReadRecord>(instance, FOLLOW_TIMEOUT_MS, READ_MAX_BYTES)
+            .await
+            .with_context(|| format!("cannot read '{}'", args.topic))?;
+        if batch.is_empty() {
+            if args.follow {
+                continue;
+            }
+            return Ok(printed);
+        }
+        let mut last: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+        let mut done = false;
+        for record in &batch {
+            if args.max_records.is_some_and(|max| printed >= max) {
+                done = true;
+                break;
+            }
+            match write_record(out, record, args) {
+                Ok(()) => printed += 1,
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    done = true;
+                    break;
+                }
+                Err(e) => return Err(e).context("cannot write to stdout"),
+            }
+            // v2 commits name the last record processed.
+            last.insert(record.partition, record.offset);
+        }
+        match out.flush() {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => done = true,
+            Err(e) => return Err(e).context("cannot write to stdout"),
+        }
+        let offsets: Vec<TopicPartitionOffset> = last
+            .into_iter()
+            .map(|(partition, offset)| TopicPartitionOffset {
+                topic: args.topic.clone(),
+                partition,
+                offset,
+            })
+            .collect();
+        match client.commit(instance, &offsets).await {
+            Ok(()) => {}
+            // A rebalance moved the partitions: their next owner reads these records again.
+            Err(e @ ClientError::Api { .. }) => {
+                tracing::warn!(cause = %e, "commit refused; the records may be consumed again");
+            }
+            Err(e) => return Err(e).context("cannot commit the printed records' offsets"),
+        }
+        if done || args.max_records.is_some_and(|max| printed >= max) {
+            return Ok(printed);
+        }
+    }
 }
 
 /// One partition's read loop.
