@@ -156,7 +156,7 @@ impl Incompatibility {
     /// example "new" and "old").
     pub fn describe(&self, reader: &str, writer: &str) -> String {
         let place = if self.field.is_empty() {
-            "the top-level type".to_owned()
+            "the top-level schema".to_owned()
         } else {
             format!("field '{}'", self.field)
         };
@@ -177,8 +177,9 @@ impl Incompatibility {
                 self.reader_type, self.writer_type, self.writer_type, self.reader_type
             ),
             ErrorType::NameMismatch => format!(
-                "The name of the type of {place} at path '{location}' differs: {} in the \
-                 {reader} schema, {} in the {writer} schema, and no alias matches",
+                "The type of {place} at path '{location}' is {} in the {reader} schema but {} \
+                 in the {writer} schema: the names differ and no alias of the {reader} type \
+                 matches",
                 self.reader_type, self.writer_type
             ),
             ErrorType::FixedSizeMismatch => format!(
@@ -192,9 +193,9 @@ impl Incompatibility {
                 self.info
             ),
             ErrorType::MissingUnionBranch => format!(
-                "The {reader} schema's union for {place} at path '{location}' has no branch \
-                 that can read the {writer} schema's {}",
-                self.writer_type
+                "The type of {place} at path '{location}' in the {reader} schema ({}) cannot \
+                 read the {writer} schema's {}",
+                self.reader_type, self.writer_type
             ),
             ErrorType::TooComplex => format!(
                 "The schemas nest too deeply or are too large to check beyond {place} at path \
@@ -327,6 +328,8 @@ pub fn can_read_detailed(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Incomp
 /// named types) cost bounded stack and time.
 const MAX_DEPTH: usize = 200;
 const MAX_STEPS: usize = 200_000;
+/// Failures kept per record pair and per union: enough to act on, bounded for hostile input.
+const MAX_MESSAGES: usize = 100;
 
 #[derive(Debug, Default, Clone)]
 struct Path {
@@ -344,6 +347,21 @@ impl Path {
                 format!("{}.{name}", self.field)
             },
         }
+    }
+
+    /// `incompatibility`, found relative to a record pair, placed under this path.
+    fn rebase(&self, mut incompatibility: Incompatibility) -> Incompatibility {
+        incompatibility.location = format!("{}{}", self.location, incompatibility.location);
+        if !self.field.is_empty() {
+            incompatibility.field = if incompatibility.field.is_empty()
+                || incompatibility.field.starts_with(['[', '{'])
+            {
+                format!("{}{}", self.field, incompatibility.field)
+            } else {
+                format!("{}.{}", self.field, incompatibility.field)
+            };
+        }
+        incompatibility
     }
 
     fn suffix(&self, location: &str, field: &str) -> Path {
@@ -461,8 +479,8 @@ struct Checker<'a> {
     writer: &'a AvroSchema,
     /// Record pairs being checked further up the stack: assumed compatible (recursive types).
     in_progress: HashSet<(String, String)>,
-    /// Record pairs already checked, and whether they were compatible.
-    done: HashMap<(String, String), bool>,
+    /// Record pairs already checked, with their failures relative to the pair.
+    done: HashMap<(String, String), Vec<Incompatibility>>,
     steps: usize,
     exhausted: bool,
 }
@@ -495,8 +513,20 @@ impl<'a> Checker<'a> {
             // Every branch the writer may have used must be readable.
             (_, Base::Union(writer_union)) => {
                 let mut out = Vec::new();
-                for branch in writer_union.variants() {
-                    out.extend(self.check(reader, branch, path, depth + 1));
+                for (i, branch) in writer_union.variants().iter().enumerate() {
+                    let mut found = self.check(reader, branch, path, depth + 1);
+                    // Say that the writer's type is one branch of a union, not the whole type.
+                    for incompatibility in &mut found {
+                        if incompatibility.location == path.location
+                            && incompatibility.error_type == ErrorType::TypeMismatch
+                        {
+                            incompatibility.error_type = ErrorType::MissingUnionBranch;
+                            incompatibility.writer_type =
+                                format!("union branch {i} {}", incompatibility.writer_type);
+                        }
+                    }
+                    out.extend(found);
+                    out.truncate(MAX_MESSAGES);
                 }
                 out
             }
@@ -517,10 +547,11 @@ impl<'a> Checker<'a> {
                 if re.default.is_some() {
                     return Vec::new();
                 }
+                let known: HashSet<&String> = re.symbols.iter().collect();
                 let missing: Vec<&str> = we
                     .symbols
                     .iter()
-                    .filter(|s| !re.symbols.contains(s))
+                    .filter(|s| !known.contains(s))
                     .map(String::as_str)
                     .collect();
                 if missing.is_empty() {
@@ -612,43 +643,57 @@ impl<'a> Checker<'a> {
             return vec![self.incompatibility(ErrorType::NameMismatch, path, r, w, String::new())];
         }
         let key = (rr.name.fullname(None), wr.name.fullname(None));
-        if self.in_progress.contains(&key) || self.done.get(&key) == Some(&true) {
+        if self.in_progress.contains(&key) {
             return Vec::new();
         }
-        self.in_progress.insert(key.clone());
-        let mut out = Vec::new();
-        for (index, field) in rr.fields.iter().enumerate() {
-            let field_path = path.field(index, &field.name);
-            // Only the reader's aliases count (Avro specification), so the writer's fields are
-            // matched by their own names.
-            let writer_field = writer_field(wr, &field.name).or_else(|| {
-                field
-                    .aliases
-                    .iter()
-                    .flatten()
-                    .find_map(|alias| writer_field(wr, alias))
-            });
-            match writer_field {
-                Some(writer_field) => out.extend(self.check(
-                    &field.schema,
-                    &writer_field.schema,
-                    &field_path.suffix("/type", ""),
-                    depth + 1,
-                )),
-                None if field.default.is_some() => {}
-                None => out.push(Incompatibility {
-                    error_type: ErrorType::ReaderFieldMissingDefaultValue,
-                    location: field_path.location,
-                    field: field_path.field,
-                    reader_type: describe_type(base(&field.schema, self.reader)),
-                    writer_type: String::new(),
-                    info: field.name.clone(),
-                }),
+        // A pair's failures do not depend on where it sits, so they are computed once, relative
+        // to the pair, and re-rooted at each use: shared types cost linear, not exponential,
+        // time.
+        let relative = match self.done.get(&key) {
+            Some(relative) => relative.clone(),
+            None => {
+                self.in_progress.insert(key.clone());
+                let mut relative = Vec::new();
+                let root = Path::default();
+                for (index, field) in rr.fields.iter().enumerate() {
+                    let field_path = root.field(index, &field.name);
+                    // Only the reader's aliases count (Avro specification), so the writer's
+                    // fields are matched by their own names.
+                    let writer_field = writer_field(wr, &field.name).or_else(|| {
+                        field
+                            .aliases
+                            .iter()
+                            .flatten()
+                            .find_map(|alias| writer_field(wr, alias))
+                    });
+                    match writer_field {
+                        Some(writer_field) => relative.extend(self.check(
+                            &field.schema,
+                            &writer_field.schema,
+                            &field_path.suffix("/type", ""),
+                            depth + 1,
+                        )),
+                        None if field.default.is_some() => {}
+                        None => relative.push(Incompatibility {
+                            error_type: ErrorType::ReaderFieldMissingDefaultValue,
+                            location: field_path.location,
+                            field: field_path.field,
+                            reader_type: describe_type(base(&field.schema, self.reader)),
+                            writer_type: String::new(),
+                            info: field.name.clone(),
+                        }),
+                    }
+                    relative.truncate(MAX_MESSAGES);
+                }
+                self.in_progress.remove(&key);
+                self.done.insert(key, relative.clone());
+                relative
             }
-        }
-        self.in_progress.remove(&key);
-        self.done.insert(key, out.is_empty());
-        out
+        };
+        relative
+            .into_iter()
+            .map(|incompatibility| path.rebase(incompatibility))
+            .collect()
     }
 
     fn incompatibility(
@@ -665,10 +710,10 @@ impl<'a> Checker<'a> {
             field: path.field.clone(),
             reader_type: describe_type(r),
             writer_type: describe_type(w),
-            info: if info.is_empty() {
-                path.field.rsplit('.').next().unwrap_or_default().to_owned()
-            } else {
-                info
+            info: match (error_type, info.is_empty()) {
+                (_, false) => info,
+                (ErrorType::NameMismatch, true) => describe_type(w),
+                (_, true) => path.field.rsplit('.').next().unwrap_or_default().to_owned(),
             },
         }
     }
@@ -715,5 +760,177 @@ fn same_kind_as(branch: Base<'_>, writer: Base<'_>) -> bool {
         (Base::Fixed(r), Base::Fixed(w)) => names_match(&r.name, r.aliases.as_deref(), &w.name),
         (Base::Array(_), Base::Array(_)) | (Base::Map(_), Base::Map(_)) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avro::Limits;
+
+    fn parse(raw: &str) -> AvroSchema {
+        match AvroSchema::parse(raw, &[], &Limits::default()) {
+            Ok(schema) => schema,
+            Err(e) => panic!("{e}: {raw}"),
+        }
+    }
+
+    #[test]
+    fn levels_parse_and_print_confluent_spelling() {
+        for level in Level::ALL {
+            assert_eq!(level.to_string().parse::<Level>(), Ok(level));
+            assert_eq!(level.to_string().to_lowercase().parse::<Level>(), Ok(level));
+        }
+        assert_eq!("BACKWARD_TRANSITIVE".parse(), Ok(Level::BackwardTransitive));
+        assert_eq!(Level::FullTransitive.to_string(), "FULL_TRANSITIVE");
+        assert_eq!(Level::default(), Level::Backward);
+        let err = "SIDEWAYS".parse::<Level>().expect_err("unknown");
+        assert_eq!(err.to_string(), "Invalid compatibility level: 'SIDEWAYS'");
+        assert!("".parse::<Level>().is_err());
+        assert!(Level::Full.backward() && Level::Full.forward() && !Level::Full.transitive());
+        assert!(!Level::None.backward() && !Level::None.forward());
+    }
+
+    #[test]
+    fn writer_field_aliases_do_not_count() {
+        // The writer's field `b` is aliased `a`; a reader wanting `a` still finds nothing.
+        let reader = parse(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#);
+        let writer = parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"b","type":"int","aliases":["a"]}]}"#,
+        );
+        let messages = can_read(&reader, &writer);
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(messages[0].contains("'a'"));
+    }
+
+    #[test]
+    fn recursion_through_changed_types_is_still_checked() {
+        // The change sits inside the recursive type: it must be found, and the check must end.
+        let old = parse(
+            r#"{"type":"record","name":"Node","fields":[{"name":"children","type":{"type":"array","items":"Node"}},{"name":"v","type":"int"}]}"#,
+        );
+        let new = parse(
+            r#"{"type":"record","name":"Node","fields":[{"name":"children","type":{"type":"array","items":"Node"}},{"name":"v","type":"string"}]}"#,
+        );
+        let messages = can_read(&new, &old);
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(messages[0].contains("field 'v'"), "{}", messages[0]);
+        // Mutual recursion A -> B -> A.
+        let mutual = |extra: &str| {
+            parse(&format!(
+                r#"{{"type":"record","name":"A","fields":[{{"name":"b","type":["null",{{"type":"record","name":"B","fields":[{{"name":"a","type":["null","A"]}}{extra}]}}]}}]}}"#
+            ))
+        };
+        assert!(can_read(&mutual(""), &mutual("")).is_empty());
+        let messages = can_read(&mutual(r#",{"name":"x","type":"int"}"#), &mutual(""));
+        assert!(
+            messages.iter().any(|m| m.contains("'b.x'")),
+            "{messages:#?}"
+        );
+    }
+
+    /// A record whose fields all use one shared record type, 25 levels down: 2^25 paths, which
+    /// must be checked in linear time, with a bounded number of messages.
+    #[test]
+    fn shared_types_do_not_explode() {
+        fn chain(levels: usize, leaf_extra: &str) -> String {
+            let mut schema = format!(
+                r#"{{"type":"record","name":"T{levels}","fields":[{{"name":"x","type":"int"}}{leaf_extra}]}}"#
+            );
+            for i in (0..levels).rev() {
+                let next = i + 1;
+                schema = format!(
+                    r#"{{"type":"record","name":"T{i}","fields":[{{"name":"l","type":{schema}}},{{"name":"r","type":"T{next}"}}]}}"#
+                );
+            }
+            schema
+        }
+        let old = parse(&chain(25, ""));
+        let new = parse(&chain(25, r#",{"name":"y","type":"int"}"#));
+        let started = std::time::Instant::now();
+        let messages = can_read(&new, &old);
+        assert!(!messages.is_empty());
+        assert!(messages.len() <= MAX_MESSAGES, "{}", messages.len());
+        assert!(messages[0].contains(".y'"), "{}", messages[0]);
+        assert!(can_read(&old, &old).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn union_of_records_reports_the_matching_branch() {
+        let old = parse(
+            r#"["null",{"type":"record","name":"A","fields":[]},{"type":"record","name":"B","fields":[]}]"#,
+        );
+        let new = parse(
+            r#"["null",{"type":"record","name":"A","fields":[]},{"type":"record","name":"B","fields":[{"name":"z","type":"int"}]}]"#,
+        );
+        let messages = can_read(&new, &old);
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(messages[0].contains("The field 'z'"), "{}", messages[0]);
+        assert!(can_read(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn decimals_and_logical_types_check_as_their_wire_type() {
+        let bytes_decimal =
+            parse(r#"{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}"#);
+        let timestamp = parse(r#"{"type":"long","logicalType":"timestamp-millis"}"#);
+        assert!(can_read(&parse(r#""bytes""#), &bytes_decimal).is_empty());
+        assert!(can_read(&parse(r#""string""#), &bytes_decimal).is_empty());
+        assert!(can_read(&parse(r#""long""#), &timestamp).is_empty());
+        assert!(!can_read(&parse(r#""int""#), &timestamp).is_empty());
+        let uuid = parse(r#"{"type":"string","logicalType":"uuid"}"#);
+        assert!(can_read(&parse(r#""string""#), &uuid).is_empty());
+    }
+
+    #[test]
+    fn check_directions_name_new_and_old() {
+        let old = parse(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#);
+        let new = parse(r#"{"type":"record","name":"R","fields":[]}"#);
+        assert!(check(Level::Backward, &new, &[&old]).is_empty());
+        let messages = check(Level::Forward, &new, &[&old]);
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0].contains(
+                "in the old schema has no default value and is missing in the new schema"
+            ),
+            "{}",
+            messages[0]
+        );
+        let detailed = check_detailed(Level::Full, &new, &[&old]);
+        assert_eq!(detailed.len(), 1);
+        assert_eq!(detailed[0].direction, Direction::Forward);
+    }
+
+    /// Every single-character deletion and several substitutions of a few schemas: parsing
+    /// and checking must never panic (the crate faces HTTP input).
+    #[test]
+    fn mutated_schemas_never_panic() {
+        let seeds = [
+            r#"{"type":"record","name":"R","namespace":"n","aliases":["Q"],"fields":[{"name":"a","type":["null",{"type":"enum","name":"E","symbols":["X","Y"],"default":"X"}],"default":null},{"name":"b","type":{"type":"map","values":{"type":"fixed","name":"F","size":2}}},{"name":"c","type":{"type":"array","items":"R"},"default":[]}]}"#,
+            r#"{"type":"bytes","logicalType":"decimal","precision":4,"scale":2}"#,
+        ];
+        let replacements = ["", "\"", "{", "[", "1", "x", ".", "null", "-1", "\\"];
+        let mut parsed = Vec::new();
+        for seed in seeds {
+            for i in 0..seed.len() {
+                if !seed.is_char_boundary(i) || !seed.is_char_boundary(i + 1) {
+                    continue;
+                }
+                for replacement in replacements {
+                    let mutated = format!("{}{replacement}{}", &seed[..i], &seed[i + 1..]);
+                    if let Ok(schema) = AvroSchema::parse(&mutated, &[], &Limits::default()) {
+                        let _ = schema.normalized();
+                        parsed.push(schema);
+                    }
+                }
+            }
+        }
+        assert!(!parsed.is_empty());
+        let seed = parse(seeds[0]);
+        for schema in &parsed {
+            let _ = can_read(schema, &seed);
+            let _ = can_read(&seed, schema);
+        }
     }
 }
