@@ -1046,7 +1046,10 @@ fn normalize(value: &Value, namespace: &Option<String>, out: &mut String) {
 
 fn normal_type_name(name: &str, namespace: &Option<String>) -> String {
     if PRIMITIVES.contains(&name)
-        || matches!(name, "record" | "error" | "enum" | "fixed" | "array" | "map")
+        || matches!(
+            name,
+            "record" | "error" | "enum" | "fixed" | "array" | "map"
+        )
     {
         name.to_owned()
     } else {
