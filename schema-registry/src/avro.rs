@@ -1124,6 +1124,13 @@ fn normalize_object(map: &Map<String, Value>, namespace: &Option<String>, out: &
         }
         entries.push((key.clone(), rendered));
     }
+    // A type in the null namespace nested in a namespaced one must say so, or it would inherit.
+    if let Some(full) = &full
+        && !full.contains('.')
+        && namespace.as_deref().is_some_and(|ns| !ns.is_empty())
+    {
+        entries.push(("namespace".to_owned(), "\"\"".to_owned()));
+    }
     write_ordered(entries, TYPE_KEY_ORDER, out);
 }
 
@@ -1502,6 +1509,13 @@ mod tests {
             a.normalized(),
             r#"{"type":"record","name":"com.acme.User","fields":[{"name":"a","type":"int"},{"name":"e","type":{"type":"enum","name":"com.acme.E","symbols":["X"]}},{"name":"e2","type":"com.acme.E"}]}"#
         );
+        // A null-namespace type nested in a namespaced record keeps its namespace.
+        let c = parse(
+            r#"{"type":"record","name":"Outer","namespace":"x","fields":[{"name":"i","type":{"type":"record","name":"Inner","namespace":"","fields":[]}}]}"#,
+        )
+        .expect("valid");
+        let c_again = parse(&c.normalized()).expect("normal form parses");
+        assert_eq!(c_again.schema(), c.schema(), "{}", c.normalized());
         // The normal form is itself a valid schema with the same normal form.
         let again = parse(&a.normalized()).expect("normal form parses");
         assert_eq!(again.normalized(), a.normalized());
