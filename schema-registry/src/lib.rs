@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`avro`]: parsing and validating Avro schemas (size and depth limits, references),
 //!   the canonical string used as the dedupe key, the normalized form and the fingerprint.
+//! - [`avro_json`]: Avro's JSON encoding (what REST clients send and read) and Confluent's
+//!   wire framing (magic byte, schema id, datum).
 //! - [`compat`]: compatibility levels and the Avro schema-resolution rules behind them.
 //! - [`registry`]: subjects, versions, global ids, configs and modes in memory, the single
 //!   writer, and the `_schemas` record layouts ([`registry::records`]).
@@ -12,6 +14,7 @@
 
 pub mod api;
 pub mod avro;
+pub mod avro_json;
 pub mod compat;
 pub mod error;
 pub mod registry;
