@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use apache_avro::Schema;
 use apache_avro::schema::{Name, RecordSchema};
@@ -72,9 +72,9 @@ fn at(location: &str) -> String {
     }
 }
 
-fn invalid(location: &str, reason: impl Into<String>) -> SchemaError {
+fn invalid(location: &Loc<'_>, reason: impl Into<String>) -> SchemaError {
     SchemaError::Invalid {
-        location: location.to_owned(),
+        location: location.to_string(),
         reason: reason.into(),
     }
 }
@@ -92,8 +92,9 @@ struct Inner {
     schema: Schema,
     references: Vec<Schema>,
     /// Every named type (record, enum, fixed) defined by this schema or its references, by full
-    /// name, so `Schema::Ref`s can be followed (compatibility checks).
-    named: HashMap<String, Schema>,
+    /// name, so `Schema::Ref`s can be followed (compatibility checks, JSON conversion). Built on
+    /// first use: replaying `_schemas` on start parses every schema but follows few references.
+    named: OnceLock<HashMap<String, Schema>>,
 }
 
 impl AvroSchema {
@@ -133,28 +134,26 @@ impl AvroSchema {
                 Some("record" | "error" | "enum" | "fixed") => {}
                 _ => {
                     return Err(wrap(invalid(
-                        "",
+                        &Loc::Root,
                         "a referenced schema must be a named type (record, enum or fixed)",
                     )));
                 }
             }
-            validator.schema(value, &None, "", 0).map_err(wrap)?;
+            validator
+                .schema(value, &None, &Loc::Root, 0)
+                .map_err(wrap)?;
         }
-        validator.schema(&json, &None, "", 0)?;
+        validator.schema(&json, &None, &Loc::Root, 0)?;
         validator.check_defaults()?;
 
-        let (schema, parsed_refs) = parse_with_avro(raw, references)?;
-        let mut named = HashMap::new();
-        for schema in parsed_refs.iter().chain(std::iter::once(&schema)) {
-            collect_named(schema, &mut named);
-        }
+        let (schema, parsed_refs) = parse_with_avro(raw, &json, references)?;
         Ok(AvroSchema {
             inner: Arc::new(Inner {
                 canonical: compact(raw),
                 json,
                 schema,
                 references: parsed_refs,
-                named,
+                named: OnceLock::new(),
             }),
         })
     }
@@ -206,7 +205,14 @@ impl AvroSchema {
 
     /// A named type (record, enum, fixed) defined by this schema or its references.
     pub fn named_type(&self, name: &Name) -> Option<&Schema> {
-        self.inner.named.get(&name.fullname(None))
+        let named = self.inner.named.get_or_init(|| {
+            let mut named = HashMap::new();
+            for schema in self.schemata() {
+                collect_named(schema, &mut named);
+            }
+            named
+        });
+        named.get(&name.fullname(None))
     }
 
     /// Encodes `value` as Avro binary (no framing), validating it against the schema first.
@@ -312,9 +318,18 @@ fn compact(raw: &str) -> String {
 /// Hands the validated schema to `apache_avro`. Its parser `unwrap`s in a few places our
 /// validation should make unreachable; a panic there still must not take down a request
 /// handler, so it is caught and reported as an invalid schema.
-fn parse_with_avro(raw: &str, references: &[String]) -> Result<(Schema, Vec<Schema>), SchemaError> {
+fn parse_with_avro(
+    raw: &str,
+    json: &Value,
+    references: &[String],
+) -> Result<(Schema, Vec<Schema>), SchemaError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        Schema::parse_str_with_list(raw, references.iter().map(String::as_str))
+        if references.is_empty() {
+            // The common case: reuse the JSON already parsed rather than parse the text again.
+            Schema::parse(json).map(|schema| (schema, Vec::new()))
+        } else {
+            Schema::parse_str_with_list(raw, references.iter().map(String::as_str))
+        }
     }));
     match result {
         Ok(Ok(parsed)) => Ok(parsed),
@@ -399,8 +414,34 @@ fn namespace_of(full: &str) -> Option<&str> {
     full.rfind('.').map(|i| &full[..i])
 }
 
-fn child(location: &str, key: impl std::fmt::Display) -> String {
-    format!("{location}/{key}")
+/// Where the validator is in the schema JSON: a JSON pointer rendered only for an error
+/// message, so walking a valid schema allocates nothing for it.
+#[derive(Debug, Clone, Copy)]
+enum Loc<'p> {
+    Root,
+    Key(&'p Loc<'p>, &'static str),
+    Index(&'p Loc<'p>, usize),
+}
+
+impl<'p> Loc<'p> {
+    fn key(&'p self, key: &'static str) -> Loc<'p> {
+        Loc::Key(self, key)
+    }
+
+    fn index(&'p self, index: usize) -> Loc<'p> {
+        Loc::Index(self, index)
+    }
+}
+
+impl std::fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Depth is bounded by the JSON nesting limit.
+        match self {
+            Loc::Root => Ok(()),
+            Loc::Key(parent, key) => write!(f, "{parent}/{key}"),
+            Loc::Index(parent, index) => write!(f, "{parent}/{index}"),
+        }
+    }
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -419,7 +460,7 @@ impl<'a> Validator<'a> {
         &mut self,
         value: &'a Value,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
         depth: usize,
     ) -> Result<(), SchemaError> {
         match value {
@@ -440,7 +481,7 @@ impl<'a> Validator<'a> {
         &self,
         name: &str,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
     ) -> Result<(), SchemaError> {
         if PRIMITIVES.contains(&name) {
             return Ok(());
@@ -475,12 +516,12 @@ impl<'a> Validator<'a> {
         &mut self,
         branches: &'a [Value],
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
         depth: usize,
     ) -> Result<(), SchemaError> {
         let mut seen = HashSet::new();
         for (i, branch) in branches.iter().enumerate() {
-            let here = child(location, i);
+            let here = location.index(i);
             if branch.is_array() {
                 return Err(invalid(
                     &here,
@@ -524,7 +565,7 @@ impl<'a> Validator<'a> {
         &mut self,
         map: &'a Map<String, Value>,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
         depth: usize,
     ) -> Result<(), SchemaError> {
         let type_name = match map.get("type") {
@@ -550,13 +591,11 @@ impl<'a> Validator<'a> {
             "enum" => self.enumeration(map, namespace, location),
             "fixed" => self.fixed(map, namespace, location),
             "array" => match map.get("items") {
-                Some(items) => self.schema(items, namespace, &child(location, "items"), depth + 1),
+                Some(items) => self.schema(items, namespace, &location.key("items"), depth + 1),
                 None => Err(invalid(location, "array schema has no 'items'")),
             },
             "map" => match map.get("values") {
-                Some(values) => {
-                    self.schema(values, namespace, &child(location, "values"), depth + 1)
-                }
+                Some(values) => self.schema(values, namespace, &location.key("values"), depth + 1),
                 None => Err(invalid(location, "map schema has no 'values'")),
             },
             other => self.type_name(other, namespace, location),
@@ -569,7 +608,7 @@ impl<'a> Validator<'a> {
         &mut self,
         map: &'a Map<String, Value>,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
         what: &str,
     ) -> Result<String, SchemaError> {
         let name = match map.get("name") {
@@ -635,7 +674,7 @@ impl<'a> Validator<'a> {
     fn aliases(
         &self,
         map: &Map<String, Value>,
-        location: &str,
+        location: &Loc<'_>,
         what: &str,
     ) -> Result<(), SchemaError> {
         match map.get("aliases") {
@@ -668,7 +707,7 @@ impl<'a> Validator<'a> {
         &mut self,
         map: &'a Map<String, Value>,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
         depth: usize,
     ) -> Result<(), SchemaError> {
         let full = self.define(map, namespace, location, "record")?;
@@ -693,7 +732,8 @@ impl<'a> Validator<'a> {
         };
         let mut seen = HashSet::new();
         for (i, field) in fields.iter().enumerate() {
-            let here = child(&child(location, "fields"), i);
+            let fields_location = location.key("fields");
+            let here = fields_location.index(i);
             let Value::Object(field) = field else {
                 return Err(invalid(
                     &here,
@@ -743,18 +783,13 @@ impl<'a> Validator<'a> {
             let Some(field_type) = field.get("type") else {
                 return Err(invalid(&here, format!("field '{name}' has no 'type'")));
             };
-            self.schema(
-                field_type,
-                &record_namespace,
-                &child(&here, "type"),
-                depth + 1,
-            )?;
+            self.schema(field_type, &record_namespace, &here.key("type"), depth + 1)?;
             if let Some(default) = field.get("default") {
                 self.defaults.push(PendingDefault {
                     schema: field_type,
                     namespace: record_namespace.clone(),
                     default,
-                    location: child(&here, "default"),
+                    location: here.key("default").to_string(),
                     field: name.to_owned(),
                 });
             }
@@ -766,7 +801,7 @@ impl<'a> Validator<'a> {
         &mut self,
         map: &'a Map<String, Value>,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
     ) -> Result<(), SchemaError> {
         let full = self.define(map, namespace, location, "enum")?;
         let Some(Value::Array(symbols)) = map.get("symbols") else {
@@ -804,7 +839,7 @@ impl<'a> Validator<'a> {
         &mut self,
         map: &'a Map<String, Value>,
         namespace: &Option<String>,
-        location: &str,
+        location: &Loc<'_>,
     ) -> Result<(), SchemaError> {
         let full = self.define(map, namespace, location, "fixed")?;
         match map.get("size") {
@@ -825,14 +860,14 @@ impl<'a> Validator<'a> {
                 pending.default,
                 0,
             ) {
-                return Err(invalid(
-                    &pending.location,
-                    format!(
+                return Err(SchemaError::Invalid {
+                    location: pending.location.clone(),
+                    reason: format!(
                         "the default value {} of field '{}' does not match its type: {why}",
                         truncate(&pending.default.to_string()),
                         pending.field
                     ),
-                ));
+                });
             }
         }
         Ok(())
