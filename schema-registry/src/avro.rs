@@ -5,7 +5,7 @@
 //!
 //! The input comes from HTTP, so nothing here may panic or recurse without bound. `apache_avro`'s
 //! parser both recurses and `unwrap`s on some malformed names, so a schema reaches it only after
-//! [`Validator`] has walked the JSON itself: nesting bounded, every name, type, field and default
+//! `Validator` has walked the JSON itself: nesting bounded, every name, type, field and default
 //! checked, each failure reported with where it is (a JSON pointer such as `/fields/1/type`).
 
 use std::collections::{HashMap, HashSet};
@@ -52,7 +52,7 @@ pub enum SchemaError {
     /// the schema ("" for the root).
     #[error("{reason}{}", at(location))]
     Invalid { location: String, reason: String },
-    /// A referenced schema (already registered, so this is unexpected) did not parse.
+    /// A referenced schema is not a named type, or (unexpected: it was registered) is invalid.
     #[error("referenced schema #{index}: {source}")]
     Reference {
         index: usize,
@@ -88,7 +88,6 @@ pub struct AvroSchema {
 #[derive(Debug)]
 struct Inner {
     canonical: String,
-    json: Value,
     schema: Schema,
     references: Vec<Schema>,
     /// Every named type (record, enum, fixed) defined by this schema or its references, by full
@@ -150,7 +149,6 @@ impl AvroSchema {
         Ok(AvroSchema {
             inner: Arc::new(Inner {
                 canonical: compact(raw),
-                json,
                 schema,
                 references: parsed_refs,
                 named: OnceLock::new(),
@@ -170,8 +168,11 @@ impl AvroSchema {
     /// aliases sorted and fully qualified. `doc`, defaults and custom attributes are kept. It is
     /// itself a valid schema that parses to the same `apache_avro::Schema`.
     pub fn normalized(&self) -> String {
+        // Parsed again rather than kept: the JSON tree is several times the text's size, and
+        // only this (rarely used) form needs it. It parsed before, so it parses now.
+        let json: Value = serde_json::from_str(&self.inner.canonical).unwrap_or_default();
         let mut out = String::with_capacity(self.inner.canonical.len());
-        normalize(&self.inner.json, &None, &mut out);
+        normalize(&json, &None, &mut out);
         out
     }
 
@@ -223,11 +224,6 @@ impl AvroSchema {
     /// Decodes one Avro binary datum written with this schema; `bytes` is advanced past it.
     pub fn decode(&self, bytes: &mut &[u8]) -> Result<AvroValue, apache_avro::Error> {
         apache_avro::from_avro_datum_schemata(self.schema(), self.schemata(), bytes, None)
-    }
-
-    /// The schema's JSON, as parsed.
-    pub fn json(&self) -> &Value {
-        &self.inner.json
     }
 }
 
