@@ -4,9 +4,9 @@
 //! `JsonDecoder` use (and so Confluent's REST Proxy): a union is `null` or a one-key object
 //! naming its branch (`{"string": "x"}`, `{"com.acme.Point": {...}}`), `bytes` and `fixed` are
 //! strings whose characters U+0000–U+00FF are the bytes, records are objects, enums are their
-//! symbol. [`to_avro`] converts such JSON into an [`AvroValue`] of a schema, checking it on the
-//! way (a missing record field takes its default), with errors that give the JSON path;
-//! [`to_json`] turns a decoded value back into the same form. To be kind to hand-written JSON,
+//! symbol. [`encode_json`] writes such JSON as an Avro binary datum of a schema, checking it on
+//! the way (a missing record field takes its default), with errors that give the JSON path;
+//! [`decode_json`] reads a datum back into the same form. To be kind to hand-written JSON,
 //! an untagged union value is also accepted when one branch takes it (the first that does).
 //!
 //! [`frame`] and [`unframe`] are Confluent's wire format: magic byte `0`, the schema id as a
@@ -14,11 +14,8 @@
 //!
 //! Not owned here: which schema applies (the registry and the gateway decide).
 
-use std::collections::HashMap;
-
 use apache_avro::Schema;
 use apache_avro::schema::{Name, RecordSchema, UnionSchema};
-use apache_avro::types::Value as AvroValue;
 use serde_json::{Map, Number, Value};
 
 use crate::avro::AvroSchema;
@@ -26,7 +23,7 @@ use crate::avro::AvroSchema;
 /// Confluent's magic byte of framed data.
 pub const MAGIC_BYTE: u8 = 0;
 
-/// Deepest nesting [`to_avro`] follows, counting records, arrays, maps and unions: recursive
+/// Deepest nesting [`encode_json`] and [`decode_json`] follow, counting records, arrays, maps and unions: recursive
 /// schemas could otherwise recurse as deep as the input goes.
 const MAX_DEPTH: usize = 96;
 /// Most conversion steps for one value. Untagged union values are tried branch by branch, and
@@ -58,16 +55,23 @@ pub fn unframe(bytes: &[u8]) -> Result<(i32, &[u8]), String> {
     }
 }
 
-/// Converts JSON in Avro's JSON encoding to a value of `schema`.
+/// Encodes JSON in Avro's JSON encoding as an Avro binary datum of `schema` (no framing),
+/// checking it on the way. Written straight to bytes, without building Avro values: this is
+/// the per-record cost of an Avro produce.
 ///
 /// # Errors
 /// A message naming the JSON path where the value does not fit the schema.
-pub fn to_avro(json: &Value, schema: &AvroSchema) -> Result<AvroValue, String> {
+pub fn encode_json(json: &Value, schema: &AvroSchema, out: &mut Vec<u8>) -> Result<(), String> {
     let cx = Cx {
         schema,
         steps: std::cell::Cell::new(0),
     };
-    cx.to_avro(json, schema.schema(), &mut String::from("$"), 0)
+    let start = out.len();
+    let r = cx.encode(json, schema.schema(), &mut String::from("$"), 0, out);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
 }
 
 /// Decodes one Avro binary datum written with `schema` straight into Avro's JSON encoding.
@@ -175,13 +179,14 @@ impl Cx<'_> {
         })
     }
 
-    fn to_avro(
+    fn encode(
         &self,
         json: &Value,
         schema: &Schema,
         path: &mut String,
         depth: usize,
-    ) -> Result<AvroValue, String> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(format!("{path}: nested deeper than {MAX_DEPTH} levels"));
         }
@@ -193,71 +198,71 @@ impl Cx<'_> {
             ));
         }
         let schema = self.resolve(schema)?;
-        Ok(match schema {
-            Schema::Null => match json {
-                Value::Null => AvroValue::Null,
-                other => return Err(type_error(path, "null", other)),
-            },
-            Schema::Boolean => AvroValue::Boolean(
-                json.as_bool()
-                    .ok_or_else(|| type_error(path, "a boolean", json))?,
-            ),
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                let n = int_of(json, path, "an int")?;
-                let n = i32::try_from(n).map_err(|_| format!("{path}: {n} does not fit an int"))?;
-                match schema {
-                    Schema::Date => AvroValue::Date(n),
-                    Schema::TimeMillis => AvroValue::TimeMillis(n),
-                    _ => AvroValue::Int(n),
+        match schema {
+            Schema::Null => {
+                if !json.is_null() {
+                    return Err(type_error(path, "null", json));
                 }
             }
-            Schema::Long => AvroValue::Long(int_of(json, path, "a long")?),
-            Schema::TimeMicros => AvroValue::TimeMicros(int_of(json, path, "a long")?),
-            Schema::TimestampMillis => AvroValue::TimestampMillis(int_of(json, path, "a long")?),
-            Schema::TimestampMicros => AvroValue::TimestampMicros(int_of(json, path, "a long")?),
-            Schema::TimestampNanos => AvroValue::TimestampNanos(int_of(json, path, "a long")?),
-            Schema::LocalTimestampMillis => {
-                AvroValue::LocalTimestampMillis(int_of(json, path, "a long")?)
+            Schema::Boolean => {
+                let b = json
+                    .as_bool()
+                    .ok_or_else(|| type_error(path, "a boolean", json))?;
+                out.push(u8::from(b));
             }
-            Schema::LocalTimestampMicros => {
-                AvroValue::LocalTimestampMicros(int_of(json, path, "a long")?)
+            Schema::Int | Schema::Date | Schema::TimeMillis => {
+                let n = int_of(json, path, "an int")?;
+                i32::try_from(n).map_err(|_| format!("{path}: {n} does not fit an int"))?;
+                write_long(out, n);
             }
-            Schema::LocalTimestampNanos => {
-                AvroValue::LocalTimestampNanos(int_of(json, path, "a long")?)
-            }
+            Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => write_long(out, int_of(json, path, "a long")?),
             #[expect(
                 clippy::cast_possible_truncation,
                 reason = "float is what the schema asks for"
             )]
-            Schema::Float => AvroValue::Float(
-                json.as_f64()
-                    .ok_or_else(|| type_error(path, "a float", json))? as f32,
-            ),
-            Schema::Double => AvroValue::Double(
-                json.as_f64()
-                    .ok_or_else(|| type_error(path, "a double", json))?,
-            ),
-            Schema::Bytes => AvroValue::Bytes(latin1(
-                json.as_str()
-                    .ok_or_else(|| type_error(path, "bytes (a string)", json))?,
-                path,
-            )?),
-            Schema::String => AvroValue::String(
-                json.as_str()
-                    .ok_or_else(|| type_error(path, "a string", json))?
-                    .to_owned(),
-            ),
-            Schema::Uuid => {
+            Schema::Float => {
+                let f = json
+                    .as_f64()
+                    .ok_or_else(|| type_error(path, "a float", json))?;
+                out.extend_from_slice(&(f as f32).to_le_bytes());
+            }
+            Schema::Double => {
+                let f = json
+                    .as_f64()
+                    .ok_or_else(|| type_error(path, "a double", json))?;
+                out.extend_from_slice(&f.to_le_bytes());
+            }
+            Schema::Bytes | Schema::BigDecimal => {
                 let s = json
                     .as_str()
-                    .ok_or_else(|| type_error(path, "a uuid string", json))?;
-                AvroValue::String(s.to_owned())
+                    .ok_or_else(|| type_error(path, "bytes (a string)", json))?;
+                write_bytes(out, &latin1(s, path)?);
             }
-            Schema::Decimal(_) | Schema::BigDecimal => {
+            Schema::Decimal(d) => {
                 let s = json
                     .as_str()
                     .ok_or_else(|| type_error(path, "decimal bytes (a string)", json))?;
-                AvroValue::Bytes(latin1(s, path)?)
+                let bytes = latin1(s, path)?;
+                match &*d.inner {
+                    Schema::Fixed(f) if bytes.len() != f.size => {
+                        return Err(format!("{path}: this decimal is {} bytes", f.size));
+                    }
+                    Schema::Fixed(_) => out.extend_from_slice(&bytes),
+                    _ => write_bytes(out, &bytes),
+                }
+            }
+            Schema::String | Schema::Uuid => {
+                let s = json
+                    .as_str()
+                    .ok_or_else(|| type_error(path, "a string", json))?;
+                write_bytes(out, s.as_bytes());
             }
             Schema::Fixed(f) => {
                 let s = json
@@ -272,16 +277,17 @@ impl Cx<'_> {
                         bytes.len()
                     ));
                 }
-                AvroValue::Fixed(f.size, bytes)
+                out.extend_from_slice(&bytes);
             }
             Schema::Duration => {
                 let s = json
                     .as_str()
                     .ok_or_else(|| type_error(path, "a 12-byte duration string", json))?;
-                let bytes: [u8; 12] = latin1(s, path)?
-                    .try_into()
-                    .map_err(|_| format!("{path}: a duration is 12 bytes"))?;
-                AvroValue::Duration(apache_avro::Duration::from(bytes))
+                let bytes = latin1(s, path)?;
+                if bytes.len() != 12 {
+                    return Err(format!("{path}: a duration is 12 bytes"));
+                }
+                out.extend_from_slice(&bytes);
             }
             Schema::Enum(e) => {
                 let symbol = json
@@ -294,33 +300,38 @@ impl Cx<'_> {
                         e.symbols.join(", ")
                     )
                 })?;
-                AvroValue::Enum(u32::try_from(index).unwrap_or(u32::MAX), symbol.to_owned())
+                write_long(out, i64::try_from(index).unwrap_or(i64::MAX));
             }
             Schema::Array(a) => {
                 let items = json
                     .as_array()
                     .ok_or_else(|| type_error(path, "an array", json))?;
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    out.push(self.to_avro(item, &a.items, path, depth + 1)?);
-                    path.truncate(len);
+                if !items.is_empty() {
+                    write_long(out, i64::try_from(items.len()).unwrap_or(i64::MAX));
+                    for (i, item) in items.iter().enumerate() {
+                        let len = path.len();
+                        path.push_str(&format!("[{i}]"));
+                        self.encode(item, &a.items, path, depth + 1, out)?;
+                        path.truncate(len);
+                    }
                 }
-                AvroValue::Array(out)
+                out.push(0);
             }
             Schema::Map(m) => {
                 let entries = json
                     .as_object()
                     .ok_or_else(|| type_error(path, "a map (an object)", json))?;
-                let mut out = HashMap::with_capacity(entries.len());
-                for (k, v) in entries {
-                    let len = path.len();
-                    path.push_str(&format!("[{k:?}]"));
-                    out.insert(k.clone(), self.to_avro(v, &m.types, path, depth + 1)?);
-                    path.truncate(len);
+                if !entries.is_empty() {
+                    write_long(out, i64::try_from(entries.len()).unwrap_or(i64::MAX));
+                    for (k, v) in entries {
+                        write_bytes(out, k.as_bytes());
+                        let len = path.len();
+                        path.push_str(&format!("[{k:?}]"));
+                        self.encode(v, &m.types, path, depth + 1, out)?;
+                        path.truncate(len);
+                    }
                 }
-                AvroValue::Map(out)
+                out.push(0);
             }
             Schema::Record(r) => {
                 let object = json.as_object().ok_or_else(|| {
@@ -332,28 +343,26 @@ impl Cx<'_> {
                         r.name.fullname(None)
                     ));
                 }
-                let mut fields = Vec::with_capacity(r.fields.len());
                 for field in &r.fields {
                     let len = path.len();
                     path.push('.');
                     path.push_str(&field.name);
-                    let value = match (object.get(&field.name), &field.default) {
-                        (Some(v), _) => self.to_avro(v, &field.schema, path, depth + 1)?,
-                        (None, Some(default)) => self.default(default, &field.schema, path)?,
+                    match (object.get(&field.name), &field.default) {
+                        (Some(v), _) => self.encode(v, &field.schema, path, depth + 1, out)?,
+                        (None, Some(default)) => self.default(default, &field.schema, path, out)?,
                         (None, None) => {
                             return Err(format!("{path}: missing, and the field has no default"));
                         }
-                    };
+                    }
                     path.truncate(len);
-                    fields.push((field.name.clone(), value));
                 }
-                AvroValue::Record(fields)
             }
-            Schema::Union(u) => self.union_to_avro(json, u, path, depth)?,
+            Schema::Union(u) => self.encode_union(json, u, path, depth, out)?,
             Schema::Ref { name } => {
                 return Err(format!("{path}: unresolved type '{}'", name.fullname(None)));
             }
-        })
+        }
+        Ok(())
     }
 
     /// A field default: JSON in Avro's default form, where a union's default belongs to its
@@ -363,36 +372,38 @@ impl Cx<'_> {
         default: &Value,
         schema: &Schema,
         path: &mut String,
-    ) -> Result<AvroValue, String> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         match self.resolve(schema)? {
             Schema::Union(u) => {
                 let first = u
                     .variants()
                     .first()
                     .ok_or_else(|| format!("{path}: empty union"))?;
-                let value = self.to_avro(default, first, path, 0)?;
-                Ok(AvroValue::Union(0, Box::new(value)))
+                write_long(out, 0);
+                self.encode(default, first, path, 0, out)
             }
-            other => self.to_avro(default, other, path, 0),
+            other => self.encode(default, other, path, 0, out),
         }
     }
 
-    fn union_to_avro(
+    fn encode_union(
         &self,
         json: &Value,
         u: &UnionSchema,
         path: &mut String,
         depth: usize,
-    ) -> Result<AvroValue, String> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         let variants = u.variants();
-        let wrap = |i: usize, v: AvroValue| {
-            AvroValue::Union(u32::try_from(i).unwrap_or(u32::MAX), Box::new(v))
-        };
+        let index = |i: usize| i64::try_from(i).unwrap_or(i64::MAX);
         if json.is_null() {
-            if let Some(i) = variants.iter().position(|s| matches!(s, Schema::Null)) {
-                return Ok(wrap(i, AvroValue::Null));
-            }
-            return Err(format!("{path}: null is not a branch of this union"));
+            let i = variants
+                .iter()
+                .position(|s| matches!(s, Schema::Null))
+                .ok_or_else(|| format!("{path}: null is not a branch of this union"))?;
+            write_long(out, index(i));
+            return Ok(());
         }
         // The tagged form: {"<branch name>": value}.
         if let Some((tag, inner)) = json
@@ -404,25 +415,26 @@ impl Cx<'_> {
                 let name = branch_name(s);
                 name == *tag || name.rsplit('.').next() == Some(tag.as_str())
             };
-            if let Some(i) = variants.iter().position(named) {
+            if let Some((i, variant)) = variants.iter().enumerate().find(|(_, s)| named(s)) {
+                write_long(out, index(i));
                 let len = path.len();
                 path.push_str(&format!("<{tag}>"));
-                let variant = variants
-                    .get(i)
-                    .ok_or_else(|| format!("{path}: no branch {i}"))?;
-                let value = self.to_avro(inner, variant, path, depth + 1)?;
+                self.encode(inner, variant, path, depth + 1, out)?;
                 path.truncate(len);
-                return Ok(wrap(i, value));
+                return Ok(());
             }
         }
         // Untagged: the first branch that takes the value.
+        let start = out.len();
         for (i, variant) in variants.iter().enumerate() {
             if matches!(variant, Schema::Null) {
                 continue;
             }
+            write_long(out, index(i));
             let mut scratch = path.clone();
-            if let Ok(value) = self.to_avro(json, variant, &mut scratch, depth + 1) {
-                return Ok(wrap(i, value));
+            match self.encode(json, variant, &mut scratch, depth + 1, out) {
+                Ok(()) => return Ok(()),
+                Err(_) => out.truncate(start),
             }
         }
         let names: Vec<String> = variants.iter().map(branch_name).collect();
@@ -431,6 +443,22 @@ impl Cx<'_> {
             names.join(", ")
         ))
     }
+}
+
+/// Avro's zig-zag varint.
+fn write_long(out: &mut Vec<u8>, n: i64) {
+    #[expect(clippy::cast_sign_loss, reason = "zig-zag encoding")]
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+}
+
+fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    write_long(out, i64::try_from(b.len()).unwrap_or(i64::MAX));
+    out.extend_from_slice(b);
 }
 
 /// A bounded Avro binary reader producing JSON (see [`decode_json`]).
@@ -635,13 +663,20 @@ mod tests {
         AvroSchema::parse(raw, &[], &Limits::default()).unwrap()
     }
 
+    fn encode(json: &Value, s: &AvroSchema) -> Result<Vec<u8>, String> {
+        let mut out = vec![9];
+        let r = encode_json(json, s, &mut out);
+        // A failed encode leaves the buffer as it was.
+        assert!(r.is_ok() || out == [9]);
+        r.map(|()| out.split_off(1))
+    }
+
     fn round_trip(s: &AvroSchema, json: &Value) -> Value {
-        let value = to_avro(json, s).unwrap();
-        let datum = s.encode(value).unwrap();
+        let datum = encode(json, s).unwrap();
         let framed = frame(7, &datum);
         let (id, rest) = unframe(&framed).unwrap();
         assert_eq!(id, 7);
-        // Our decoder reads what apache_avro wrote, and agrees with apache_avro's own.
+        // apache_avro's own decoder reads what we wrote, to the end; ours reads it back.
         let mut check = rest;
         s.decode(&mut check).unwrap();
         assert!(check.is_empty());
@@ -695,12 +730,12 @@ mod tests {
             (json!([1]), "expected record 'R'"),
         ];
         for (json, want) in cases {
-            let err = to_avro(&json, &s).unwrap_err();
+            let err = encode(&json, &s).unwrap_err();
             assert!(err.contains(want), "{json}: {err}");
         }
         let bytes = schema(r#""bytes""#);
         assert!(
-            to_avro(&json!("\u{100}"), &bytes)
+            encode(&json!("\u{100}"), &bytes)
                 .unwrap_err()
                 .contains("U+00FF")
         );
@@ -732,7 +767,7 @@ mod tests {
         for _ in 0..300 {
             deep = json!({"next": {"Node": deep}});
         }
-        assert!(to_avro(&deep, &s).unwrap_err().contains("nested deeper"));
+        assert!(encode(&deep, &s).unwrap_err().contains("nested deeper"));
         // A hostile datum: branch 1 ("Node") a million times over.
         let hostile = vec![2u8; 1 << 20];
         assert!(
