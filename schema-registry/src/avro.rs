@@ -144,8 +144,9 @@ impl AvroSchema {
         }
         validator.schema(&json, &None, &Loc::Root, 0)?;
         validator.check_defaults()?;
+        drop(validator);
 
-        let (schema, parsed_refs) = parse_with_avro(raw, &json, references)?;
+        let (schema, parsed_refs) = parse_with_avro(json, ref_jsons)?;
         Ok(AvroSchema {
             inner: Arc::new(Inner {
                 canonical: compact(raw),
@@ -311,24 +312,49 @@ fn compact(raw: &str) -> String {
     out
 }
 
+/// Name of the record [`parse_with_avro`] wraps references in; not a name users would pick.
+const WRAPPER_NAME: &str = "__runnel_references__";
+
 /// Hands the validated schema to `apache_avro`. Its parser `unwrap`s in a few places our
 /// validation should make unreachable; a panic there still must not take down a request
 /// handler, so it is caught and reported as an invalid schema.
+///
+/// References are not given to `Schema::parse_str_with_list`: it parses them in hash order,
+/// recursing into each not-yet-parsed dependency, so a chain of references costs stack in
+/// proportion to its length (a chain of a few hundred registered schemas overflowed the stack).
+/// Instead they become, dependencies first, the field types of one wrapper record, with the
+/// schema itself last: `apache_avro` parses fields in order, every dependency is already known
+/// when used, and recursion stays bounded by the nesting of one schema.
 fn parse_with_avro(
-    raw: &str,
-    json: &Value,
-    references: &[String],
+    json: Value,
+    references: Vec<Value>,
 ) -> Result<(Schema, Vec<Schema>), SchemaError> {
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = catch_unwind(AssertUnwindSafe(move || {
         if references.is_empty() {
-            // The common case: reuse the JSON already parsed rather than parse the text again.
-            Schema::parse(json).map(|schema| (schema, Vec::new()))
-        } else {
-            Schema::parse_str_with_list(raw, references.iter().map(String::as_str))
+            return Schema::parse(&json).map(|schema| Some((schema, Vec::new())));
+        }
+        let count = references.len();
+        let fields: Vec<Value> = references
+            .into_iter()
+            .chain(std::iter::once(json))
+            .enumerate()
+            .map(|(i, schema)| serde_json::json!({"name": format!("f{i}"), "type": schema}))
+            .collect();
+        let wrapper = serde_json::json!({"type": "record", "name": WRAPPER_NAME, "fields": fields});
+        let Schema::Record(wrapper) = Schema::parse(&wrapper)? else {
+            return Ok(None);
+        };
+        let mut schemas: Vec<Schema> = wrapper.fields.into_iter().map(|f| f.schema).collect();
+        match schemas.pop() {
+            Some(schema) if schemas.len() == count => Ok(Some((schema, schemas))),
+            _ => Ok(None),
         }
     }));
     match result {
-        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Ok(Some(parsed))) => Ok(parsed),
+        Ok(Ok(None)) => Err(SchemaError::Avro(
+            "the Avro parser returned an unexpected shape for this schema".to_owned(),
+        )),
         Ok(Err(e)) => Err(SchemaError::Avro(e.to_string())),
         Err(_) => Err(SchemaError::Avro(
             "the Avro parser could not process this schema".to_owned(),
@@ -1460,6 +1486,37 @@ mod tests {
         let deep = format!("{}\"int\"{}", "[".repeat(500), "]".repeat(500));
         let err = AvroSchema::parse(&deep, &[], &limits).expect_err("too deep");
         assert!(err.to_string().contains("nests deeper"), "{err}");
+    }
+
+    /// The deepest schema the default limits accept, and a chain of 300 references, are
+    /// parsed, normalized and checked on a 1 MiB stack (tokio's workers have 2 MiB).
+    #[test]
+    fn limits_keep_stack_use_small() {
+        let mut nested = String::from(r#""int""#);
+        for i in 0..32 {
+            nested = format!(
+                r#"{{"type":"record","name":"R{i}","fields":[{{"name":"f","type":{nested}}}]}}"#
+            );
+        }
+        let mut chain = vec![r#"{"type":"record","name":"C0","fields":[]}"#.to_owned()];
+        for i in 1..300 {
+            let previous = i - 1;
+            chain.push(format!(
+                r#"{{"type":"record","name":"C{i}","fields":[{{"name":"f","type":"C{previous}"}}]}}"#
+            ));
+        }
+        let worker = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                let deep = parse(&nested).expect("the deepest accepted schema");
+                let _ = deep.normalized();
+                assert!(crate::compat::can_read(&deep, &deep).is_empty());
+                let top = r#"{"type":"record","name":"Top","fields":[{"name":"c","type":"C299"}]}"#;
+                let chained = AvroSchema::parse(top, &chain, &Limits::default()).expect("valid");
+                assert_eq!(chained.resolved_references().len(), 300);
+            })
+            .expect("spawn");
+        worker.join().expect("no stack overflow");
     }
 
     #[test]

@@ -326,7 +326,7 @@ pub fn can_read_detailed(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Incomp
 
 /// Bounds on one check, so hostile schemas (deep, or exponentially many paths through shared
 /// named types) cost bounded stack and time.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 128;
 const MAX_STEPS: usize = 200_000;
 /// Failures kept per record pair and per union: enough to act on, bounded for hostile input.
 const MAX_MESSAGES: usize = 100;
@@ -900,6 +900,30 @@ mod tests {
         let detailed = check_detailed(Level::Full, &new, &[&old]);
         assert_eq!(detailed.len(), 1);
         assert_eq!(detailed[0].direction, Direction::Forward);
+    }
+
+    /// A chain of 300 records, each in its own reference, nests deeper than the check follows:
+    /// it must stop with a message, on a small stack, rather than overflow.
+    #[test]
+    fn deep_reference_chains_stop_with_a_message() {
+        let mut references = vec![
+            r#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int"}]}"#.to_owned(),
+        ];
+        for i in 1..300 {
+            let previous = i - 1;
+            references.push(format!(
+                r#"{{"type":"record","name":"R{i}","fields":[{{"name":"f","type":"R{previous}"}}]}}"#
+            ));
+        }
+        let top = r#"{"type":"record","name":"Top","fields":[{"name":"r","type":"R299"}]}"#;
+        let schema = AvroSchema::parse(top, &references, &Limits::default()).expect("valid");
+        let worker = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || can_read(&schema, &schema))
+            .expect("spawn");
+        let messages = worker.join().expect("no stack overflow");
+        assert_eq!(messages.len(), 1, "{messages:#?}");
+        assert!(messages[0].contains("nest too deeply"), "{}", messages[0]);
     }
 
     /// Every single-character deletion and several substitutions of a few schemas: parsing
