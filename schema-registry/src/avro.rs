@@ -99,7 +99,9 @@ struct Inner {
 impl AvroSchema {
     /// Parses and validates `raw`. `references`: the raw schema strings of referenced schemas
     /// (already resolved by the caller, dependencies first), so named types they define can be
-    /// used by `raw`. Each reference must itself be a named type (record, enum or fixed).
+    /// used by `raw`. Each reference must itself be a named type (record, enum or fixed). A
+    /// reference whose text repeats an earlier one is skipped: two subjects can hold the same
+    /// schema, and a diamond of references reaches it through both.
     pub fn parse(
         raw: &str,
         references: &[String],
@@ -107,7 +109,11 @@ impl AvroSchema {
     ) -> Result<AvroSchema, SchemaError> {
         let json = parse_json(raw, limits)?;
         let mut ref_jsons = Vec::with_capacity(references.len());
+        let mut seen = HashSet::new();
         for (index, reference) in references.iter().enumerate() {
+            if !seen.insert(reference.as_str()) {
+                continue;
+            }
             // References were accepted once already; only the size bound is relaxed (a schema
             // may reference several that are each near the limit).
             let unbounded_size = Limits {
@@ -189,7 +195,8 @@ impl AvroSchema {
         &self.inner.schema
     }
 
-    /// The parsed referenced schemas, in the order given to [`parse`](Self::parse).
+    /// The parsed referenced schemas, in the order given to [`parse`](Self::parse) (repeats
+    /// skipped).
     pub fn resolved_references(&self) -> &[Schema] {
         &self.inner.references
     }
@@ -1549,6 +1556,10 @@ mod tests {
         let err = AvroSchema::parse(raw, &[r#""string""#.to_owned()], &Limits::default())
             .expect_err("not named");
         assert!(err.to_string().contains("referenced schema #0"), "{err}");
+        // The same reference twice (a diamond) is one definition.
+        let twice = [address.to_owned(), address.to_owned()];
+        let s = AvroSchema::parse(raw, &twice, &Limits::default()).expect("valid");
+        assert_eq!(s.resolved_references().len(), 1);
         let redefine = r#"{"type":"record","name":"Address","namespace":"com.acme","fields":[]}"#;
         let err = AvroSchema::parse(redefine, &[address.to_owned()], &Limits::default())
             .expect_err("redefined");
