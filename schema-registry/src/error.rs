@@ -71,15 +71,15 @@ pub enum RegistryError {
     )]
     InvalidCompatibilityLevel(String),
     /// 42204.
-    #[error("Invalid mode '{0}'. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT")]
+    #[error(
+        "Invalid mode '{0}'. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT"
+    )]
     InvalidMode(String),
     /// 42205: the mode forbids the operation.
     #[error("{0}")]
     OperationNotPermitted(String),
     /// 42206: the version is referenced by another schema.
-    #[error(
-        "One or more references exist to the schema {{subject={subject},version={version}}}."
-    )]
+    #[error("One or more references exist to the schema {{subject={subject},version={version}}}.")]
     ReferenceExists { subject: String, version: i32 },
     /// 42207: an IMPORT with an id or version already taken by another schema.
     #[error("{0}")]
@@ -103,7 +103,9 @@ pub enum RegistryError {
     #[error("{0}")]
     PayloadTooLarge(String),
     /// 415.
-    #[error("HTTP 415 Unsupported Media Type: Content-Type '{0}' is not supported; use application/vnd.schemaregistry.v1+json")]
+    #[error(
+        "HTTP 415 Unsupported Media Type: Content-Type '{0}' is not supported; use application/vnd.schemaregistry.v1+json"
+    )]
     UnsupportedMediaType(String),
     /// 404: a path segment that names no resource (an id that is not a number).
     #[error("HTTP 404 Not Found")]
@@ -161,7 +163,7 @@ impl IntoResponse for RegistryError {
         } else {
             tracing::debug!(status = status.as_u16(), cause = %self, "schema registry client error");
             self.to_string()
-    };
+        };
         (
             status,
             Json(ErrorBody {

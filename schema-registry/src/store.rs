@@ -107,7 +107,9 @@ impl Store for MemoryStore {
         Box::pin(async move {
             let mut inner = self.inner.lock();
             if inner.fail_appends {
-                return Err(StoreError::Append("the memory store fails on purpose".into()));
+                return Err(StoreError::Append(
+                    "the memory store fails on purpose".into(),
+                ));
             }
             inner.records.extend(records);
             Ok(())

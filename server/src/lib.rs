@@ -9,6 +9,8 @@
 //!   committed offsets in `__consumer_offsets`.
 //! - [`clock`]: time as a dependency, so timeouts are tested without sleeping.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
+//! - [`schemas`]: the schema registry's store, the compacted topic `_schemas` (the registry
+//!   itself and its HTTP API are the `runnel-schema-registry` crate, mounted by the gateway).
 //! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
 //! - [`client`]: a typed HTTP client for the API above; [`commands`]: the `topics`, `produce`
 //!   and `consume` subcommands over it; [`bench`]: `runnel bench`, throughput and latency.
@@ -23,5 +25,6 @@ pub mod config;
 pub mod gateway;
 pub mod group;
 pub mod log;
+pub mod schemas;
 pub mod serve;
 pub mod shutdown;

@@ -1,9 +1,10 @@
 //! `runnel serve`: open the broker, bind the gateway, run until shutdown, close cleanly.
 //!
-//! Start-up opens (and if needed recovers) every log before the listener binds, so `/ready`
-//! answering means the data is served. Shutdown stops accepting, drains in-flight requests and
-//! WebSockets (each for at most `shutdown_timeout`), stops background maintenance, then flushes
-//! and closes every log and writes the clean-shutdown marker.
+//! Start-up opens (and if needed recovers) every log, and replays `__consumer_offsets` and
+//! `_schemas`, before the listener binds, so `/ready` answering means the data is served.
+//! Shutdown stops accepting, drains in-flight requests and WebSockets (each for at most
+//! `shutdown_timeout`), stops background maintenance, then flushes and closes every log and
+//! writes the clean-shutdown marker.
 
 use std::sync::Arc;
 
@@ -15,6 +16,8 @@ use crate::broker::{Broker, BrokerConfig};
 use crate::config::Config;
 use crate::gateway::{self, AppState, Limits};
 use crate::group::GroupCoordinator;
+use crate::schemas::SchemasTopic;
+use runnel_schema_registry::registry::{Registry, RegistryConfig};
 
 /// Runs the broker until `shutdown` is cancelled.
 ///
@@ -45,6 +48,20 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .context("cannot load committed offsets from __consumer_offsets")?
     };
 
+    // Replays _schemas (if it exists) before anything is served.
+    let registry = {
+        let broker = Arc::clone(&broker);
+        let store = tokio::task::spawn_blocking(move || SchemasTopic::open(broker))
+            .await
+            .context("schema store start-up panicked")?
+            .context("cannot open the schema registry's topic")?;
+        Arc::new(
+            Registry::open(Arc::new(store), RegistryConfig::default())
+                .await
+                .context("cannot load schemas from _schemas")?,
+        )
+    };
+
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -67,7 +84,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         gateway::ws::WsLimits::from_config(&config.limits),
         shutdown.clone(),
     );
-    let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
+    let app = gateway::router(state, limits)
+        .layer(axum::Extension(ws.clone()))
+        .layer(axum::Extension(registry));
 
     let maintenance_stop = CancellationToken::new();
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));

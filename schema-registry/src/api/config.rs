@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{SubjectPath, VersionPath, Reg, SchemaRequest, SrBody, SrJson, SrPath, SrQuery};
+use super::{Reg, SchemaRequest, SrBody, SrJson, SrPath, SrQuery, SubjectPath, VersionPath};
 use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::registry::{Mode, VersionSpec};
@@ -15,10 +15,26 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::new()
         .routes(routes!(check_all))
         .routes(routes!(check_version))
-        .routes(routes!(get_global_config, put_global_config, delete_global_config))
-        .routes(routes!(get_subject_config, put_subject_config, delete_subject_config))
-        .routes(routes!(get_global_mode, put_global_mode, delete_global_mode))
-        .routes(routes!(get_subject_mode, put_subject_mode, delete_subject_mode))
+        .routes(routes!(
+            get_global_config,
+            put_global_config,
+            delete_global_config
+        ))
+        .routes(routes!(
+            get_subject_config,
+            put_subject_config,
+            delete_subject_config
+        ))
+        .routes(routes!(
+            get_global_mode,
+            put_global_mode,
+            delete_global_mode
+        ))
+        .routes(routes!(
+            get_subject_mode,
+            put_subject_mode,
+            delete_subject_mode
+        ))
 }
 
 /// Query of the compatibility checks.
@@ -122,7 +138,10 @@ pub(super) async fn check_all(
         &body.into_new_schema(),
         q.normalize.unwrap_or(false),
     )?;
-    Ok(SrJson(compatibility_response(messages, q.verbose.unwrap_or(false))))
+    Ok(SrJson(compatibility_response(
+        messages,
+        q.verbose.unwrap_or(false),
+    )))
 }
 
 /// Check a schema against one version of the subject, in the direction its level names.
@@ -157,7 +176,10 @@ pub(super) async fn check_version(
         &body.into_new_schema(),
         q.normalize.unwrap_or(false),
     )?;
-    Ok(SrJson(compatibility_response(messages, q.verbose.unwrap_or(false))))
+    Ok(SrJson(compatibility_response(
+        messages,
+        q.verbose.unwrap_or(false),
+    )))
 }
 
 fn parse_level(request: &ConfigRequest) -> Result<Level, RegistryError> {
@@ -268,9 +290,10 @@ pub(super) async fn get_subject_config(
     SrPath(SubjectPath { subject }): SrPath<SubjectPath>,
     SrQuery(q): SrQuery<DefaultToGlobalQuery>,
 ) -> Result<SrJson<ConfigResponse>, RegistryError> {
-    Ok(level_body(
-        registry.level(Some(&subject), q.default_to_global.unwrap_or(false))?,
-    ))
+    Ok(level_body(registry.level(
+        Some(&subject),
+        q.default_to_global.unwrap_or(false),
+    )?))
 }
 
 /// Set a subject's compatibility level.
@@ -362,7 +385,9 @@ pub(super) async fn put_global_mode(
     SrBody(body): SrBody<ModeBody>,
 ) -> Result<SrJson<ModeBody>, RegistryError> {
     let mode = parse_mode(&body)?;
-    registry.set_mode(None, mode, q.force.unwrap_or(false)).await?;
+    registry
+        .set_mode(None, mode, q.force.unwrap_or(false))
+        .await?;
     Ok(mode_body(mode))
 }
 
@@ -401,9 +426,10 @@ pub(super) async fn get_subject_mode(
     SrPath(SubjectPath { subject }): SrPath<SubjectPath>,
     SrQuery(q): SrQuery<DefaultToGlobalQuery>,
 ) -> Result<SrJson<ModeBody>, RegistryError> {
-    Ok(mode_body(
-        registry.mode(Some(&subject), q.default_to_global.unwrap_or(false))?,
-    ))
+    Ok(mode_body(registry.mode(
+        Some(&subject),
+        q.default_to_global.unwrap_or(false),
+    )?))
 }
 
 /// Set a subject's mode.

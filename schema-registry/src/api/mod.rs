@@ -111,7 +111,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
         if let Some(ct) = req.headers().get(CONTENT_TYPE) {
             let text = ct.to_str().unwrap_or_default();
             if !accepted_content_type(text) {
-                return Err(RegistryError::UnsupportedMediaType(text.chars().take(100).collect()));
+                return Err(RegistryError::UnsupportedMediaType(
+                    text.chars().take(100).collect(),
+                ));
             }
         }
         let limit = req
@@ -257,7 +259,9 @@ impl From<&Reference> for SchemaReference {
 #[serde(rename_all = "camelCase")]
 pub struct SchemaRequest {
     /// The Avro schema, as a JSON string.
-    #[schema(example = "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}")]
+    #[schema(
+        example = "{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"
+    )]
     pub schema: String,
     /// `AVRO` (the default); `JSON` and `PROTOBUF` are refused with 42201.
     #[serde(default)]

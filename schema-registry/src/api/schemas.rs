@@ -81,7 +81,11 @@ fn by_id(stored: &StoredSchema, max_id: Option<i32>) -> SchemaById {
     SchemaById {
         schema: stored.schema.clone(),
         schema_type: stored.schema_type.clone(),
-        references: stored.references.iter().map(SchemaReference::from).collect(),
+        references: stored
+            .references
+            .iter()
+            .map(SchemaReference::from)
+            .collect(),
         max_id,
     }
 }
@@ -173,11 +177,8 @@ pub(super) async fn get_schema_versions(
     SrPath(IdPath { id }): SrPath<IdPath>,
     SrQuery(query): SrQuery<IdListingQuery>,
 ) -> Result<SrJson<Vec<SubjectVersion>>, RegistryError> {
-    let pairs = registry.id_versions(
-        id,
-        query.subject.as_deref(),
-        query.deleted.unwrap_or(false),
-    )?;
+    let pairs =
+        registry.id_versions(id, query.subject.as_deref(), query.deleted.unwrap_or(false))?;
     Ok(SrJson(
         pairs
             .into_iter()
@@ -204,11 +205,8 @@ pub(super) async fn get_schema_subjects(
     SrPath(IdPath { id }): SrPath<IdPath>,
     SrQuery(query): SrQuery<IdListingQuery>,
 ) -> Result<SrJson<Vec<String>>, RegistryError> {
-    let pairs = registry.id_versions(
-        id,
-        query.subject.as_deref(),
-        query.deleted.unwrap_or(false),
-    )?;
+    let pairs =
+        registry.id_versions(id, query.subject.as_deref(), query.deleted.unwrap_or(false))?;
     let mut subjects: Vec<String> = pairs.into_iter().map(|(s, _)| s).collect();
     subjects.dedup();
     Ok(SrJson(subjects))

@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{SubjectPath, VersionPath, Reg, SchemaReference, SchemaRequest, SrBody, SrJson, SrPath, SrQuery, raw_json};
+use super::{
+    Reg, SchemaReference, SchemaRequest, SrBody, SrJson, SrPath, SrQuery, SubjectPath, VersionPath,
+    raw_json,
+};
 use crate::error::RegistryError;
 use crate::registry::{SchemaVersion, SubjectFilter, VersionSpec};
 
@@ -98,7 +101,12 @@ impl From<SchemaVersion> for SubjectVersionBody {
             version: v.version,
             id: v.id,
             schema_type: v.schema.schema_type.clone(),
-            references: v.schema.references.iter().map(SchemaReference::from).collect(),
+            references: v
+                .schema
+                .references
+                .iter()
+                .map(SchemaReference::from)
+                .collect(),
             schema: v.schema.schema.clone(),
             deleted: v.deleted,
         }
@@ -156,7 +164,9 @@ pub(super) async fn list_versions(
     SrPath(SubjectPath { subject }): SrPath<SubjectPath>,
     SrQuery(q): SrQuery<DeletedQuery>,
 ) -> Result<SrJson<Vec<i32>>, RegistryError> {
-    Ok(SrJson(registry.versions(&subject, q.deleted.unwrap_or(false))?))
+    Ok(SrJson(
+        registry.versions(&subject, q.deleted.unwrap_or(false))?,
+    ))
 }
 
 /// Register a schema under a subject; idempotent, and a schema known under any subject keeps
@@ -188,7 +198,11 @@ pub(super) async fn register(
     SrBody(body): SrBody<SchemaRequest>,
 ) -> Result<SrJson<RegisterResponse>, RegistryError> {
     let registered = registry
-        .register(&subject, &body.into_new_schema(), q.normalize.unwrap_or(false))
+        .register(
+            &subject,
+            &body.into_new_schema(),
+            q.normalize.unwrap_or(false),
+        )
         .await?;
     Ok(SrJson(RegisterResponse { id: registered.id }))
 }

@@ -329,7 +329,13 @@ impl Registry {
         let s = state
             .subjects
             .get(subject)
-            .filter(|s| if deleted { !s.versions.is_empty() } else { s.has_live() })
+            .filter(|s| {
+                if deleted {
+                    !s.versions.is_empty()
+                } else {
+                    s.has_live()
+                }
+            })
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
         let found = match version {
             VersionSpec::Latest if deleted => s.versions.iter().next_back().map(|(n, v)| (*n, *v)),
@@ -357,7 +363,8 @@ impl Registry {
 
     /// A live version of a subject by number.
     pub fn by_subject_version(&self, subject: &str, version: i32) -> Option<SchemaVersion> {
-        self.version(subject, VersionSpec::Exact(version), false).ok()
+        self.version(subject, VersionSpec::Exact(version), false)
+            .ok()
     }
 
     /// The `(subject, version)`s that use an id, optionally only of `subject`; soft-deleted
@@ -431,7 +438,11 @@ impl Registry {
     ///
     /// # Errors
     /// [`RegistryError::SubjectModeNotFound`] when the subject has none of its own.
-    pub fn mode(&self, subject: Option<&str>, default_to_global: bool) -> Result<Mode, RegistryError> {
+    pub fn mode(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> Result<Mode, RegistryError> {
         let state = self.state.read();
         let global = state.global_mode.unwrap_or_default();
         match subject {
@@ -460,7 +471,11 @@ impl Registry {
         {
             let state = self.state.read();
             let exists = state.subjects.get(subject).is_some_and(|s| {
-                if deleted { !s.versions.is_empty() } else { s.has_live() }
+                if deleted {
+                    !s.versions.is_empty()
+                } else {
+                    s.has_live()
+                }
             });
             if !exists {
                 return Err(RegistryError::SubjectNotFound(subject.to_owned()));
@@ -518,7 +533,13 @@ impl Registry {
                 state
                     .subjects
                     .get(subject)
-                    .map(|s| s.versions.values().filter(|v| !v.deleted).map(|v| v.id).collect())
+                    .map(|s| {
+                        s.versions
+                            .values()
+                            .filter(|v| !v.deleted)
+                            .map(|v| v.id)
+                            .collect()
+                    })
                     .unwrap_or_default()
             }
         };
@@ -569,9 +590,10 @@ impl Registry {
             let subject_state = state.subjects.get(subject);
             let existing = subject_state.and_then(|s| {
                 s.versions.iter().rev().find(|(_, v)| {
-                    !v.deleted && state.schemas.get(&v.id).is_some_and(|st| {
-                        StoredSchema::content_key(&st.schema, &st.references) == key
-                    })
+                    !v.deleted
+                        && state.schemas.get(&v.id).is_some_and(|st| {
+                            StoredSchema::content_key(&st.schema, &st.references) == key
+                        })
                 })
             });
             let existing = existing.map(|(n, v)| Registered {
@@ -579,13 +601,25 @@ impl Registry {
                 version: *n,
             });
             let live: Vec<i32> = subject_state
-                .map(|s| s.versions.values().filter(|v| !v.deleted).map(|v| v.id).collect())
+                .map(|s| {
+                    s.versions
+                        .values()
+                        .filter(|v| !v.deleted)
+                        .map(|v| v.id)
+                        .collect()
+                })
                 .unwrap_or_default();
             let next = subject_state
                 .and_then(|s| s.versions.keys().next_back().copied())
                 .unwrap_or(0)
                 .checked_add(1);
-            (existing, live, next, state.by_content.get(&key).copied(), state.max_id)
+            (
+                existing,
+                live,
+                next,
+                state.by_content.get(&key).copied(),
+                state.max_id,
+            )
         };
         if let Some(found) = existing_in_subject
             && request.id.is_none_or(|id| id == found.id)
@@ -628,7 +662,9 @@ impl Registry {
             None => match known_id {
                 Some(id) => id,
                 None => max_id.checked_add(1).ok_or_else(|| {
-                    RegistryError::Store(StoreError::Misconfigured("schema ids are exhausted".into()))
+                    RegistryError::Store(StoreError::Misconfigured(
+                        "schema ids are exhausted".into(),
+                    ))
                 })?,
             },
         };
@@ -651,9 +687,8 @@ impl Registry {
                 }
                 v
             }
-            None => next_version.ok_or_else(|| {
-                RegistryError::InvalidVersion("2147483648".to_owned())
-            })?,
+            None => next_version
+                .ok_or_else(|| RegistryError::InvalidVersion("2147483648".to_owned()))?,
         };
 
         let value = SchemaValue {
@@ -791,7 +826,12 @@ impl Registry {
             .filter(|s| !s.versions.is_empty())
             .cloned()
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let live: Vec<i32> = s.versions.iter().filter(|(_, v)| !v.deleted).map(|(n, _)| *n).collect();
+        let live: Vec<i32> = s
+            .versions
+            .iter()
+            .filter(|(_, v)| !v.deleted)
+            .map(|(n, _)| *n)
+            .collect();
         if !permanent && live.is_empty() {
             return Err(RegistryError::SubjectSoftDeleted(subject.to_owned()));
         }
@@ -857,7 +897,11 @@ impl Registry {
     ///
     /// # Errors
     /// [`RegistryError::InvalidSubject`], [`RegistryError::Store`].
-    pub async fn set_level(&self, subject: Option<&str>, level: Level) -> Result<(), RegistryError> {
+    pub async fn set_level(
+        &self,
+        subject: Option<&str>,
+        level: Level,
+    ) -> Result<(), RegistryError> {
         if let Some(s) = subject {
             validate_subject(s)?;
         }
@@ -912,7 +956,10 @@ impl Registry {
             let state = self.state.read();
             let has_schemas = match subject {
                 None => state.subjects.values().any(|s| !s.versions.is_empty()),
-                Some(s) => state.subjects.get(s).is_some_and(|s| !s.versions.is_empty()),
+                Some(s) => state
+                    .subjects
+                    .get(s)
+                    .is_some_and(|s| !s.versions.is_empty()),
             };
             if has_schemas {
                 return Err(RegistryError::OperationNotPermitted(
@@ -948,7 +995,10 @@ impl Registry {
     /// Appends records, then applies them. The caller holds the writer lock.
     async fn write(&self, records: Vec<Record>) -> Result<(), RegistryError> {
         let encoded = records.iter().map(Record::encode).collect();
-        self.store.append(encoded).await.map_err(RegistryError::Store)?;
+        self.store
+            .append(encoded)
+            .await
+            .map_err(RegistryError::Store)?;
         let mut state = self.state.write();
         for r in records {
             state.apply(r);
@@ -964,7 +1014,11 @@ impl Registry {
         if global == Mode::ReadOnlyOverride {
             return global;
         }
-        state.subjects.get(subject).and_then(|s| s.mode).unwrap_or(global)
+        state
+            .subjects
+            .get(subject)
+            .and_then(|s| s.mode)
+            .unwrap_or(global)
     }
 
     fn require_writable(&self, subject: &str) -> Result<(), RegistryError> {
@@ -1023,7 +1077,8 @@ impl Registry {
             let version = if r.version == -1 {
                 s.and_then(SubjectState::latest_live).map(|(n, _)| n)
             } else {
-                s.and_then(|s| s.versions.get(&r.version)).map(|_| r.version)
+                s.and_then(|s| s.versions.get(&r.version))
+                    .map(|_| r.version)
             };
             let Some(version) = version else {
                 return Err(RegistryError::InvalidSchema(format!(
@@ -1059,10 +1114,11 @@ impl Registry {
             }
             texts
         };
-        let parsed = AvroSchema::parse(&stored.schema, &texts, &self.config.limits).map_err(|e| {
-            tracing::error!(id = stored.id, cause = %e, "a stored schema no longer parses");
-            RegistryError::InvalidSchema(e.to_string())
-        })?;
+        let parsed =
+            AvroSchema::parse(&stored.schema, &texts, &self.config.limits).map_err(|e| {
+                tracing::error!(id = stored.id, cause = %e, "a stored schema no longer parses");
+                RegistryError::InvalidSchema(e.to_string())
+            })?;
         Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
     }
 

@@ -96,10 +96,7 @@ pub enum Record {
         mode: Option<String>,
     },
     /// A soft delete of every version up to `up_to`; `None` when cleared.
-    DeleteSubject {
-        subject: String,
-        up_to: Option<i32>,
-    },
+    DeleteSubject { subject: String, up_to: Option<i32> },
     /// The largest id ever handed out.
     MaxId(i32),
     /// A key type this registry does not use.
@@ -130,7 +127,10 @@ fn key(keytype: &'static str, subject: Option<&str>, version: Option<i32>, magic
     Bytes::from(out)
 }
 
-#[expect(clippy::expect_used, reason = "these structs of strings and ints always serialize")]
+#[expect(
+    clippy::expect_used,
+    reason = "these structs of strings and ints always serialize"
+)]
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("record serializes")
 }
@@ -292,7 +292,13 @@ mod tests {
     fn garbage_is_an_error_or_unknown_never_a_panic() {
         assert!(Record::decode(b"", None).is_err());
         assert!(Record::decode(b"{\"keytype\":\"SCHEMA\"}", None).is_err());
-        assert!(Record::decode(br#"{"keytype":"SCHEMA","subject":"s","version":1}"#, Some(b"[")).is_err());
+        assert!(
+            Record::decode(
+                br#"{"keytype":"SCHEMA","subject":"s","version":1}"#,
+                Some(b"[")
+            )
+            .is_err()
+        );
         assert_eq!(
             Record::decode(br#"{"keytype":"CONTEXT","magic":0}"#, None).unwrap(),
             Record::Unknown("CONTEXT".into())

@@ -228,13 +228,17 @@ impl State {
             .entry(id)
             .or_default()
             .insert((subject.to_owned(), version));
-        self.subjects.entry(subject.to_owned()).or_default().versions.insert(
-            version,
-            VersionState {
-                id,
-                deleted: value.deleted,
-            },
-        );
+        self.subjects
+            .entry(subject.to_owned())
+            .or_default()
+            .versions
+            .insert(
+                version,
+                VersionState {
+                    id,
+                    deleted: value.deleted,
+                },
+            );
     }
 
     fn remove_version(&mut self, subject: &str, version: i32) {
@@ -276,7 +280,11 @@ impl State {
     }
 
     fn forget_if_empty(&mut self, subject: &str) {
-        if self.subjects.get(subject).is_some_and(SubjectState::is_empty) {
+        if self
+            .subjects
+            .get(subject)
+            .is_some_and(SubjectState::is_empty)
+        {
             self.subjects.remove(subject);
         }
     }

@@ -14,9 +14,13 @@
 //! The WebSocket upgrades (`ws/`) are the only routes outside the document: OpenAPI cannot
 //! describe what follows a `101 Switching Protocols`.
 //!
-//! Not built yet (see the README): schema registry.
+//! The Confluent Schema Registry API (`/subjects`, `/schemas`, `/config`, `/mode`,
+//! `/compatibility`) is the `runnel-schema-registry` crate's router, merged into [`api`]; its
+//! handlers find the registry in the request extensions (`axum::Extension(Arc<Registry>)`,
+//! added by `serve.rs`), and answer in its own error format, which is ours.
 
 pub mod admin;
+pub mod avro;
 pub mod brokers;
 pub mod configs;
 pub mod consumers;
@@ -74,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(v3_records::routes())
         .merge(groups::routes())
         .merge(consumers::routes())
+        .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }
 
