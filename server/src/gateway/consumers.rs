@@ -32,6 +32,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use runnel_schema_registry::registry::Registry as SchemaRegistry;
+
 use super::errors::{Api, ErrorBody, GatewayError};
 use super::extract::{Body, EmbeddedFormat, Path, accept_format, kafka_offset, parse_json};
 use super::records::write_records_json;
@@ -217,6 +219,8 @@ struct Instance {
     group: GroupId,
     name: String,
     format: EmbeddedFormat,
+    /// The schema registry, which the avro format decodes with.
+    schemas: Option<Arc<SchemaRegistry>>,
     reset: AutoOffsetReset,
     auto_commit: bool,
     fetch_min_bytes: usize,
@@ -602,9 +606,11 @@ fn optional_json<T: for<'a> Deserialize<'a>>(body: &[u8]) -> Result<Option<T>> {
 async fn create(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
+    schemas: Option<Extension<Arc<SchemaRegistry>>>,
     Path(group): Path<String>,
     Body(body): Body,
 ) -> Result<Response> {
+    let schemas = schemas.map(|Extension(s)| s);
     let req: CreateRequest = optional_json(&body)?.unwrap_or(CreateRequest {
         name: None,
         id: None,
@@ -618,9 +624,10 @@ async fn create(
     let format = match req.format.as_deref().unwrap_or("binary") {
         "binary" => EmbeddedFormat::Binary,
         "json" => EmbeddedFormat::Json,
+        "avro" if schemas.is_some() => EmbeddedFormat::Avro,
         f @ ("avro" | "jsonschema" | "protobuf") => {
             return Err(ConsumerError::InvalidConfig(format!(
-                "The '{f}' consumer format is not supported yet (no schema registry); use binary or json."
+                "The '{f}' consumer format is not served here; use binary, json or avro."
             )));
         }
         other => {
@@ -667,6 +674,7 @@ async fn create(
         group: group_id,
         name: name.clone(),
         format,
+        schemas,
         reset,
         auto_commit,
         fetch_min_bytes,
@@ -1176,7 +1184,14 @@ async fn poll(
             st.positions.insert(t.clone(), last.offset + 1);
         }
         let mut part = Vec::new();
-        write_records_json(&mut part, &t.topic, t.partition, records, format)?;
+        write_records_json(
+            &mut part,
+            &t.topic,
+            t.partition,
+            records,
+            format,
+            inst.schemas.as_deref(),
+        )?;
         // Strip the array brackets to concatenate partitions.
         if part.len() > 2 {
             if !first {

@@ -58,6 +58,11 @@ pub enum GatewayError {
     MethodNotAllowed,
     #[error("{0}")]
     OffsetOutOfRange(String),
+    /// A schema-format failure with the REST Proxy's code (42201 key schema missing, 42202
+    /// value schema missing, 42205 invalid schema) or, 500 for codes ≥ 50000, the registry's
+    /// own failure.
+    #[error("{1}")]
+    Schema(u32, String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -92,6 +97,10 @@ impl GatewayError {
             GatewayError::NotFound => (StatusCode::NOT_FOUND, 404),
             GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
             GatewayError::OffsetOutOfRange(_) => (StatusCode::BAD_REQUEST, 40002),
+            GatewayError::Schema(code, _) if *code >= 50000 => {
+                (StatusCode::INTERNAL_SERVER_ERROR, *code)
+            }
+            GatewayError::Schema(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, *code),
             GatewayError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
         }
     }

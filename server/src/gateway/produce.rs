@@ -1,5 +1,6 @@
 //! v2 produce: `POST /topics/{t}` and `POST /topics/{t}/partitions/{p}` (Confluent REST Proxy
-//! v2, embedded formats `json` and `binary`, plus record `headers` as our extension).
+//! v2, embedded formats `json`, `binary` and `avro` (see `avro.rs`), plus record `headers` as
+//! our extension).
 //!
 //! The whole request is validated before anything is written (formats, base64, partitions, record
 //! sizes), so a bad record never leaves part of a request in the log. Records are then grouped by
@@ -22,7 +23,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use runnel_schema_registry::registry::Registry;
+
 use super::Limits;
+use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
 use super::state::AppState;
@@ -83,9 +87,9 @@ pub struct OffsetOut {
 /// The produce response: one outcome per record, in request order.
 #[derive(Debug, ToSchema)]
 pub struct ProduceResponse {
-    /// Always null (schema formats are not served yet).
+    /// The key schema's id (avro format), else null.
     key_schema_id: Option<i64>,
-    /// Always null (schema formats are not served yet).
+    /// The value schema's id (avro format), else null.
     value_schema_id: Option<i64>,
     offsets: Vec<OffsetOut>,
 }
@@ -263,12 +267,18 @@ fn at_record(i: usize, e: GatewayError) -> GatewayError {
 pub async fn produce_to_topic(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
+    registry: Option<Extension<Arc<Registry>>>,
     Path(topic): Path<String>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<ProduceResponse, GatewayError> {
-    produce(state, limits, topic, None, acks.parse()?, headers, body).await
+    let target = Target {
+        topic,
+        partition: None,
+        registry: registry.map(|Extension(r)| r),
+    };
+    produce(state, limits, target, acks.parse()?, headers, body).await
 }
 
 /// Produce records to one partition of a topic (a record's own `partition` still wins).
@@ -297,47 +307,89 @@ pub async fn produce_to_topic(
 pub async fn produce_to_partition(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
+    registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<ProduceResponse, GatewayError> {
-    produce(
-        state,
-        limits,
+    let target = Target {
         topic,
-        Some(partition),
-        acks.parse()?,
-        headers,
-        body,
-    )
-    .await
+        partition: Some(partition),
+        registry: registry.map(|Extension(r)| r),
+    };
+    produce(state, limits, target, acks.parse()?, headers, body).await
+}
+
+/// Where a produce request goes, and the registry its schemas come from.
+struct Target {
+    topic: String,
+    /// The partition of the path, if any.
+    partition: Option<u32>,
+    registry: Option<Arc<Registry>>,
+}
+
+/// The schemas of an avro produce, one per side.
+#[derive(Default)]
+struct Schemas {
+    key: Option<avro::SideSchema>,
+    value: Option<avro::SideSchema>,
+}
+
+impl Schemas {
+    /// Encodes one side of a record in the avro format: 42201/42202 when the request has no
+    /// schema for a non-null key/value.
+    fn encode(
+        side: Option<&avro::SideSchema>,
+        raw: Option<&RawValue>,
+        missing: u32,
+        what: &str,
+    ) -> Result<Option<Bytes>, GatewayError> {
+        let Some(text) = raw.map(RawValue::get).filter(|t| *t != "null") else {
+            return Ok(None);
+        };
+        let side = side.ok_or_else(|| {
+            GatewayError::Schema(
+                missing,
+                format!("Request includes {what}s but does not include {what}_schema or {what}_schema_id."),
+            )
+        })?;
+        avro::encode(text, side, what).map(Some)
+    }
 }
 
 async fn produce(
     state: AppState,
     limits: Limits,
-    topic_name: String,
-    path_partition: Option<u32>,
+    target: Target,
     acks: Acks,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<ProduceResponse, GatewayError> {
+    let Target {
+        topic: topic_name,
+        partition: path_partition,
+        registry,
+    } = target;
     let format = produce_format(&headers)?;
     match format {
         EmbeddedFormat::Binary | EmbeddedFormat::Json => {}
-        EmbeddedFormat::Avro | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
+        EmbeddedFormat::Avro => {
+            avro::required(registry.as_ref())?;
+        }
+        EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
             return Err(GatewayError::UnsupportedMediaType(format!(
-                "The {} embedded format needs the schema registry, which this broker does not have yet.",
+                "The {} embedded format is not served yet; use avro, json or binary.",
                 format.name()
             )));
         }
     }
     let request: ProduceRequest = parse_json(&body, Api::V2)?;
-    if request.key_schema.is_some()
-        || request.key_schema_id.is_some()
-        || request.value_schema.is_some()
-        || request.value_schema_id.is_some()
+    if format != EmbeddedFormat::Avro
+        && (request.key_schema.is_some()
+            || request.key_schema_id.is_some()
+            || request.value_schema.is_some()
+            || request.value_schema_id.is_some())
     {
         return Err(GatewayError::InvalidRecord(
             "Schemas are only allowed with the avro, jsonschema and protobuf formats.".into(),
@@ -356,6 +408,26 @@ async fn produce(
     let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
     let log_config = state.broker.log_config(&topic);
     let max_record = log_config.max_message_bytes;
+    // Schemas are registered (or looked up) once the topic is known to exist.
+    let schemas = match (format, &registry) {
+        (EmbeddedFormat::Avro, Some(registry)) => Schemas {
+            key: avro::v2_side(
+                registry,
+                &format!("{topic_name}-key"),
+                request.key_schema.as_deref(),
+                request.key_schema_id,
+            )
+            .await?,
+            value: avro::v2_side(
+                registry,
+                &format!("{topic_name}-value"),
+                request.value_schema.as_deref(),
+                request.value_schema_id,
+            )
+            .await?,
+        },
+        _ => Schemas::default(),
+    };
 
     // Validate and convert every record before writing any.
     let mut records = Vec::with_capacity(request.records.len());
@@ -365,15 +437,31 @@ async fn produce(
     // producer's batch does; chosen once the request's size is known.
     let mut sticky = Vec::new();
     for (i, Object(r)) in request.records.into_iter().enumerate() {
-        let key = payload(r.key, &body, &mut arena, format, "key").map_err(|e| at_record(i, e))?;
-        // Keys choose partitions by their bytes: store them in compact form, as a JSON
-        // serializer would write them, so the same key always lands on the same partition.
-        let key = match (format, key) {
-            (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
-            (_, k) => k,
+        let (key, value) = if format == EmbeddedFormat::Avro {
+            let key = Schemas::encode(schemas.key.as_ref(), r.key, avro::KEY_SCHEMA_MISSING, "key");
+            let value = Schemas::encode(
+                schemas.value.as_ref(),
+                r.value,
+                avro::VALUE_SCHEMA_MISSING,
+                "value",
+            );
+            (
+                key.map_err(|e| at_record(i, e))?,
+                value.map_err(|e| at_record(i, e))?,
+            )
+        } else {
+            let key =
+                payload(r.key, &body, &mut arena, format, "key").map_err(|e| at_record(i, e))?;
+            // Keys choose partitions by their bytes: store them in compact form, as a JSON
+            // serializer would write them, so the same key always lands on the same partition.
+            let key = match (format, key) {
+                (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
+                (_, k) => k,
+            };
+            let value = payload(r.value, &body, &mut arena, format, "value")
+                .map_err(|e| at_record(i, e))?;
+            (key, value)
         };
-        let value =
-            payload(r.value, &body, &mut arena, format, "value").map_err(|e| at_record(i, e))?;
         let rec_headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())?;
         let partition = match r.partition.or(path_partition.map(i64::from)) {
             Some(p) => {
@@ -421,8 +509,8 @@ async fn produce(
     let results = append_records(&topic, records, acks).await;
     super::metrics::records_in(&topic_name, count, bytes);
     Ok(ProduceResponse {
-        key_schema_id: None,
-        value_schema_id: None,
+        key_schema_id: schemas.key.map(|s| i64::from(s.id)),
+        value_schema_id: schemas.value.map(|s| i64::from(s.id)),
         offsets: results
             .into_iter()
             .map(|r| match r {

@@ -7,14 +7,16 @@
 //! `timeout` ms, so a tailing client gets new records as soon as they are appended; an offset
 //! further on is out of range at once, as in Kafka.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use runnel_openapi::{ErrorBody, params, v2 as doc};
+use runnel_schema_registry::registry::Registry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -72,6 +74,7 @@ fn write_payload(
     out: &mut Vec<u8>,
     b: Option<&[u8]>,
     format: EmbeddedFormat,
+    registry: Option<&Registry>,
     offset: u64,
 ) -> Result<(), GatewayError> {
     let Some(b) = b else {
@@ -87,10 +90,13 @@ fn write_payload(
             })?;
             out.extend_from_slice(raw.get().as_bytes());
         }
-        EmbeddedFormat::Binary
-        | EmbeddedFormat::Avro
-        | EmbeddedFormat::JsonSchema
-        | EmbeddedFormat::Protobuf => write_base64(out, b),
+        EmbeddedFormat::Avro => {
+            let registry = super::avro::required_for_read(registry)?;
+            super::avro::write_json(out, b, registry, offset)?;
+        }
+        EmbeddedFormat::Binary | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
+            write_base64(out, b);
+        }
     }
     Ok(())
 }
@@ -124,6 +130,7 @@ pub fn write_records_json(
     partition: u32,
     records: &[Record],
     format: EmbeddedFormat,
+    registry: Option<&Registry>,
 ) -> Result<(), GatewayError> {
     let topic_json = serde_json::to_string(topic).unwrap_or_else(|_| "\"\"".into());
     let mut itoa = itoa::Buffer::new();
@@ -135,9 +142,9 @@ pub fn write_records_json(
         out.extend_from_slice(b"{\"topic\":");
         out.extend_from_slice(topic_json.as_bytes());
         out.extend_from_slice(b",\"key\":");
-        write_payload(out, r.key.as_deref(), format, r.offset)?;
+        write_payload(out, r.key.as_deref(), format, registry, r.offset)?;
         out.extend_from_slice(b",\"value\":");
-        write_payload(out, r.value.as_deref(), format, r.offset)?;
+        write_payload(out, r.value.as_deref(), format, registry, r.offset)?;
         out.extend_from_slice(b",\"partition\":");
         out.extend_from_slice(itoa.format(partition).as_bytes());
         out.extend_from_slice(b",\"offset\":");
@@ -190,15 +197,22 @@ pub fn write_records_json(
 )]
 pub async fn read_records(
     State(state): State<AppState>,
+    registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(params): Query<ReadParams>,
     headers: HeaderMap,
 ) -> Result<Response, GatewayError> {
-    let format = accept_format(
-        &headers,
-        EmbeddedFormat::Binary,
-        &[EmbeddedFormat::Binary, EmbeddedFormat::Json],
-    )?;
+    let registry = registry.map(|Extension(r)| r);
+    let served: &[EmbeddedFormat] = if registry.is_some() {
+        &[
+            EmbeddedFormat::Binary,
+            EmbeddedFormat::Json,
+            EmbeddedFormat::Avro,
+        ]
+    } else {
+        &[EmbeddedFormat::Binary, EmbeddedFormat::Json]
+    };
+    let format = accept_format(&headers, EmbeddedFormat::Binary, served)?;
     let offset: u64 = parse_param(params.offset.as_deref(), "offset")?
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'offset' is required.".into()))?;
     let max_bytes = parse_param::<usize>(params.max_bytes.as_deref(), "max_bytes")?
@@ -235,7 +249,14 @@ pub async fn read_records(
     let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     let records = decode_readable(&fetched.batches, max_batch, offset)?;
     let mut out = Vec::with_capacity(fetched.batches.len() * 2 + 2);
-    write_records_json(&mut out, &topic, partition, &records, format)?;
+    write_records_json(
+        &mut out,
+        &topic,
+        partition,
+        &records,
+        format,
+        registry.as_deref(),
+    )?;
     super::metrics::records_out(&topic, records.len(), fetched.batches.len());
     Ok(([(CONTENT_TYPE, format.media_type())], out).into_response())
 }

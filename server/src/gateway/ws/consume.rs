@@ -1,11 +1,12 @@
 //! `GET /v1/ws/consume?topic=T[&partition=P][&from=earliest|latest|<offset>|ts:<epoch-ms>]
-//! [&format=json|binary][&credit=N][&group=G[&auto_commit=true|false][&client_id=C]]`: tail a
+//! [&format=json|binary|avro][&credit=N][&group=G[&auto_commit=true|false][&client_id=C]]`: tail a
 //! topic over a WebSocket, alone or as a member of consumer group `G` (see `group.rs`).
 //!
 //! Server → `{"type":"records","records":[{"topic","partition","offset","timestamp","key",
 //! "value","headers"}]}` — the v2 record shape, keys and values as JSON (`format=json`, the
-//! default) or base64 (`format=binary`). Client → `{"type":"credit","records":N}` grants N more
-//! records (0 ≤ N ≤ 10⁹); `{"type":"seek","partition":P,"offset":O}` moves one partition's
+//! default), base64 (`format=binary`), or Avro decoded to Avro's JSON encoding
+//! (`format=avro`). Client → `{"type":"credit","records":N}` grants N more records
+//! (0 ≤ N ≤ 10⁹); `{"type":"seek","partition":P,"offset":O}` moves one partition's
 //! position (`O` may also be `"earliest"` or `"latest"`).
 //!
 //! Without `partition` every partition of the topic (as it was at connect time) is tailed.
@@ -52,6 +53,8 @@ use tokio::sync::watch;
 use super::conn::{End, Failure, Heartbeat, UNSUPPORTED_DATA, error_frame, finish, send};
 use super::group::{self, GroupEvent, GroupMode};
 use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
+use runnel_schema_registry::registry::Registry as SchemaRegistry;
+
 use crate::broker::{Broker, Partition};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
@@ -151,11 +154,19 @@ impl Cursor {
     }
 }
 
+/// How records are written to the client: the embedded format, and the schema registry the
+/// avro format decodes with.
+#[derive(Debug, Clone)]
+struct Encoding {
+    format: EmbeddedFormat,
+    schemas: Option<Arc<SchemaRegistry>>,
+}
+
 /// A consume socket's state.
 #[derive(Debug)]
 struct Session {
     topic: Arc<str>,
-    format: EmbeddedFormat,
+    encoding: Encoding,
     /// Records the client has granted and not yet received.
     credit: u64,
     cursors: Vec<Cursor>,
@@ -174,10 +185,12 @@ struct Session {
 pub async fn upgrade(
     State(state): State<AppState>,
     Extension(rt): Extension<WsRuntime>,
+    schemas: Option<Extension<Arc<SchemaRegistry>>>,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let mut session = match check(&state, rt, &uri).await {
+    let schemas = schemas.map(|Extension(s)| s);
+    let mut session = match check(&state, rt, schemas, &uri).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -199,7 +212,12 @@ pub async fn upgrade(
     rt.spawn_connection(ws, permit, move |socket| run(socket, session))
 }
 
-async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, GatewayError> {
+async fn check(
+    state: &AppState,
+    rt: WsRuntime,
+    schemas: Option<Arc<SchemaRegistry>>,
+    uri: &Uri,
+) -> Result<Session, GatewayError> {
     let mut params: ConsumeParams = query(uri)?;
     let topic_name = params
         .topic
@@ -209,14 +227,15 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
     let format = match params.format.as_deref() {
         None | Some("json") => EmbeddedFormat::Json,
         Some("binary") => EmbeddedFormat::Binary,
+        Some("avro") if schemas.is_some() => EmbeddedFormat::Avro,
         Some(f @ ("avro" | "jsonschema" | "protobuf")) => {
             return Err(GatewayError::BadRequest(format!(
-                "format={f} needs the schema registry, which this broker does not have yet."
+                "format={f} is not served here; use json, binary or avro."
             )));
         }
         Some(other) => {
             return Err(GatewayError::BadRequest(format!(
-                "Query parameter 'format' must be json or binary, got '{other}'."
+                "Query parameter 'format' must be json, binary or avro, got '{other}'."
             )));
         }
     };
@@ -234,7 +253,7 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
     };
     let mut session = Session {
         topic: Arc::from(topic_name.as_str()),
-        format,
+        encoding: Encoding { format, schemas },
         credit,
         cursors: Vec::new(),
         start: 0,
@@ -696,15 +715,20 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
             (c.next < c.high_watermark && !c.stalled).then(|| (i, Arc::clone(&c.partition), c.next))
         })
         .collect();
-    let (topic, format, credit, max_batch) =
-        (Arc::clone(&s.topic), s.format, s.credit, s.max_batch);
-    let round =
-        tokio::task::spawn_blocking(move || build_round(&topic, jobs, credit, format, max_batch))
-            .await
-            .unwrap_or_else(|e| Round {
-                failure: Some(GatewayError::Internal(e.to_string())),
-                ..Round::default()
-            });
+    let (topic, encoding, credit, max_batch) = (
+        Arc::clone(&s.topic),
+        s.encoding.clone(),
+        s.credit,
+        s.max_batch,
+    );
+    let round = tokio::task::spawn_blocking(move || {
+        build_round(&topic, jobs, credit, &encoding, max_batch)
+    })
+    .await
+    .unwrap_or_else(|e| Round {
+        failure: Some(GatewayError::Internal(e.to_string())),
+        ..Round::default()
+    });
     for a in &round.advanced {
         if let Some(c) = s.cursors.get_mut(a.cursor) {
             c.next = a.next;
@@ -753,7 +777,7 @@ impl FrameBuilder {
         topic: &str,
         partition: u32,
         records: &[Record],
-        format: EmbeddedFormat,
+        enc: &Encoding,
     ) -> Result<(), GatewayError> {
         if records.is_empty() {
             return Ok(());
@@ -764,7 +788,14 @@ impl FrameBuilder {
             self.buf.pop();
         }
         let start = self.buf.len();
-        if let Err(e) = write_records_json(&mut self.buf, topic, partition, records, format) {
+        if let Err(e) = write_records_json(
+            &mut self.buf,
+            topic,
+            partition,
+            records,
+            enc.format,
+            enc.schemas.as_deref(),
+        ) {
             self.buf.truncate(start);
             if continuing {
                 self.buf.push(b']');
@@ -785,10 +816,10 @@ impl FrameBuilder {
         topic: &str,
         partition: u32,
         records: &[Record],
-        format: EmbeddedFormat,
+        enc: &Encoding,
     ) -> (usize, Option<GatewayError>) {
         for (k, r) in records.iter().enumerate() {
-            if let Err(e) = self.push(topic, partition, std::slice::from_ref(r), format) {
+            if let Err(e) = self.push(topic, partition, std::slice::from_ref(r), enc) {
                 return (k, Some(e));
             }
         }
@@ -814,7 +845,7 @@ fn build_round(
     topic: &str,
     jobs: Vec<(usize, Arc<Partition>, u64)>,
     mut credit: u64,
-    format: EmbeddedFormat,
+    enc: &Encoding,
     max_batch: usize,
 ) -> Round {
     let mut round = Round::default();
@@ -869,8 +900,8 @@ fn build_round(
                 .len()
                 .min(usize::try_from(credit).unwrap_or(usize::MAX));
             let sending = records.get(..take).unwrap_or_default();
-            if frame.push(topic, p.id(), sending, format).is_err() {
-                let (ok, e) = frame.push_each(topic, p.id(), sending, format);
+            if frame.push(topic, p.id(), sending, enc).is_err() {
+                let (ok, e) = frame.push_each(topic, p.id(), sending, enc);
                 round.records += ok as u64;
                 // Stop at the record that failed: the client may seek past it.
                 if let Some(r) = sending.get(ok) {
