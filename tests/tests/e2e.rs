@@ -13,3 +13,4 @@ mod disk_full;
 mod groups;
 mod http_api;
 mod limits;
+mod schema_registry;

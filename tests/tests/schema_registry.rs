@@ -1,0 +1,951 @@
+//! The Confluent Schema Registry API through the real server (CONTRACTS.md §1.3): every
+//! endpoint, shape and error code; a restart (clean and `kill -9`) that must keep every
+//! subject, version, id, config, mode and soft delete; and hostile input.
+
+use serde_json::{Value, json};
+
+use crate::support::Runnel;
+
+const SR: &str = "application/vnd.schemaregistry.v1+json";
+
+fn record(name: &str, fields: &[(&str, Value)]) -> String {
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|(n, t)| json!({"name": n, "type": t}))
+        .collect();
+    json!({"type": "record", "name": name, "namespace": "e2e", "fields": fields}).to_string()
+}
+
+fn order_v1() -> String {
+    record("Order", &[("id", json!("long"))])
+}
+
+fn order_v2() -> String {
+    // A new field with a default: BACKWARD compatible.
+    let fields = json!([
+        {"name": "id", "type": "long"},
+        {"name": "note", "type": "string", "default": ""}
+    ]);
+    json!({"type": "record", "name": "Order", "namespace": "e2e", "fields": fields}).to_string()
+}
+
+fn order_breaking() -> String {
+    // A new field without a default cannot read old data.
+    record("Order", &[("id", json!("long")), ("qty", json!("int"))])
+}
+
+/// A request with an optional JSON body under `content_type`; `(status, content type, body)`.
+async fn call_with(
+    r: &Runnel,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Option<String>,
+) -> (u16, String, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = r.http.request(method, r.url(path));
+    if let Some(ct) = content_type {
+        req = req.header("Content-Type", ct);
+    }
+    if let Some(body) = body {
+        req = req.body(body);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        ct,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+async fn call(r: &Runnel, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let ct = body.as_ref().map(|_| SR);
+    let (status, _, v) = call_with(r, method, path, ct, body.map(|b| b.to_string())).await;
+    (status, v)
+}
+
+async fn ok(r: &Runnel, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, v) = call(r, method, path, body).await;
+    assert_eq!(status, 200, "{method} {path}: {v}");
+    v
+}
+
+async fn err(r: &Runnel, method: &str, path: &str, body: Option<Value>, code: u32) {
+    let (status, v) = call(r, method, path, body).await;
+    assert_eq!(v["error_code"], code, "{method} {path}: {status} {v}");
+    let expected = if code >= 1000 { code / 100 } else { code };
+    assert_eq!(u32::from(status), expected, "{method} {path}: {v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+}
+
+async fn register(r: &Runnel, subject: &str, schema: &str) -> i64 {
+    let v = ok(
+        r,
+        "POST",
+        &format!("/subjects/{subject}/versions"),
+        Some(json!({"schema": schema})),
+    )
+    .await;
+    v["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn schemas_subjects_and_versions() {
+    let r = Runnel::start().await;
+    assert_eq!(ok(&r, "GET", "/schemas/types", None).await, json!(["AVRO"]));
+    assert_eq!(ok(&r, "GET", "/subjects", None).await, json!([]));
+
+    // Register: the answer is {"id"} under the registry's media type.
+    let (status, ct, v) = call_with(
+        &r,
+        "POST",
+        "/subjects/orders-value/versions",
+        Some(SR),
+        Some(json!({"schema": order_v1()}).to_string()),
+    )
+    .await;
+    assert_eq!((status, ct.as_str(), &v), (200, SR, &json!({"id": 1})));
+    // Idempotent, and the same schema under another subject keeps its id.
+    assert_eq!(register(&r, "orders-value", &order_v1()).await, 1);
+    assert_eq!(register(&r, "copy-value", &order_v1()).await, 1);
+    assert_eq!(register(&r, "orders-value", &order_v2()).await, 2);
+    // Incompatible: 409 with error_code 409, as Confluent ≤ 8.0.3.
+    err(
+        &r,
+        "POST",
+        "/subjects/orders-value/versions",
+        Some(json!({"schema": order_breaking()})),
+        409,
+    )
+    .await;
+
+    assert_eq!(
+        ok(&r, "GET", "/subjects", None).await,
+        json!(["copy-value", "orders-value"])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/subjects?subjectPrefix=ord", None).await,
+        json!(["orders-value"])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/subjects/orders-value/versions", None).await,
+        json!([1, 2])
+    );
+    for latest in ["latest", "-1", "2"] {
+        let v = ok(
+            &r,
+            "GET",
+            &format!("/subjects/orders-value/versions/{latest}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["subject"], "orders-value");
+        assert_eq!(v["version"], 2);
+        assert_eq!(v["id"], 2);
+        assert_eq!(v["schemaType"], "AVRO");
+        let schema: Value = serde_json::from_str(v["schema"].as_str().unwrap()).unwrap();
+        assert_eq!(schema["name"], "Order");
+    }
+    let raw = ok(&r, "GET", "/subjects/orders-value/versions/1/schema", None).await;
+    assert_eq!(raw["type"], "record");
+    assert_eq!(raw["fields"][0]["name"], "id");
+
+    // By id.
+    let (status, ct, by_id) = call_with(&r, "GET", "/schemas/ids/1", None, None).await;
+    assert_eq!((status, ct.as_str()), (200, SR));
+    let schema: Value = serde_json::from_str(by_id["schema"].as_str().unwrap()).unwrap();
+    assert_eq!(schema["fields"][0]["type"], "long");
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/1/schema", None).await["name"],
+        "Order"
+    );
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/1/versions", None).await,
+        json!([{"subject": "copy-value", "version": 1}, {"subject": "orders-value", "version": 1}])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/1/subjects", None).await,
+        json!(["copy-value", "orders-value"])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/1?fetchMaxId=true", None).await["maxId"],
+        2
+    );
+    err(&r, "GET", "/schemas/ids/99", None, 40403).await;
+    err(&r, "GET", "/schemas/ids/99/schema", None, 40403).await;
+    err(&r, "GET", "/schemas/ids/99/versions", None, 40403).await;
+    err(&r, "GET", "/schemas/ids/99/subjects", None, 40403).await;
+    err(&r, "GET", "/schemas/ids/abc", None, 404).await;
+
+    // Lookup by schema.
+    let found = ok(
+        &r,
+        "POST",
+        "/subjects/orders-value",
+        Some(json!({"schema": order_v1()})),
+    )
+    .await;
+    assert_eq!(
+        (found["id"].as_i64(), found["version"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(found["subject"], "orders-value");
+    err(
+        &r,
+        "POST",
+        "/subjects/orders-value",
+        Some(json!({"schema": record("Other", &[("x", json!("int"))])})),
+        40403,
+    )
+    .await;
+    err(
+        &r,
+        "POST",
+        "/subjects/nope",
+        Some(json!({"schema": order_v1()})),
+        40401,
+    )
+    .await;
+
+    // Bad versions and unknown subjects and versions.
+    for bad in ["0", "abc", "-2", "2147483648"] {
+        err(
+            &r,
+            "GET",
+            &format!("/subjects/orders-value/versions/{bad}"),
+            None,
+            42202,
+        )
+        .await;
+        err(
+            &r,
+            "DELETE",
+            &format!("/subjects/orders-value/versions/{bad}"),
+            None,
+            42202,
+        )
+        .await;
+    }
+    err(&r, "GET", "/subjects/nope/versions", None, 40401).await;
+    err(&r, "GET", "/subjects/nope/versions/1", None, 40401).await;
+    err(&r, "GET", "/subjects/orders-value/versions/9", None, 40402).await;
+    err(
+        &r,
+        "GET",
+        "/subjects/orders-value/versions/9/schema",
+        None,
+        40402,
+    )
+    .await;
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn compatibility_checks_and_config() {
+    let r = Runnel::start().await;
+    assert_eq!(
+        ok(&r, "GET", "/config", None).await,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    // A subject without versions accepts anything.
+    let check = |v: &str| format!("/compatibility/subjects/orders-value/versions{v}");
+    assert_eq!(
+        ok(&r, "POST", &check(""), Some(json!({"schema": order_v1()}))).await,
+        json!({"is_compatible": true})
+    );
+    err(
+        &r,
+        "POST",
+        &check("/latest"),
+        Some(json!({"schema": order_v1()})),
+        40401,
+    )
+    .await;
+    register(&r, "orders-value", &order_v1()).await;
+    assert_eq!(
+        ok(
+            &r,
+            "POST",
+            &check("/latest"),
+            Some(json!({"schema": order_v2()}))
+        )
+        .await,
+        json!({"is_compatible": true})
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "POST",
+            &check(""),
+            Some(json!({"schema": order_breaking()}))
+        )
+        .await,
+        json!({"is_compatible": false})
+    );
+    let verbose = ok(
+        &r,
+        "POST",
+        &format!("{}?verbose=true", check("/1")),
+        Some(json!({"schema": order_breaking()})),
+    )
+    .await;
+    assert_eq!(verbose["is_compatible"], false);
+    let messages = verbose["messages"].as_array().expect("messages");
+    assert!(
+        messages.iter().any(|m| m.as_str().unwrap().contains("qty")),
+        "the message names the offending field: {verbose}"
+    );
+    err(
+        &r,
+        "POST",
+        &check("/7"),
+        Some(json!({"schema": order_v2()})),
+        40402,
+    )
+    .await;
+    err(
+        &r,
+        "POST",
+        &check("/zero"),
+        Some(json!({"schema": order_v2()})),
+        42202,
+    )
+    .await;
+    err(
+        &r,
+        "POST",
+        &check(""),
+        Some(json!({"schema": "{nope"})),
+        42201,
+    )
+    .await;
+
+    // Global config: PUT echoes the request, DELETE answers the level before.
+    assert_eq!(
+        ok(&r, "PUT", "/config", Some(json!({"compatibility": "full"}))).await,
+        json!({"compatibility": "FULL"})
+    );
+    assert_eq!(
+        ok(&r, "GET", "/config", None).await,
+        json!({"compatibilityLevel": "FULL"})
+    );
+    assert_eq!(
+        ok(&r, "DELETE", "/config", None).await,
+        json!({"compatibilityLevel": "FULL"})
+    );
+    assert_eq!(
+        ok(&r, "GET", "/config", None).await,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    // Subject config.
+    err(&r, "GET", "/config/orders-value", None, 40408).await;
+    assert_eq!(
+        ok(&r, "GET", "/config/orders-value?defaultToGlobal=true", None).await,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "PUT",
+            "/config/orders-value",
+            Some(json!({"compatibility": "NONE"}))
+        )
+        .await,
+        json!({"compatibility": "NONE"})
+    );
+    assert_eq!(
+        ok(&r, "GET", "/config/orders-value", None).await,
+        json!({"compatibilityLevel": "NONE"})
+    );
+    // Under NONE the breaking schema registers.
+    assert_eq!(register(&r, "orders-value", &order_breaking()).await, 2);
+    assert_eq!(
+        ok(&r, "DELETE", "/config/orders-value", None).await,
+        json!({"compatibilityLevel": "NONE"})
+    );
+    err(&r, "DELETE", "/config/nope", None, 40401).await;
+    for bad in [
+        json!({"compatibility": "SIDEWAYS"}),
+        json!({}),
+        json!({"compatibility": ""}),
+    ] {
+        err(&r, "PUT", "/config", Some(bad.clone()), 42203).await;
+        err(&r, "PUT", "/config/orders-value", Some(bad), 42203).await;
+    }
+    for level in [
+        "NONE",
+        "BACKWARD",
+        "BACKWARD_TRANSITIVE",
+        "FORWARD",
+        "FORWARD_TRANSITIVE",
+        "FULL",
+        "FULL_TRANSITIVE",
+    ] {
+        ok(
+            &r,
+            "PUT",
+            "/config/x",
+            Some(json!({"compatibility": level})),
+        )
+        .await;
+        assert_eq!(
+            ok(&r, "GET", "/config/x", None).await["compatibilityLevel"],
+            level
+        );
+    }
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn modes_and_import() {
+    let r = Runnel::start().await;
+    assert_eq!(
+        ok(&r, "GET", "/mode", None).await,
+        json!({"mode": "READWRITE"})
+    );
+    register(&r, "a-value", &order_v1()).await;
+    err(&r, "GET", "/mode/a-value", None, 40409).await;
+    assert_eq!(
+        ok(&r, "GET", "/mode/a-value?defaultToGlobal=true", None).await,
+        json!({"mode": "READWRITE"})
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "PUT",
+            "/mode/a-value",
+            Some(json!({"mode": "READONLY"}))
+        )
+        .await,
+        json!({"mode": "READONLY"})
+    );
+    err(
+        &r,
+        "POST",
+        "/subjects/a-value/versions",
+        Some(json!({"schema": order_v2()})),
+        42205,
+    )
+    .await;
+    err(&r, "DELETE", "/subjects/a-value", None, 42205).await;
+    // Reads still work.
+    ok(&r, "GET", "/subjects/a-value/versions/latest", None).await;
+    assert_eq!(
+        ok(&r, "DELETE", "/mode/a-value", None).await,
+        json!({"mode": "READONLY"})
+    );
+    err(&r, "DELETE", "/mode/a-value", None, 40409).await;
+    // READONLY_OVERRIDE globally wins over a subject's READWRITE.
+    ok(
+        &r,
+        "PUT",
+        "/mode/a-value",
+        Some(json!({"mode": "READWRITE"})),
+    )
+    .await;
+    ok(
+        &r,
+        "PUT",
+        "/mode",
+        Some(json!({"mode": "READONLY_OVERRIDE"})),
+    )
+    .await;
+    err(
+        &r,
+        "POST",
+        "/subjects/a-value/versions",
+        Some(json!({"schema": order_v2()})),
+        42205,
+    )
+    .await;
+    assert_eq!(
+        ok(&r, "DELETE", "/mode", None).await,
+        json!({"mode": "READONLY_OVERRIDE"})
+    );
+    // IMPORT over existing schemas needs force; then ids and versions are the caller's.
+    err(&r, "PUT", "/mode", Some(json!({"mode": "IMPORT"})), 42205).await;
+    ok(
+        &r,
+        "PUT",
+        "/mode?force=true",
+        Some(json!({"mode": "import"})),
+    )
+    .await;
+    let imported = ok(
+        &r,
+        "POST",
+        "/subjects/imported-value/versions",
+        Some(json!({"schema": order_breaking(), "id": 100, "version": 5})),
+    )
+    .await;
+    assert_eq!(imported, json!({"id": 100}));
+    assert_eq!(
+        ok(&r, "GET", "/subjects/imported-value/versions", None).await,
+        json!([5])
+    );
+    // Id 100 holds another schema: 42207.
+    err(
+        &r,
+        "POST",
+        "/subjects/other-value/versions",
+        Some(json!({"schema": order_v2(), "id": 100})),
+        42207,
+    )
+    .await;
+    ok(&r, "PUT", "/mode", Some(json!({"mode": "READWRITE"}))).await;
+    // Outside IMPORT an id cannot be chosen, and new ids continue after the imported one.
+    err(
+        &r,
+        "POST",
+        "/subjects/b-value/versions",
+        Some(json!({"schema": order_v2(), "id": 7})),
+        42205,
+    )
+    .await;
+    assert_eq!(
+        register(&r, "b-value", &record("B", &[("b", json!("int"))])).await,
+        101
+    );
+    for bad in [json!({"mode": "WRITEONLY"}), json!({}), json!({"mode": 3})] {
+        let (status, v) = call(&r, "PUT", "/mode", Some(bad)).await;
+        assert_eq!(status, 422, "{v}");
+        assert!(v["error_code"] == 42204 || v["error_code"] == 422, "{v}");
+    }
+    err(
+        &r,
+        "PUT",
+        "/mode/a-value",
+        Some(json!({"mode": "nope"})),
+        42204,
+    )
+    .await;
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn soft_and_permanent_deletes_and_references() {
+    let r = Runnel::start().await;
+    register(&r, "orders-value", &order_v1()).await;
+    register(&r, "orders-value", &order_v2()).await;
+    register(&r, "copy-value", &order_v1()).await;
+
+    err(
+        &r,
+        "DELETE",
+        "/subjects/orders-value/versions/2?permanent=true",
+        None,
+        40407,
+    )
+    .await;
+    assert_eq!(
+        ok(&r, "DELETE", "/subjects/orders-value/versions/2", None).await,
+        json!(2)
+    );
+    err(
+        &r,
+        "DELETE",
+        "/subjects/orders-value/versions/2",
+        None,
+        40406,
+    )
+    .await;
+    assert_eq!(
+        ok(&r, "GET", "/subjects/orders-value/versions", None).await,
+        json!([1])
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "GET",
+            "/subjects/orders-value/versions?deleted=true",
+            None
+        )
+        .await,
+        json!([1, 2])
+    );
+    err(&r, "GET", "/subjects/orders-value/versions/2", None, 40402).await;
+    let deleted = ok(
+        &r,
+        "GET",
+        "/subjects/orders-value/versions/2?deleted=true",
+        None,
+    )
+    .await;
+    assert_eq!(deleted["id"], 2);
+    // A soft-deleted version's id still resolves, so old data decodes.
+    ok(&r, "GET", "/schemas/ids/2", None).await;
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/2/versions", None).await,
+        json!([])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/schemas/ids/2/versions?deleted=true", None).await,
+        json!([{"subject": "orders-value", "version": 2}])
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "DELETE",
+            "/subjects/orders-value/versions/2?permanent=true",
+            None
+        )
+        .await,
+        json!(2)
+    );
+    err(&r, "GET", "/schemas/ids/2", None, 40403).await;
+    err(
+        &r,
+        "DELETE",
+        "/subjects/orders-value/versions/2",
+        None,
+        40402,
+    )
+    .await;
+    // A permanently deleted id is not reused; the version number is free again (Confluent
+    // numbers after the largest version still stored, soft-deleted ones included).
+    assert_eq!(register(&r, "orders-value", &order_v2()).await, 3);
+    assert_eq!(
+        ok(&r, "GET", "/subjects/orders-value/versions", None).await,
+        json!([1, 2])
+    );
+
+    // Subjects.
+    err(
+        &r,
+        "DELETE",
+        "/subjects/copy-value?permanent=true",
+        None,
+        40405,
+    )
+    .await;
+    assert_eq!(
+        ok(&r, "DELETE", "/subjects/copy-value", None).await,
+        json!([1])
+    );
+    err(&r, "DELETE", "/subjects/copy-value", None, 40404).await;
+    err(&r, "GET", "/subjects/copy-value/versions", None, 40401).await;
+    assert_eq!(
+        ok(&r, "GET", "/subjects", None).await,
+        json!(["orders-value"])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/subjects?deleted=true", None).await,
+        json!(["copy-value", "orders-value"])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/subjects?deletedOnly=true", None).await,
+        json!(["copy-value"])
+    );
+    assert_eq!(
+        ok(&r, "DELETE", "/subjects/copy-value?permanent=true", None).await,
+        json!([1])
+    );
+    assert_eq!(
+        ok(&r, "GET", "/subjects?deleted=true", None).await,
+        json!(["orders-value"])
+    );
+    err(&r, "DELETE", "/subjects/copy-value", None, 40401).await;
+    err(&r, "DELETE", "/subjects/nope/versions/1", None, 40401).await;
+    // Id 1 is still used by orders-value version 1.
+    ok(&r, "GET", "/schemas/ids/1", None).await;
+
+    // References.
+    let address = json!({"type": "record", "name": "Address", "namespace": "e2e",
+        "fields": [{"name": "city", "type": "string"}]})
+    .to_string();
+    let address_id = register(&r, "address-value", &address).await;
+    let person = json!({"type": "record", "name": "Person", "namespace": "e2e",
+        "fields": [{"name": "home", "type": "e2e.Address"}]})
+    .to_string();
+    let reference = json!([{"name": "e2e.Address", "subject": "address-value", "version": 1}]);
+    let person_id = ok(
+        &r,
+        "POST",
+        "/subjects/person-value/versions",
+        Some(json!({"schema": person, "schemaType": "AVRO", "references": reference})),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    assert_ne!(person_id, address_id);
+    assert_eq!(
+        ok(
+            &r,
+            "GET",
+            "/subjects/address-value/versions/1/referencedby",
+            None
+        )
+        .await,
+        json!([person_id])
+    );
+    assert_eq!(
+        ok(
+            &r,
+            "GET",
+            "/subjects/orders-value/versions/1/referencedby",
+            None
+        )
+        .await,
+        json!([])
+    );
+    err(
+        &r,
+        "GET",
+        "/subjects/nope/versions/1/referencedby",
+        None,
+        40401,
+    )
+    .await;
+    let by_id = ok(&r, "GET", &format!("/schemas/ids/{person_id}"), None).await;
+    assert_eq!(by_id["references"], reference);
+    let version = ok(&r, "GET", "/subjects/person-value/versions/1", None).await;
+    assert_eq!(version["references"], reference);
+    err(
+        &r,
+        "DELETE",
+        "/subjects/address-value/versions/1",
+        None,
+        42206,
+    )
+    .await;
+    err(&r, "DELETE", "/subjects/address-value", None, 42206).await;
+    // A reference to nothing is an invalid schema.
+    err(
+        &r,
+        "POST",
+        "/subjects/bad-value/versions",
+        Some(json!({"schema": person, "references":
+            [{"name": "e2e.Address", "subject": "address-value", "version": 9}]})),
+        42201,
+    )
+    .await;
+    r.assert_no_panic();
+}
+
+/// Everything a client can observe, as one JSON value.
+async fn listing(r: &Runnel) -> Value {
+    let mut out = serde_json::Map::new();
+    let subjects = ok(r, "GET", "/subjects?deleted=true", None).await;
+    out.insert("subjects".into(), subjects.clone());
+    out.insert("live".into(), ok(r, "GET", "/subjects", None).await);
+    out.insert("config".into(), ok(r, "GET", "/config", None).await);
+    out.insert("mode".into(), ok(r, "GET", "/mode", None).await);
+    for s in subjects.as_array().unwrap() {
+        let s = s.as_str().unwrap();
+        let versions = ok(
+            r,
+            "GET",
+            &format!("/subjects/{s}/versions?deleted=true"),
+            None,
+        )
+        .await;
+        for v in versions.as_array().unwrap() {
+            let body = ok(
+                r,
+                "GET",
+                &format!("/subjects/{s}/versions/{v}?deleted=true"),
+                None,
+            )
+            .await;
+            out.insert(format!("{s}/{v}"), body);
+        }
+        out.insert(format!("{s}/versions"), versions);
+        for what in ["config", "mode"] {
+            let (status, body) = call(r, "GET", &format!("/{what}/{s}"), None).await;
+            out.insert(format!("{what}/{s}"), json!([status, body]));
+        }
+    }
+    let max_id = ok(r, "GET", "/schemas/ids/1?fetchMaxId=true", None).await["maxId"]
+        .as_i64()
+        .unwrap_or(0);
+    out.insert("max_id".into(), json!(max_id));
+    for id in 1..=max_id + 1 {
+        let (status, body) = call(r, "GET", &format!("/schemas/ids/{id}"), None).await;
+        let versions = call(
+            r,
+            "GET",
+            &format!("/schemas/ids/{id}/versions?deleted=true"),
+            None,
+        )
+        .await;
+        out.insert(format!("id/{id}"), json!([status, body, versions.1]));
+    }
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn a_restart_keeps_every_subject_version_id_config_mode_and_deletion() {
+    let mut r = Runnel::start().await;
+    for i in 0..5 {
+        let subject = format!("s{i}-value");
+        register(
+            &r,
+            &subject,
+            &record(&format!("R{i}"), &[("a", json!("int"))]),
+        )
+        .await;
+        let v2 = json!({"type": "record", "name": format!("R{i}"), "namespace": "e2e", "fields": [
+            {"name": "a", "type": "int"}, {"name": "b", "type": "string", "default": "x"}]});
+        register(&r, &subject, &v2.to_string()).await;
+    }
+    ok(&r, "DELETE", "/subjects/s0-value/versions/1", None).await;
+    ok(&r, "DELETE", "/subjects/s1-value", None).await;
+    ok(&r, "DELETE", "/subjects/s2-value", None).await;
+    ok(&r, "DELETE", "/subjects/s2-value?permanent=true", None).await;
+    ok(
+        &r,
+        "PUT",
+        "/config",
+        Some(json!({"compatibility": "FULL_TRANSITIVE"})),
+    )
+    .await;
+    ok(
+        &r,
+        "PUT",
+        "/config/s3-value",
+        Some(json!({"compatibility": "NONE"})),
+    )
+    .await;
+    ok(
+        &r,
+        "PUT",
+        "/mode/s4-value",
+        Some(json!({"mode": "READONLY"})),
+    )
+    .await;
+    // The largest id goes with a permanent delete: it must still not be reused.
+    let last = register(&r, "last-value", &record("Last", &[("z", json!("int"))])).await;
+    ok(&r, "DELETE", "/subjects/last-value", None).await;
+    ok(&r, "DELETE", "/subjects/last-value?permanent=true", None).await;
+
+    let before = listing(&r).await;
+    r.restart().await;
+    assert_eq!(listing(&r).await, before, "after a clean restart");
+    r.crash_restart().await;
+    assert_eq!(listing(&r).await, before, "after kill -9");
+    let next = register(&r, "next-value", &record("Next", &[("n", json!("int"))])).await;
+    assert_eq!(next, last + 1, "ids are never reused");
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_and_the_server_keeps_answering() {
+    let r = Runnel::start().await;
+    let versions = "/subjects/bad-value/versions";
+    // Invalid JSON, wrong shapes, wrong content type.
+    for (body, code) in [
+        ("{", 400),
+        ("", 400),
+        ("[1]", 422),
+        (r#"{"schema": 1}"#, 422),
+        (r#"{"nope": 1}"#, 422),
+    ] {
+        let (status, _, v) = call_with(&r, "POST", versions, Some(SR), Some(body.into())).await;
+        assert_eq!(
+            (status, v["error_code"].as_u64()),
+            (code, Some(u64::from(code))),
+            "{body}: {v}"
+        );
+    }
+    for ct in [
+        "application/json",
+        "application/vnd.schemaregistry+json",
+        "application/octet-stream",
+    ] {
+        let body = json!({"schema": "\"string\""}).to_string();
+        let (status, _, v) = call_with(&r, "POST", versions, Some(ct), Some(body)).await;
+        assert_eq!(status, 200, "{ct}: {v}");
+    }
+    let (status, _, v) =
+        call_with(&r, "POST", versions, Some("text/plain"), Some("{}".into())).await;
+    assert_eq!((status, v["error_code"].as_u64()), (415, Some(415)), "{v}");
+
+    // Invalid Avro: 42201 with a message that says what is wrong.
+    for schema in [
+        r#"{"type": "record", "name": "R"}"#,
+        r#"{"type": "nonsense"}"#,
+        r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "no.Such"}]}"#,
+        "not json",
+    ] {
+        let (status, v) = call(&r, "POST", versions, Some(json!({"schema": schema}))).await;
+        assert_eq!(
+            (status, v["error_code"].as_u64()),
+            (422, Some(42201)),
+            "{schema}: {v}"
+        );
+        assert!(v["message"].as_str().unwrap().len() > 16, "{v}");
+    }
+    let (status, v) = call(
+        &r,
+        "POST",
+        versions,
+        Some(json!({"schema": "{}", "schemaType": "PROTOBUF"})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error_code"].as_u64()),
+        (422, Some(42201)),
+        "{v}"
+    );
+
+    // A 10,000-deep schema.
+    let deep = format!(
+        "{}\"int\"{}",
+        r#"{"type":"array","items":"#.repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let (status, v) = call(&r, "POST", versions, Some(json!({"schema": deep}))).await;
+    assert_eq!(status, 422, "{v}");
+    assert!(v["error_code"] == 42201 || v["error_code"] == 42209, "{v}");
+    // A 10 MiB schema.
+    let huge = format!("\"{}\"", "x".repeat(10 << 20));
+    let (status, v) = call(&r, "POST", versions, Some(json!({"schema": huge}))).await;
+    assert!(status == 422 || status == 413, "{status} {v}");
+    assert!(v["error_code"] == 42209 || v["error_code"] == 413, "{v}");
+
+    // Unknown level, invalid mode, bad versions, unknown id.
+    err(
+        &r,
+        "PUT",
+        "/config",
+        Some(json!({"compatibility": "MOSTLY"})),
+        42203,
+    )
+    .await;
+    err(
+        &r,
+        "PUT",
+        "/mode",
+        Some(json!({"mode": "SOMETIMES"})),
+        42204,
+    )
+    .await;
+    for v in ["0", "abc"] {
+        err(&r, "GET", &format!("{versions}/{v}"), None, 42202).await;
+    }
+    err(&r, "GET", "/schemas/ids/424242", None, 40403).await;
+    err(&r, "GET", "/subjects?deleted=perhaps", None, 400).await;
+    // Unknown routes and methods keep the gateway's generic answers.
+    err(
+        &r,
+        "GET",
+        "/subjects/bad-value/versions/1/nothing",
+        None,
+        404,
+    )
+    .await;
+    err(&r, "PATCH", "/subjects", None, 405).await;
+
+    // Still serving.
+    assert_eq!(ok(&r, "GET", "/subjects", None).await, json!(["bad-value"]));
+    let (status, _) = r.get_json("/ready").await;
+    assert_eq!(status, 200);
+    r.assert_no_panic();
+}
