@@ -125,6 +125,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
+            drain(req.into_body()).await;
             return Err(too_large(limit));
         }
         let body = match Bytes::from_request(req, state).await {
@@ -141,6 +142,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
             return Err(too_large(limit));
         }
         parse_body(&body).map(SrBody)
+    }
+}
+
+/// Most bytes of a refused body read and dropped so the client, still sending, gets the answer
+/// rather than a reset connection; past this the connection is closed instead.
+const DRAIN_MAX_BYTES: usize = 64 << 20;
+
+/// Reads and drops a refused body, chunk by chunk (nothing is kept).
+async fn drain(body: Body) {
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > DRAIN_MAX_BYTES {
+            break;
+        }
     }
 }
 
