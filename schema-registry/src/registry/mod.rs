@@ -854,8 +854,7 @@ impl Registry {
             }
         }
         let mut records = Vec::new();
-        let deleted: Vec<i32>;
-        if permanent {
+        let deleted: Vec<i32> = if permanent {
             records.push(Record::MaxId(self.max_id()));
             for n in s.versions.keys() {
                 records.push(Record::Schema {
@@ -868,7 +867,7 @@ impl Registry {
                 subject: subject.to_owned(),
                 up_to: None,
             });
-            deleted = s.versions.keys().copied().collect();
+            s.versions.keys().copied().collect()
         } else {
             let up_to = s.versions.keys().next_back().copied().unwrap_or(0);
             records.push(Record::DeleteSubject {
@@ -887,8 +886,8 @@ impl Registry {
                     mode: None,
                 });
             }
-            deleted = live;
-        }
+            live
+        };
         self.write(records).await?;
         Ok(deleted)
     }
