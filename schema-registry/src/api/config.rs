@@ -135,7 +135,7 @@ pub(super) async fn check_all(
     let messages = registry.check_compatibility(
         &subject,
         None,
-        &body.into_new_schema(),
+        &body.into_new_schema()?,
         q.normalize.unwrap_or(false),
     )?;
     Ok(SrJson(compatibility_response(
@@ -173,7 +173,7 @@ pub(super) async fn check_version(
     let messages = registry.check_compatibility(
         &subject,
         Some(spec),
-        &body.into_new_schema(),
+        &body.into_new_schema()?,
         q.normalize.unwrap_or(false),
     )?;
     Ok(SrJson(compatibility_response(

@@ -299,8 +299,17 @@ pub struct SchemaRequest {
 }
 
 impl SchemaRequest {
-    pub(crate) fn into_new_schema(self) -> NewSchema {
-        NewSchema {
+    /// The registry's request, refusing ids and versions below 1 (as documented).
+    pub(crate) fn into_new_schema(self) -> Result<NewSchema, RegistryError> {
+        if let Some(id) = self.id.filter(|id| *id < 1) {
+            return Err(RegistryError::InvalidRequest(format!(
+                "id {id} is not a schema id; ids are 1 to 2^31-1"
+            )));
+        }
+        if let Some(version) = self.version.filter(|v| *v < 1) {
+            return Err(RegistryError::InvalidVersion(version.to_string()));
+        }
+        Ok(NewSchema {
             schema: self.schema,
             schema_type: self.schema_type,
             references: self
@@ -315,7 +324,7 @@ impl SchemaRequest {
                 .collect(),
             id: self.id,
             version: self.version,
-        }
+        })
     }
 }
 

@@ -200,7 +200,7 @@ pub(super) async fn register(
     let registered = registry
         .register(
             &subject,
-            &body.into_new_schema(),
+            &body.into_new_schema()?,
             q.normalize.unwrap_or(false),
         )
         .await?;
@@ -331,7 +331,7 @@ pub(super) async fn lookup(
 ) -> Result<SrJson<SubjectVersionBody>, RegistryError> {
     let v = registry.lookup(
         &subject,
-        &body.into_new_schema(),
+        &body.into_new_schema()?,
         q.normalize.unwrap_or(false),
         q.deleted.unwrap_or(false),
     )?;
