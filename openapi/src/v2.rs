@@ -75,11 +75,29 @@ pub struct BinaryProduceRecord {
     pub headers: Option<Vec<ProduceHeader>>,
 }
 
-/// A v2 produce request in the `json` embedded format. The schema fields belong to the schema
-/// formats (avro, jsonschema, protobuf), which need the schema registry: with `json` they are
-/// refused (422).
+/// A v2 produce request in the `json` embedded format. Schema fields belong to the `avro`
+/// format: with `json` they are refused (422).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JsonProduceRequest {
+    #[schema(min_items = 1)]
+    pub records: Vec<JsonProduceRecord>,
+}
+
+/// A v2 produce request in the `avro` embedded format: keys and values in Avro's JSON
+/// encoding (a union is `null` or `{"<branch>": value}`). A schema given as text is
+/// registered under `<topic>-key` / `<topic>-value` (its compatibility level applies); one
+/// given by id must exist. Records are stored in Confluent's framing (magic byte 0, schema id,
+/// Avro binary).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AvroProduceRequest {
+    /// The key schema, as Avro schema JSON text.
+    pub key_schema: Option<String>,
+    /// The id of a registered key schema.
+    pub key_schema_id: Option<i32>,
+    /// The value schema, as Avro schema JSON text.
+    pub value_schema: Option<String>,
+    /// The id of a registered value schema.
+    pub value_schema_id: Option<i32>,
     #[schema(min_items = 1)]
     pub records: Vec<JsonProduceRecord>,
 }

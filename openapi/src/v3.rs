@@ -296,11 +296,20 @@ pub struct KafkaClusterConfigList {
 /// The `key` or `value` part of a delivery report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DataReport {
-    /// `BINARY`, `JSON` or `STRING`.
+    /// `BINARY`, `JSON`, `STRING` or `AVRO`.
     #[serde(rename = "type")]
     pub data_type: String,
     /// Size in bytes as stored.
     pub size: usize,
+    /// The subject of Avro data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The schema id of Avro data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<i32>,
+    /// The subject version of that schema, for Avro data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<i32>,
 }
 
 /// A record of a `records:batch` that was appended.
@@ -352,11 +361,11 @@ pub enum DataType {
     Json,
     /// `data` is a string.
     String,
-    /// Schema-based: needs the schema registry (refused for now).
+    /// `data` is Avro's JSON encoding of the schema the other fields name.
     Avro,
-    /// Schema-based: needs the schema registry (refused for now).
+    /// Not served yet (400).
     Jsonschema,
-    /// Schema-based: needs the schema registry (refused for now).
+    /// Not served yet (400).
     Protobuf,
 }
 

@@ -253,14 +253,16 @@ fn at_record(i: usize, e: GatewayError) -> GatewayError {
         content(
             (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
             (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
+            (doc::AvroProduceRequest = "application/vnd.kafka.avro.v2+json"),
             (doc::JsonProduceRequest = "application/json"),
         ),
     ),
     responses(
         (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
         (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
-        (status = 415, description = "Content-Type is not a v2 JSON type, or names a schema format (avro, jsonschema, protobuf), which needs the schema registry", body = ErrorBody),
-        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format, bad base64, or schema fields (42203)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not a v2 JSON type, or names a format not served (jsonschema, protobuf)", body = ErrorBody),
+        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format (bad base64, Avro JSON that does not fit its schema), or schema fields outside avro (42203); keys or values without a schema (42201, 42202); an invalid, incompatible or unknown schema (42205)", body = ErrorBody),
+        (status = 500, description = "The schema registry's store failed (50001)", body = ErrorBody),
         (status = 404, description = "Unknown topic (40401) or a record's unknown partition (40402)", body = ErrorBody),
     ),
 )]
@@ -293,14 +295,16 @@ pub async fn produce_to_topic(
         content(
             (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
             (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
+            (doc::AvroProduceRequest = "application/vnd.kafka.avro.v2+json"),
             (doc::JsonProduceRequest = "application/json"),
         ),
     ),
     responses(
         (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
         (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
-        (status = 415, description = "Content-Type is not a v2 JSON type, or names a schema format (avro, jsonschema, protobuf), which needs the schema registry", body = ErrorBody),
-        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format, bad base64, or schema fields (42203)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not a v2 JSON type, or names a format not served (jsonschema, protobuf)", body = ErrorBody),
+        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format (bad base64, Avro JSON that does not fit its schema), or schema fields outside avro (42203); keys or values without a schema (42201, 42202); an invalid, incompatible or unknown schema (42205)", body = ErrorBody),
+        (status = 500, description = "The schema registry's store failed (50001)", body = ErrorBody),
         (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
     ),
 )]

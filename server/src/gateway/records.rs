@@ -187,11 +187,12 @@ pub fn write_records_json(
         (status = 200, description = "The records, possibly none", content(
             (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
             (Vec<doc::JsonRecord> = "application/vnd.kafka.json.v2+json"),
+            (Vec<doc::JsonRecord> = "application/vnd.kafka.avro.v2+json"),
         )),
         (status = 400, description = "A missing or bad query parameter (400); an offset out of range (40002)", body = ErrorBody),
         (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
-        (status = 406, description = "`Accept` names no format this read serves (json, binary)", body = ErrorBody),
-        (status = 422, description = "A record is not JSON and `json` was asked for (42203)", body = ErrorBody),
+        (status = 406, description = "`Accept` names no format this read serves (json, binary, avro)", body = ErrorBody),
+        (status = 422, description = "A record is not JSON and `json` was asked for, or not framed Avro of a registered schema and `avro` was (42203)", body = ErrorBody),
         (status = 500, description = "The log is damaged at `offset` (50002)", body = ErrorBody),
     ),
 )]

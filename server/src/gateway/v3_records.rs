@@ -28,6 +28,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
+
+use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
 use super::produce::{Acks, AcksParam, HeaderIn, decode_base64, decode_headers};
@@ -69,9 +72,12 @@ pub struct V3Record {
     value: Option<Object<V3Data>>,
 }
 
-/// A key or value: `{"type": "BINARY"|"JSON"|"STRING", "data": ...}`. Schema-based data
-/// (no `type`, or `subject`/`schema_id`/`schema_version`) needs the schema registry, which this
-/// broker does not have yet: such a record fails with 400.
+/// A key or value: `{"type": "BINARY"|"JSON"|"STRING", "data": ...}`, or Avro
+/// (`"type": "AVRO"`, or no `type` with `subject`/`schema_id`/`schema_version`/`schema`):
+/// `data` in Avro's JSON encoding, encoded with the schema `schema_id` names, else version
+/// `schema_version` of the subject, else the registered version of the schema text `schema`,
+/// else the subject's latest. The subject is `subject`, default `<topic>-key`/`<topic>-value`
+/// (Confluent's TOPIC_NAME strategy, the only one served).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct V3Data {
     #[serde(rename = "type", default)]
@@ -86,6 +92,12 @@ pub struct V3Data {
     schema_id: Option<i64>,
     #[serde(default)]
     schema_version: Option<i64>,
+    /// An Avro schema's text, already registered under the subject.
+    #[serde(default)]
+    schema: Option<String>,
+    /// Only `TOPIC_NAME` is served.
+    #[serde(default)]
+    subject_name_strategy: Option<String>,
 }
 
 /// A successful delivery report.
@@ -129,19 +141,33 @@ fn bad(message: impl std::fmt::Display) -> FailureReport {
     }
 }
 
+/// Where a record goes and what its schema-based data is checked against.
+struct Context<'a> {
+    topic: &'a Topic,
+    schemas: Option<&'a SchemaRegistry>,
+}
+
 fn convert_data(
+    cx: &Context<'_>,
     d: Option<V3Data>,
     what: &str,
 ) -> Result<(Option<bytes::Bytes>, Option<DataReport>), FailureReport> {
     let Some(d) = d else {
         return Ok((None, None));
     };
-    if d.subject.is_some() || d.schema_id.is_some() || d.schema_version.is_some() {
+    let data_type = d.data_type.clone().unwrap_or_default().to_ascii_uppercase();
+    let schema_based = d.subject.is_some()
+        || d.schema_id.is_some()
+        || d.schema_version.is_some()
+        || d.schema.is_some();
+    if data_type == "AVRO" || (data_type.is_empty() && schema_based) {
+        return avro_data(cx, d, what);
+    }
+    if schema_based {
         return Err(bad(format!(
-            "{what}: schema-based data needs the schema registry, which this broker does not have yet"
+            "{what}: subject, schema_id, schema_version and schema belong to schema-based data, not {data_type}"
         )));
     }
-    let data_type = d.data_type.unwrap_or_default().to_ascii_uppercase();
     let bytes = match (data_type.as_str(), d.data) {
         (_, None | Some(Value::Null)) => None,
         ("BINARY", Some(Value::String(s))) => Some(
@@ -156,9 +182,14 @@ fn convert_data(
         ("JSON", Some(v)) => Some(bytes::Bytes::from(
             serde_json::to_vec(&v).map_err(|e| bad(format!("{what}: {e}")))?,
         )),
-        ("" | "AVRO" | "JSONSCHEMA" | "PROTOBUF", Some(_)) => {
+        ("", Some(_)) => {
             return Err(bad(format!(
-                "{what}: schema-based data needs the schema registry, which this broker does not have yet"
+                "{what}: without a type, data is schema-based and needs subject, schema_id or schema_version"
+            )));
+        }
+        ("JSONSCHEMA" | "PROTOBUF", Some(_)) => {
+            return Err(bad(format!(
+                "{what}: {data_type} data is not served; use AVRO, JSON, STRING or BINARY"
             )));
         }
         (other, Some(_)) => return Err(bad(format!("{what}: unknown type '{other}'"))),
@@ -170,13 +201,83 @@ fn convert_data(
             data_type
         },
         size: bytes.as_ref().map_or(0, bytes::Bytes::len),
+        subject: None,
+        schema_id: None,
+        schema_version: None,
     };
     Ok((bytes, Some(report)))
 }
 
-fn prepare(state: &AppState, topic: &Topic, r: V3Record) -> Result<Prepared, FailureReport> {
-    let (key, key_report) = convert_data(r.key.map(|Object(d)| d), "key")?;
-    let (value, value_report) = convert_data(r.value.map(|Object(d)| d), "value")?;
+/// Avro data: the schema as [`V3Data`] says, the JSON encoded in Confluent's framing.
+fn avro_data(
+    cx: &Context<'_>,
+    d: V3Data,
+    what: &str,
+) -> Result<(Option<bytes::Bytes>, Option<DataReport>), FailureReport> {
+    let schemas = cx.schemas.ok_or_else(|| {
+        bad(format!(
+            "{what}: Avro data needs the schema registry, which this server does not run"
+        ))
+    })?;
+    if let Some(strategy) = d.subject_name_strategy.as_deref()
+        && !strategy.eq_ignore_ascii_case("TOPIC_NAME")
+    {
+        return Err(bad(format!(
+            "{what}: subject_name_strategy {strategy} is not served; name the subject, or use TOPIC_NAME"
+        )));
+    }
+    let subject = d
+        .subject
+        .clone()
+        .unwrap_or_else(|| format!("{}-{what}", cx.topic.name()));
+    let schema_error = |e: GatewayError| bad(format!("{what}: {e}"));
+    let side = if let Some(id) = d.schema_id {
+        avro::by_id(schemas, id).map_err(schema_error)?
+    } else if let Some(v) = d.schema_version {
+        let v = i32::try_from(v).map_err(|_| bad(format!("{what}: no schema version {v}")))?;
+        avro::by_subject(schemas, &subject, Some(v)).map_err(schema_error)?
+    } else if let Some(text) = d.schema.as_deref() {
+        let found = schemas
+            .lookup(&subject, &NewSchema::avro(text), false, false)
+            .map_err(|e| {
+                bad(format!(
+                    "{what}: the schema is not registered under '{subject}' ({e}); register it first"
+                ))
+            })?;
+        avro::by_id(schemas, i64::from(found.id)).map_err(schema_error)?
+    } else {
+        avro::by_subject(schemas, &subject, None).map_err(schema_error)?
+    };
+    let version = schemas
+        .id_versions(side.id, Some(&subject), true)
+        .ok()
+        .and_then(|vs| vs.into_iter().map(|(_, v)| v).max());
+    let bytes = match d.data {
+        None => None,
+        Some(data) => {
+            let text = data.to_string();
+            Some(avro::encode(&text, &side, what).map_err(|e| bad(e.to_string()))?)
+        }
+    };
+    let report = DataReport {
+        data_type: "AVRO".into(),
+        size: bytes.as_ref().map_or(0, bytes::Bytes::len),
+        subject: Some(subject),
+        schema_id: Some(side.id),
+        schema_version: version,
+    };
+    Ok((bytes, Some(report)))
+}
+
+fn prepare(
+    state: &AppState,
+    topic: &Topic,
+    schemas: Option<&SchemaRegistry>,
+    r: V3Record,
+) -> Result<Prepared, FailureReport> {
+    let cx = Context { topic, schemas };
+    let (key, key_report) = convert_data(&cx, r.key.map(|Object(d)| d), "key")?;
+    let (value, value_report) = convert_data(&cx, r.value.map(|Object(d)| d), "value")?;
     let headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())
         .map_err(|e| bad(e.to_string()))?;
     let timestamp = match r.timestamp.as_deref() {
@@ -326,6 +427,7 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
 )]
 pub async fn produce_records(
     State(state): State<AppState>,
+    schemas: Option<axum::Extension<Arc<SchemaRegistry>>>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
     axum::Extension(limits): axum::Extension<super::Limits>,
@@ -342,8 +444,9 @@ pub async fn produce_records(
         .get(TRANSFER_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let schemas = schemas.map(|axum::Extension(s)| s);
     if chunked {
-        return Ok(stream(state, topic, acks, request.into_body()));
+        return Ok(stream(state, topic, schemas, acks, request.into_body()));
     }
     // Read through the extractor so the router's body limit applies (413 past it).
     let LimitedBody(bytes) = LimitedBody::from_request(request, &()).await?;
@@ -367,7 +470,7 @@ pub async fn produce_records(
     if rest.is_empty() {
         // One record: failures answer with their own HTTP status.
         let pending = match serde_json::from_value::<Object<V3Record>>(first) {
-            Ok(Object(r)) => match prepare(&state, &topic, r) {
+            Ok(Object(r)) => match prepare(&state, &topic, schemas.as_deref(), r) {
                 Ok(p) => submit(&topic, p, acks).await,
                 Err(f) => Err(f),
             },
@@ -381,7 +484,7 @@ pub async fn produce_records(
     for v in std::iter::once(Ok(first)).chain(rest) {
         let pending = match v {
             Ok(v) => match serde_json::from_value::<Object<V3Record>>(v) {
-                Ok(Object(r)) => match prepare(&state, &topic, r) {
+                Ok(Object(r)) => match prepare(&state, &topic, schemas.as_deref(), r) {
                     Ok(p) => submit(&topic, p, acks).await,
                     Err(f) => Err(f),
                 },
@@ -398,7 +501,13 @@ pub async fn produce_records(
 }
 
 /// Streaming mode: parse objects as they arrive, report each in order.
-fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Response {
+fn stream(
+    state: AppState,
+    topic: Arc<Topic>,
+    schemas: Option<Arc<SchemaRegistry>>,
+    acks: Acks,
+    body: Body,
+) -> Response {
     let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(STREAM_IN_FLIGHT);
     let (out_tx, out_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     let max_object = state
@@ -424,10 +533,12 @@ fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Respons
                         let used = it.byte_offset();
                         buf.drain(..used);
                         let pending = match serde_json::from_value::<Object<V3Record>>(v) {
-                            Ok(Object(r)) => match prepare(&reader_state, &reader_topic, r) {
-                                Ok(p) => submit(&reader_topic, p, acks).await,
-                                Err(f) => Err(f),
-                            },
+                            Ok(Object(r)) => {
+                                match prepare(&reader_state, &reader_topic, schemas.as_deref(), r) {
+                                    Ok(p) => submit(&reader_topic, p, acks).await,
+                                    Err(f) => Err(f),
+                                }
+                            }
                             Err(e) => Err(bad(e)),
                         };
                         if pending_tx.send(pending).await.is_err() {
@@ -517,6 +628,7 @@ pub struct BatchEntry {
 )]
 pub async fn produce_batch(
     State(state): State<AppState>,
+    schemas: Option<axum::Extension<Arc<SchemaRegistry>>>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
@@ -560,7 +672,7 @@ pub async fn produce_batch(
     let mut pendings = Vec::with_capacity(req.entries.len());
     for e in req.entries {
         let id = e.id.as_str().unwrap_or_default().to_owned();
-        let pending = match prepare(&state, &topic, e.record) {
+        let pending = match prepare(&state, &topic, schemas.as_deref().map(|s| &**s), e.record) {
             Ok(p) => submit(&topic, p, acks).await,
             Err(f) => Err(f),
         };
