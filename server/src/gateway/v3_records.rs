@@ -160,7 +160,9 @@ fn convert_data(
         || d.schema_id.is_some()
         || d.schema_version.is_some()
         || d.schema.is_some();
-    if data_type == "AVRO" || (data_type.is_empty() && schema_based) {
+    // Without a type, data is schema-based (CONTRACTS.md: the subject's latest by default).
+    let has_data = d.data.as_ref().is_some_and(|v| !v.is_null());
+    if data_type == "AVRO" || (data_type.is_empty() && (schema_based || has_data)) {
         return avro_data(cx, d, what);
     }
     if schema_based {
@@ -182,11 +184,6 @@ fn convert_data(
         ("JSON", Some(v)) => Some(bytes::Bytes::from(
             serde_json::to_vec(&v).map_err(|e| bad(format!("{what}: {e}")))?,
         )),
-        ("", Some(_)) => {
-            return Err(bad(format!(
-                "{what}: without a type, data is schema-based and needs subject, schema_id or schema_version"
-            )));
-        }
         ("JSONSCHEMA" | "PROTOBUF", Some(_)) => {
             return Err(bad(format!(
                 "{what}: {data_type} data is not served; use AVRO, JSON, STRING or BINARY"
