@@ -7,7 +7,6 @@ mod support;
 
 mod avro;
 mod bad_input;
-mod bench_modes;
 mod cli;
 mod contract;
 mod crash;
