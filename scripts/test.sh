@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test Runnel has: formatting, lints, unit/property tests, end-to-end tests against the
-# real binary (kill -9, disk full, bad input), and a short fuzz run. Installs what it needs.
+# real binary (kill -9, disk full, bad input), Confluent's own Python client, and a short fuzz
+# run. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ cargo test --workspace
 
 step "schemathesis against /openapi.json"
 bash scripts/schemathesis.sh
+
+step "Confluent's Python client (confluent-kafka, fastavro) against the registry and Avro gateway"
+bash scripts/python-client.sh
 
 if [ -x .ci/fuzz.sh ] || [ -f .ci/fuzz.sh ]; then
   step "fuzz (${FUZZ_SECONDS:-30}s per target)"

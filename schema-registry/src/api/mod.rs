@@ -197,16 +197,29 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, RegistryError> {
     serde_json::from_value(value).map_err(|e| RegistryError::InvalidRequest(e.to_string()))
 }
 
-/// A query string, failing with 400 in our format.
+/// A query string, failing with 400 in our format. Booleans are read as Java reads them
+/// (`Boolean.valueOf`: `true` in any case): Confluent's Python client sends `normalize=False`.
 #[derive(Debug)]
 pub struct SrQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for SrQuery<T> {
     type Rejection = RegistryError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs =
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, v)) if v.eq_ignore_ascii_case("true") => format!("{k}=true"),
+                    Some((k, v)) if v.eq_ignore_ascii_case("false") => format!("{k}=false"),
+                    _ => pair.to_owned(),
+                });
+        let uri: axum::http::Uri = format!("/?{}", pairs.collect::<Vec<_>>().join("&"))
+            .parse()
+            .map_err(|e| RegistryError::BadQuery(format!("Invalid query string: {e}")))?;
+        axum::extract::Query::<T>::try_from_uri(&uri)
             .map(|axum::extract::Query(v)| SrQuery(v))
             .map_err(|e| RegistryError::BadQuery(e.body_text()))
     }
