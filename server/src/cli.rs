@@ -245,6 +245,10 @@ pub enum BenchCommand {
     Produce(BenchProduceArgs),
     /// Read a topic from the start with stateless reads, one reader per partition.
     Consume(BenchConsumeArgs),
+    /// End-to-end latency: paced HTTP produce → the records' arrival on a WebSocket.
+    Latency(BenchLatencyArgs),
+    /// Open many idle consume WebSockets, hold them, close them (server memory per socket).
+    Sockets(BenchSocketsArgs),
 }
 
 /// Flags shared by both benchmarks.
@@ -320,6 +324,80 @@ pub struct BenchConsumeArgs {
     /// else the earliest decide where each partition starts, so use a new group to read it all
     #[arg(long, short = 'g', value_name = "GROUP")]
     pub group: Option<String>,
+}
+
+/// `runnel bench latency`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchLatencyArgs {
+    /// Topic to use; created if missing (records already there are skipped)
+    #[arg(long, short = 't', default_value = "runnel-bench-latency")]
+    pub topic: String,
+
+    /// Partitions of the topic when it has to be created
+    #[arg(long, short = 'p', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: u32,
+
+    /// Records per second to offer
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate: u64,
+
+    /// Records per produce request
+    #[arg(long, short = 'b', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: u32,
+
+    /// How long to send
+    #[arg(long, short = 'd', value_parser = parse_duration_arg, default_value = "10s")]
+    pub duration: Duration,
+
+    /// Produce requests in flight at most (past it the sender waits, and the offered rate drops)
+    #[arg(long, short = 'c', value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
+
+    /// Acknowledgement each request waits for
+    #[arg(long, value_enum, default_value_t = Acks::All)]
+    pub acks: Acks,
+
+    /// How long to wait at the end for acknowledged records still to arrive on the socket
+    #[arg(long, value_parser = parse_duration_arg, default_value = "2s")]
+    pub drain: Duration,
+
+    /// Print the final summary as JSON on stdout (the human one goes to stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `runnel bench sockets`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchSocketsArgs {
+    /// Topic the sockets tail; created if missing
+    #[arg(long, short = 't', default_value = "runnel-bench-sockets")]
+    pub topic: String,
+
+    /// Partitions of the topic when it has to be created
+    #[arg(long, short = 'p', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: u32,
+
+    /// Sockets to open (the server's limits.ws_max_connections must allow them)
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub connections: u32,
+
+    /// How long to hold them once all are open
+    #[arg(long, value_parser = parse_duration_arg, default_value = "10s")]
+    pub hold: Duration,
+
+    /// Handshakes in flight at most
+    #[arg(long, short = 'c', value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
+
+    /// Print the final summary as JSON on stdout (the human one goes to stderr)
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 fn parse_duration_arg(s: &str) -> Result<Duration, String> {

@@ -7,6 +7,7 @@ mod support;
 
 mod avro;
 mod bad_input;
+mod bench_modes;
 mod cli;
 mod contract;
 mod crash;

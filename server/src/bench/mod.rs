@@ -19,10 +19,24 @@
 //! in [`report::RunInfo::transport`]. Topic setup, prefill (always HTTP), progress and the
 //! report stay as they are.
 //!
+//! # Other modes
+//! Two modes measure something else than throughput, each with its own report (text, or JSON
+//! with `--json`):
+//! - `bench latency` ([`latency`]): end-to-end latency at a fixed offered rate (`--rate`,
+//!   default 10,000 records/s): paced v2 HTTP produce requests whose records carry their send
+//!   time, received on one `/v1/ws/consume` socket; p50/p99/p99.9/max from send to arrival per
+//!   record and from send to the HTTP response per request. It fails if an acknowledged record
+//!   never arrives.
+//! - `bench sockets` ([`sockets`]): opens `--connections` idle consume sockets (credit 0),
+//!   holds them for `--hold` and closes them; the server's memory per socket is read from
+//!   outside while they are held (`scripts/bench-ws.sh` does).
+//!
 //! Not owned here: HTTP details (`client`), statistics (`report`).
 
 pub mod http;
+pub mod latency;
 pub mod report;
+pub mod sockets;
 pub mod ws;
 
 use std::sync::Arc;
@@ -350,17 +364,86 @@ fn consume_info(
 
 /// The topic's partition count, creating it with `--partitions` when it does not exist.
 async fn ensure_topic(client: &Client, common: &BenchCommonArgs) -> anyhow::Result<u32> {
-    match client.get_topic(&common.topic).await {
-        Ok(topic) => Ok(topic.partitions_count),
+    ensure_topic_named(client, &common.topic, common.partitions).await
+}
+
+/// `topic`'s partition count, creating it with `partitions` when it does not exist.
+async fn ensure_topic_named(client: &Client, topic: &str, partitions: u32) -> anyhow::Result<u32> {
+    match client.get_topic(topic).await {
+        Ok(t) => Ok(t.partitions_count),
         Err(e) if e.is_unknown_topic() => {
-            let topic = client
-                .create_topic(&common.topic, Some(common.partitions), &[])
+            let t = client
+                .create_topic(topic, Some(partitions), &[])
                 .await
-                .with_context(|| format!("cannot create topic '{}'", common.topic))?;
-            Ok(topic.partitions_count)
+                .with_context(|| format!("cannot create topic '{topic}'"))?;
+            Ok(t.partitions_count)
         }
-        Err(e) => Err(e).with_context(|| format!("cannot look up topic '{}'", common.topic)),
+        Err(e) => Err(e).with_context(|| format!("cannot look up topic '{topic}'")),
     }
+}
+
+/// The URL of `/v1/ws/consume` tailing every partition of `topic` from the end, with `credit`
+/// records granted, on the server at `base` (an http(s) URL).
+fn tail_url(base: &str, topic: &str, credit: u64) -> String {
+    let base = base.trim_end_matches('/');
+    let base = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+        (Some(rest), _) => format!("wss://{rest}"),
+        (None, Some(rest)) => format!("ws://{rest}"),
+        (None, None) => base.to_owned(),
+    };
+    let topic: String = topic
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("{base}/v1/ws/consume?topic={topic}&from=latest&format=json&credit={credit}")
+}
+
+/// A latency histogram in µs: 1 µs to 60 s, 3 significant digits (as [`report`]'s).
+fn latency_histogram() -> hdrhistogram::Histogram<u64> {
+    #[expect(
+        clippy::expect_used,
+        reason = "constant bounds that hdrhistogram accepts (1 ≤ low, high ≥ 2·low, digits ≤ 5)"
+    )]
+    hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// p50/p99/p99.9/max/mean of a µs histogram; zeros when it is empty.
+fn latency_summary(h: &hdrhistogram::Histogram<u64>) -> report::Latency {
+    if h.is_empty() {
+        return report::Latency {
+            p50: 0,
+            p99: 0,
+            p999: 0,
+            max: 0,
+            mean: 0.0,
+        };
+    }
+    report::Latency {
+        p50: h.value_at_quantile(0.50),
+        p99: h.value_at_quantile(0.99),
+        p999: h.value_at_quantile(0.999),
+        max: h.max(),
+        mean: h.mean(),
+    }
+}
+
+/// Prints `text` (to stderr with `--json`, which then prints `json` on stdout; to stdout
+/// otherwise).
+fn emit_text_or_json<T: serde::Serialize>(text: &str, json: Option<&T>) -> anyhow::Result<()> {
+    match json {
+        Some(value) => {
+            eprint!("{text}");
+            println!("{}", serde_json::to_string_pretty(value)?);
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 async fn partition_ranges(
@@ -455,6 +538,15 @@ mod tests {
         assert_eq!(budget.claim(500), 200);
         assert!(budget.is_over());
         assert_eq!(budget.claim(500), 0);
+    }
+
+    #[test]
+    fn tail_urls_switch_scheme_and_escape_the_topic() {
+        assert_eq!(
+            tail_url("http://127.0.0.1:8080/", "a b", 0),
+            "ws://127.0.0.1:8080/v1/ws/consume?topic=a%20b&from=latest&format=json&credit=0"
+        );
+        assert!(tail_url("https://h", "t", 5).starts_with("wss://h/v1/ws/consume?topic=t&"));
     }
 
     #[test]

@@ -69,6 +69,8 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
         Command::Bench(args) => match args.command {
             BenchCommand::Produce(args) => crate::bench::produce(&args).await,
             BenchCommand::Consume(args) => crate::bench::consume(&args).await,
+            BenchCommand::Latency(args) => crate::bench::latency::run(&args).await,
+            BenchCommand::Sockets(args) => crate::bench::sockets::run(&args).await,
         },
     }
 }
