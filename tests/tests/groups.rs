@@ -189,6 +189,23 @@ async fn two_then_three_members_share_six_partitions_with_no_overlap_or_gap() {
         }
     }
     assert_eq!(seen.keys().copied().collect::<BTreeSet<_>>(), produced);
+
+    // Instance polls count as records out in /metrics.
+    let metrics = r
+        .http
+        .get(r.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let out: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("runnel_topic_records_out_total{topic=\"six\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(out, 60, "{metrics}");
     r.assert_no_panic();
 }
 

@@ -1192,6 +1192,7 @@ async fn poll(
             format,
             inst.schemas.as_deref(),
         )?;
+        super::metrics::records_out(&t.topic, records.len(), part.len());
         // Strip the array brackets to concatenate partitions.
         if part.len() > 2 {
             if !first {
