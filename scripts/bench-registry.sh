@@ -29,14 +29,15 @@ rps() { awk '/Requests\/sec/ {print $2}'; }
 now() { date +%s.%N; }
 PIDS=()
 DATA=$(mktemp -d)
-trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$DATA" "$DATA.empty"' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$DATA" "$DATA.empty" "$DATA.log"' EXIT
 
-# Starts runnel on $1 (data dir) and port $2; prints the seconds until /ready answered.
+# Starts runnel on $1 (data dir) and port $2; sets RPID, and STARTED to the seconds until
+# /ready answered.
 start_runnel() {
   local t0; t0=$(now)
-  RUST_LOG=info "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" 2>>"$DATA.log" & RPID=$!; PIDS+=($RPID)
+  RUST_LOG=info "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" >>"$DATA.log" 2>&1 & RPID=$!; PIDS+=($RPID)
   for _ in $(seq 2000); do
-    curl -fs -o /dev/null "http://127.0.0.1:$2/ready" && { python3 -c "print($(now) - $t0)"; return; }
+    curl -fs -o /dev/null "http://127.0.0.1:$2/ready" && { STARTED=$(python3 -c "print($(now) - $t0)"); return; }
     sleep 0.01
   done
   echo "runnel never became ready; see $DATA.log" >&2; exit 1
@@ -50,10 +51,11 @@ base_get=$(wrk -t2 -c64 -d${D}s "http://127.0.0.1:$BP/" | rps)
 kill "${PIDS[0]}"
 
 RP=$(free_port)
-empty_start=$(start_runnel "$DATA.empty" "$RP")
+start_runnel "$DATA.empty" "$RP"
+empty_start=$STARTED
 stop_runnel
 U="http://127.0.0.1:$RP"
-start_runnel "$DATA" "$RP" >/dev/null
+start_runnel "$DATA" "$RP"
 curl -fs -o /dev/null -X POST "$U/subjects/wrk-value/versions" -H 'Content-Type: application/vnd.schemaregistry.v1+json' \
   -d '{"schema": "{\"type\":\"record\",\"name\":\"Wrk\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"name\",\"type\":\"string\"}]}"}'
 by_id=$(wrk -t2 -c64 -d${D}s "$U/schemas/ids/1" | rps)
@@ -63,7 +65,8 @@ curl -fs -o /dev/null -X DELETE "$U/subjects/wrk-value?permanent=true"
 load=$("$LOAD" "$U" "$SUBJECTS" "$VERSIONS" 32)
 rss_kb=$(ps -o rss= -p "$RPID" | tr -d ' ')
 stop_runnel
-replay_start=$(start_runnel "$DATA" "$RP")
+start_runnel "$DATA" "$RP"
+replay_start=$STARTED
 loaded=$(grep 'schema registry loaded' "$DATA.log" | tail -1 | sed 's/.*records=\([0-9]*\).*/\1/')
 stop_runnel
 
