@@ -385,23 +385,13 @@ async fn ensure_topic_named(client: &Client, topic: &str, partitions: u32) -> an
 /// The URL of `/v1/ws/consume` tailing every partition of `topic` from the end, with `credit`
 /// records granted, on the server at `base` (an http(s) URL).
 fn tail_url(base: &str, topic: &str, credit: u64) -> String {
-    let base = base.trim_end_matches('/');
-    let base = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
-        (Some(rest), _) => format!("wss://{rest}"),
-        (None, Some(rest)) => format!("ws://{rest}"),
-        (None, None) => base.to_owned(),
-    };
-    let topic: String = topic
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("{base}/v1/ws/consume?topic={topic}&from=latest&format=json&credit={credit}")
+    ws::ws_url(
+        base,
+        &format!(
+            "/v1/ws/consume?topic={}&from=latest&format=json&credit={credit}",
+            ws::query_value(topic)
+        ),
+    )
 }
 
 /// A latency histogram in µs: 1 µs to 60 s, 3 significant digits (as [`report`]'s).

@@ -64,7 +64,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// `ws://` (or `wss://`) URL of `path_and_query` on the server at `base` (an http(s) URL).
-fn ws_url(base: &str, path_and_query: &str) -> String {
+pub(super) fn ws_url(base: &str, path_and_query: &str) -> String {
     let base = base.trim_end_matches('/');
     let rest = base
         .strip_prefix("https://")
@@ -74,7 +74,8 @@ fn ws_url(base: &str, path_and_query: &str) -> String {
     format!("{rest}{path_and_query}")
 }
 
-fn query_value(s: &str) -> String {
+/// `s` percent-encoded for a query string (everything but RFC 3986's unreserved characters).
+pub(super) fn query_value(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
