@@ -98,15 +98,10 @@ struct Cx<'a> {
 }
 
 fn type_error(path: &str, expected: &str, got: &Value) -> String {
-    let got = match got {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
-    format!("{path}: expected {expected}, got {got}")
+    format!(
+        "{path}: expected {expected}, got {}",
+        crate::avro::kind_of(got)
+    )
 }
 
 /// The bytes of a string whose characters are all ≤ U+00FF (Avro's JSON form of bytes).

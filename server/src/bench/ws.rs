@@ -87,6 +87,39 @@ pub(super) fn query_value(s: &str) -> String {
         .collect()
 }
 
+/// Opens a socket, or records why not and ends the run.
+async fn connect_or_stop(url: &str, recorder: &Recorder, budget: &Budget) -> Option<Socket> {
+    match connect(url).await {
+        Ok(ws) => Some(ws),
+        Err(e) => {
+            recorder.record_errors(1, || e);
+            budget.stop();
+            None
+        }
+    }
+}
+
+/// Grants the records received since the last grant once they reach half of [`CREDIT`];
+/// false (the run stopped) when the socket failed.
+async fn top_up(
+    ws: &mut Socket,
+    unacknowledged: &mut u64,
+    recorder: &Recorder,
+    budget: &Budget,
+) -> bool {
+    if *unacknowledged < CREDIT / 2 {
+        return true;
+    }
+    let grant = format!(r#"{{"type":"credit","records":{unacknowledged}}}"#);
+    if let Err(e) = ws.send(Message::text(grant)).await {
+        recorder.record_errors(1, || e.to_string());
+        budget.stop();
+        return false;
+    }
+    *unacknowledged = 0;
+    true
+}
+
 async fn connect(url: &str) -> Result<Socket, String> {
     let config = WebSocketConfig::default().max_message_size(Some(64 << 20));
     tokio_tungstenite::connect_async_with_config(url, Some(config), true)
@@ -209,13 +242,8 @@ pub async fn produce_worker(
             workload.acks.as_str()
         ),
     );
-    let mut ws = match connect(&url).await {
-        Ok(ws) => ws,
-        Err(e) => {
-            recorder.record_errors(1, || e);
-            budget.stop();
-            return;
-        }
+    let Some(mut ws) = connect_or_stop(&url, &recorder, &budget).await else {
+        return;
     };
     let full = u64::from(workload.batch);
     let full_body = Body::new(workload.format, workload.record_size, full);
@@ -317,13 +345,8 @@ pub async fn consume_worker(
             range.format.as_str()
         ),
     );
-    let mut ws = match connect(&url).await {
-        Ok(ws) => ws,
-        Err(e) => {
-            recorder.record_errors(1, || e);
-            budget.stop();
-            return;
-        }
+    let Some(mut ws) = connect_or_stop(&url, &recorder, &budget).await else {
+        return;
     };
     let mut unacknowledged = 0u64;
     let mut offset = range.start;
@@ -372,14 +395,8 @@ pub async fn consume_worker(
         }
         // Top the credit up once half of it is used.
         unacknowledged += frame.records.len() as u64;
-        if unacknowledged >= CREDIT / 2 {
-            let grant = format!(r#"{{"type":"credit","records":{unacknowledged}}}"#);
-            if let Err(e) = ws.send(Message::text(grant)).await {
-                recorder.record_errors(1, || e.to_string());
-                budget.stop();
-                break;
-            }
-            unacknowledged = 0;
+        if !top_up(&mut ws, &mut unacknowledged, &recorder, &budget).await {
+            break;
         }
     }
     let _ = ws.close(None).await;
@@ -404,13 +421,8 @@ pub async fn group_consume_worker(
             format.as_str()
         ),
     );
-    let mut ws = match connect(&url).await {
-        Ok(ws) => ws,
-        Err(e) => {
-            recorder.record_errors(1, || e);
-            budget.stop();
-            return;
-        }
+    let Some(mut ws) = connect_or_stop(&url, &recorder, &budget).await else {
+        return;
     };
     let mut unacknowledged = 0u64;
     let mut started = Instant::now();
@@ -449,14 +461,8 @@ pub async fn group_consume_worker(
             .sum();
         recorder.record(latency, granted, bytes);
         unacknowledged += frame.records.len() as u64;
-        if unacknowledged >= CREDIT / 2 {
-            let grant = format!(r#"{{"type":"credit","records":{unacknowledged}}}"#);
-            if let Err(e) = ws.send(Message::text(grant)).await {
-                recorder.record_errors(1, || e.to_string());
-                budget.stop();
-                break;
-            }
-            unacknowledged = 0;
+        if !top_up(&mut ws, &mut unacknowledged, &recorder, &budget).await {
+            break;
         }
     }
     let _ = ws.close(None).await;
