@@ -28,31 +28,9 @@ EOF
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$ST_REQUIREMENT"
 fi
 
-[ -x "$RUNNEL_BIN" ] || { echo "no $RUNNEL_BIN: run cargo build -p runnel --bin runnel" >&2; exit 1; }
-
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
+source scripts/lib-server.sh
 # Small preallocated indexes (10 MiB each by default): topics created here must not fill the disk.
-RUNNEL_TOPIC_DEFAULTS_SEGMENT_INDEX_BYTES=4096 RUST_LOG=warn "$RUNNEL_BIN" serve --data-dir "$work/data" --listen "127.0.0.1:$port" \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
-
-for _ in $(seq 1 100); do
-  curl -fsS "$base/ready" >"$work/ready.json" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_runnel RUNNEL_TOPIC_DEFAULTS_SEGMENT_INDEX_BYTES=4096
 cluster_id="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cluster_id"])' "$work/ready.json")"
 
 # Topics for the happy paths: schemathesis picks these names (and the cluster id) for path
