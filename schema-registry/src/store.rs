@@ -67,6 +67,7 @@ pub struct MemoryStore {
 struct MemoryInner {
     records: Vec<StoreRecord>,
     fail_appends: bool,
+    lose_acks: bool,
 }
 
 impl MemoryStore {
@@ -77,6 +78,11 @@ impl MemoryStore {
     /// Makes every later append fail (or succeed again).
     pub fn set_fail_appends(&self, fail: bool) {
         self.inner.lock().fail_appends = fail;
+    }
+
+    /// Makes every later append store its records and still fail, as a lost acknowledgement.
+    pub fn set_lose_acks(&self, lose: bool) {
+        self.inner.lock().lose_acks = lose;
     }
 
     /// Every record appended so far.
@@ -112,6 +118,11 @@ impl Store for MemoryStore {
                 ));
             }
             inner.records.extend(records);
+            if inner.lose_acks {
+                return Err(StoreError::Append(
+                    "the acknowledgement was lost on purpose".into(),
+                ));
+            }
             Ok(())
         })
     }

@@ -7,7 +7,9 @@
 //! single writer, as Confluent's elected leader): a write validates against the current state,
 //! appends its records to the store, and only once the store acknowledged them applies the
 //! same records to memory with [`state::State::apply`] — the function replay uses. Nothing
-//! acknowledged lives only in memory, and a failed append changes nothing.
+//! acknowledged lives only in memory, and a failed append changes nothing in memory; since its
+//! records may still have reached the log (a lost acknowledgement), the next write first
+//! rebuilds the state from the store.
 //!
 //! Ids: a schema (its text plus references) registered under any subject gets the id it
 //! already has; a new one gets `max_id + 1`. `max_id` survives permanent deletes through the
@@ -23,6 +25,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::RwLock;
 
@@ -208,6 +211,10 @@ pub struct Registry {
     state: RwLock<State>,
     /// The single writer: held from validation to apply, across the store append.
     writer: tokio::sync::Mutex<()>,
+    /// Set when an append failed: the record may or may not be in the log (a lost
+    /// acknowledgement), so the next write first rebuilds the state from the store rather than
+    /// hand out an id or version the log may already hold.
+    stale: AtomicBool,
 }
 
 impl fmt::Debug for Registry {
@@ -228,27 +235,13 @@ impl Registry {
     /// # Errors
     /// The store cannot be read. Records that do not decode are skipped with a warning.
     pub async fn open(store: Arc<dyn Store>, config: RegistryConfig) -> Result<Self, StoreError> {
-        let records = store.replay().await?;
-        let mut state = State::default();
-        let count = records.len();
-        for (key, value) in records {
-            match Record::decode(&key, value.as_deref()) {
-                Ok(r) => state.apply(r),
-                Err(reason) => tracing::warn!(reason, "skipping an unreadable schema-store record"),
-            }
-        }
-        tracing::info!(
-            records = count,
-            subjects = state.subjects.len(),
-            schemas = state.schemas.len(),
-            max_id = state.max_id,
-            "schema registry loaded"
-        );
+        let state = load(store.as_ref()).await?;
         Ok(Registry {
             config,
             store,
             state: RwLock::new(state),
             writer: tokio::sync::Mutex::new(()),
+            stale: AtomicBool::new(false),
         })
     }
 
@@ -570,7 +563,7 @@ impl Registry {
         normalize: bool,
     ) -> Result<Registered, RegistryError> {
         validate_subject(subject)?;
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         let mode = self.effective_mode(subject);
         if !mode.writable() {
             return Err(RegistryError::OperationNotPermitted(format!(
@@ -705,10 +698,7 @@ impl Registry {
             version,
             value: Some(value.clone()),
         };
-        self.store
-            .append(vec![record.encode()])
-            .await
-            .map_err(RegistryError::Store)?;
+        self.append(vec![record.encode()]).await?;
         self.state
             .write()
             .put_version(subject, version, value, Some(candidate.parsed));
@@ -726,7 +716,7 @@ impl Registry {
         version: VersionSpec,
         permanent: bool,
     ) -> Result<i32, RegistryError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         self.require_writable(subject)?;
         let (number, v, current) = {
             let state = self.state.read();
@@ -816,7 +806,7 @@ impl Registry {
         subject: &str,
         permanent: bool,
     ) -> Result<Vec<i32>, RegistryError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         self.require_writable(subject)?;
         let s: SubjectState = self
             .state
@@ -904,7 +894,7 @@ impl Registry {
         if let Some(s) = subject {
             validate_subject(s)?;
         }
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         self.write(vec![Record::Config {
             subject: subject.map(str::to_owned),
             level: Some(level.as_str().to_owned()),
@@ -918,7 +908,7 @@ impl Registry {
     /// [`RegistryError::SubjectNotFound`] for a subject the registry does not know,
     /// [`RegistryError::Store`].
     pub async fn delete_level(&self, subject: Option<&str>) -> Result<Level, RegistryError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         let previous = match subject {
             None => self.level(None, false)?,
             Some(s) => {
@@ -950,7 +940,7 @@ impl Registry {
         if let Some(s) = subject {
             validate_subject(s)?;
         }
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         if mode == Mode::Import && !force {
             let state = self.state.read();
             let has_schemas = match subject {
@@ -979,7 +969,7 @@ impl Registry {
     /// [`RegistryError::SubjectModeNotFound`] for a subject without a mode,
     /// [`RegistryError::Store`].
     pub async fn delete_mode(&self, subject: Option<&str>) -> Result<Mode, RegistryError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.lock_writer().await?;
         let previous = self.mode(subject, false)?;
         self.write(vec![Record::Mode {
             subject: subject.map(str::to_owned),
@@ -991,13 +981,31 @@ impl Registry {
 
     // ---- helpers -----------------------------------------------------------------------
 
+    /// Takes the writer lock, first rebuilding the state from the store after a failed append.
+    async fn lock_writer(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, RegistryError> {
+        let guard = self.writer.lock().await;
+        if self.stale.load(Ordering::Acquire) {
+            let state = load(self.store.as_ref())
+                .await
+                .map_err(RegistryError::Store)?;
+            *self.state.write() = state;
+            self.stale.store(false, Ordering::Release);
+        }
+        Ok(guard)
+    }
+
+    /// Appends to the store; a failure marks the state stale (see [`Registry::lock_writer`]).
+    async fn append(&self, records: Vec<crate::store::StoreRecord>) -> Result<(), RegistryError> {
+        self.store.append(records).await.map_err(|e| {
+            self.stale.store(true, Ordering::Release);
+            RegistryError::Store(e)
+        })
+    }
+
     /// Appends records, then applies them. The caller holds the writer lock.
     async fn write(&self, records: Vec<Record>) -> Result<(), RegistryError> {
-        let encoded = records.iter().map(Record::encode).collect();
-        self.store
-            .append(encoded)
-            .await
-            .map_err(RegistryError::Store)?;
+        self.append(records.iter().map(Record::encode).collect())
+            .await?;
         let mut state = self.state.write();
         for r in records {
             state.apply(r);
@@ -1131,6 +1139,27 @@ impl Registry {
             })
             .collect()
     }
+}
+
+/// Replays every record of the store into a new state.
+async fn load(store: &dyn Store) -> Result<State, StoreError> {
+    let records = store.replay().await?;
+    let mut state = State::default();
+    let count = records.len();
+    for (key, value) in records {
+        match Record::decode(&key, value.as_deref()) {
+            Ok(r) => state.apply(r),
+            Err(reason) => tracing::warn!(reason, "skipping an unreadable schema-store record"),
+        }
+    }
+    tracing::info!(
+        records = count,
+        subjects = state.subjects.len(),
+        schemas = state.schemas.len(),
+        max_id = state.max_id,
+        "schema registry loaded"
+    );
+    Ok(state)
 }
 
 /// Adds the text of `(subject, version)` after the texts of its own references (depth first,

@@ -422,6 +422,32 @@ async fn a_failed_append_changes_nothing() {
     assert_eq!(r.register("s", &a, false).await.unwrap().id, 1);
 }
 
+/// An append whose acknowledgement is lost may still be in the log: the next write reloads
+/// the state first, so it neither reuses that id nor that version.
+#[tokio::test]
+async fn a_lost_acknowledgement_never_leads_to_a_reused_id() {
+    let store = MemoryStore::new();
+    let r = open(&store).await;
+    store.set_lose_acks(true);
+    let a = NewSchema::avro(record("A", &[("x", "\"int\"")]));
+    assert!(matches!(
+        r.register("s", &a, false).await,
+        Err(RegistryError::Store(_))
+    ));
+    store.set_lose_acks(false);
+    let b = NewSchema::avro(record("B", &[("y", "\"int\"")]));
+    assert_eq!(
+        r.register("t", &b, false).await.unwrap(),
+        Registered { id: 2, version: 1 }
+    );
+    // The lost write is there after all: registering it again is idempotent.
+    assert_eq!(
+        r.register("s", &a, false).await.unwrap(),
+        Registered { id: 1, version: 1 }
+    );
+    assert_replays_identically(&store, &r).await;
+}
+
 #[tokio::test]
 async fn subject_listings_filter_by_prefix_and_deletion() {
     let store = MemoryStore::new();
