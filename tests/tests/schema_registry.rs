@@ -835,6 +835,38 @@ async fn a_restart_keeps_every_subject_version_id_config_mode_and_deletion() {
     r.assert_no_panic();
 }
 
+/// `_schemas` is created by the first write with one partition and `cleanup.policy=compact`,
+/// and a start-up sets the policy back to `compact` if someone changed it.
+#[tokio::test]
+async fn the_schemas_topic_is_one_compacted_partition() {
+    let mut r = Runnel::start().await;
+    let cid = r.cluster_id().await;
+    let topic = format!("/v3/clusters/{cid}/topics/_schemas");
+    let (status, _) = r.get_json(&topic).await;
+    assert_eq!(status, 404, "no topic before the first write");
+    register(&r, "a-value", &order_v1()).await;
+    let (status, t) = r.get_json(&topic).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["partitions_count"], 1, "{t}");
+    let policy = format!("{topic}/configs/cleanup.policy");
+    assert_eq!(r.get_json(&policy).await.1["value"], "compact");
+
+    let resp = r
+        .http
+        .put(r.url(&policy))
+        .header("Content-Type", "application/json")
+        .body(json!({"value": "delete"}).to_string())
+        .send()
+        .await
+        .expect("PUT config");
+    assert_eq!(resp.status().as_u16(), 204);
+    assert_eq!(r.get_json(&policy).await.1["value"], "delete");
+    r.restart().await;
+    assert_eq!(r.get_json(&policy).await.1["value"], "compact");
+    assert_eq!(ok(&r, "GET", "/subjects", None).await, json!(["a-value"]));
+    r.assert_no_panic();
+}
+
 #[tokio::test]
 async fn bad_input_gets_a_4xx_and_the_server_keeps_answering() {
     let r = Runnel::start().await;
