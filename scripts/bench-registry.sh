@@ -35,7 +35,7 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$DATA" "$DATA.empty" "$DATA
 # /ready answered.
 start_runnel() {
   local t0; t0=$(now)
-  RUST_LOG=info "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" >>"$DATA.log" 2>&1 & RPID=$!; PIDS+=($RPID)
+  RUST_LOG=warn,runnel_schema_registry=info "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" >>"$DATA.log" 2>&1 & RPID=$!; PIDS+=($RPID)
   for _ in $(seq 2000); do
     curl -fs -o /dev/null "http://127.0.0.1:$2/ready" && { STARTED=$(python3 -c "print($(now) - $t0)"); return; }
     sleep 0.01
