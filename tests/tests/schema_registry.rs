@@ -835,6 +835,50 @@ async fn a_restart_keeps_every_subject_version_id_config_mode_and_deletion() {
     r.assert_no_panic();
 }
 
+#[tokio::test]
+async fn normalize_stores_and_matches_the_normalized_form() {
+    let r = Runnel::start().await;
+    // Two spellings of one schema: a namespace beside the name, or a full name.
+    let split = json!({"type": "record", "name": "N", "namespace": "e2e",
+        "fields": [{"name": "a", "type": "int"}]})
+    .to_string();
+    let full = json!({"fields": [{"type": "int", "name": "a"}], "name": "e2e.N",
+        "type": "record"})
+    .to_string();
+    let id = ok(
+        &r,
+        "POST",
+        "/subjects/n-value/versions?normalize=true",
+        Some(json!({"schema": split})),
+    )
+    .await["id"]
+        .clone();
+    let stored = ok(&r, "GET", "/subjects/n-value/versions/1/schema", None).await;
+    assert_eq!(stored["name"], "e2e.N", "normalized: {stored}");
+    // The other spelling normalizes to the same schema: found, and registering is idempotent.
+    let found = ok(
+        &r,
+        "POST",
+        "/subjects/n-value?normalize=true",
+        Some(json!({"schema": full})),
+    )
+    .await;
+    assert_eq!(found["id"], id);
+    let again = ok(
+        &r,
+        "POST",
+        "/subjects/n-value/versions?normalize=true",
+        Some(json!({"schema": full})),
+    )
+    .await;
+    assert_eq!(again["id"], id);
+    assert_eq!(
+        ok(&r, "GET", "/subjects/n-value/versions", None).await,
+        json!([1])
+    );
+    r.assert_no_panic();
+}
+
 /// `_schemas` is created by the first write with one partition and `cleanup.policy=compact`,
 /// and a start-up sets the policy back to `compact` if someone changed it.
 #[tokio::test]
