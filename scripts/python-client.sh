@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLIENT_REQUIREMENT='confluent-kafka[avro,schemaregistry]==2.16.0'
-RUNNEL_BIN="${RUNNEL_BIN:-target/debug/runnel}"
+RUNNEL_BIN="${RUNNEL_BIN:-${CARGO_TARGET_DIR:-target}/debug/runnel}"
 VENV="${PY_VENV:-target/py-confluent}"
 
 if ! "$VENV/bin/python" -c 'import confluent_kafka, fastavro' 2>/dev/null; then

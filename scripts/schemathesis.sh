@@ -9,14 +9,14 @@
 #
 # Env: ST_MAX_EXAMPLES (default 50), ST_WORKERS (default 1: Python 3.11's `ast` is not
 # thread-safe and hypothesis parses lambdas with it), ST_SEED (default random), RUNNEL_BIN
-# (default target/debug/runnel). The server log is kept in target/schemathesis/.
+# (default $CARGO_TARGET_DIR/debug/runnel, target/ without it). The server log is kept in target/schemathesis/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ST_REQUIREMENT='schemathesis>=4.32,<5'
 ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-50}"
 ST_WORKERS="${ST_WORKERS:-1}"
-RUNNEL_BIN="${RUNNEL_BIN:-target/debug/runnel}"
+RUNNEL_BIN="${RUNNEL_BIN:-${CARGO_TARGET_DIR:-target}/debug/runnel}"
 
 if ! python3 - <<'EOF' 2>/dev/null; then
 import sys
