@@ -77,6 +77,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .unwrap_or(usize::MAX),
         max_concurrent_requests: config.limits.max_concurrent_requests,
         max_records_per_request: config.limits.max_records_per_request,
+        consumer_instance_timeout: config.consumer_instance_timeout,
     };
     // WebSocket sockets outlive their upgrade request: they close (1001) on `shutdown` and are
     // drained below, before the logs close.

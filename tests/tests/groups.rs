@@ -522,3 +522,35 @@ async fn bench_consume_as_a_group_reads_every_record_over_both_transports() {
     }
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn an_idle_consumer_instance_expires_after_the_configured_timeout() {
+    let r = Runnel::start_with(Options {
+        env: vec![("RUNNEL_CONSUMER_INSTANCE_TIMEOUT".into(), "1s".into())],
+        ..Options::default()
+    })
+    .await;
+    r.create_topic("idle", 4, &[]).await;
+    member(&r, "i", "busy", "idle").await;
+    member(&r, "i", "idle", "idle").await;
+    settled(&r, "i", &["busy", "idle"], 4, &[2, 2]).await;
+    // "busy" keeps polling; "idle" makes no request, expires, and leaves the group.
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        poll(&r, "i", "busy").await;
+        if assigned(&r, "i", "busy").await.len() == 4 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the idle instance never expired"
+        );
+    }
+    let (status, body) = r.get_json("/consumers/i/instances/idle/assignments").await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (404, Some(40403)),
+        "{body}"
+    );
+    r.assert_no_panic();
+}

@@ -25,6 +25,9 @@ pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
 /// How long in-flight requests may drain after SIGTERM. Keep it below the supervisor's kill
 /// timeout (systemd 90s, Kubernetes 30s grace) so the final flush and checkpoint still run.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Confluent REST Proxy's `consumer.instance.timeout.ms` default: five minutes.
+pub const DEFAULT_CONSUMER_INSTANCE_TIMEOUT: Duration =
+    crate::gateway::consumers::DEFAULT_INSTANCE_TIMEOUT;
 /// Room for a large produce batch; bounds memory per request, times `max_concurrent_requests`.
 pub const DEFAULT_MAX_REQUEST_BODY: ByteSize = ByteSize(64 * ByteSize::MIB);
 /// In-flight requests across all connections; more are refused with 429.
@@ -80,6 +83,7 @@ impl Default for Config {
             flush_scheduler_interval: DEFAULT_LOG_CHECK_INTERVAL,
             recovery_point_checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            consumer_instance_timeout: DEFAULT_CONSUMER_INSTANCE_TIMEOUT,
             limits: HttpLimits::default(),
             unrecognized_env: Vec::new(),
         }

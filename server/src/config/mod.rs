@@ -109,6 +109,9 @@ pub struct Config {
     pub recovery_point_checkpoint_interval: Duration,
     /// How long graceful shutdown waits for in-flight requests. Zero stops without waiting.
     pub shutdown_timeout: Duration,
+    /// A v2 consumer instance without a request for this long is destroyed and leaves its
+    /// group (Confluent's `consumer.instance.timeout.ms`).
+    pub consumer_instance_timeout: Duration,
     /// Bounds on the HTTP gateway.
     pub limits: HttpLimits,
     /// `RUNNEL_*` variables that matched no setting. `main` warns about each, because a
@@ -294,6 +297,7 @@ impl Config {
             log_check_interval,
             checkpoint_interval,
             shutdown_timeout,
+            consumer_instance_timeout,
             topic_defaults,
             limits,
         } = raw;
@@ -322,6 +326,10 @@ impl Config {
             (Key::LogCheckInterval, log_check_interval.map(|s| s.0)),
             (Key::CheckpointInterval, checkpoint_interval.map(|s| s.0)),
             (Key::ShutdownTimeout, shutdown_timeout.map(|s| s.0)),
+            (
+                Key::ConsumerInstanceTimeout,
+                consumer_instance_timeout.map(|s| s.0),
+            ),
             (Key::MaxRequestBody, max_request_body.map(|s| s.0)),
             (
                 Key::MaxConcurrentRequests,
@@ -455,6 +463,7 @@ impl fmt::Display for Config {
             flush_scheduler_interval,
             recovery_point_checkpoint_interval,
             shutdown_timeout,
+            consumer_instance_timeout,
             limits,
             unrecognized_env: _,
         } = self;
@@ -476,6 +485,11 @@ impl fmt::Display for Config {
             duration(recovery_point_checkpoint_interval)
         )?;
         writeln!(f, "shutdown_timeout = {}", duration(shutdown_timeout))?;
+        writeln!(
+            f,
+            "consumer_instance_timeout = {}",
+            duration(consumer_instance_timeout)
+        )?;
         writeln!(f, "\n[limits]")?;
         writeln!(
             f,

@@ -55,6 +55,7 @@ pub(super) enum Key {
     LogCheckInterval,
     CheckpointInterval,
     ShutdownTimeout,
+    ConsumerInstanceTimeout,
     MaxRequestBody,
     MaxConcurrentRequests,
     MaxRecordsPerRequest,
@@ -68,7 +69,7 @@ pub(super) enum Key {
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 19] = [
+    pub(super) const ALL: [Key; 20] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -78,6 +79,7 @@ impl Key {
         Key::LogCheckInterval,
         Key::CheckpointInterval,
         Key::ShutdownTimeout,
+        Key::ConsumerInstanceTimeout,
         Key::MaxRequestBody,
         Key::MaxConcurrentRequests,
         Key::MaxRecordsPerRequest,
@@ -101,6 +103,7 @@ impl Key {
             Key::LogCheckInterval => "log_check_interval",
             Key::CheckpointInterval => "checkpoint_interval",
             Key::ShutdownTimeout => "shutdown_timeout",
+            Key::ConsumerInstanceTimeout => "consumer_instance_timeout",
             Key::MaxRequestBody => "limits.max_request_body",
             Key::MaxConcurrentRequests => "limits.max_concurrent_requests",
             Key::MaxRecordsPerRequest => "limits.max_records_per_request",
@@ -138,6 +141,9 @@ impl Config {
                 self.recovery_point_checkpoint_interval = nonzero_duration(value)?;
             }
             Key::ShutdownTimeout => self.shutdown_timeout = parse_duration(value)?,
+            Key::ConsumerInstanceTimeout => {
+                self.consumer_instance_timeout = nonzero_duration(value)?;
+            }
             Key::MaxRequestBody => {
                 let size: ByteSize = value.parse()?;
                 self.limits.max_request_body = ByteSize(nonzero(size.as_u64())?);

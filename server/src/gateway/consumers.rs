@@ -71,11 +71,6 @@ impl Default for ConsumerSettings {
     }
 }
 
-/// Routes of this file, with the default settings and their documentation.
-pub fn routes() -> OpenApiRouter<AppState> {
-    routes_with(ConsumerSettings::default())
-}
-
 /// Routes of this file; each call has its own registry of instances.
 pub fn routes_with(settings: ConsumerSettings) -> OpenApiRouter<AppState> {
     let registry = Arc::new(Registry {

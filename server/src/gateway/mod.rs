@@ -58,11 +58,18 @@ pub struct Limits {
     pub max_request_body: usize,
     pub max_concurrent_requests: usize,
     pub max_records_per_request: usize,
+    /// A v2 consumer instance idle this long is destroyed (`consumer_instance_timeout`).
+    pub consumer_instance_timeout: std::time::Duration,
 }
 
 /// Every documented route, and the OpenAPI document they make (before the responses the
 /// middleware adds, see [`openapi_doc::document`]).
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    api_with(consumers::ConsumerSettings::default())
+}
+
+/// [`api`] with the server's consumer-instance settings.
+fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(runnel_openapi::skeleton())
         .routes(routes!(health))
         .routes(routes!(ready))
@@ -77,7 +84,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(records::routes())
         .merge(v3_records::routes())
         .merge(groups::routes())
-        .merge(consumers::routes())
+        .merge(consumers::routes_with(consumer))
         .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }
@@ -85,7 +92,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole HTTP API: the documented routes, the document and its browsable page, then the
 /// middleware stack.
 pub fn router(state: AppState, limits: Limits) -> Router {
-    let (api, _) = api();
+    let (api, _) = api_with(consumers::ConsumerSettings {
+        instance_timeout: limits.consumer_instance_timeout,
+    });
     api.merge(openapi_doc::routes())
         .merge(ws::routes())
         .fallback(not_found)
