@@ -56,9 +56,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .context("schema store start-up panicked")?
             .context("cannot open the schema registry's topic")?;
         Arc::new(
-            Registry::open(Arc::new(store), RegistryConfig::default())
-                .await
-                .context("cannot load schemas from _schemas")?,
+            Registry::open(
+                Arc::new(store),
+                RegistryConfig {
+                    default_level: config.schema_compatibility_level,
+                    ..RegistryConfig::default()
+                },
+            )
+            .await
+            .context("cannot load schemas from _schemas")?,
         )
     };
 

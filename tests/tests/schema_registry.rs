@@ -1025,3 +1025,47 @@ async fn bad_input_gets_a_4xx_and_the_server_keeps_answering() {
     assert_eq!(status, 200);
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn the_default_level_comes_from_the_server_config() {
+    let r = Runnel::start_with(crate::support::Options {
+        env: vec![("RUNNEL_SCHEMA_COMPATIBILITY_LEVEL".into(), "none".into())],
+        ..Default::default()
+    })
+    .await;
+    let (status, body) = r.get_json("/config").await;
+    assert_eq!(
+        (status, &body),
+        (200, &json!({"compatibilityLevel": "NONE"}))
+    );
+    // Under NONE a breaking change registers.
+    let v1 = r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#;
+    let v2 = r#"{"type":"record","name":"R","fields":[{"name":"b","type":"string"}]}"#;
+    for schema in [v1, v2] {
+        let (status, body) = r
+            .post(
+                "/subjects/cfg-value/versions",
+                "application/json",
+                &json!({"schema": schema}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    r.assert_no_panic();
+
+    // An unknown level stops the server at start, naming the setting.
+    let out = std::process::Command::new(crate::support::runnel_bin())
+        .args(["serve", "--data-dir"])
+        .arg(r.root().join("other"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUNNEL_SCHEMA_COMPATIBILITY_LEVEL", "SIDEWAYS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("RUNNEL_SCHEMA_COMPATIBILITY_LEVEL")
+            || stderr.contains("schema_compatibility_level"),
+        "{stderr}"
+    );
+}

@@ -84,6 +84,7 @@ impl Default for Config {
             recovery_point_checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             consumer_instance_timeout: DEFAULT_CONSUMER_INSTANCE_TIMEOUT,
+            schema_compatibility_level: runnel_schema_registry::compat::Level::default(),
             limits: HttpLimits::default(),
             unrecognized_env: Vec::new(),
         }

@@ -112,6 +112,9 @@ pub struct Config {
     /// A v2 consumer instance without a request for this long is destroyed and leaves its
     /// group (Confluent's `consumer.instance.timeout.ms`).
     pub consumer_instance_timeout: Duration,
+    /// The schema registry's compatibility level where neither the subject nor `PUT /config`
+    /// sets one (Confluent's `schema.compatibility.level`).
+    pub schema_compatibility_level: runnel_schema_registry::compat::Level,
     /// Bounds on the HTTP gateway.
     pub limits: HttpLimits,
     /// `RUNNEL_*` variables that matched no setting. `main` warns about each, because a
@@ -298,6 +301,7 @@ impl Config {
             checkpoint_interval,
             shutdown_timeout,
             consumer_instance_timeout,
+            schema_compatibility_level,
             topic_defaults,
             limits,
         } = raw;
@@ -329,6 +333,10 @@ impl Config {
             (
                 Key::ConsumerInstanceTimeout,
                 consumer_instance_timeout.map(|s| s.0),
+            ),
+            (
+                Key::SchemaCompatibilityLevel,
+                schema_compatibility_level.map(|s| s.0),
             ),
             (Key::MaxRequestBody, max_request_body.map(|s| s.0)),
             (
@@ -464,6 +472,7 @@ impl fmt::Display for Config {
             recovery_point_checkpoint_interval,
             shutdown_timeout,
             consumer_instance_timeout,
+            schema_compatibility_level,
             limits,
             unrecognized_env: _,
         } = self;
@@ -489,6 +498,11 @@ impl fmt::Display for Config {
             f,
             "consumer_instance_timeout = {}",
             duration(consumer_instance_timeout)
+        )?;
+        writeln!(
+            f,
+            "schema_compatibility_level = {}",
+            toml_string(schema_compatibility_level.as_str())
         )?;
         writeln!(f, "\n[limits]")?;
         writeln!(

@@ -31,6 +31,7 @@ pub struct RawConfig {
     pub checkpoint_interval: Option<Scalar>,
     pub shutdown_timeout: Option<Scalar>,
     pub consumer_instance_timeout: Option<Scalar>,
+    pub schema_compatibility_level: Option<Scalar>,
     /// Kafka topic-config names to values; names are checked by `broker::topic_config`.
     pub topic_defaults: Option<BTreeMap<String, Scalar>>,
     pub limits: Option<RawLimits>,

@@ -35,6 +35,10 @@ pub enum ValueError {
     Empty,
     #[error("expected `text` or `json`")]
     LogFormat,
+    #[error(
+        "expected NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE"
+    )]
+    CompatibilityLevel,
     #[error("must be an http:// or https:// URL with a host")]
     UrlScheme,
     #[error("must not contain credentials: it is sent to clients in links")]
@@ -56,6 +60,7 @@ pub(super) enum Key {
     CheckpointInterval,
     ShutdownTimeout,
     ConsumerInstanceTimeout,
+    SchemaCompatibilityLevel,
     MaxRequestBody,
     MaxConcurrentRequests,
     MaxRecordsPerRequest,
@@ -69,7 +74,7 @@ pub(super) enum Key {
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 20] = [
+    pub(super) const ALL: [Key; 21] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -80,6 +85,7 @@ impl Key {
         Key::CheckpointInterval,
         Key::ShutdownTimeout,
         Key::ConsumerInstanceTimeout,
+        Key::SchemaCompatibilityLevel,
         Key::MaxRequestBody,
         Key::MaxConcurrentRequests,
         Key::MaxRecordsPerRequest,
@@ -104,6 +110,7 @@ impl Key {
             Key::CheckpointInterval => "checkpoint_interval",
             Key::ShutdownTimeout => "shutdown_timeout",
             Key::ConsumerInstanceTimeout => "consumer_instance_timeout",
+            Key::SchemaCompatibilityLevel => "schema_compatibility_level",
             Key::MaxRequestBody => "limits.max_request_body",
             Key::MaxConcurrentRequests => "limits.max_concurrent_requests",
             Key::MaxRecordsPerRequest => "limits.max_records_per_request",
@@ -143,6 +150,10 @@ impl Config {
             Key::ShutdownTimeout => self.shutdown_timeout = parse_duration(value)?,
             Key::ConsumerInstanceTimeout => {
                 self.consumer_instance_timeout = nonzero_duration(value)?;
+            }
+            Key::SchemaCompatibilityLevel => {
+                self.schema_compatibility_level =
+                    value.parse().map_err(|_| ValueError::CompatibilityLevel)?;
             }
             Key::MaxRequestBody => {
                 let size: ByteSize = value.parse()?;
