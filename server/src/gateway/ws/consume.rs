@@ -128,7 +128,7 @@ impl StartAt {
 
 /// One partition being tailed.
 #[derive(Debug)]
-pub(super) struct Cursor {
+struct Cursor {
     partition: Arc<Partition>,
     /// The next offset to send.
     next: u64,
