@@ -574,3 +574,71 @@ async fn a_client_trickling_headers_is_closed_at_the_header_read_timeout() {
     assert_eq!(r.get_json("/topics").await, (200, json!([])));
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn partitions_past_the_open_file_limit_are_refused_with_nothing_created() {
+    // 1,300 open files: room for about (1300 - 1024) / 3 = 92 partitions in all.
+    let r = Runnel::start_with(Options {
+        wrapper: ["sh", "-c", "ulimit -n 1300 && exec \"$@\"", "sh"]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        ..Options::default()
+    })
+    .await;
+    let cluster = r.cluster_id().await;
+    let topics = format!("/v3/clusters/{cluster}/topics");
+    let (status, body) = r
+        .post(
+            &topics,
+            "application/json",
+            &json!({"topic_name": "fits", "partitions_count": 50}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let got = r
+        .post(
+            &topics,
+            "application/json",
+            &json!({"topic_name": "huge", "partitions_count": 100}),
+        )
+        .await;
+    assert_error("create past the limit", &got, 400, 40002);
+    assert!(
+        got.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("open-file limit"),
+        "{}",
+        got.1
+    );
+    let patch = r
+        .http
+        .patch(r.url(&format!("{topics}/fits")))
+        .json(&json!({"partitions_count": 9748}))
+        .send()
+        .await
+        .unwrap();
+    let got = (
+        patch.status().as_u16(),
+        patch.json::<Value>().await.unwrap(),
+    );
+    assert_error("grow past the limit", &got, 400, 40002);
+
+    // Nothing was created by the refused requests, and the topic still works.
+    let dirs = std::fs::read_dir(r.data_dir().join("topics"))
+        .unwrap()
+        .count();
+    assert_eq!(dirs, 50, "only fits-0..49 exist");
+    let (status, _) = r.get_json("/topics/huge").await;
+    assert_eq!(status, 404);
+    let (status, body) = r
+        .post(
+            "/topics/fits/partitions/49",
+            JSON_V2,
+            &json!({"records": [{"value": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    r.assert_no_panic();
+}

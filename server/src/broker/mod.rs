@@ -34,6 +34,11 @@ use topic_config::{ConfigError, TopicConfig};
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;
+/// Files a partition keeps open: its active segment's log and two indexes.
+const FILES_PER_PARTITION: u64 = 3;
+/// Open files kept for everything else: client sockets and WebSockets, reads of sealed
+/// segments, metadata writes.
+const RESERVED_FILES: u64 = 1024;
 
 /// Broker-level failures, each mapped to one Confluent error code by the gateway.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,13 @@ pub enum Error {
     InvalidConfig(#[from] ConfigError),
     #[error("Number of partitions must be between 1 and {MAX_PARTITIONS}, got {0}.")]
     InvalidPartitions(i64),
+    /// More partitions than the process could keep open (its `RLIMIT_NOFILE`).
+    #[error(
+        "{adding} more partitions would make {total}, and with {FILES_PER_PARTITION} open files \
+         each that exceeds this broker's open-file limit of {limit} (ulimit -n, less \
+         {RESERVED_FILES} kept for connections). Raise the limit or use fewer partitions."
+    )]
+    TooManyPartitions { adding: u64, total: u64, limit: u64 },
     #[error("Replication factor: {0} larger than available brokers: 1.")]
     InvalidReplicationFactor(i64),
     #[error("Topic '{0}' is internal and cannot be changed through this call.")]
@@ -333,7 +345,8 @@ impl Broker {
     ///
     /// # Errors
     /// [`Error::InvalidTopicName`], [`Error::TopicExists`], [`Error::InvalidPartitions`],
-    /// [`Error::InvalidReplicationFactor`], [`Error::InvalidConfig`], I/O errors.
+    /// [`Error::TooManyPartitions`], [`Error::InvalidReplicationFactor`],
+    /// [`Error::InvalidConfig`], I/O errors.
     pub fn create_topic(
         &self,
         name: &str,
@@ -348,6 +361,7 @@ impl Broker {
             return Err(Error::InvalidPartitions(partitions));
         }
         let partitions = partitions as u32;
+        self.check_open_files(partitions)?;
         match replication_factor {
             None | Some(-1) | Some(1) => {}
             Some(rf) => return Err(Error::InvalidReplicationFactor(rf)),
@@ -434,6 +448,29 @@ impl Broker {
         Ok(())
     }
 
+    /// Refuses `adding` partitions that would take the broker past its open-file limit, so a
+    /// huge request gets a clear 400 instead of failing halfway with "too many open files".
+    fn check_open_files(&self, adding: u32) -> Result<()> {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        let current: u64 = self
+            .topics
+            .read()
+            .values()
+            .map(|t| u64::from(t.partition_count()))
+            .sum();
+        let total = current + u64::from(adding);
+        if total.saturating_mul(FILES_PER_PARTITION) + RESERVED_FILES > limit {
+            return Err(Error::TooManyPartitions {
+                adding: u64::from(adding),
+                total,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Grows a topic to `new_count` partitions. Blocking: creates the new logs.
     ///
     /// As for creation, the new logs are made first and the metadata committed after, so a crash
@@ -443,7 +480,8 @@ impl Broker {
     /// # Errors
     /// [`Error::UnknownTopic`], [`Error::InternalTopic`], [`Error::PartitionsNotIncreased`]
     /// unless `new_count` is larger than the current count, [`Error::InvalidPartitions`] above
-    /// [`MAX_PARTITIONS`], I/O errors (then nothing changed).
+    /// [`MAX_PARTITIONS`], [`Error::TooManyPartitions`] past the open-file limit, I/O errors
+    /// (then nothing changed).
     pub fn add_partitions(&self, name: &str, new_count: i64) -> Result<Arc<Topic>> {
         let _guard = self.metadata_lock.lock();
         let old = self.topic(name)?;
@@ -461,6 +499,7 @@ impl Broker {
             return Err(Error::InvalidPartitions(new_count));
         }
         let new_count = new_count as u32;
+        self.check_open_files(new_count - current)?;
         let log_config = self.log_config(&old);
         let topics_dir = self.config.data_dir.join("topics");
         let now = now_ms();

@@ -121,6 +121,7 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
         | B::InvalidTopicName(_)
         | B::InvalidConfig(_)
         | B::InvalidPartitions(_)
+        | B::TooManyPartitions { .. }
         | B::InvalidReplicationFactor(_)
         | B::InternalTopic(_)
         | B::PartitionsNotIncreased { .. } => (StatusCode::BAD_REQUEST, 40002),
