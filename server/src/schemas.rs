@@ -6,9 +6,11 @@
 //! The topic is created (compacted, one partition) by the first registry write, as
 //! `__consumer_offsets` is by the first commit: a broker whose clients never use the registry
 //! keeps its topic list to their own topics. At start-up [`SchemasTopic::open`] checks an
-//! existing topic: more than one partition refuses to start (the order of writes would be
-//! lost); a cleanup policy without `compact` is set back to `compact` with a warning, as
-//! Confluent enforces it at start.
+//! existing topic and refuses to run on a wrong one, as Confluent's registry does: more than one
+//! partition would lose the order of writes, and a cleanup policy other than exactly `compact`
+//! (or a retention override) would let the log delete schemas. Clients cannot make it wrong
+//! (the broker refuses their appends and config changes to internal topics); a data dir from
+//! before that rule may be, and the error says how to fix it.
 //!
 //! Appends go through the partition's group-commit appender and are acknowledged when the
 //! appender acknowledges them, under the topic's flush policy: a registry write is as durable
@@ -22,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::broker::topic_config::CLEANUP_POLICY;
 use crate::broker::{self, Broker, Partition};
@@ -43,7 +45,8 @@ impl SchemasTopic {
     /// Checks an existing `_schemas` topic (see the module docs). Blocking.
     ///
     /// # Errors
-    /// [`StoreError::Misconfigured`]: more than one partition, or the config cannot be fixed.
+    /// [`StoreError::Misconfigured`]: more than one partition, or a config that lets the log
+    /// delete schemas.
     pub fn open(broker: Arc<Broker>) -> Result<Self, StoreError> {
         match broker.topic(TOPIC) {
             Ok(topic) => {
@@ -53,15 +56,9 @@ impl SchemasTopic {
                         topic.partition_count()
                     )));
                 }
-                if !broker.log_config(&topic).cleanup_policy.compact {
-                    warn!(
-                        topic = TOPIC,
-                        "the schemas topic was not compacted; setting cleanup.policy=compact"
-                    );
-                    broker
-                        .update_topic_config(TOPIC, false, |c| c.set(CLEANUP_POLICY, "compact"))
-                        .map_err(|e| StoreError::Misconfigured(e.to_string()))?;
-                }
+                broker
+                    .verify_internal_topic(&topic)
+                    .map_err(|e| StoreError::Misconfigured(e.to_string()))?;
             }
             Err(broker::Error::UnknownTopic(_)) => {}
             Err(e) => return Err(StoreError::Misconfigured(e.to_string())),
@@ -75,7 +72,7 @@ impl SchemasTopic {
             let broker = Arc::clone(&self.broker);
             let created = tokio::task::spawn_blocking(move || {
                 let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
-                broker.create_topic(TOPIC, Some(1), None, configs, false)
+                broker.create_internal_topic(TOPIC, 1, configs)
             })
             .await
             .map_err(|e| StoreError::Append(format!("creating {TOPIC} panicked: {e}")))?;

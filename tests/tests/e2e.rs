@@ -14,5 +14,6 @@ mod crash;
 mod disk_full;
 mod groups;
 mod http_api;
+mod internal_topics;
 mod limits;
 mod schema_registry;

@@ -1,11 +1,17 @@
 //! The broker: topics and partitions hosted on this node, and their metadata.
 //!
 //! Topic metadata (cluster id, topics, partition counts, config overrides) is one JSON file,
-//! `<data>/meta.json`, replaced atomically on every change. Partition logs live in
-//! `<data>/topics/<topic>-<partition>/`. Creation makes the log directories first and then
-//! commits the metadata; deletion commits the metadata first and then removes the directories;
-//! at start-up any partition directory the metadata does not name is a leftover of an interrupted
-//! create or delete and is removed. A single node is its own controller; replication and the
+//! `<data>/meta.json`, replaced atomically on every change: that replacement is the one step
+//! that commits a create, a delete, new partitions or a config change. Partition logs live in
+//! `<data>/topics/<topic>-<partition>/`, each stamped with its topic's id
+//! (`partition_dirs.rs`). Creation makes the log directories first and then commits; deletion
+//! commits and then removes the directories; at start-up a directory whose id names no live
+//! topic is a leftover of an interrupted create or delete and is removed. A commit that fails
+//! changes nothing, in memory or on disk, and a crash at any point leaves a topic whole or gone.
+//!
+//! Internal topics (`__consumer_offsets`, `_schemas`) are the broker's: clients cannot create,
+//! delete or append to them, nor change the configs the broker relies on (see
+//! [`Broker::create_internal_topic`]). A single node is its own controller; replication and the
 //! Raft-backed metadata of DESIGN.md §3 are not built yet.
 //!
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
@@ -13,10 +19,11 @@
 pub mod appender;
 pub mod naming;
 pub mod partition;
+mod partition_dirs;
 pub mod partitioner;
 pub mod topic_config;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +74,38 @@ pub enum Error {
     InvalidReplicationFactor(i64),
     #[error("Topic '{0}' is internal and cannot be changed through this call.")]
     InternalTopic(String),
+    /// Kafka's wording for a produce to an internal topic (`InvalidTopicException`).
+    #[error("Cannot append to internal topic {0}.")]
+    CannotAppendToInternalTopic(String),
+    /// Kafka's wording (`InvalidRequestException`): the broker creates its own topics.
+    #[error("Creation of internal topic {0} is prohibited.")]
+    InternalTopicCreation(String),
+    #[error("Internal topic {0} cannot be deleted: the broker keeps its state in it.")]
+    InternalTopicDeletion(String),
+    /// A config change that would let the log delete an internal topic's records.
+    #[error(
+        "Config '{config}' of internal topic '{topic}' cannot be changed: {topic} must stay \
+         compacted and keep every record's latest value."
+    )]
+    InternalTopicConfig { topic: String, config: String },
+    /// An internal topic found at start with a config that lets the log delete its records.
+    #[error(
+        "Internal topic {topic} has {setting}; it must be compacted (cleanup.policy=compact) \
+         with no retention override, or the log deletes its records. Stop the broker and set \
+         this topic's \"configs\" to {{\"cleanup.policy\": \"compact\"}} in {}.",
+        metadata.display()
+    )]
+    InternalTopicMisconfigured {
+        topic: String,
+        setting: String,
+        metadata: PathBuf,
+    },
+    /// Kafka's `Topic.hasCollision`: `.` and `_` are the same character in metric names.
+    #[error(
+        "Topic '{topic}' collides with existing topic '{existing}': '.' and '_' may not be the \
+         only difference between two topic names."
+    )]
+    TopicCollision { topic: String, existing: String },
     /// A partition-count change that is not an increase; Kafka's `InvalidPartitionsException`
     /// wording.
     #[error("{}", not_increased_message(*current, *requested))]
@@ -221,18 +260,25 @@ impl Broker {
                 });
             }
         };
+        let live_dirs: BTreeMap<String, String> = meta
+            .topics
+            .iter()
+            .flat_map(|(name, tm)| {
+                (0..tm.partitions)
+                    .map(move |p| (partition_dirs::dir_name(name, p), tm.topic_id.clone()))
+            })
+            .collect();
+        partition_dirs::sweep(&data_dir, &topics_dir, &live_dirs);
         let now = now_ms();
         let mut topics = BTreeMap::new();
-        let mut expected_dirs = BTreeSet::new();
         for (name, tm) in &meta.topics {
             let topic_config = TopicConfig::from_overrides(tm.configs.clone())?;
             let log_config = topic_config.to_log_config(&config.topic_defaults);
             let name_arc: Arc<str> = Arc::from(name.as_str());
             let mut partitions = Vec::with_capacity(tm.partitions as usize);
             for p in 0..tm.partitions {
-                let dir_name = format!("{name}-{p}");
+                let dir_name = partition_dirs::dir_name(name, p);
                 let log = Log::open(&topics_dir.join(&dir_name), log_config.clone(), clean, now)?;
-                expected_dirs.insert(dir_name);
                 partitions.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
             }
             topics.insert(
@@ -245,7 +291,6 @@ impl Broker {
                 }),
             );
         }
-        remove_orphans(&topics_dir, &expected_dirs);
         let broker = Broker {
             config,
             cluster_id: meta.cluster_id.clone(),
@@ -277,8 +322,22 @@ impl Broker {
         &self.config.data_dir
     }
 
+    /// Rewrites the metadata file from the topics in memory.
     fn write_metadata(&self) -> Result<()> {
-        let topics = self.topics.read();
+        let topics = self.topics.read().clone();
+        self.commit_metadata(&topics)
+    }
+
+    /// Replaces `meta.json` with `topics`: the commit point of every metadata change. Callers
+    /// hold the metadata lock and install `topics` in memory only after this succeeds, so no
+    /// client sees a change that is not committed.
+    ///
+    /// A write that fails before its rename leaves the old file. One that fails after it (only
+    /// the directory fsync can, see [`checkpoint::write_bytes`]) has replaced the file; reading
+    /// it back tells the two apart, so memory always matches what the next start reads. (If
+    /// even that read fails, the error stands and the change is not applied in memory; the next
+    /// start then shows one state or the other, never part of a topic.)
+    fn commit_metadata(&self, topics: &BTreeMap<String, Arc<Topic>>) -> Result<()> {
         let meta = MetadataFile {
             version: 1,
             cluster_id: self.cluster_id.clone(),
@@ -296,14 +355,25 @@ impl Broker {
                 })
                 .collect(),
         };
-        drop(topics);
         let path = self.config.data_dir.join("meta.json");
         let bytes = serde_json::to_vec_pretty(&meta).map_err(|e| Error::Metadata {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        checkpoint::write_bytes(&path, &bytes)?;
-        Ok(())
+        match checkpoint::write_bytes(&path, &bytes) {
+            Ok(()) => Ok(()),
+            Err(e) => match std::fs::read(&path) {
+                Ok(on_disk) if on_disk == bytes => {
+                    tracing::error!(
+                        path = %path.display(),
+                        cause = %e,
+                        "the metadata file was replaced but its directory could not be synced; the change stands"
+                    );
+                    Ok(())
+                }
+                _ => Err(e.into()),
+            },
+        }
     }
 
     /// A receiver that wakes after every topic creation, deletion or partition increase.
@@ -341,12 +411,13 @@ impl Broker {
         Ok(Arc::clone(self.topic(topic)?.partition(partition)?))
     }
 
-    /// Creates a topic (or only validates the request). Blocking: creates files.
+    /// Creates a topic for a client (or only validates the request). Blocking: creates files.
     ///
     /// # Errors
-    /// [`Error::InvalidTopicName`], [`Error::TopicExists`], [`Error::InvalidPartitions`],
-    /// [`Error::TooManyPartitions`], [`Error::InvalidReplicationFactor`],
-    /// [`Error::InvalidConfig`], I/O errors.
+    /// [`Error::InvalidTopicName`], [`Error::InternalTopicCreation`] for a name the broker keeps
+    /// for itself, [`Error::TopicExists`], [`Error::TopicCollision`],
+    /// [`Error::InvalidPartitions`], [`Error::TooManyPartitions`],
+    /// [`Error::InvalidReplicationFactor`], [`Error::InvalidConfig`], I/O errors.
     pub fn create_topic(
         &self,
         name: &str,
@@ -356,6 +427,35 @@ impl Broker {
         validate_only: bool,
     ) -> Result<Arc<Topic>> {
         naming::validate_topic_name(name)?;
+        if naming::is_internal(name) {
+            return Err(Error::InternalTopicCreation(name.to_owned()));
+        }
+        self.create(name, partitions, replication_factor, configs, validate_only)
+    }
+
+    /// Creates one of the broker's own topics (`__consumer_offsets`, `_schemas`), which clients
+    /// may not create. Blocking.
+    ///
+    /// # Errors
+    /// As [`Broker::create_topic`], but for the internal name.
+    pub fn create_internal_topic(
+        &self,
+        name: &str,
+        partitions: u32,
+        configs: BTreeMap<String, String>,
+    ) -> Result<Arc<Topic>> {
+        naming::validate_topic_name(name)?;
+        self.create(name, Some(i64::from(partitions)), None, configs, false)
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        partitions: Option<i64>,
+        replication_factor: Option<i64>,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<Arc<Topic>> {
         let partitions = partitions.unwrap_or(i64::from(self.config.num_partitions));
         if !(1..=i64::from(MAX_PARTITIONS)).contains(&partitions) {
             return Err(Error::InvalidPartitions(partitions));
@@ -371,50 +471,49 @@ impl Broker {
         if self.topics.read().contains_key(name) {
             return Err(Error::TopicExists(name.to_owned()));
         }
+        let key = naming::collision_key(name);
+        if let Some(existing) = self
+            .topics
+            .read()
+            .keys()
+            .find(|t| naming::collision_key(t) == key)
+        {
+            return Err(Error::TopicCollision {
+                topic: name.to_owned(),
+                existing: existing.clone(),
+            });
+        }
         let name_arc: Arc<str> = Arc::from(name);
+        let topic_id = new_id();
         if validate_only {
             return Ok(Arc::new(Topic {
                 name: name_arc,
-                topic_id: new_id(),
+                topic_id,
                 config: Arc::new(RwLock::new(topic_config)),
                 partitions: Vec::new(),
             }));
         }
         let log_config = topic_config.to_log_config(&self.config.topic_defaults);
-        let topics_dir = self.config.data_dir.join("topics");
-        let now = now_ms();
         let mut created = Vec::with_capacity(partitions as usize);
         let opened = (0..partitions).try_for_each(|p| {
-            let log = Log::open(
-                &topics_dir.join(format!("{name}-{p}")),
-                log_config.clone(),
-                true,
-                now,
-            )?;
-            created.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
+            created.push(self.open_new_partition(&name_arc, &topic_id, p, &log_config)?);
             Ok::<_, Error>(())
         });
         let topic = Arc::new(Topic {
             name: Arc::clone(&name_arc),
-            topic_id: new_id(),
+            topic_id,
             config: Arc::new(RwLock::new(topic_config)),
             partitions: created,
         });
         let committed = opened.and_then(|()| {
-            self.topics
-                .write()
-                .insert(name.to_owned(), Arc::clone(&topic));
-            self.write_metadata().inspect_err(|_| {
-                self.topics.write().remove(name);
-            })
+            let mut next = self.topics.read().clone();
+            next.insert(name.to_owned(), Arc::clone(&topic));
+            self.commit_metadata(&next)?;
+            *self.topics.write() = next;
+            Ok(())
         });
         if let Err(e) = committed {
-            for p in topic.partitions() {
-                let _ = p.delete_files();
-            }
-            for p in topic.partitions.len() as u32..partitions {
-                let _ = std::fs::remove_dir_all(topics_dir.join(format!("{name}-{p}")));
-            }
+            self.remove_uncommitted(name, &topic.partitions, 0..partitions);
             return Err(e);
         }
         info!(topic = name, partitions, "topic created");
@@ -422,21 +521,67 @@ impl Broker {
         Ok(topic)
     }
 
+    /// Makes the log of a partition that no commit names yet, stamped with its topic's id. A
+    /// deleted incarnation's directory still in the way is removed first, so its records can
+    /// never reappear in the new topic.
+    fn open_new_partition(
+        &self,
+        topic: &Arc<str>,
+        topic_id: &str,
+        partition: u32,
+        log_config: &log::LogConfig,
+    ) -> Result<Arc<Partition>> {
+        let dir = self
+            .config
+            .data_dir
+            .join("topics")
+            .join(partition_dirs::dir_name(topic, partition));
+        let io = |e| log::Error::Io {
+            path: dir.clone(),
+            source: e,
+        };
+        partition_dirs::clear_leftover(&dir).map_err(io)?;
+        let log = Log::open(&dir, log_config.clone(), true, now_ms())?;
+        partition_dirs::write_topic_id(&dir, topic_id).map_err(io)?;
+        Ok(Arc::new(Partition::new(Arc::clone(topic), partition, log)))
+    }
+
+    /// Removes the directories of partitions whose create was not committed.
+    fn remove_uncommitted(
+        &self,
+        topic: &str,
+        opened: &[Arc<Partition>],
+        ids: std::ops::Range<u32>,
+    ) {
+        let topics_dir = self.config.data_dir.join("topics");
+        for p in opened.iter().filter(|p| ids.contains(&p.id())) {
+            let _ = p.delete_files();
+        }
+        for p in ids {
+            let _ = std::fs::remove_dir_all(topics_dir.join(partition_dirs::dir_name(topic, p)));
+        }
+    }
+
     /// Deletes a topic and its data. Blocking.
     ///
+    /// The metadata commit is the delete: until it succeeds nothing changes (clients keep
+    /// producing to the topic); once it has, the topic is gone for clients and for the next
+    /// start, and its directories are removed now or, if that fails, at the next start or
+    /// before a topic of the same name is created (`partition_dirs.rs`).
+    ///
     /// # Errors
-    /// [`Error::UnknownTopic`], I/O errors writing the metadata.
+    /// [`Error::UnknownTopic`], [`Error::InternalTopicDeletion`], I/O errors writing the
+    /// metadata (then nothing changed).
     pub fn delete_topic(&self, name: &str) -> Result<()> {
         let _guard = self.metadata_lock.lock();
-        let topic = self
-            .topics
-            .write()
-            .remove(name)
-            .ok_or_else(|| Error::UnknownTopic(name.to_owned()))?;
-        if let Err(e) = self.write_metadata() {
-            self.topics.write().insert(name.to_owned(), topic);
-            return Err(e);
+        let topic = self.topic(name)?;
+        if topic.is_internal() {
+            return Err(Error::InternalTopicDeletion(name.to_owned()));
         }
+        let mut next = self.topics.read().clone();
+        next.remove(name);
+        self.commit_metadata(&next)?;
+        *self.topics.write() = next;
         self.sticky.forget(name);
         for p in topic.partitions() {
             if let Err(e) = p.delete_files() {
@@ -501,17 +646,9 @@ impl Broker {
         let new_count = new_count as u32;
         self.check_open_files(new_count - current)?;
         let log_config = self.log_config(&old);
-        let topics_dir = self.config.data_dir.join("topics");
-        let now = now_ms();
         let mut partitions = old.partitions.clone();
         let opened = (current..new_count).try_for_each(|p| {
-            let log = Log::open(
-                &topics_dir.join(format!("{name}-{p}")),
-                log_config.clone(),
-                true,
-                now,
-            )?;
-            partitions.push(Arc::new(Partition::new(Arc::clone(&old.name), p, log)));
+            partitions.push(self.open_new_partition(&old.name, &old.topic_id, p, &log_config)?);
             Ok::<_, Error>(())
         });
         let grown = Arc::new(Topic {
@@ -521,22 +658,14 @@ impl Broker {
             partitions,
         });
         let committed = opened.and_then(|()| {
-            self.topics
-                .write()
-                .insert(name.to_owned(), Arc::clone(&grown));
-            self.write_metadata().inspect_err(|_| {
-                self.topics
-                    .write()
-                    .insert(name.to_owned(), Arc::clone(&old));
-            })
+            let mut next = self.topics.read().clone();
+            next.insert(name.to_owned(), Arc::clone(&grown));
+            self.commit_metadata(&next)?;
+            *self.topics.write() = next;
+            Ok(())
         });
         if let Err(e) = committed {
-            for p in grown.partitions.iter().skip(current as usize) {
-                let _ = p.delete_files();
-            }
-            for p in grown.partition_count()..new_count {
-                let _ = std::fs::remove_dir_all(topics_dir.join(format!("{name}-{p}")));
-            }
+            self.remove_uncommitted(name, &grown.partitions, current..new_count);
             return Err(e);
         }
         info!(
@@ -565,6 +694,7 @@ impl Broker {
         let topic = self.topic(name)?;
         let mut config = topic.config();
         change(&mut config)?;
+        check_internal_config(&topic, &topic.config(), &config)?;
         if validate_only {
             return Ok(());
         }
@@ -584,6 +714,7 @@ impl Broker {
     /// Installs `config` on `topic`, persists it, and applies it to the open logs. The caller
     /// holds the metadata lock.
     fn commit_topic_config(&self, topic: &Topic, config: TopicConfig) -> Result<()> {
+        check_internal_config(topic, &topic.config(), &config)?;
         let old = std::mem::replace(&mut *topic.config.write(), config.clone());
         if let Err(e) = self.write_metadata() {
             *topic.config.write() = old;
@@ -594,6 +725,49 @@ impl Broker {
             p.set_config(log_config.clone());
         }
         Ok(())
+    }
+
+    /// The partition a client may produce to: internal topics take only the broker's own
+    /// appends (Kafka refuses them with "Cannot append to internal topic").
+    ///
+    /// # Errors
+    /// [`Error::UnknownTopic`], [`Error::CannotAppendToInternalTopic`].
+    pub fn topic_for_produce(&self, name: &str) -> Result<Arc<Topic>> {
+        let topic = self.topic(name)?;
+        if topic.is_internal() {
+            return Err(Error::CannotAppendToInternalTopic(name.to_owned()));
+        }
+        Ok(topic)
+    }
+
+    /// Refuses an internal topic whose config lets the log delete records: anything but
+    /// `cleanup.policy=compact` exactly, or a retention override. The registry and the group
+    /// coordinator call it at start and refuse to run on such a topic, as Confluent's registry
+    /// does. Clients cannot make a topic so (see [`check_internal_config`]); a data dir from
+    /// before that rule may be, and the error says how to fix it.
+    ///
+    /// # Errors
+    /// [`Error::InternalTopicMisconfigured`].
+    pub fn verify_internal_topic(&self, topic: &Topic) -> Result<()> {
+        use topic_config::{CLEANUP_POLICY, RETENTION_BYTES, RETENTION_MS};
+        let config = topic.config();
+        let wrong = match config.get(CLEANUP_POLICY) {
+            Some("compact") => [RETENTION_MS, RETENTION_BYTES]
+                .into_iter()
+                .find_map(|k| config.get(k).map(|v| format!("{k}={v}"))),
+            other => Some(format!(
+                "{CLEANUP_POLICY}={}",
+                other.unwrap_or("delete (the default)")
+            )),
+        };
+        match wrong {
+            None => Ok(()),
+            Some(setting) => Err(Error::InternalTopicMisconfigured {
+                topic: topic.name().to_owned(),
+                setting,
+                metadata: self.config.data_dir.join("meta.json"),
+            }),
+        }
     }
 
     /// The effective log config of a topic (overrides over broker defaults over Kafka's).
@@ -679,19 +853,24 @@ impl Broker {
     }
 }
 
-/// Removes partition directories that the metadata does not name (interrupted create/delete).
-fn remove_orphans(topics_dir: &Path, expected: &BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(topics_dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !expected.contains(name) {
-            warn!(dir = %entry.path().display(), "removing a partition directory no topic owns");
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                warn!(dir = %entry.path().display(), cause = %e, "could not remove it");
-            }
-        }
+/// Internal topics keep every key's latest record only while they stay compacted and nothing
+/// deletes by time or size: refuse a change to any of those configs (a reset included), and a
+/// policy other than exactly `compact`.
+fn check_internal_config(topic: &Topic, old: &TopicConfig, new: &TopicConfig) -> Result<()> {
+    use topic_config::{CLEANUP_POLICY, RETENTION_BYTES, RETENTION_MS};
+    if !topic.is_internal() {
+        return Ok(());
+    }
+    let refused = [CLEANUP_POLICY, RETENTION_MS, RETENTION_BYTES]
+        .into_iter()
+        .find(|k| {
+            old.get(k) != new.get(k) || (*k == CLEANUP_POLICY && new.get(k) != Some("compact"))
+        });
+    match refused {
+        Some(config) => Err(Error::InternalTopicConfig {
+            topic: topic.name().to_owned(),
+            config: config.to_owned(),
+        }),
+        None => Ok(()),
     }
 }

@@ -104,6 +104,12 @@ pub fn is_internal(name: &str) -> bool {
     name.starts_with("__") || name == "_schemas"
 }
 
+/// What two topic names must not share: Kafka's `Topic.hasCollision`. Metric names replace
+/// `.` with `_`, so `col.x` and `col_x` would report as one topic; Kafka refuses the second.
+pub fn collision_key(name: &str) -> String {
+    name.replace('.', "_")
+}
+
 /// Kafka's alphabet. `char::is_ascii_alphanumeric` rather than `is_alphanumeric`: the latter
 /// accepts `é` and `٣`, which Kafka refuses.
 fn is_legal(c: char) -> bool {
@@ -263,5 +269,12 @@ mod tests {
         assert!(!is_internal("orders"));
         assert!(!is_internal("orders__x"));
         assert!(!is_internal(""));
+    }
+
+    #[test]
+    fn dots_and_underscores_collide_as_in_kafka() {
+        assert_eq!(collision_key("col.x"), collision_key("col_x"));
+        assert_eq!(collision_key("a.b_c"), collision_key("a_b.c"));
+        assert_ne!(collision_key("col.x"), collision_key("colx"));
     }
 }

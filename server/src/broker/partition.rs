@@ -97,10 +97,9 @@ impl Partition {
         Ok(rx)
     }
 
+    /// The appender is gone: the log was retired (topic deleted) or taken offline.
     fn offline(&self) -> log::Error {
-        log::Error::Offline {
-            path: self.log.lock().dir().to_path_buf(),
-        }
+        self.log.lock().offline_error()
     }
 
     /// Appends several encoded batches under one lock and flushes once if the policy asks.
@@ -143,9 +142,7 @@ impl Partition {
         let plan = {
             let log = self.log.lock();
             if log.is_offline() {
-                return Err(log::Error::Offline {
-                    path: log.dir().to_path_buf(),
-                });
+                return Err(log.offline_error());
             }
             if log.flushed_offset() >= target {
                 return Ok(());

@@ -124,9 +124,16 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
         | B::TooManyPartitions { .. }
         | B::InvalidReplicationFactor(_)
         | B::InternalTopic(_)
+        | B::CannotAppendToInternalTopic(_)
+        | B::InternalTopicCreation(_)
+        | B::InternalTopicDeletion(_)
+        | B::InternalTopicConfig { .. }
+        | B::TopicCollision { .. }
         | B::PartitionsNotIncreased { .. } => (StatusCode::BAD_REQUEST, 40002),
         B::Log(l) => log_status(l),
-        B::Metadata { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+        B::Metadata { .. } | B::InternalTopicMisconfigured { .. } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, 50002)
+        }
     }
 }
 
@@ -166,6 +173,9 @@ pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
         L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
         L::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 400),
         L::DiskFull { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50003),
+        // A produce that raced a topic delete: the topic is unknown now, as Kafka answers
+        // UNKNOWN_TOPIC_OR_PARTITION.
+        L::Deleted { .. } => (StatusCode::NOT_FOUND, 40401),
         L::Io { .. }
         | L::Offline { .. }
         | L::Corrupt { .. }

@@ -668,7 +668,9 @@ mod tests {
     #[tokio::test]
     async fn internal_topics_keep_their_partition_count() {
         let gw = TestGateway::new();
-        gw.create_topic("__internal", 1);
+        gw.broker
+            .create_internal_topic("__internal", 1, std::collections::BTreeMap::new())
+            .unwrap();
         let c = gw.cluster_id();
         let (status, body) = gw
             .call(

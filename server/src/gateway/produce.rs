@@ -409,7 +409,10 @@ async fn produce(
             limits.max_records_per_request
         )));
     }
-    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v2)?;
+    let topic = state
+        .broker
+        .topic_for_produce(&topic_name)
+        .map_err(GatewayError::v2)?;
     let log_config = state.broker.log_config(&topic);
     let max_record = log_config.max_message_bytes;
     // Schemas are registered (or looked up) once the topic is known to exist.

@@ -435,7 +435,10 @@ pub async fn produce_records(
     }
     require_json(request.headers())?;
     let acks = acks.parse()?;
-    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v3)?;
+    let topic = state
+        .broker
+        .topic_for_produce(&topic_name)
+        .map_err(GatewayError::v3)?;
     let chunked = request
         .headers()
         .get(TRANSFER_ENCODING)
@@ -636,7 +639,10 @@ pub async fn produce_batch(
     }
     require_json(&headers)?;
     let acks = acks.parse()?;
-    let topic = state.broker.topic(&topic_name).map_err(GatewayError::v3)?;
+    let topic = state
+        .broker
+        .topic_for_produce(&topic_name)
+        .map_err(GatewayError::v3)?;
     let req: BatchRequest = parse_json(&body, Api::V3)?;
     if req.entries.is_empty() {
         return Err(GatewayError::BatchError("The batch is empty.".into()));

@@ -145,7 +145,8 @@ impl OffsetStore {
     /// broker whose clients never use groups keeps its topic list to their own topics.
     ///
     /// # Errors
-    /// Reading the topic failed.
+    /// The topic's config lets the log delete offsets
+    /// ([`Broker::verify_internal_topic`]), or reading it failed.
     pub fn open(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Result<Self> {
         let store = OffsetStore {
             broker,
@@ -157,12 +158,8 @@ impl OffsetStore {
             Err(broker::Error::UnknownTopic(_)) => return Ok(store),
             Err(e) => return Err(e.into()),
         };
-        if !store.broker.log_config(&topic).cleanup_policy.compact {
-            warn!(
-                topic = TOPIC,
-                "the offsets topic is not compacted; old commits will only go by retention"
-            );
-        }
+        // A coordinator on a topic that deletes by retention would lose groups' offsets.
+        store.broker.verify_internal_topic(&topic)?;
         let mut records = 0usize;
         for p in topic.partitions() {
             records += store.replay(p)?;
@@ -193,7 +190,7 @@ impl OffsetStore {
             let broker = Arc::clone(&self.broker);
             let created = tokio::task::spawn_blocking(move || {
                 let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
-                broker.create_topic(TOPIC, Some(i64::from(PARTITIONS)), None, configs, false)
+                broker.create_internal_topic(TOPIC, PARTITIONS, configs)
             })
             .await
             .map_err(GroupError::TaskFailed)?;

@@ -30,12 +30,17 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
             Error::io(p, e)
         }
     };
+    let dir_path = path.parent().unwrap_or(Path::new("."));
     let result = (|| {
+        // Everything that can run out of descriptors happens before the rename, so a failure
+        // after it can only be the directory fsync: an error here means the old file stands
+        // unless the rename itself happened (see `Broker`'s commit, which checks).
+        let dir = File::open(dir_path).map_err(|e| io(dir_path, e))?;
         let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| io(&tmp, e))?;
         f.sync_all().map_err(|e| io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))
+        dir.sync_all().map_err(|e| Error::io(dir_path, e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

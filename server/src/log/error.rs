@@ -23,6 +23,10 @@ pub enum Error {
     /// writes until it is reopened (and recovered).
     #[error("log {path} is offline after an earlier i/o failure; restart the broker to recover it")]
     Offline { path: PathBuf },
+    /// The log was retired because its topic was deleted: for a producer that raced the delete,
+    /// the topic is unknown now (not a failure of the broker).
+    #[error("partition {} no longer exists: its topic was deleted", path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()))]
+    Deleted { path: PathBuf },
     /// Bytes that should hold a record batch do not.
     #[error("corrupt batch: {reason}")]
     Corrupt { reason: String },
@@ -71,6 +75,7 @@ impl Error {
             },
             Error::DiskFull { path } => Error::DiskFull { path: path.clone() },
             Error::Offline { path } => Error::Offline { path: path.clone() },
+            Error::Deleted { path } => Error::Deleted { path: path.clone() },
             Error::Corrupt { reason } => Error::Corrupt {
                 reason: reason.clone(),
             },

@@ -153,6 +153,8 @@ pub struct Log {
     last_flush_ms: i64,
     /// Set when an fsync or a rollback failed: the log refuses writes until reopened.
     offline: bool,
+    /// Set when the log's topic is deleted: writes are refused as to an unknown partition.
+    retired: bool,
     /// Compaction has covered every sealed segment below this offset (in memory only: after a
     /// restart the first pass cleans everything again, which is idempotent).
     cleaned_up_to: u64,
@@ -179,6 +181,7 @@ impl Log {
             flushed_offset: 0,
             last_flush_ms: now_ms,
             offline: false,
+            retired: false,
             cleaned_up_to: 0,
         };
         log.log_end_offset = log.active().map_or(log_start, Segment::next_offset);
@@ -236,9 +239,16 @@ impl Log {
         self.segments.values().next_back()
     }
 
-    fn offline_error(&self) -> Error {
-        Error::Offline {
-            path: self.dir.clone(),
+    /// Why writes are refused: the topic was deleted, or an earlier failure.
+    pub(crate) fn offline_error(&self) -> Error {
+        if self.retired {
+            Error::Deleted {
+                path: self.dir.clone(),
+            }
+        } else {
+            Error::Offline {
+                path: self.dir.clone(),
+            }
         }
     }
 
@@ -250,8 +260,10 @@ impl Log {
         self.offline = true;
     }
 
-    /// Refuses writes from now on because the log is being deleted (not a failure).
+    /// Refuses writes from now on because the log is being deleted (not a failure): they get
+    /// [`Error::Deleted`].
     pub fn retire(&mut self) {
+        self.retired = true;
         self.offline = true;
     }
 

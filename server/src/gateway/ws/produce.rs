@@ -106,7 +106,10 @@ fn check(state: AppState, limits: Limits, rt: WsRuntime, uri: &Uri) -> Result<Ct
     let topic = params
         .topic
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'topic' is required.".into()))?;
-    state.broker.topic(&topic).map_err(GatewayError::v2)?;
+    state
+        .broker
+        .topic_for_produce(&topic)
+        .map_err(GatewayError::v2)?;
     let format = match params.format.as_deref() {
         None | Some("json") => EmbeddedFormat::Json,
         Some("binary") => EmbeddedFormat::Binary,
@@ -416,7 +419,7 @@ async fn on_binary(ctx: &Ctx, data: Bytes) -> Step {
 /// Validates the records of one message, queues them on their partitions and returns the
 /// pending reply.
 async fn produce(ctx: &Ctx, reply_to: ReplyTo, records: Vec<Incoming>) -> Step {
-    let topic = match ctx.state.broker.topic(&ctx.topic) {
+    let topic = match ctx.state.broker.topic_for_produce(&ctx.topic) {
         Ok(t) => t,
         Err(e) => return ready(reply_to.error(&Failure::from(GatewayError::v2(e)))),
     };
