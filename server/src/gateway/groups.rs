@@ -29,9 +29,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::admin::{check_cluster, related};
-use super::links::segment;
 use super::errors::{Api, GatewayError};
 use super::extract::{Body, Path, kafka_offset, parse_json, require_json};
+use super::links::segment;
 use super::partitions::{list_json, path_id};
 use super::state::AppState;
 use crate::group::{

@@ -27,9 +27,9 @@ use runnel_schema_registry::registry::Registry;
 
 use super::Limits;
 use super::avro;
-use super::json_value;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
+use super::json_value;
 use super::state::AppState;
 use crate::broker::Topic;
 use crate::broker::appender::estimated_size;

@@ -109,7 +109,11 @@ pub fn parse_rfc3339_ms(s: &str) -> Result<i64, TimestampError> {
             if oh > 23 || om > 59 {
                 return Err(TimestampError::Offset);
             }
-            if *sign == b'+' { oh * 60 + om } else { -(oh * 60 + om) }
+            if *sign == b'+' {
+                oh * 60 + om
+            } else {
+                -(oh * 60 + om)
+            }
         }
         _ => return Err(TimestampError::Syntax),
     };
@@ -163,7 +167,10 @@ mod tests {
             parse_rfc3339_ms("2021-02-05T20:14:42.5+01:00"),
             Ok(1_612_552_482_500)
         );
-        assert_eq!(parse_rfc3339_ms("2024-02-29T00:00:00Z"), Ok(1_709_164_800_000));
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T00:00:00Z"),
+            Ok(1_709_164_800_000)
+        );
         // A leap second is the next day's first instant.
         assert_eq!(
             parse_rfc3339_ms("2016-12-31T23:59:60Z"),
@@ -177,7 +184,13 @@ mod tests {
             format_rfc3339_ms(1_612_552_482_500),
             "2021-02-05T19:14:42.500Z"
         );
-        for ms in [0, 1, 951_782_400_000, 4_102_444_800_123, 253_402_300_799_999] {
+        for ms in [
+            0,
+            1,
+            951_782_400_000,
+            4_102_444_800_123,
+            253_402_300_799_999,
+        ] {
             assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Ok(ms));
         }
     }

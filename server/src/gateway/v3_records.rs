@@ -34,8 +34,7 @@ use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
 use super::produce::{
-    Acks, AcksParam, HeaderIn, decode_base64, decode_headers, keyless_into_compacted,
-    readable_json,
+    Acks, AcksParam, HeaderIn, decode_base64, decode_headers, keyless_into_compacted, readable_json,
 };
 use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
 use super::state::AppState;
