@@ -16,4 +16,5 @@ mod groups;
 mod http_api;
 mod internal_topics;
 mod limits;
+mod produce_validation;
 mod schema_registry;

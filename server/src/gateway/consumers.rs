@@ -36,7 +36,8 @@ use runnel_schema_registry::registry::Registry as SchemaRegistry;
 
 use super::errors::{Api, ErrorBody, GatewayError};
 use super::extract::{Body, EmbeddedFormat, Path, accept_format, kafka_offset, parse_json};
-use super::records::write_records_json;
+use super::links::segment;
+use super::records::write_readable_records_json;
 use super::state::AppState;
 use crate::group::{
     Assignment, AutoOffsetReset, CommitScope, GenerationId, GroupCoordinator, GroupError, GroupId,
@@ -690,27 +691,14 @@ async fn create(
     let base_uri = format!(
         "{}/consumers/{}/instances/{}",
         state.public_url,
-        urlencoding(&group),
-        urlencoding(&name)
+        segment(&group),
+        segment(&name)
     );
     Ok(axum::Json(CreateResponse {
         instance_id: name,
         base_uri,
     })
     .into_response())
-}
-
-/// Percent-encodes a path segment (RFC 3986 unreserved characters pass).
-fn urlencoding(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 // Destroy a consumer instance.
@@ -1170,23 +1158,33 @@ async fn poll(
         }
         st = inst.state.lock().await;
     }
-    // Advance positions past the returned records and write them.
-    let mut body = Vec::new();
-    body.push(b'[');
-    let mut first = true;
+    // Write the records, then advance positions past the written ones only. A partition stops
+    // before a record that does not render (a Kafka consumer's deserialization error): when
+    // that record is the first it would answer, the poll fails naming it and nothing moves,
+    // so no record is skipped unseen; the client skips it by seeking.
+    let mut parts = Vec::with_capacity(out.len());
     for (t, records, _) in &out {
-        if let Some(last) = records.last() {
-            st.positions.insert(t.clone(), last.offset + 1);
-        }
         let mut part = Vec::new();
-        write_records_json(
+        let (written, failure) = write_readable_records_json(
             &mut part,
             &t.topic,
             t.partition,
             records,
             format,
             inst.schemas.as_deref(),
-        )?;
+        );
+        if let (0, Some(e)) = (written, failure) {
+            return Err(e.into());
+        }
+        parts.push((t, records.get(..written).unwrap_or_default(), part));
+    }
+    let mut body = Vec::new();
+    body.push(b'[');
+    let mut first = true;
+    for (t, records, part) in parts {
+        if let Some(last) = records.last() {
+            st.positions.insert(t.clone(), last.offset + 1);
+        }
         super::metrics::records_out(&t.topic, records.len(), part.len());
         // Strip the array brackets to concatenate partitions.
         if part.len() > 2 {
@@ -1231,16 +1229,29 @@ async fn commit(
         None => Instance::fetched(&st),
         Some(list) => list
             .into_iter()
-            .map(|e| {
-                (
+            .enumerate()
+            .map(|(i, e)| {
+                // The committed offset is the next one to read: Kafka's offsets are `int64`,
+                // so the last processed offset can be at most one below the largest.
+                let next = i64::try_from(e.offset)
+                    .ok()
+                    .and_then(|o| o.checked_add(1))
+                    .and_then(|o| u64::try_from(o).ok())
+                    .ok_or_else(|| {
+                        GatewayError::InvalidRecord(format!(
+                            "offsets[{i}].offset {} is the largest Kafka offset: no offset follows it to commit.",
+                            e.offset
+                        ))
+                    })?;
+                Ok((
                     TopicPartition::new(e.topic, e.partition),
                     OffsetAndMetadata {
-                        offset: e.offset.saturating_add(1),
+                        offset: next,
                         metadata: e.metadata.unwrap_or_default(),
                     },
-                )
+                ))
             })
-            .collect(),
+            .collect::<Result<_>>()?,
     };
     inst.commit_in(&st, offsets).await?;
     Ok(axum::Json(Vec::<Value>::new()).into_response())

@@ -29,6 +29,14 @@ pub enum GatewayError {
     /// A consumer-group failure; the API picks the codes of broker errors inside it.
     #[error("{0}")]
     Group(#[source] GroupError, Api),
+    /// A partition number a record or message names that the topic does not have, as given
+    /// (a negative one included, which the broker's `u32` partition ids cannot carry).
+    #[error("Partition {partition} of topic '{topic}' not found.")]
+    UnknownPartition {
+        topic: String,
+        partition: i64,
+        api: Api,
+    },
     #[error("{0}")]
     MalformedJson(String),
     #[error("{0}")]
@@ -83,6 +91,10 @@ impl GatewayError {
         match self {
             GatewayError::Broker(e, api) => broker_status(e, *api),
             GatewayError::Group(e, api) => group_status(e, *api),
+            GatewayError::UnknownPartition { api, .. } => match api {
+                Api::V2 => (StatusCode::NOT_FOUND, 40402),
+                Api::V3 => (StatusCode::NOT_FOUND, 40403),
+            },
             GatewayError::MalformedJson(_) => (StatusCode::BAD_REQUEST, 400),
             GatewayError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
             GatewayError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),

@@ -31,6 +31,7 @@ use utoipa_axum::routes;
 use super::admin::{check_cluster, related};
 use super::errors::{Api, GatewayError};
 use super::extract::{Body, Path, kafka_offset, parse_json, require_json};
+use super::links::segment;
 use super::partitions::{list_json, path_id};
 use super::state::AppState;
 use crate::group::{
@@ -55,19 +56,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 fn v3(e: GroupError) -> GatewayError {
     GatewayError::Group(e, Api::V3)
-}
-
-/// A path segment percent-encoded (group and member ids may hold any character).
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn cluster_url(state: &AppState) -> String {

@@ -27,12 +27,15 @@ pub mod consumers;
 pub mod errors;
 pub mod extract;
 pub mod groups;
+pub mod json_value;
+mod links;
 pub mod listener;
 pub mod metrics;
 pub mod openapi_doc;
 pub mod partitions;
 pub mod produce;
 pub mod records;
+pub mod rfc3339;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;

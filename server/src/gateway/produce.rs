@@ -29,6 +29,7 @@ use super::Limits;
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
+use super::json_value;
 use super::state::AppState;
 use crate::broker::Topic;
 use crate::broker::appender::estimated_size;
@@ -214,11 +215,23 @@ fn payload(
             })?;
             decode_base64_into(arena, &s, what).map(Some)
         }
-        EmbeddedFormat::Json
-        | EmbeddedFormat::Avro
-        | EmbeddedFormat::JsonSchema
-        | EmbeddedFormat::Protobuf => Ok(Some(body.slice_ref(text.as_bytes()))),
+        EmbeddedFormat::Json => {
+            readable_json(text, what)?;
+            Ok(Some(body.slice_ref(text.as_bytes())))
+        }
+        EmbeddedFormat::Avro | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
+            Ok(Some(body.slice_ref(text.as_bytes())))
+        }
     }
+}
+
+/// Refuses a JSON key or value that readers could not parse back (see `json_value.rs`): stored,
+/// it would fail every response that carries it.
+///
+/// # Errors
+/// 42203, naming the key or value.
+pub(crate) fn readable_json(text: &str, what: &str) -> Result<(), GatewayError> {
+    json_value::check(text).map_err(|e| GatewayError::InvalidRecord(format!("{what} {e}.")))
 }
 
 /// The compact form of valid JSON text (no insignificant whitespace).
@@ -229,8 +242,17 @@ fn compact_json(text: &Bytes) -> Bytes {
     }
 }
 
+/// A record without a key bound for a compacted topic: compaction keeps the latest record per
+/// key, so a keyless one could never be kept or replaced (Kafka's broker refuses it with
+/// INVALID_RECORD, "Compacted topic cannot accept message without key").
+pub(crate) fn keyless_into_compacted(topic: &str) -> GatewayError {
+    GatewayError::InvalidRecord(format!(
+        "key is missing: compacted topic '{topic}' (cleanup.policy=compact) cannot accept a record without a key."
+    ))
+}
+
 /// Names the failing record in a validation error.
-fn at_record(i: usize, e: GatewayError) -> GatewayError {
+pub(crate) fn at_record(i: usize, e: GatewayError) -> GatewayError {
     match e {
         GatewayError::InvalidRecord(m) => GatewayError::InvalidRecord(format!("records[{i}].{m}")),
         other => other,
@@ -415,6 +437,7 @@ async fn produce(
         .map_err(GatewayError::v2)?;
     let log_config = state.broker.log_config(&topic);
     let max_record = log_config.max_message_bytes;
+    let compacted = log_config.cleanup_policy.compact;
     // Schemas are registered (or looked up) once the topic is known to exist.
     let schemas = match (format, &registry) {
         (EmbeddedFormat::Avro, Some(registry)) => Schemas {
@@ -469,18 +492,19 @@ async fn produce(
                 .map_err(|e| at_record(i, e))?;
             (key, value)
         };
+        if compacted && key.is_none() {
+            return Err(at_record(i, keyless_into_compacted(&topic_name)));
+        }
         let rec_headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())?;
         let partition = match r.partition.or(path_partition.map(i64::from)) {
-            Some(p) => {
-                let p = u32::try_from(p).map_err(|_| {
-                    GatewayError::v2(crate::broker::Error::UnknownPartition {
-                        topic: topic_name.clone(),
-                        partition: u32::MAX,
-                    })
-                })?;
-                topic.partition(p).map_err(GatewayError::v2)?;
-                p
-            }
+            Some(p) => u32::try_from(p)
+                .ok()
+                .filter(|p| topic.partition(*p).is_ok())
+                .ok_or_else(|| GatewayError::UnknownPartition {
+                    topic: topic_name.clone(),
+                    partition: p,
+                    api: Api::V2,
+                })?,
             None if key.is_some() => state.broker.choose_partition(&topic, key.as_deref(), 0),
             None => {
                 sticky.push(records.len());

@@ -69,7 +69,8 @@ fn parse_param<T: std::str::FromStr>(
 }
 
 /// Appends one key or value: raw JSON text for the json format (validated without building a
-/// tree), a base64 string for the others, `null` for none.
+/// tree, and refused when readers could not parse it back, see `json_value.rs`), a base64
+/// string for the others, `null` for none.
 fn write_payload(
     out: &mut Vec<u8>,
     b: Option<&[u8]>,
@@ -83,11 +84,15 @@ fn write_payload(
     };
     match format {
         EmbeddedFormat::Json => {
-            let raw: &serde_json::value::RawValue = serde_json::from_slice(b).map_err(|_| {
+            let unreadable = |why: &str| {
                 GatewayError::InvalidRecord(format!(
-                    "The record at offset {offset} is not JSON; read it with Accept: application/vnd.kafka.binary.v2+json."
+                    "The record at offset {offset} {why}; read it with Accept: application/vnd.kafka.binary.v2+json, or skip it."
                 ))
-            })?;
+            };
+            let raw: &serde_json::value::RawValue =
+                serde_json::from_slice(b).map_err(|_| unreadable("is not JSON"))?;
+            super::json_value::check(raw.get())
+                .map_err(|e| unreadable(&format!("is JSON that {e}")))?;
             out.extend_from_slice(raw.get().as_bytes());
         }
         EmbeddedFormat::Avro => {
@@ -123,7 +128,7 @@ fn write_base64(out: &mut Vec<u8>, b: &[u8]) {
 /// cost more than the read itself.
 ///
 /// # Errors
-/// 422 when a record is not valid in the requested format.
+/// 422 when a record is not valid in the requested format; `out` then holds a partial array.
 pub fn write_records_json(
     out: &mut Vec<u8>,
     topic: &str,
@@ -132,43 +137,84 @@ pub fn write_records_json(
     format: EmbeddedFormat,
     registry: Option<&Registry>,
 ) -> Result<(), GatewayError> {
+    match write_readable_records_json(out, topic, partition, records, format, registry) {
+        (_, None) => Ok(()),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// Writes the longest prefix of `records` that renders in `format` as the v2 JSON array, as a
+/// Kafka consumer hands out the records before one it cannot deserialize: how many went in,
+/// and the error of the record that stopped it. A reader then continues at that record, which
+/// fails on its own (naming its offset) until the client skips it, and never costs the records
+/// before it.
+pub fn write_readable_records_json(
+    out: &mut Vec<u8>,
+    topic: &str,
+    partition: u32,
+    records: &[Record],
+    format: EmbeddedFormat,
+    registry: Option<&Registry>,
+) -> (usize, Option<GatewayError>) {
     let topic_json = serde_json::to_string(topic).unwrap_or_else(|_| "\"\"".into());
     let mut itoa = itoa::Buffer::new();
     out.push(b'[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
+    let mut written = 0;
+    let mut failure = None;
+    for r in records {
+        let start = out.len();
+        if written > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(b"{\"topic\":");
-        out.extend_from_slice(topic_json.as_bytes());
-        out.extend_from_slice(b",\"key\":");
-        write_payload(out, r.key.as_deref(), format, registry, r.offset)?;
-        out.extend_from_slice(b",\"value\":");
-        write_payload(out, r.value.as_deref(), format, registry, r.offset)?;
-        out.extend_from_slice(b",\"partition\":");
-        out.extend_from_slice(itoa.format(partition).as_bytes());
-        out.extend_from_slice(b",\"offset\":");
-        out.extend_from_slice(itoa.format(r.offset).as_bytes());
-        out.extend_from_slice(b",\"timestamp\":");
-        out.extend_from_slice(itoa.format(r.timestamp).as_bytes());
-        out.extend_from_slice(b",\"headers\":[");
-        for (k, h) in r.headers.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"key\":");
-            let key = serde_json::to_string(&h.key).unwrap_or_else(|_| "\"\"".into());
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b",\"value\":");
-            match &h.value {
-                Some(v) => write_base64(out, v),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.push(b'}');
+        if let Err(e) = write_record(out, &topic_json, &mut itoa, partition, r, format, registry) {
+            out.truncate(start);
+            failure = Some(e);
+            break;
         }
-        out.extend_from_slice(b"]}");
+        written += 1;
     }
     out.push(b']');
+    (written, failure)
+}
+
+/// Appends one record object of the v2 JSON array.
+fn write_record(
+    out: &mut Vec<u8>,
+    topic_json: &str,
+    itoa: &mut itoa::Buffer,
+    partition: u32,
+    r: &Record,
+    format: EmbeddedFormat,
+    registry: Option<&Registry>,
+) -> Result<(), GatewayError> {
+    out.extend_from_slice(b"{\"topic\":");
+    out.extend_from_slice(topic_json.as_bytes());
+    out.extend_from_slice(b",\"key\":");
+    write_payload(out, r.key.as_deref(), format, registry, r.offset)?;
+    out.extend_from_slice(b",\"value\":");
+    write_payload(out, r.value.as_deref(), format, registry, r.offset)?;
+    out.extend_from_slice(b",\"partition\":");
+    out.extend_from_slice(itoa.format(partition).as_bytes());
+    out.extend_from_slice(b",\"offset\":");
+    out.extend_from_slice(itoa.format(r.offset).as_bytes());
+    out.extend_from_slice(b",\"timestamp\":");
+    out.extend_from_slice(itoa.format(r.timestamp).as_bytes());
+    out.extend_from_slice(b",\"headers\":[");
+    for (k, h) in r.headers.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"key\":");
+        let key = serde_json::to_string(&h.key).unwrap_or_else(|_| "\"\"".into());
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b",\"value\":");
+        match &h.value {
+            Some(v) => write_base64(out, v),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
     Ok(())
 }
 
@@ -250,15 +296,20 @@ pub async fn read_records(
     let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     let records = decode_readable(&fetched.batches, max_batch, offset)?;
     let mut out = Vec::with_capacity(fetched.batches.len() * 2 + 2);
-    write_records_json(
+    // The records before one that does not render are answered; the client continues at that
+    // one, which then fails alone.
+    let (written, failure) = write_readable_records_json(
         &mut out,
         &topic,
         partition,
         &records,
         format,
         registry.as_deref(),
-    )?;
-    super::metrics::records_out(&topic, records.len(), fetched.batches.len());
+    );
+    if let (0, Some(e)) = (written, failure) {
+        return Err(e);
+    }
+    super::metrics::records_out(&topic, written, fetched.batches.len());
     Ok(([(CONTENT_TYPE, format.media_type())], out).into_response())
 }
 

@@ -33,7 +33,10 @@ use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
-use super::produce::{Acks, AcksParam, HeaderIn, decode_base64, decode_headers};
+use super::produce::{
+    Acks, AcksParam, HeaderIn, decode_base64, decode_headers, keyless_into_compacted, readable_json,
+};
+use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
 use super::state::AppState;
 use crate::broker::Topic;
 use crate::broker::appender::estimated_size;
@@ -181,9 +184,11 @@ fn convert_data(
         }
         ("STRING", Some(Value::String(s))) => Some(bytes::Bytes::from(s)),
         ("STRING", Some(other)) => return Err(bad(format!("data={other} is not a string."))),
-        ("JSON", Some(v)) => Some(bytes::Bytes::from(
-            serde_json::to_vec(&v).map_err(|e| bad(format!("{what}: {e}")))?,
-        )),
+        ("JSON", Some(v)) => {
+            let text = serde_json::to_string(&v).map_err(|e| bad(format!("{what}: {e}")))?;
+            readable_json(&text, what).map_err(|e| bad(e.to_string()))?;
+            Some(bytes::Bytes::from(text))
+        }
         ("JSONSCHEMA" | "PROTOBUF", Some(_)) => {
             return Err(bad(format!(
                 "{what}: {data_type} data is not served; use AVRO, JSON, STRING or BINARY"
@@ -275,11 +280,14 @@ fn prepare(
     let cx = Context { topic, schemas };
     let (key, key_report) = convert_data(&cx, r.key.map(|Object(d)| d), "key")?;
     let (value, value_report) = convert_data(&cx, r.value.map(|Object(d)| d), "value")?;
+    let log_config = state.broker.log_config(topic);
+    if key.is_none() && log_config.cleanup_policy.compact {
+        return Err(bad(keyless_into_compacted(topic.name())));
+    }
     let headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())
         .map_err(|e| bad(e.to_string()))?;
     let timestamp = match r.timestamp.as_deref() {
-        Some(ts) => parse_rfc3339_ms(ts)
-            .ok_or_else(|| bad(format!("timestamp '{ts}' is not an ISO-8601 date-time")))?,
+        Some(ts) => parse_rfc3339_ms(ts).map_err(|e| bad(format!("timestamp '{ts}' {e}.")))?,
         None => crate::broker::now_ms(),
     };
     let partition = match r.partition_id {
@@ -302,7 +310,7 @@ fn prepare(
         value,
         headers,
     };
-    let max = state.broker.log_config(topic).max_message_bytes;
+    let max = log_config.max_message_bytes;
     let size = estimated_size(&record);
     if size > max {
         return Err(FailureReport {
@@ -701,125 +709,4 @@ pub async fn produce_batch(
         Json(serde_json::json!({ "successes": successes, "failures": failures })),
     )
         .into_response())
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into ms since the epoch.
-pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
-        return None;
-    }
-    let (y, mo, d, h, mi, sec) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut ms = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let frac = s.get(start..i)?;
-        if frac.is_empty() {
-            return None;
-        }
-        let padded: String = frac.chars().chain("000".chars()).take(3).collect();
-        ms = padded.parse().ok()?;
-    }
-    let offset_min = match b.get(i) {
-        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
-            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-            if *sign == b'+' { m } else { -m }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo, d);
-    Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
-}
-
-/// Formats ms since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-pub fn format_rfc3339_ms(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000);
-    // Inverse of days_from_civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_round_trip() {
-        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_rfc3339_ms("2021-02-05T19:14:42Z"),
-            Some(1_612_552_482_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2021-02-05T20:14:42.5+01:00"),
-            Some(1_612_552_482_500)
-        );
-        assert_eq!(
-            format_rfc3339_ms(1_612_552_482_500),
-            "2021-02-05T19:14:42.500Z"
-        );
-        for ms in [0, 1, 951_782_400_000, 4_102_444_800_123, -86_400_001] {
-            assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms)), Some(ms));
-        }
-        for bad in [
-            "",
-            "2021-02-05",
-            "2021-13-05T19:14:42Z",
-            "2021-02-05T19:14:42",
-            "x",
-        ] {
-            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
-        }
-    }
 }

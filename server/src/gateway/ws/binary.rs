@@ -59,6 +59,8 @@ pub enum DecodeError {
     Message,
     #[error("{0} bytes after the last record")]
     Trailing(usize),
+    #[error("an ack names partition {0}; partitions are never negative")]
+    NegativePartition(i32),
 }
 
 /// A decoded produce request; keys and values are slices of the message.
@@ -297,7 +299,8 @@ pub fn decode_reply(buf: &Bytes) -> Result<Reply, DecodeError> {
             for _ in 0..n {
                 let p = r.i32("partition")?;
                 let o = r.i64("offset")?;
-                offsets.push((u32::try_from(p).unwrap_or(u32::MAX), u64::try_from(o).ok()));
+                let p = u32::try_from(p).map_err(|_| DecodeError::NegativePartition(p))?;
+                offsets.push((p, u64::try_from(o).ok()));
             }
             Reply::Ack { id, offsets }
         }

@@ -32,6 +32,7 @@ use tokio::sync::watch;
 
 use super::conn::Failure;
 use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::kafka_offset;
 use crate::group::{
     Assignment, AutoOffsetReset, GenerationId, GroupCoordinator, Member, OffsetAndMetadata,
     TopicPartition,
@@ -165,6 +166,7 @@ pub(super) fn committed_frame(offsets: &BTreeMap<TopicPartition, OffsetAndMetada
 struct CommitEntry {
     topic: String,
     partition: u32,
+    #[serde(deserialize_with = "kafka_offset")]
     offset: u64,
 }
 

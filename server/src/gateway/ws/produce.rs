@@ -53,9 +53,12 @@ use super::{WsRuntime, accept, binary, query};
 use crate::broker::Topic;
 use crate::broker::appender::estimated_size;
 use crate::gateway::Limits;
-use crate::gateway::errors::{GatewayError, log_message, log_status};
+use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
 use crate::gateway::extract::EmbeddedFormat;
-use crate::gateway::produce::{Acks, AcksParam, HeaderIn, decode_base64, decode_headers};
+use crate::gateway::produce::{
+    Acks, AcksParam, HeaderIn, at_record, decode_base64, decode_headers, keyless_into_compacted,
+    readable_json,
+};
 use crate::gateway::state::AppState;
 use crate::log::{self, NewRecord};
 
@@ -326,12 +329,7 @@ fn parse_json_records(
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let at = |e: GatewayError| match e {
-                GatewayError::InvalidRecord(m) => {
-                    GatewayError::InvalidRecord(format!("records[{i}].{m}"))
-                }
-                other => other,
-            };
+            let at = |e: GatewayError| at_record(i, e);
             let key = payload(r.key, body, format, "key").map_err(at)?;
             // Keys pick partitions by their bytes: store the compact form a JSON serializer
             // writes, so the same key always lands on the same partition.
@@ -377,6 +375,7 @@ fn payload(
         })?;
         return decode_base64(&s, what).map(Some);
     }
+    readable_json(text, what)?;
     Ok(Some(body.slice_ref(text.as_bytes())))
 }
 
@@ -458,23 +457,22 @@ fn validate(
             ctx.max_records
         )));
     }
-    let max_record = ctx.state.broker.log_config(topic).max_message_bytes;
+    let log_config = ctx.state.broker.log_config(topic);
+    let max_record = log_config.max_message_bytes;
+    let compacted = log_config.cleanup_policy.compact;
     records
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
             let partition = match r.partition {
-                Some(p) => {
-                    let unknown = || {
-                        GatewayError::v2(crate::broker::Error::UnknownPartition {
-                            topic: ctx.topic.clone(),
-                            partition: u32::try_from(p).unwrap_or(u32::MAX),
-                        })
-                    };
-                    let p = u32::try_from(p).map_err(|_| unknown())?;
-                    topic.partition(p).map_err(|_| unknown())?;
-                    p
-                }
+                Some(p) => u32::try_from(p)
+                    .ok()
+                    .filter(|p| topic.partition(*p).is_ok())
+                    .ok_or_else(|| GatewayError::UnknownPartition {
+                        topic: ctx.topic.clone(),
+                        partition: p,
+                        api: Api::V2,
+                    })?,
                 None => {
                     let size = r.record.key.as_ref().map_or(0, Bytes::len)
                         + r.record.value.as_ref().map_or(0, Bytes::len);
@@ -483,6 +481,9 @@ fn validate(
                         .choose_partition(topic, r.record.key.as_deref(), size)
                 }
             };
+            if compacted && r.record.key.is_none() {
+                return Err(at_record(i, keyless_into_compacted(&ctx.topic)));
+            }
             let size = estimated_size(&r.record);
             if size > max_record {
                 return Err(GatewayError::PayloadTooLarge(format!(
