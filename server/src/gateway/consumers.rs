@@ -658,9 +658,10 @@ async fn create(
     .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS)
     .min(MAX_POLL_TIMEOUT_MS);
     let name = match req.name.or(req.id) {
-        Some(n) if n.is_empty() => {
+        // Like a group id, the name is a path segment of every link to the instance.
+        Some(n) if n.is_empty() || n == "." || n == ".." => {
             return Err(ConsumerError::InvalidConfig(
-                "The consumer name must not be empty.".into(),
+                "The consumer name must not be empty, '.' or '..'.".into(),
             ));
         }
         Some(n) => n,

@@ -2,9 +2,10 @@
 //! the gateway answers (`base_uri`, `self`, `related`).
 //!
 //! A name may hold any character, so each is percent-encoded on its own: a `/` stays inside
-//! its segment (`%2F`), and a name made only of dots (`.` or `..`, which a group reached as
-//! `%2e%2e` decodes to) has its dots encoded too, because a literal dot segment is a relative
-//! step that URL resolution removes: `/consumer-groups/../lags` would name another resource.
+//! its segment (`%2F`). `.` and `..` are refused as group and instance names (`GroupId::new`,
+//! consumer creation), because URL resolution removes a dot segment even percent-encoded:
+//! `/consumer-groups/../lags` would name another resource. A dot-only name that reaches here
+//! anyway (a member id) still has its dots encoded, which keeps it from being a literal step.
 //! Topic names need none of this: Kafka's rules allow only `[a-zA-Z0-9._-]` and refuse `.`
 //! and `..`.
 

@@ -73,11 +73,13 @@ pub struct GroupId(Arc<str>);
 
 impl GroupId {
     /// # Errors
-    /// [`GroupError::InvalidGroupId`] for the empty string, or one longer than
-    /// [`MAX_GROUP_ID_BYTES`].
+    /// [`GroupError::InvalidGroupId`] for the empty string, one longer than
+    /// [`MAX_GROUP_ID_BYTES`], and `.` or `..`: a group id is a path segment of the REST API,
+    /// and URL parsers resolve those two (even percent-encoded) instead of sending them, so a
+    /// link to such a group could never reach it.
     pub fn new(id: impl AsRef<str>) -> Result<Self, GroupError> {
         let id = id.as_ref();
-        if id.is_empty() || id.len() > MAX_GROUP_ID_BYTES {
+        if id.is_empty() || id.len() > MAX_GROUP_ID_BYTES || id == "." || id == ".." {
             return Err(GroupError::InvalidGroupId);
         }
         Ok(GroupId(Arc::from(id)))
@@ -221,7 +223,9 @@ impl fmt::Display for GroupState {
 #[non_exhaustive]
 pub enum GroupError {
     /// Kafka's `INVALID_GROUP_ID`.
-    #[error("The group id must be between 1 and {MAX_GROUP_ID_BYTES} bytes long.")]
+    #[error(
+        "The group id must be between 1 and {MAX_GROUP_ID_BYTES} bytes long, and not '.' or '..'."
+    )]
     InvalidGroupId,
     /// Kafka's `GROUP_ID_NOT_FOUND`.
     #[error("Consumer group '{0}' not found.")]
