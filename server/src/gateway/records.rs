@@ -13,6 +13,7 @@ use std::time::Duration;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
+use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use runnel_openapi::{ErrorBody, params, v2 as doc};
@@ -24,6 +25,8 @@ use utoipa_axum::routes;
 
 use super::errors::{Api, GatewayError};
 use super::extract::{EmbeddedFormat, Path, Query, accept_format};
+use super::read_budget::{self, ReadBudget};
+use super::slots::{self, RequestSlot};
 use super::state::AppState;
 use crate::log::{Record, batch};
 
@@ -31,8 +34,6 @@ use crate::log::{Record, batch};
 const MAX_TIMEOUT_MS: u64 = 30_000;
 /// `max_bytes` when the client names none (Kafka's `fetch.max.bytes` per partition, 1 MiB).
 const DEFAULT_MAX_BYTES: usize = 1 << 20;
-/// The largest `max_bytes` honoured: one read never buffers more than this.
-const MAX_MAX_BYTES: usize = 64 << 20;
 
 /// Query parameters of the stateless read.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,7 +42,9 @@ pub struct ReadParams {
     /// The first offset to read.
     #[param(value_type = u64, required = true)]
     offset: Option<String>,
-    /// Most bytes of record batches to answer (default 1 MiB; at most 64 MiB are honoured).
+    /// Most bytes of record batches to answer (default 1 MiB; at most the broker's
+    /// `limits.fetch_max_bytes`, 55 MiB by default, are honoured, and fewer when many reads
+    /// are in flight; a first batch larger than this is answered whole).
     #[param(value_type = Option<u64>)]
     max_bytes: Option<String>,
     /// Milliseconds to wait for a record when `offset` is the log end (default 0; at most 30000
@@ -133,12 +136,28 @@ pub fn write_records_json(
     registry: Option<&Registry>,
 ) -> Result<(), GatewayError> {
     let topic_json = serde_json::to_string(topic).unwrap_or_else(|_| "\"\"".into());
-    let mut itoa = itoa::Buffer::new();
     out.push(b'[');
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        write_record(out, &topic_json, partition, r, format, registry)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// Writes one record of the v2 JSON array; `topic_json` is the topic name as a JSON string.
+fn write_record(
+    out: &mut Vec<u8>,
+    topic_json: &str,
+    partition: u32,
+    r: &Record,
+    format: EmbeddedFormat,
+    registry: Option<&Registry>,
+) -> Result<(), GatewayError> {
+    let mut itoa = itoa::Buffer::new();
+    {
         out.extend_from_slice(b"{\"topic\":");
         out.extend_from_slice(topic_json.as_bytes());
         out.extend_from_slice(b",\"key\":");
@@ -168,8 +187,69 @@ pub fn write_records_json(
         }
         out.extend_from_slice(b"]}");
     }
-    out.push(b']');
     Ok(())
+}
+
+/// A read's records rendered as the v2 JSON array a chunk at a time, so a response waiting on
+/// a slow client holds one rendered chunk rather than the whole text (`read_budget.rs`).
+struct RecordsJson {
+    topic_json: String,
+    partition: u32,
+    records: std::vec::IntoIter<Record>,
+    format: EmbeddedFormat,
+    registry: Option<Arc<Registry>>,
+    /// Whether the first record has been written (a comma goes before every later one).
+    started: bool,
+    done: bool,
+}
+
+impl RecordsJson {
+    /// The next chunk of about [`read_budget::CHUNK`] bytes; `None` once the array is closed.
+    ///
+    /// The first chunk is rendered `strict`ly, before the answer's status is sent: a record
+    /// that cannot be written fails the whole read (422), as it always has. In a later chunk,
+    /// with the status already sent, the array ends before such a record instead, so the
+    /// client gets the records before it and its next read, starting there, gets the 422.
+    fn next_chunk(&mut self, strict: bool) -> Result<Option<Bytes>, GatewayError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(read_budget::CHUNK + 1024);
+        if !self.started {
+            out.push(b'[');
+        }
+        while out.len() < read_budget::CHUNK {
+            let Some(r) = self.records.next() else {
+                out.push(b']');
+                self.done = true;
+                break;
+            };
+            let mark = out.len();
+            if self.started {
+                out.push(b',');
+            }
+            let written = write_record(
+                &mut out,
+                &self.topic_json,
+                self.partition,
+                &r,
+                self.format,
+                self.registry.as_deref(),
+            );
+            match written {
+                Ok(()) => self.started = true,
+                Err(e) if strict => return Err(e),
+                Err(e) => {
+                    tracing::debug!(cause = %e, offset = r.offset, "ending a streamed read before a record it cannot write");
+                    out.truncate(mark);
+                    out.push(b']');
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        Ok(Some(Bytes::from(out)))
+    }
 }
 
 /// Read a partition from an offset, without a consumer.
@@ -198,6 +278,8 @@ pub fn write_records_json(
 )]
 pub async fn read_records(
     State(state): State<AppState>,
+    Extension(budget): Extension<ReadBudget>,
+    slot: Option<Extension<RequestSlot>>,
     registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(params): Query<ReadParams>,
@@ -218,7 +300,7 @@ pub async fn read_records(
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'offset' is required.".into()))?;
     let max_bytes = parse_param::<usize>(params.max_bytes.as_deref(), "max_bytes")?
         .unwrap_or(DEFAULT_MAX_BYTES)
-        .clamp(1, MAX_MAX_BYTES);
+        .clamp(1, budget.fetch_max_bytes());
     let timeout = parse_param::<u64>(params.timeout.as_deref(), "timeout")?
         .unwrap_or(0)
         .min(MAX_TIMEOUT_MS);
@@ -231,13 +313,20 @@ pub async fn read_records(
     // Only the next offset is worth waiting for: one further on is out of range now, as Kafka
     // answers a fetch past the log end at once.
     if offset == high_watermark && timeout > 0 {
+        // Waiting takes a long-poll slot, not a request slot (`slots.rs`).
+        let _parked = slots::park(slot.as_deref())?;
         let mut rx = p.subscribe();
         let wait = rx.wait_for(|&hw| hw > offset);
         // Timing out is the normal empty answer of a long poll.
         let _ = tokio::time::timeout(Duration::from_millis(timeout), wait).await;
     }
+    let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
+    let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
+    // Room in the read-memory budget first: a short budget answers fewer bytes, or waits.
+    let mut grant = budget.reserve(max_bytes, max_batch).await?;
+    let read_bytes = grant.read_bytes();
     let reader = p.clone();
-    let fetched = tokio::task::spawn_blocking(move || reader.read(offset, max_bytes))
+    let fetched = tokio::task::spawn_blocking(move || reader.read(offset, read_bytes))
         .await
         .map_err(|e| GatewayError::Internal(e.to_string()))?
         .map_err(|e| match e {
@@ -246,20 +335,36 @@ pub async fn read_records(
             }
             other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),
         })?;
-    let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
-    let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     let records = decode_readable(&fetched.batches, max_batch, offset)?;
-    let mut out = Vec::with_capacity(fetched.batches.len() * 2 + 2);
-    write_records_json(
-        &mut out,
-        &topic,
-        partition,
-        &records,
-        format,
-        registry.as_deref(),
-    )?;
+    grant.fit(held_bytes(&fetched.batches, &records));
     super::metrics::records_out(&topic, records.len(), fetched.batches.len());
-    Ok(([(CONTENT_TYPE, format.media_type())], out).into_response())
+    let mut json = RecordsJson {
+        topic_json: serde_json::to_string(&topic).unwrap_or_else(|_| "\"\"".into()),
+        partition,
+        records: records.into_iter(),
+        format,
+        registry,
+        started: false,
+        done: false,
+    };
+    let first = json.next_chunk(true)?.unwrap_or_default();
+    let body = read_budget::chunked_body(grant, first, move || {
+        json.next_chunk(false).ok().flatten()
+    });
+    Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
+}
+
+/// What a decoded read holds until its answer is written: uncompressed records are slices of
+/// the batches, compressed ones own their decompressed bytes, which outweigh the batches.
+fn held_bytes(batches: &bytes::Bytes, records: &[Record]) -> usize {
+    let payload: usize = records
+        .iter()
+        .map(|r| {
+            r.key.as_ref().map_or(0, bytes::Bytes::len)
+                + r.value.as_ref().map_or(0, bytes::Bytes::len)
+        })
+        .sum();
+    batches.len().max(payload)
 }
 
 /// Decodes the records at or past `offset`, stopping at the first batch that fails its check
