@@ -16,3 +16,4 @@ mod groups;
 mod http_api;
 mod limits;
 mod schema_registry;
+mod slow_clients;

@@ -92,7 +92,9 @@ pub struct Grant {
 
 impl Grant {
     fn kib(&self) -> usize {
-        self.permit.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+        self.permit
+            .as_ref()
+            .map_or(0, OwnedSemaphorePermit::num_permits)
     }
 
     /// Bytes of batches the read may fetch: the grant less one rendered chunk.

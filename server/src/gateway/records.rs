@@ -10,10 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
-use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use runnel_openapi::{ErrorBody, params, v2 as doc};
@@ -348,9 +348,8 @@ pub async fn read_records(
         done: false,
     };
     let first = json.next_chunk(true)?.unwrap_or_default();
-    let body = read_budget::chunked_body(grant, first, move || {
-        json.next_chunk(false).ok().flatten()
-    });
+    let body =
+        read_budget::chunked_body(grant, first, move || json.next_chunk(false).ok().flatten());
     Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
 }
 

@@ -134,7 +134,11 @@ mod tests {
         let first = slot(&slots);
         assert_eq!(slots.active.available_permits(), 0);
         let parked = first.park().unwrap();
-        assert_eq!(slots.active.available_permits(), 1, "active slot given back");
+        assert_eq!(
+            slots.active.available_permits(),
+            1,
+            "active slot given back"
+        );
 
         let second = slot(&slots);
         let _also = second.park().unwrap();
