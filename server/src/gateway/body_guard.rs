@@ -194,61 +194,59 @@ mod tests {
         assert_eq!(RATE.allowance(5_000), Duration::from_secs(30));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_body_slower_than_the_rate_fails_and_a_faster_one_arrives() {
-        // A sender that keeps 1,000 bytes/s up for 60 s is never cut.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-        let fast = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    /// A short grace, so the test runs on the real clock in well under a second.
+    const QUICK: BodyRate = BodyRate {
+        grace: Duration::from_millis(300),
+        bytes_per_second: 1000,
+    };
+
+    fn guarded(rx: tokio::sync::mpsc::Receiver<Bytes>) -> (Body, Arc<AtomicBool>) {
+        let mut rx = rx;
+        let inner = Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+            rx.poll_recv(cx).map(|b| b.map(Ok::<_, std::io::Error>))
+        }));
         let flag = Arc::new(AtomicBool::new(false));
-        let guarded = RateGuarded {
-            inner: fast,
-            rate: RATE,
+        let body = Body::new(RateGuarded {
+            inner,
+            rate: QUICK,
             received: 0,
             first_read: None,
             timer: None,
             too_slow: Arc::clone(&flag),
-        };
+        });
+        (body, flag)
+    }
+
+    #[tokio::test]
+    async fn a_body_slower_than_the_rate_fails_and_a_faster_one_arrives() {
+        // Each 1,000 bytes buy a second; 10 of them sent 50 ms apart are never cut.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (body, flag) = guarded(rx);
         tokio::spawn(async move {
-            for _ in 0..60 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let _ = tx.send(Ok(Bytes::from(vec![b'x'; 1000]))).await;
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = tx.send(Bytes::from(vec![b'x'; 1000])).await;
             }
         });
-        let body = axum::body::to_bytes(Body::new(guarded), usize::MAX)
+        let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
             .expect("the fast body arrives");
-        assert_eq!(body.len(), 60_000);
+        assert_eq!(bytes.len(), 10_000);
         assert!(!flag.load(Ordering::Relaxed));
 
-        // A byte every 10 s falls behind at the 20 s grace.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-        let slow = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
-        let flag = Arc::new(AtomicBool::new(false));
-        let guarded = RateGuarded {
-            inner: slow,
-            rate: RATE,
-            received: 0,
-            first_read: None,
-            timer: None,
-            too_slow: Arc::clone(&flag),
-        };
-        let sender = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs(10)).await;
-                if tx.send(Ok(Bytes::from_static(b"x"))).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let err = axum::body::to_bytes(Body::new(guarded), usize::MAX)
+        // Nothing after the first byte: cut once the grace has passed.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (body, flag) = guarded(rx);
+        tx.send(Bytes::from_static(b"x")).await.unwrap();
+        let err = axum::body::to_bytes(body, usize::MAX)
             .await
             .expect_err("the slow body fails");
         let cause = std::error::Error::source(&err).map(ToString::to_string);
         assert!(
-            format!("{err} {cause:?}").contains("slower than 500 bytes/s"),
+            format!("{err} {cause:?}").contains("slower than 1000 bytes/s"),
             "{err} {cause:?}"
         );
         assert!(flag.load(Ordering::Relaxed));
-        sender.abort();
+        drop(tx);
     }
 }
