@@ -78,13 +78,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         groups: Arc::clone(&groups),
         public_url: Arc::from(public_url.as_str()),
     };
-    let limits = Limits {
-        max_request_body: usize::try_from(config.limits.max_request_body.as_u64())
-            .unwrap_or(usize::MAX),
-        max_concurrent_requests: config.limits.max_concurrent_requests,
-        max_records_per_request: config.limits.max_records_per_request,
-        consumer_instance_timeout: config.consumer_instance_timeout,
-    };
+    let limits = Limits::from_config(&config.limits, config.consumer_instance_timeout);
     // WebSocket sockets outlive their upgrade request: they close (1001) on `shutdown` and are
     // drained below, before the logs close.
     let ws = gateway::ws::WsRuntime::new(

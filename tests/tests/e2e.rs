@@ -18,3 +18,4 @@ mod internal_topics;
 mod limits;
 mod produce_validation;
 mod schema_registry;
+mod slow_clients;

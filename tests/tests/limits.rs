@@ -349,7 +349,7 @@ async fn more_records_than_the_limit_are_refused_with_nothing_written() {
 
 /// Makes sure this process (and so the servers it starts) may open `want` files, raising the
 /// soft limit with `prlimit` when it is lower.
-fn ensure_fd_limit(want: u64) {
+pub(crate) fn ensure_fd_limit(want: u64) {
     let soft = || -> (u64, String) {
         let text = std::fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");
         let line = text

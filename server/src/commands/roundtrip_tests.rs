@@ -46,7 +46,7 @@ async fn start_server() -> TestServer {
         max_request_body: 64 << 20,
         max_concurrent_requests: 256,
         max_records_per_request: 100_000,
-        consumer_instance_timeout: crate::gateway::consumers::DEFAULT_INSTANCE_TIMEOUT,
+        ..Limits::default()
     };
     let app = gateway::router(state, limits);
     tokio::spawn(async move { axum::serve(listener, app).await });

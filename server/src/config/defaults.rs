@@ -36,7 +36,8 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 1024;
 pub const DEFAULT_MAX_RECORDS_PER_REQUEST: usize = 100_000;
 /// A client that takes longer to send its headers is dropped (slowloris).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Keep-alive connections with no request for this long are closed.
+/// Keep-alive connections with no request for this long are closed, and so are connections
+/// whose client leaves an answer unread this long (it pins the answer's memory).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Open WebSocket connections; more are refused with 429. Each holds a task, two socket
 /// buffers and up to a consume round (1 MiB) or `ws_max_in_flight` produce messages.
@@ -53,6 +54,20 @@ pub const DEFAULT_WS_PING_INTERVAL: Duration = Duration::from_secs(20);
 /// A client silent this long after a ping (or not reading our writes) is gone.
 pub const DEFAULT_WS_PONG_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Long-polls parked at once. A parked poll holds a connection and a small task, not a request
+/// slot; this bounds them well above `max_concurrent_requests` (mind the open-file limit).
+pub const DEFAULT_MAX_WAITING_POLLS: usize = 8192;
+/// Apache's `RequestReadTimeout body=20`: every body gets this long before the rate applies.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Apache's `MinRate=500`: past the grace time, each 500 bytes buy one more second. A body
+/// trickled slower holds a request slot for nothing.
+pub const DEFAULT_MIN_BODY_RATE: ByteSize = ByteSize(500);
+/// What in-flight read responses may hold together: four reads of `fetch_max_bytes`, or
+/// hundreds of Kafka-default 1 MiB reads, on a small machine.
+pub const DEFAULT_READ_MEMORY: ByteSize = ByteSize(256 * ByteSize::MIB);
+/// Kafka's broker default `fetch.max.bytes` (57671680): the most one read answers.
+pub const DEFAULT_FETCH_MAX_BYTES: ByteSize = ByteSize(55 * ByteSize::MIB);
+
 impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
@@ -66,6 +81,11 @@ impl Default for HttpLimits {
             ws_max_in_flight: DEFAULT_WS_MAX_IN_FLIGHT,
             ws_ping_interval: DEFAULT_WS_PING_INTERVAL,
             ws_pong_timeout: DEFAULT_WS_PONG_TIMEOUT,
+            max_waiting_polls: DEFAULT_MAX_WAITING_POLLS,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
+            read_memory: DEFAULT_READ_MEMORY,
+            fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
         }
     }
 }

@@ -133,7 +133,8 @@ pub struct HttpLimits {
     pub max_records_per_request: usize,
     /// Time allowed for a client to send a request's headers.
     pub header_read_timeout: Duration,
-    /// Idle keep-alive connections are closed after this.
+    /// Idle keep-alive connections are closed after this, and so are connections whose client
+    /// leaves an answer unread this long.
     pub idle_timeout: Duration,
     /// Open WebSocket connections; more upgrades get 429.
     pub ws_max_connections: usize,
@@ -145,6 +146,19 @@ pub struct HttpLimits {
     pub ws_ping_interval: Duration,
     /// A WebSocket silent this long after a ping, or blocking our writes, is closed.
     pub ws_pong_timeout: Duration,
+    /// Long-polls (reads waiting for records) parked at once, counted apart from
+    /// `max_concurrent_requests`; more get 429.
+    pub max_waiting_polls: usize,
+    /// Time every request body gets before `min_body_rate` applies (Apache's
+    /// `RequestReadTimeout body=`).
+    pub body_read_timeout: Duration,
+    /// Bytes per second a body must keep up past `body_read_timeout`; a slower client gets 408
+    /// and is disconnected (Apache's `MinRate`).
+    pub min_body_rate: ByteSize,
+    /// Memory all in-flight read responses may hold together.
+    pub read_memory: ByteSize,
+    /// Most bytes one read answers, whatever its `max_bytes` (Kafka's `fetch.max.bytes`).
+    pub fetch_max_bytes: ByteSize,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -316,6 +330,11 @@ impl Config {
             ws_max_in_flight,
             ws_ping_interval,
             ws_pong_timeout,
+            max_waiting_polls,
+            body_read_timeout,
+            min_body_rate,
+            read_memory,
+            fetch_max_bytes,
         } = limits.unwrap_or_default();
         let values = [
             (
@@ -357,6 +376,14 @@ impl Config {
             (Key::WsMaxInFlight, ws_max_in_flight.map(|n| n.to_string())),
             (Key::WsPingInterval, ws_ping_interval.map(|s| s.0)),
             (Key::WsPongTimeout, ws_pong_timeout.map(|s| s.0)),
+            (
+                Key::MaxWaitingPolls,
+                max_waiting_polls.map(|n| n.to_string()),
+            ),
+            (Key::BodyReadTimeout, body_read_timeout.map(|s| s.0)),
+            (Key::MinBodyRate, min_body_rate.map(|s| s.0)),
+            (Key::ReadMemory, read_memory.map(|s| s.0)),
+            (Key::FetchMaxBytes, fetch_max_bytes.map(|s| s.0)),
         ];
         for (key, value) in values {
             if let Some(value) = value {
@@ -539,6 +566,19 @@ impl fmt::Display for Config {
             duration(&limits.ws_ping_interval)
         )?;
         writeln!(f, "ws_pong_timeout = {}", duration(&limits.ws_pong_timeout))?;
+        writeln!(f, "max_waiting_polls = {}", limits.max_waiting_polls)?;
+        writeln!(
+            f,
+            "body_read_timeout = {}",
+            duration(&limits.body_read_timeout)
+        )?;
+        for (key, size) in [
+            ("min_body_rate", limits.min_body_rate),
+            ("read_memory", limits.read_memory),
+            ("fetch_max_bytes", limits.fetch_max_bytes),
+        ] {
+            writeln!(f, "{key} = {}", toml_string(&size.to_string()))?;
+        }
         writeln!(f, "\n[topic_defaults]")?;
         for (name, value) in topic_defaults {
             writeln!(f, "{} = {}", toml_key(name), toml_string(value))?;

@@ -51,6 +51,11 @@ pub struct RawLimits {
     pub ws_max_in_flight: Option<usize>,
     pub ws_ping_interval: Option<Scalar>,
     pub ws_pong_timeout: Option<Scalar>,
+    pub max_waiting_polls: Option<usize>,
+    pub body_read_timeout: Option<Scalar>,
+    pub min_body_rate: Option<Scalar>,
+    pub read_memory: Option<Scalar>,
+    pub fetch_max_bytes: Option<Scalar>,
 }
 
 /// A TOML string, integer, float or boolean, kept as its text.

@@ -71,10 +71,15 @@ pub(super) enum Key {
     WsMaxInFlight,
     WsPingInterval,
     WsPongTimeout,
+    MaxWaitingPolls,
+    BodyReadTimeout,
+    MinBodyRate,
+    ReadMemory,
+    FetchMaxBytes,
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 21] = [
+    pub(super) const ALL: [Key; 26] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -96,6 +101,11 @@ impl Key {
         Key::WsMaxInFlight,
         Key::WsPingInterval,
         Key::WsPongTimeout,
+        Key::MaxWaitingPolls,
+        Key::BodyReadTimeout,
+        Key::MinBodyRate,
+        Key::ReadMemory,
+        Key::FetchMaxBytes,
     ];
 
     pub(super) const fn toml_key(self) -> &'static str {
@@ -121,6 +131,11 @@ impl Key {
             Key::WsMaxInFlight => "limits.ws_max_in_flight",
             Key::WsPingInterval => "limits.ws_ping_interval",
             Key::WsPongTimeout => "limits.ws_pong_timeout",
+            Key::MaxWaitingPolls => "limits.max_waiting_polls",
+            Key::BodyReadTimeout => "limits.body_read_timeout",
+            Key::MinBodyRate => "limits.min_body_rate",
+            Key::ReadMemory => "limits.read_memory",
+            Key::FetchMaxBytes => "limits.fetch_max_bytes",
         }
     }
 
@@ -179,6 +194,13 @@ impl Config {
             }
             Key::WsPingInterval => self.limits.ws_ping_interval = nonzero_duration(value)?,
             Key::WsPongTimeout => self.limits.ws_pong_timeout = nonzero_duration(value)?,
+            Key::MaxWaitingPolls => {
+                self.limits.max_waiting_polls = nonzero(parse_integer(value)?)?;
+            }
+            Key::BodyReadTimeout => self.limits.body_read_timeout = nonzero_duration(value)?,
+            Key::MinBodyRate => self.limits.min_body_rate = nonzero_size(value)?,
+            Key::ReadMemory => self.limits.read_memory = nonzero_size(value)?,
+            Key::FetchMaxBytes => self.limits.fetch_max_bytes = nonzero_size(value)?,
         }
         Ok(())
     }
@@ -194,6 +216,11 @@ fn nonzero<T: Default + PartialEq>(n: T) -> Result<T, ValueError> {
     } else {
         Ok(n)
     }
+}
+
+fn nonzero_size(value: &str) -> Result<ByteSize, ValueError> {
+    let size: ByteSize = value.parse()?;
+    Ok(ByteSize(nonzero(size.as_u64())?))
 }
 
 fn nonzero_duration(value: &str) -> Result<Duration, ValueError> {

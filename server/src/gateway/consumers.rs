@@ -37,7 +37,9 @@ use runnel_schema_registry::registry::Registry as SchemaRegistry;
 use super::errors::{Api, ErrorBody, GatewayError};
 use super::extract::{Body, EmbeddedFormat, Path, accept_format, kafka_offset, parse_json};
 use super::links::segment;
+use super::read_budget::{self, ReadBudget};
 use super::records::write_readable_records_json;
+use super::slots::{self, RequestSlot};
 use super::state::AppState;
 use crate::group::{
     Assignment, AutoOffsetReset, CommitScope, GenerationId, GroupCoordinator, GroupError, GroupId,
@@ -51,6 +53,9 @@ pub const DEFAULT_INSTANCE_TIMEOUT: Duration = Duration::from_millis(300_000);
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 1000;
 /// `consumer.request.max.bytes`: the most one poll answers.
 pub const MAX_REQUEST_BYTES: usize = 64 << 20;
+/// The least read-memory room a poll round waits for: a default-sized batch (Kafka's 1 MiB
+/// `max.message.bytes`); a larger first batch is still answered whole.
+const ROUND_LEAST_BYTES: usize = 1 << 20;
 /// The longest wait a poll honours, whatever the client asks.
 const MAX_POLL_TIMEOUT_MS: u64 = 30_000;
 /// How often the background task heartbeats for a subscribed instance (well inside the
@@ -974,7 +979,7 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
     path = "/consumers/{group}/instances/{name}/records",
     operation_id = "v2_poll",
     tag = "v2 consumers",
-    params(params::InstancePath, ("timeout" = Option<u64>, Query, description = "Milliseconds to wait for records (default: the instance's `consumer.request.timeout.ms`; at most 30000)"), ("max_bytes" = Option<u64>, Query, description = "Most bytes to answer (default and at most 64 MiB)")),
+    params(params::InstancePath, ("timeout" = Option<u64>, Query, description = "Milliseconds to wait for records (default: the instance's `consumer.request.timeout.ms`; at most 30000)"), ("max_bytes" = Option<u64>, Query, description = "Most bytes to answer (default and at most the broker's `limits.fetch_max_bytes`, 55 MiB by default)")),
     responses(
         (status = 200, description = "The records from the instance's positions, possibly none", content(
             (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
@@ -991,6 +996,8 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
 async fn poll(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
+    Extension(read_budget): Extension<ReadBudget>,
+    slot: Option<Extension<RequestSlot>>,
     Path((group, name)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -1010,8 +1017,18 @@ async fn poll(
         .map_or(MAX_REQUEST_BYTES, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         })
-        .clamp(1, MAX_REQUEST_BYTES);
+        .clamp(1, MAX_REQUEST_BYTES.min(read_budget.fetch_max_bytes()));
     let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
+    // Waiting takes a long-poll slot instead of a request slot, once (`slots.rs`).
+    let mut parked = None;
+    let mut park = || -> std::result::Result<(), GatewayError> {
+        if parked.is_none() {
+            parked = Some(slots::park(slot.as_deref())?);
+        }
+        Ok(())
+    };
+    // The read-memory room of the records answered, held until the answer is written.
+    let mut answer_grant = None;
 
     let mut st = inst.state.lock().await;
     // Auto commit what the previous poll returned, as the Java consumer's poll does.
@@ -1038,6 +1055,7 @@ async fn poll(
             let mut rx = member.assignments();
             let assigned = matches!(*rx.borrow_and_update(), Assignment::Assigned { .. });
             if !assigned {
+                park()?;
                 drop(st);
                 let timed_out = tokio::time::timeout_at(deadline, rx.changed())
                     .await
@@ -1060,7 +1078,11 @@ async fn poll(
                 st.positions.insert(t.clone(), o);
             }
         }
-        // Read what is there.
+        // Read what is there, within what the read-memory budget grants this round.
+        let mut grant = read_budget
+            .reserve(max_bytes, ROUND_LEAST_BYTES.min(max_bytes))
+            .await?;
+        let round_bytes = grant.read_bytes();
         let mut fetched: Vec<(TopicPartition, Vec<Record>, usize)> = Vec::new();
         let mut total = 0usize;
         let mut waiters = Vec::new();
@@ -1068,12 +1090,12 @@ async fn poll(
             let pos = st.positions.get(t).copied().unwrap_or(0);
             let p = state.broker.partition(&t.topic, t.partition)?;
             let (_, hw) = p.offsets();
-            if pos >= hw || total >= max_bytes {
+            if pos >= hw || total >= round_bytes {
                 waiters.push((p, pos.max(hw)));
                 continue;
             }
             let reader = Arc::clone(&p);
-            let budget = max_bytes - total;
+            let budget = round_bytes - total;
             let res = tokio::task::spawn_blocking(move || reader.read(pos, budget))
                 .await
                 .map_err(|e| GatewayError::Internal(e.to_string()))?;
@@ -1100,8 +1122,12 @@ async fn poll(
         let now = tokio::time::Instant::now();
         if (!fetched.is_empty() && total >= inst.fetch_min_bytes) || now >= deadline {
             out = fetched;
+            grant.fit(total);
+            answer_grant = Some(grant);
             break;
         }
+        drop(grant);
+        park()?;
         // Wait for any partition to grow, or the assignment to change, or the deadline.
         let mut rx = match &st.mode {
             Mode::Subscribed { member, .. } => {
@@ -1199,6 +1225,12 @@ async fn poll(
     body.push(b']');
     drop(st);
     *inst.last_used.lock() = Instant::now();
+    let Some(mut grant) = answer_grant else {
+        return Ok(([(CONTENT_TYPE, format.media_type())], body).into_response());
+    };
+    // The rendered answer replaces the batches it came from.
+    grant.fit(body.len());
+    let body = read_budget::chunked_body(grant, body.into(), || None);
     Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
 }
 

@@ -54,6 +54,15 @@ pub enum GatewayError {
     PayloadTooLarge(String),
     #[error("Too many requests in flight (limits.max_concurrent_requests); retry later.")]
     TooManyRequests,
+    /// A long-poll that found every waiting slot taken (`limits.max_waiting_polls`).
+    #[error("Too many reads waiting for records (limits.max_waiting_polls); retry later.")]
+    TooManyWaiting,
+    /// A request body sent slower than `limits.min_body_rate`; the connection is closed.
+    #[error(
+        "The request body arrived too slowly (limits.body_read_timeout, limits.min_body_rate); \
+         the connection is closed."
+    )]
+    RequestTimeout,
     #[error("{0}")]
     BadRequest(String),
     /// A request Kafka itself refuses with `InvalidRequestException` (a config SET without a
@@ -103,7 +112,10 @@ impl GatewayError {
             GatewayError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
             GatewayError::BatchError(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42208),
             GatewayError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
-            GatewayError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, 42901),
+            GatewayError::TooManyRequests | GatewayError::TooManyWaiting => {
+                (StatusCode::TOO_MANY_REQUESTS, 42901)
+            }
+            GatewayError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, 408),
             GatewayError::BadRequest(_) => (StatusCode::BAD_REQUEST, 400),
             GatewayError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 40002),
             GatewayError::NotFound => (StatusCode::NOT_FOUND, 404),

@@ -2,8 +2,10 @@
 //!
 //! Owns what `axum::serve` does not let us set: the time a client may take to send a request's
 //! headers (so clients trickling bytes cannot hold connections forever), the idle time of a
-//! keep-alive connection (a read timeout on the socket), the open-connections gauge, and the
-//! graceful drain (stop accepting, let in-flight requests finish, up to a deadline).
+//! keep-alive connection (a read timeout on the socket), the time a client may leave our
+//! writes blocked (a reader that stops reading its answer is closed, and the response memory
+//! it pinned, `read_budget.rs`, goes back), the open-connections gauge, and the graceful drain
+//! (stop accepting, let in-flight requests finish, up to a deadline).
 //!
 //! Not owned here: per-request limits (body size, concurrency), which are router layers.
 
@@ -30,12 +32,15 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
 }
 
-/// A socket whose reads fail after `idle` without a byte: closes idle keep-alive connections.
+/// A socket whose reads fail after `idle` without a byte (closing idle keep-alive
+/// connections), and whose writes fail after `idle` blocked (closing clients that stopped
+/// reading).
 #[derive(Debug)]
 struct IdleTimeout {
     inner: TcpStream,
     idle: Duration,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    write_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl AsyncRead for IdleTimeout {
@@ -67,13 +72,40 @@ impl AsyncRead for IdleTimeout {
     }
 }
 
+impl IdleTimeout {
+    /// Passes a write's result on, failing a write that has stayed blocked for `idle`.
+    fn check_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        if result.is_ready() {
+            self.write_deadline = None;
+            return result;
+        }
+        let idle = self.idle;
+        let deadline = self
+            .write_deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "client has not read its answer for too long",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl AsyncWrite for IdleTimeout {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.check_write(cx, result)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -86,7 +118,9 @@ impl AsyncWrite for IdleTimeout {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.check_write(cx, result)
     }
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
@@ -125,6 +159,7 @@ pub async fn serve(
             inner: stream,
             idle: limits.idle_timeout,
             deadline: None,
+            write_deadline: None,
         });
         let service = TowerToHyperService::new(app.clone());
         let conn = http.serve_connection(io, service).with_upgrades();

@@ -77,6 +77,9 @@ struct Registry {
     topic_in: Mutex<BTreeMap<String, Flow>>,
     topic_out: Mutex<BTreeMap<String, Flow>>,
     connections: AtomicI64,
+    active_requests: AtomicI64,
+    waiting_polls: AtomicI64,
+    read_memory: AtomicI64,
 }
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::default);
@@ -87,6 +90,36 @@ pub(crate) fn connection_opened() {
 
 pub(crate) fn connection_closed() {
     REGISTRY.connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// A request took an active slot (`slots.rs`).
+pub(crate) fn request_started() {
+    REGISTRY.active_requests.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A request gave its active slot back: it finished, or parked as a long-poll.
+pub(crate) fn request_finished() {
+    REGISTRY.active_requests.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// A long-poll took a waiting slot.
+pub(crate) fn poll_parked() {
+    REGISTRY.waiting_polls.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A long-poll gave its waiting slot back.
+pub(crate) fn poll_unparked() {
+    REGISTRY.waiting_polls.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Read-response memory taken from (`taken`) or given back to the budget (`read_budget.rs`).
+pub(crate) fn read_memory_held(bytes: usize, taken: bool) {
+    let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+    if taken {
+        REGISTRY.read_memory.fetch_add(bytes, Ordering::Relaxed);
+    } else {
+        REGISTRY.read_memory.fetch_sub(bytes, Ordering::Relaxed);
+    }
 }
 
 /// Records accepted into a topic.
@@ -205,6 +238,27 @@ pub fn render() -> String {
         "runnel_http_open_connections {}",
         r.connections.load(Ordering::Relaxed)
     );
+    for (name, help, value) in [
+        (
+            "runnel_http_active_requests",
+            "Requests holding an active slot (limits.max_concurrent_requests).",
+            &r.active_requests,
+        ),
+        (
+            "runnel_http_waiting_polls",
+            "Long-polls waiting for records (limits.max_waiting_polls).",
+            &r.waiting_polls,
+        ),
+        (
+            "runnel_read_memory_bytes",
+            "Memory held by read responses in flight (limits.read_memory).",
+            &r.read_memory,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+    }
     out
 }
 

@@ -1,7 +1,8 @@
 //! The HTTP gateway: Confluent REST Proxy shapes over the broker, on one port.
 //!
-//! `router` merges one sub-router per resource and the middleware stack (body limit, concurrency
-//! limit, request tracing). Handlers parse with `extract.rs` and fail with `errors.rs`, so every
+//! `router` merges one sub-router per resource and the middleware stack (request slots and
+//! long-polls in `slots.rs`, body size and rate in `body_guard.rs`, the read-memory budget in
+//! `read_budget.rs`, request tracing). Handlers parse with `extract.rs` and fail with `errors.rs`, so every
 //! error — a malformed body, a wrong content type, a path or query that does not parse, an
 //! unknown route — answers in Confluent's `{"error_code", "message"}` format.
 //!
@@ -21,6 +22,7 @@
 
 pub mod admin;
 pub mod avro;
+pub mod body_guard;
 pub mod brokers;
 pub mod configs;
 pub mod consumers;
@@ -34,8 +36,10 @@ pub mod metrics;
 pub mod openapi_doc;
 pub mod partitions;
 pub mod produce;
+pub mod read_budget;
 pub mod records;
 pub mod rfc3339;
+pub mod slots;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -63,16 +67,63 @@ pub struct Limits {
     pub max_records_per_request: usize,
     /// A v2 consumer instance idle this long is destroyed (`consumer_instance_timeout`).
     pub consumer_instance_timeout: std::time::Duration,
+    /// Long-polls parked at once, apart from `max_concurrent_requests` (`slots.rs`).
+    pub max_waiting_polls: usize,
+    /// The minimum body rate (`body_guard.rs`).
+    pub body_rate: body_guard::BodyRate,
+    /// Memory all read responses may hold together, in bytes (`read_budget.rs`).
+    pub read_memory: usize,
+    /// Most bytes one read answers (Kafka's `fetch.max.bytes`).
+    pub fetch_max_bytes: usize,
+}
+
+impl Limits {
+    /// The gateway's limits from the `[limits]` table.
+    pub fn from_config(
+        http: &crate::config::HttpLimits,
+        consumer_instance_timeout: std::time::Duration,
+    ) -> Self {
+        Limits {
+            max_request_body: http.max_request_body.as_usize(),
+            max_concurrent_requests: http.max_concurrent_requests,
+            max_records_per_request: http.max_records_per_request,
+            consumer_instance_timeout,
+            max_waiting_polls: http.max_waiting_polls,
+            body_rate: body_guard::BodyRate {
+                grace: http.body_read_timeout,
+                bytes_per_second: http.min_body_rate.as_u64(),
+            },
+            read_memory: http.read_memory.as_usize(),
+            fetch_max_bytes: http.fetch_max_bytes.as_usize(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_config(
+            &crate::config::HttpLimits::default(),
+            consumers::DEFAULT_INSTANCE_TIMEOUT,
+        )
+    }
 }
 
 /// Every documented route, and the OpenAPI document they make (before the responses the
 /// middleware adds, see [`openapi_doc::document`]).
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    api_with(consumers::ConsumerSettings::default())
+    api_with(
+        consumers::ConsumerSettings::default(),
+        Limits::default().max_request_body,
+    )
 }
 
-/// [`api`] with the server's consumer-instance settings.
-fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// [`api`] with the server's consumer-instance settings and body limit. A declared body over
+/// the limit is refused before it is read on our own routes; the registry's keep their own
+/// limit and error (42209).
+fn api_with(
+    consumer: consumers::ConsumerSettings,
+    max_request_body: usize,
+) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(runnel_openapi::skeleton())
         .routes(routes!(health))
         .routes(routes!(ready))
@@ -88,34 +139,41 @@ fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa:
         .merge(v3_records::routes())
         .merge(groups::routes())
         .merge(consumers::routes_with(consumer))
+        .route_layer(axum::middleware::from_fn_with_state(
+            max_request_body,
+            body_guard::refuse_oversized,
+        ))
         .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }
 
 /// The whole HTTP API: the documented routes, the document and its browsable page, then the
-/// middleware stack.
+/// middleware stack: request slots (`slots.rs`) outermost after tracing, so a shed request
+/// costs nothing; the body limit, the read budget and the limits for handlers; metrics; and
+/// the minimum body rate (`body_guard.rs`) innermost, where it sees the matched route.
 pub fn router(state: AppState, limits: Limits) -> Router {
-    let (api, _) = api_with(consumers::ConsumerSettings {
-        instance_timeout: limits.consumer_instance_timeout,
-    });
+    let (api, _) = api_with(
+        consumers::ConsumerSettings {
+            instance_timeout: limits.consumer_instance_timeout,
+        },
+        limits.max_request_body,
+    );
+    let slots = slots::Slots::new(limits.max_concurrent_requests, limits.max_waiting_polls);
+    let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
     api.merge(openapi_doc::routes())
         .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body_rate,
+            body_guard::enforce_rate,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::Extension(limits))
+        .layer(axum::Extension(budget))
         .layer(DefaultBodyLimit::max(limits.max_request_body))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::error_handling::HandleErrorLayer::new(
-                    |_: tower::BoxError| async { GatewayError::TooManyRequests },
-                ))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                    limits.max_concurrent_requests,
-                )),
-        )
+        .layer(axum::middleware::from_fn_with_state(slots, slots::limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let matched = req

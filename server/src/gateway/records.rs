@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
@@ -24,6 +25,8 @@ use utoipa_axum::routes;
 
 use super::errors::{Api, GatewayError};
 use super::extract::{EmbeddedFormat, Path, Query, accept_format};
+use super::read_budget::{self, ReadBudget};
+use super::slots::{self, RequestSlot};
 use super::state::AppState;
 use crate::log::{Record, batch};
 
@@ -31,8 +34,6 @@ use crate::log::{Record, batch};
 const MAX_TIMEOUT_MS: u64 = 30_000;
 /// `max_bytes` when the client names none (Kafka's `fetch.max.bytes` per partition, 1 MiB).
 const DEFAULT_MAX_BYTES: usize = 1 << 20;
-/// The largest `max_bytes` honoured: one read never buffers more than this.
-const MAX_MAX_BYTES: usize = 64 << 20;
 
 /// Query parameters of the stateless read.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,7 +42,9 @@ pub struct ReadParams {
     /// The first offset to read.
     #[param(value_type = u64, required = true)]
     offset: Option<String>,
-    /// Most bytes of record batches to answer (default 1 MiB; at most 64 MiB are honoured).
+    /// Most bytes of record batches to answer (default 1 MiB; at most the broker's
+    /// `limits.fetch_max_bytes`, 55 MiB by default, are honoured, and fewer when many reads
+    /// are in flight; a first batch larger than this is answered whole).
     #[param(value_type = Option<u64>)]
     max_bytes: Option<String>,
     /// Milliseconds to wait for a record when `offset` is the log end (default 0; at most 30000
@@ -218,6 +221,71 @@ fn write_record(
     Ok(())
 }
 
+/// A read's records rendered as the v2 JSON array a chunk at a time, so a response waiting on
+/// a slow client holds one rendered chunk rather than the whole text (`read_budget.rs`).
+struct RecordsJson {
+    topic_json: String,
+    partition: u32,
+    records: std::vec::IntoIter<Record>,
+    format: EmbeddedFormat,
+    registry: Option<Arc<Registry>>,
+    itoa: itoa::Buffer,
+    /// Whether the first record has been written (a comma goes before every later one).
+    started: bool,
+    done: bool,
+}
+
+impl RecordsJson {
+    /// The next chunk of about [`read_budget::CHUNK`] bytes; `None` once the array is closed.
+    ///
+    /// A record that cannot be written ends the array before it, as a Kafka consumer hands
+    /// out the records before one it cannot deserialize: the client gets the records before it
+    /// and its next read, starting there, fails on it alone. Only when it is the read's first
+    /// record (in the first chunk, before the status is sent) does the read fail (422, naming
+    /// its offset).
+    fn next_chunk(&mut self) -> Result<Option<Bytes>, GatewayError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(read_budget::CHUNK + 1024);
+        if !self.started {
+            out.push(b'[');
+        }
+        while out.len() < read_budget::CHUNK {
+            let Some(r) = self.records.next() else {
+                out.push(b']');
+                self.done = true;
+                break;
+            };
+            let mark = out.len();
+            if self.started {
+                out.push(b',');
+            }
+            let written = write_record(
+                &mut out,
+                &self.topic_json,
+                &mut self.itoa,
+                self.partition,
+                &r,
+                self.format,
+                self.registry.as_deref(),
+            );
+            match written {
+                Ok(()) => self.started = true,
+                Err(e) if !self.started => return Err(e),
+                Err(e) => {
+                    tracing::debug!(cause = %e, offset = r.offset, "ending a streamed read before a record it cannot write");
+                    out.truncate(mark);
+                    out.push(b']');
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        Ok(Some(Bytes::from(out)))
+    }
+}
+
 /// Read a partition from an offset, without a consumer.
 ///
 /// Answers the records at or past `offset` (up to `max_bytes`), in the embedded format `Accept`
@@ -244,6 +312,8 @@ fn write_record(
 )]
 pub async fn read_records(
     State(state): State<AppState>,
+    Extension(budget): Extension<ReadBudget>,
+    slot: Option<Extension<RequestSlot>>,
     registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(params): Query<ReadParams>,
@@ -264,7 +334,7 @@ pub async fn read_records(
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'offset' is required.".into()))?;
     let max_bytes = parse_param::<usize>(params.max_bytes.as_deref(), "max_bytes")?
         .unwrap_or(DEFAULT_MAX_BYTES)
-        .clamp(1, MAX_MAX_BYTES);
+        .clamp(1, budget.fetch_max_bytes());
     let timeout = parse_param::<u64>(params.timeout.as_deref(), "timeout")?
         .unwrap_or(0)
         .min(MAX_TIMEOUT_MS);
@@ -277,13 +347,20 @@ pub async fn read_records(
     // Only the next offset is worth waiting for: one further on is out of range now, as Kafka
     // answers a fetch past the log end at once.
     if offset == high_watermark && timeout > 0 {
+        // Waiting takes a long-poll slot, not a request slot (`slots.rs`).
+        let _parked = slots::park(slot.as_deref())?;
         let mut rx = p.subscribe();
         let wait = rx.wait_for(|&hw| hw > offset);
         // Timing out is the normal empty answer of a long poll.
         let _ = tokio::time::timeout(Duration::from_millis(timeout), wait).await;
     }
+    let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
+    let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
+    // Room in the read-memory budget first: a short budget answers fewer bytes, or waits.
+    let mut grant = budget.reserve(max_bytes, max_batch).await?;
+    let read_bytes = grant.read_bytes();
     let reader = p.clone();
-    let fetched = tokio::task::spawn_blocking(move || reader.read(offset, max_bytes))
+    let fetched = tokio::task::spawn_blocking(move || reader.read(offset, read_bytes))
         .await
         .map_err(|e| GatewayError::Internal(e.to_string()))?
         .map_err(|e| match e {
@@ -292,25 +369,35 @@ pub async fn read_records(
             }
             other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),
         })?;
-    let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
-    let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     let records = decode_readable(&fetched.batches, max_batch, offset)?;
-    let mut out = Vec::with_capacity(fetched.batches.len() * 2 + 2);
-    // The records before one that does not render are answered; the client continues at that
-    // one, which then fails alone.
-    let (written, failure) = write_readable_records_json(
-        &mut out,
-        &topic,
+    grant.fit(held_bytes(&fetched.batches, &records));
+    super::metrics::records_out(&topic, records.len(), fetched.batches.len());
+    let mut json = RecordsJson {
+        topic_json: serde_json::to_string(&topic).unwrap_or_else(|_| "\"\"".into()),
         partition,
-        &records,
+        records: records.into_iter(),
         format,
-        registry.as_deref(),
-    );
-    if let (0, Some(e)) = (written, failure) {
-        return Err(e);
-    }
-    super::metrics::records_out(&topic, written, fetched.batches.len());
-    Ok(([(CONTENT_TYPE, format.media_type())], out).into_response())
+        registry,
+        itoa: itoa::Buffer::new(),
+        started: false,
+        done: false,
+    };
+    let first = json.next_chunk()?.unwrap_or_default();
+    let body = read_budget::chunked_body(grant, first, move || json.next_chunk().ok().flatten());
+    Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
+}
+
+/// What a decoded read holds until its answer is written: uncompressed records are slices of
+/// the batches, compressed ones own their decompressed bytes, which outweigh the batches.
+fn held_bytes(batches: &bytes::Bytes, records: &[Record]) -> usize {
+    let payload: usize = records
+        .iter()
+        .map(|r| {
+            r.key.as_ref().map_or(0, bytes::Bytes::len)
+                + r.value.as_ref().map_or(0, bytes::Bytes::len)
+        })
+        .sum();
+    batches.len().max(payload)
 }
 
 /// Decodes the records at or past `offset`, stopping at the first batch that fails its check

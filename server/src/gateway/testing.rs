@@ -59,7 +59,7 @@ impl TestGateway {
             max_request_body: 1 << 20,
             max_concurrent_requests: 64,
             max_records_per_request: 100_000,
-            consumer_instance_timeout: crate::gateway::consumers::DEFAULT_INSTANCE_TIMEOUT,
+            ..Limits::default()
         };
         TestGateway {
             dir,

@@ -83,7 +83,7 @@ impl Server {
             max_request_body: 64 << 20,
             max_concurrent_requests: 4096,
             max_records_per_request: 100_000,
-            consumer_instance_timeout: crate::gateway::consumers::DEFAULT_INSTANCE_TIMEOUT,
+            ..Limits::default()
         };
         let shutdown = CancellationToken::new();
         let rt = WsRuntime::new(limits, shutdown.clone());
