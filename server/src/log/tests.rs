@@ -1983,3 +1983,58 @@ fn regression_truncate_below_a_log_start_inside_the_batch() {
     let log = open(dir.path(), &config, false);
     assert_eq!((log.log_start_offset(), log.log_end_offset()), (1, 2));
 }
+
+/// Opening a cleanly closed log opens only its active segment; a sealed one is opened (through
+/// the shared cache) by the first read that needs it.
+#[test]
+fn sealed_segments_are_opened_on_first_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config();
+    let mut log = open(dir.path(), &config, false);
+    for _ in 0..3 {
+        fill(&mut log, 2, 2, T0);
+        log.roll().unwrap();
+    }
+    log.close(T0).unwrap();
+    let log = open(dir.path(), &config, true);
+    let cache = super::open_files::sealed();
+    let sealed: Vec<&Segment> = log
+        .segments
+        .values()
+        .take(log.segment_count() - 1)
+        .collect();
+    assert!(sealed.len() >= 2, "the log rolled");
+    assert!(sealed.iter().all(|s| cache.get(s.id()).is_none()));
+    assert!(!log.read(0, 1, u64::MAX).unwrap().is_empty());
+    assert!(cache.get(sealed[0].id()).is_some(), "opened by the read");
+    assert!(cache.get(sealed[1].id()).is_none(), "not needed by it");
+}
+
+/// A read planned while its sealed segment was open keeps working after the cache closed it.
+#[test]
+fn a_read_planned_before_its_segment_is_evicted_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), &small_config(), false);
+    fill(&mut log, 6, 2, T0);
+    log.roll().unwrap();
+    let expected = log.read(0, usize::MAX, u64::MAX).unwrap();
+    let plan = log.plan_read(0, usize::MAX, u64::MAX).unwrap();
+    let first = log.segments.values().next().unwrap();
+    super::open_files::sealed().remove(first.id());
+    assert_eq!(plan.execute().unwrap(), expected);
+}
+
+/// Running out of descriptors is retriable and leaves the log usable.
+#[test]
+fn out_of_descriptors_is_a_retriable_error() {
+    for errno in [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE] {
+        let e = Error::io(
+            "x.log",
+            std::io::Error::from_raw_os_error(errno.raw_os_error()),
+        );
+        assert!(matches!(e, Error::TooManyOpenFiles { .. }), "{e}");
+        assert!(e.is_retriable());
+    }
+    let e = Error::io("x.log", std::io::Error::from_raw_os_error(5));
+    assert!(!e.is_retriable());
+}
