@@ -13,6 +13,7 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod sealed;
 mod view;
 
 use std::fs::{File, OpenOptions};
@@ -21,12 +22,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
-use tracing::warn;
 
 use super::batch::{self, BatchHeader, Check};
 use super::error::{Error, Result};
 use super::index::{OffsetIndex, TimeIndex};
 use super::open_files;
+pub use sealed::SealedFiles;
+use sealed::open_with_retry;
 use view::View;
 
 /// File name of a segment file: the base offset padded to 20 digits, and an extension.
@@ -58,14 +60,6 @@ pub struct IndexConfig {
 pub struct Position {
     pub offset_of_batch: u64,
     pub position: u64,
-}
-
-/// The open files of a sealed segment, shared through the cache.
-#[derive(Debug)]
-pub struct SealedFiles {
-    file: Arc<File>,
-    offset_index: OffsetIndex,
-    time_index: TimeIndex,
 }
 
 /// The open state of the active segment.
@@ -113,18 +107,6 @@ pub struct ScanResult {
     /// Bytes after them that were not a valid batch (torn tail or corruption).
     pub invalid_bytes: u64,
     pub reason: Option<String>,
-}
-
-/// Opens a file, giving the least recently used sealed segments' descriptors back once if the
-/// process has none left.
-fn open_with_retry(path: &Path, options: &OpenOptions) -> Result<File> {
-    match options.open(path).map_err(|e| Error::io(path, e)) {
-        Err(Error::TooManyOpenFiles { .. }) if open_files::sealed().shed_half() > 0 => {
-            warn!(path = %path.display(), "out of file descriptors; closed idle segments");
-            options.open(path).map_err(|e| Error::io(path, e))
-        }
-        other => other,
-    }
 }
 
 fn read_write() -> OpenOptions {
@@ -229,21 +211,23 @@ impl Segment {
             .metadata()
             .map_err(|e| Error::io(&seg.log_path, e))?
             .len();
-        // Entries past `segment.index.bytes` are not loaded: lookups scan a little further and
-        // the segment rolls, as a full index makes it.
-        let keep = config.max_index_bytes;
+        // A damaged file may be any length: entries past `segment.index.bytes` (counted in the
+        // smallest entry, 8 bytes) are not loaded; lookups scan a little further and the
+        // segment rolls, as a full index makes it.
+        let max = config.max_index_bytes;
+        let keep = max / 8;
         let active = Active {
             file: Arc::new(file),
             offset_index: OffsetIndex::open_active(
                 &seg.index_path("index"),
                 base_offset,
-                keep,
+                max,
                 keep,
             )?,
             time_index: TimeIndex::open_active(
                 &seg.index_path("timeindex"),
                 base_offset,
-                keep,
+                max,
                 keep,
             )?,
             max_timestamp: None,
@@ -324,52 +308,6 @@ impl Segment {
     fn active_view(&self) -> Option<View<'_>> {
         self.active_ref()
             .map(|a| self.view_of(&a.file, &a.offset_index, &a.time_index))
-    }
-
-    /// The open files of a sealed segment, from the cache or opened (and checked) now.
-    fn sealed_files(&self) -> Result<Arc<SealedFiles>> {
-        let cache = open_files::sealed();
-        if let Some(f) = cache.get(self.id) {
-            return Ok(f);
-        }
-        let files = Arc::new(self.load_sealed()?);
-        cache.insert(self.id, Arc::clone(&files));
-        Ok(files)
-    }
-
-    fn load_sealed(&self) -> Result<SealedFiles> {
-        let mut read = OpenOptions::new();
-        read.read(true);
-        let open = || -> Result<SealedFiles> {
-            Ok(SealedFiles {
-                file: Arc::new(open_with_retry(&self.log_path, &read)?),
-                offset_index: OffsetIndex::open_sealed(
-                    &self.index_path("index"),
-                    self.base_offset,
-                )?,
-                time_index: TimeIndex::open_sealed(
-                    &self.index_path("timeindex"),
-                    self.base_offset,
-                )?,
-            })
-        };
-        let files = open()?;
-        let view = self.view_of(&files.file, &files.offset_index, &files.time_index);
-        let Err(e) = view.check_indexes() else {
-            return Ok(files);
-        };
-        warn!(path = %self.log_path.display(), cause = %e, "rebuilding the indexes of a segment");
-        drop(files);
-        let dir = self.log_path.parent().unwrap_or(Path::new("."));
-        let mut rebuilt = Segment::open(dir, self.base_offset, self.config)?;
-        rebuilt.size = self.size;
-        let scan = rebuilt.scan_and_rebuild()?;
-        if let Some(reason) = scan.reason {
-            // Below the recovery point nothing is truncated; reads stop at the damage.
-            warn!(path = %self.log_path.display(), position = scan.valid_bytes, reason, "sealed segment holds an invalid batch");
-        }
-        rebuilt.seal()?;
-        open()
     }
 
     pub fn base_offset(&self) -> u64 {
