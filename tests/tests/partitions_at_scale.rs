@@ -191,3 +191,68 @@ async fn kill9_restart_with_many_partitions_keeps_every_acknowledged_record() {
     assert_eq!(got, (0..SEGMENTS).collect::<Vec<_>>());
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn running_out_of_descriptors_fails_only_the_append_that_needs_one_and_retriably() {
+    let r = Runnel::start_with(limited(FILE_LIMIT)).await;
+    r.create_topic("rolls", 1, &[("segment.bytes", "14")]).await;
+    r.create_topic("steady", 1, &[]).await;
+    produce_each(&r, "rolls", 0, 0..3).await;
+    produce_each(&r, "steady", 0, 0..3).await;
+
+    // Idle connections until the server has no descriptor left (the rest wait in the backlog).
+    let mut idle = Vec::new();
+    let addr = format!("127.0.0.1:{}", r.port());
+    while open_fds(&r) < FILE_LIMIT as usize && idle.len() < 2 * FILE_LIMIT as usize {
+        idle.push(
+            tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect"),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        open_fds(&r),
+        FILE_LIMIT as usize,
+        "the server is out of descriptors"
+    );
+
+    // On the connection opened before: an append that must roll a new segment fails
+    // retriably; one that appends to the open segment of another partition succeeds.
+    let failed = r
+        .post(
+            "/topics/rolls/partitions/0",
+            JSON_V2,
+            &json!({"records": [{"value": {"n": 3}}]}),
+        )
+        .await;
+    let code = if failed.0 == 200 {
+        &failed.1["offsets"][0]["error_code"]
+    } else {
+        &failed.1["error_code"]
+    };
+    assert_eq!(code, &json!(50003), "{failed:?}");
+    produce_each(&r, "steady", 0, 3..4).await;
+
+    // Descriptors come back: the same partition takes appends again and lost nothing.
+    drop(idle);
+    let mut accepted = false;
+    for _ in 0..200 {
+        if open_fds(&r) < (FILE_LIMIT / 2) as usize {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(accepted, "the server closed the idle connections");
+    produce_each(&r, "rolls", 0, 3..6).await;
+    assert_eq!(
+        values(&r.read_all("rolls", 0).await),
+        (0..6).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        values(&r.read_all("steady", 0).await),
+        (0..4).collect::<Vec<_>>()
+    );
+    r.assert_no_panic();
+}
