@@ -19,6 +19,7 @@ mod view;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
@@ -78,9 +79,12 @@ struct Active {
 #[derive(Debug)]
 enum State {
     Active(Box<Active>),
-    /// Known once the segment was sealed here or its time index was loaded.
     Sealed {
+        /// Known once the segment was sealed here or its time index was loaded.
         max_timestamp: OnceLock<Option<i64>>,
+        /// Its index files were written here or passed the check once: they are never written
+        /// again, so a reload after eviction skips the check.
+        indexes_checked: AtomicBool,
     },
 }
 
@@ -185,6 +189,7 @@ impl Segment {
             config,
             State::Sealed {
                 max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
             },
         );
         seg.activate_empty()?;
@@ -204,6 +209,7 @@ impl Segment {
             config,
             State::Sealed {
                 max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
             },
         );
         let file = open_with_retry(&seg.log_path, &read_write())?;
@@ -254,6 +260,7 @@ impl Segment {
             c,
             State::Sealed {
                 max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
             },
         );
         seg.next_offset = next_offset.max(base_offset);
@@ -355,7 +362,7 @@ impl Segment {
     pub fn max_timestamp(&self) -> Result<Option<i64>> {
         match &self.state {
             State::Active(a) => Ok(a.max_timestamp.map(|(ts, _)| ts)),
-            State::Sealed { max_timestamp } => {
+            State::Sealed { max_timestamp, .. } => {
                 if let Some(ts) = max_timestamp.get() {
                     return Ok(*ts);
                 }
@@ -471,7 +478,10 @@ impl Segment {
         a.time_index.flush()?;
         let max_timestamp = OnceLock::new();
         let _ = max_timestamp.set(a.max_timestamp.map(|(ts, _)| ts));
-        self.state = State::Sealed { max_timestamp };
+        self.state = State::Sealed {
+            max_timestamp,
+            indexes_checked: AtomicBool::new(true),
+        };
         open_files::sealed().remove(self.id);
         Ok(())
     }

@@ -6,13 +6,14 @@
 use std::fs::{File, OpenOptions};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tracing::warn;
 
 use super::super::error::{Error, Result};
 use super::super::index::{OffsetIndex, TimeIndex};
 use super::super::open_files;
-use super::Segment;
+use super::{Segment, State};
 
 /// The open files of a sealed segment, shared through the cache.
 #[derive(Debug)]
@@ -63,8 +64,18 @@ impl Segment {
             })
         };
         let files = open()?;
+        let checked = match &self.state {
+            State::Sealed {
+                indexes_checked, ..
+            } => indexes_checked,
+            State::Active(_) => return Ok(files),
+        };
+        if checked.load(Ordering::Relaxed) {
+            return Ok(files);
+        }
         let view = self.view_of(&files.file, &files.offset_index, &files.time_index);
         let Err(e) = view.check_indexes() else {
+            checked.store(true, Ordering::Relaxed);
             return Ok(files);
         };
         warn!(path = %self.log_path.display(), cause = %e, "rebuilding the indexes of a segment");
@@ -77,6 +88,7 @@ impl Segment {
             warn!(path = %self.log_path.display(), position = scan.valid_bytes, reason, "sealed segment holds an invalid batch");
         }
         rebuilt.seal()?;
+        checked.store(true, Ordering::Relaxed);
         open()
     }
 }
