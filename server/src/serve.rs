@@ -19,11 +19,31 @@ use crate::group::GroupCoordinator;
 use crate::schemas::SchemasTopic;
 use runnel_schema_registry::registry::{Registry, RegistryConfig};
 
+/// Raises the soft open-file limit to the hard one, as Kafka's operations guide asks of its
+/// operators: every partition keeps a file open, and the broker sizes its budget from the limit.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => {
+                info!(from = ?limit.current, to = ?limit.maximum, "raised the open-file limit")
+            }
+            Err(e) => warn!(cause = %e, "could not raise the open-file limit"),
+        }
+    }
+}
+
 /// Runs the broker until `shutdown` is cancelled.
 ///
 /// # Errors
 /// The data directory cannot be opened, the address cannot be bound, or logs fail to close.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    raise_open_file_limit();
     let broker_config = BrokerConfig {
         data_dir: config.data_dir.clone(),
         broker_id: config.broker_id,

@@ -16,6 +16,7 @@ mod groups;
 mod http_api;
 mod internal_topics;
 mod limits;
+mod partitions_at_scale;
 mod produce_validation;
 mod schema_registry;
 mod slow_clients;

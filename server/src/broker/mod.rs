@@ -41,11 +41,30 @@ use topic_config::{ConfigError, TopicConfig};
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;
-/// Files a partition keeps open: its active segment's log and two indexes.
-const FILES_PER_PARTITION: u64 = 3;
-/// Open files kept for everything else: client sockets and WebSockets, reads of sealed
-/// segments, metadata writes.
+/// Files a partition keeps open: its active segment's log (its indexes are in memory, its sealed
+/// segments open through the shared cache of `log::open_files`).
+const FILES_PER_PARTITION: u64 = 1;
+/// Open files kept for everything else: client sockets and WebSockets, metadata writes, index
+/// files written at a roll; a quarter of the limit when that is less.
 const RESERVED_FILES: u64 = 1024;
+/// Most sealed segments kept open (an eighth of the limit when that is less): enough for
+/// consumers spread over many segments, while thousands of partitions still fit.
+const MAX_OPEN_SEALED_SEGMENTS: u64 = 4096;
+
+/// Descriptors the broker needs besides one per partition: `(reserved for connections and
+/// writes, sealed segments kept open)` under an open-file limit of `limit`.
+fn file_budget(limit: u64) -> (u64, u64) {
+    (
+        RESERVED_FILES.min(limit / 4),
+        (limit / 8).clamp(16, MAX_OPEN_SEALED_SEGMENTS),
+    )
+}
+
+fn open_file_limit() -> u64 {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX)
+}
 
 /// Broker-level failures, each mapped to one Confluent error code by the gateway.
 #[derive(Debug, thiserror::Error)]
@@ -65,11 +84,17 @@ pub enum Error {
     InvalidPartitions(i64),
     /// More partitions than the process could keep open (its `RLIMIT_NOFILE`).
     #[error(
-        "{adding} more partitions would make {total}, and with {FILES_PER_PARTITION} open files \
+        "{adding} more partitions would make {total}, and with {FILES_PER_PARTITION} open file \
          each that exceeds this broker's open-file limit of {limit} (ulimit -n, less \
-         {RESERVED_FILES} kept for connections). Raise the limit or use fewer partitions."
+         {reserved} kept for connections and open segments). Raise the limit or use fewer \
+         partitions."
     )]
-    TooManyPartitions { adding: u64, total: u64, limit: u64 },
+    TooManyPartitions {
+        adding: u64,
+        total: u64,
+        limit: u64,
+        reserved: u64,
+    },
     #[error("Replication factor: {0} larger than available brokers: 1.")]
     InvalidReplicationFactor(i64),
     #[error("Topic '{0}' is internal and cannot be changed through this call.")]
@@ -269,6 +294,14 @@ impl Broker {
             })
             .collect();
         partition_dirs::sweep(&data_dir, &topics_dir, &live_dirs);
+        let limit = open_file_limit();
+        let (_, sealed) = file_budget(limit);
+        log::open_files::set_capacity(usize::try_from(sealed).unwrap_or(usize::MAX));
+        info!(
+            open_file_limit = limit,
+            open_sealed_segments = sealed,
+            "open-file budget"
+        );
         let now = now_ms();
         let mut topics = BTreeMap::new();
         for (name, tm) in &meta.topics {
@@ -596,9 +629,9 @@ impl Broker {
     /// Refuses `adding` partitions that would take the broker past its open-file limit, so a
     /// huge request gets a clear 400 instead of failing halfway with "too many open files".
     fn check_open_files(&self, adding: u32) -> Result<()> {
-        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-            .current
-            .unwrap_or(u64::MAX);
+        let limit = open_file_limit();
+        let (sockets, sealed) = file_budget(limit);
+        let reserved = sockets + sealed;
         let current: u64 = self
             .topics
             .read()
@@ -606,11 +639,12 @@ impl Broker {
             .map(|t| u64::from(t.partition_count()))
             .sum();
         let total = current + u64::from(adding);
-        if total.saturating_mul(FILES_PER_PARTITION) + RESERVED_FILES > limit {
+        if total.saturating_mul(FILES_PER_PARTITION) + reserved > limit {
             return Err(Error::TooManyPartitions {
                 adding: u64::from(adding),
                 total,
                 limit,
+                reserved,
             });
         }
         Ok(())

@@ -155,7 +155,10 @@ impl Partition {
                 Ok(())
             }
             Err(e) => {
-                self.log.lock().set_offline();
+                // Out of descriptors to open a sealed file is no failed fsync: retry later.
+                if !e.is_retriable() {
+                    self.log.lock().set_offline();
+                }
                 Err(e)
             }
         }

@@ -188,15 +188,17 @@ fn group_status(e: &GroupError, api: Api) -> (StatusCode, u32) {
     }
 }
 
-/// Log errors as request failures: what the client can fix is 4xx, a full disk is the retriable
-/// 50003, anything else 50002.
+/// Log errors as request failures: what the client can fix is 4xx, a full disk or no descriptor left
+/// is the retriable 50003, anything else 50002.
 pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
     use log::Error as L;
     match e {
         L::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 413),
         L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
         L::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 400),
-        L::DiskFull { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50003),
+        L::DiskFull { .. } | L::TooManyOpenFiles { .. } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, 50003)
+        }
         // A produce that raced a topic delete: the topic is unknown now, as Kafka answers
         // UNKNOWN_TOPIC_OR_PARTITION.
         L::Deleted { .. } => (StatusCode::NOT_FOUND, 40401),

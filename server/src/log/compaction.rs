@@ -41,6 +41,7 @@ pub struct CompactionStats {
 #[derive(Debug)]
 struct SealedSnapshot {
     base: u64,
+    id: u64,
     file: Arc<File>,
     path: PathBuf,
     size: u64,
@@ -90,13 +91,16 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
             .segments
             .values()
             .take(log.segments.len().saturating_sub(1))
-            .map(|s| SealedSnapshot {
-                base: s.base_offset(),
-                file: Arc::clone(s.file()),
-                path: s.log_path().to_path_buf(),
-                size: s.size(),
+            .map(|s| {
+                Ok(SealedSnapshot {
+                    base: s.base_offset(),
+                    id: s.id(),
+                    file: s.file()?,
+                    path: s.log_path().to_path_buf(),
+                    size: s.size(),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let dirty_end = log
             .segments
             .values()
@@ -184,7 +188,7 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
         let unchanged = log
             .segments
             .get(&snap.base)
-            .is_some_and(|s| Arc::ptr_eq(s.file(), &snap.file) && s.size() == snap.size);
+            .is_some_and(|s| s.id() == snap.id && s.size() == snap.size);
         let is_active = log.segments.keys().next_back() == Some(&snap.base);
         if !unchanged || is_active {
             let _ = std::fs::remove_file(&cleaned_path);

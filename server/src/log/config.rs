@@ -38,7 +38,8 @@ pub struct LogConfig {
     pub segment_bytes: u64,
     /// `segment.ms`: roll when the active segment's first batch is this old.
     pub segment_ms: i64,
-    /// `segment.index.bytes`: preallocated size of each index of the active segment.
+    /// `segment.index.bytes`: most bytes of entries in each index of a segment; a full index
+    /// rolls the segment.
     pub segment_index_bytes: usize,
     /// `index.interval.bytes`: log bytes between offset-index entries.
     pub index_interval_bytes: usize,

@@ -19,6 +19,10 @@ pub enum Error {
     /// The device is full: the append was rolled back and may be retried once space is freed.
     #[error("no space left on the device holding {path}; the append was rolled back")]
     DiskFull { path: PathBuf },
+    /// The process (EMFILE) or the system (ENFILE) has no file descriptor left to open a file of
+    /// this log; nothing was changed, and the call may succeed once descriptors are released.
+    #[error("too many open files to open {path}; retry later or raise the open-file limit")]
+    TooManyOpenFiles { path: PathBuf },
     /// An earlier fsync or rollback failed, so the state on disk is unknown; the log refuses
     /// writes until it is reopened (and recovered).
     #[error("log {path} is offline after an earlier i/o failure; restart the broker to recover it")]
@@ -52,11 +56,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// An I/O failure; running out of descriptors becomes [`Error::TooManyOpenFiles`], which
+    /// callers must not treat as a broken log.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let out_of_files = [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
+            .map(|e| Some(e.raw_os_error()))
+            .contains(&source.raw_os_error());
+        if out_of_files {
+            return Error::TooManyOpenFiles { path: path.into() };
+        }
         Error::Io {
             path: path.into(),
             source,
         }
+    }
+
+    /// As [`Error::io`], with a full device as [`Error::DiskFull`].
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        if source.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+            return Error::DiskFull { path: path.into() };
+        }
+        Error::io(path, source)
     }
 
     pub(crate) fn corrupt(reason: impl Into<String>) -> Self {
@@ -74,6 +94,7 @@ impl Error {
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
             Error::DiskFull { path } => Error::DiskFull { path: path.clone() },
+            Error::TooManyOpenFiles { path } => Error::TooManyOpenFiles { path: path.clone() },
             Error::Offline { path } => Error::Offline { path: path.clone() },
             Error::Deleted { path } => Error::Deleted { path: path.clone() },
             Error::Corrupt { reason } => Error::Corrupt {
@@ -104,7 +125,10 @@ impl Error {
     /// True when the same call may succeed later without anything else changing on the client
     /// side (Kafka's `RetriableException`).
     pub fn is_retriable(&self) -> bool {
-        matches!(self, Error::DiskFull { .. })
+        matches!(
+            self,
+            Error::DiskFull { .. } | Error::TooManyOpenFiles { .. }
+        )
     }
 }
 

@@ -22,6 +22,7 @@ pub mod config;
 mod error;
 pub mod index;
 pub mod marker;
+pub mod open_files;
 pub mod record;
 mod recovery;
 pub mod retention;
@@ -114,10 +115,11 @@ fn whole_batches_len(buf: &[u8]) -> usize {
     at
 }
 
-/// Files to fsync to make everything up to `target` durable.
+/// Files to fsync to make everything up to `target` durable: open ones, or sealed ones by path
+/// (fsync through a new descriptor flushes the same page cache).
 #[derive(Debug)]
 pub struct FlushPlan {
-    files: Vec<(Arc<File>, PathBuf)>,
+    files: Vec<(Option<Arc<File>>, PathBuf)>,
     target: u64,
 }
 
@@ -130,10 +132,25 @@ impl FlushPlan {
     /// Fsyncs the files.
     ///
     /// # Errors
-    /// The first failed fsync; the caller must take the log offline.
+    /// The first failed fsync, after which the caller must take the log offline;
+    /// [`Error::TooManyOpenFiles`] (retriable, nothing lost) when a sealed file cannot be opened.
     pub fn sync(&self) -> Result<()> {
         for (f, path) in &self.files {
-            f.sync_data().map_err(|e| Error::io(path, e))?;
+            let opened;
+            let file = match f {
+                Some(f) => f,
+                None => match File::open(path) {
+                    Ok(f) => {
+                        opened = f;
+                        &opened
+                    }
+                    // Removed by retention or replaced by compaction (which fsyncs what it
+                    // writes): nothing of it is left to make durable.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(path, e)),
+                },
+            };
+            file.sync_data().map_err(|e| Error::io(path, e))?;
         }
         Ok(())
     }
@@ -374,7 +391,10 @@ impl Log {
             && let Err(e) = old.seal()
         {
             let _ = new.delete_files();
-            self.set_offline();
+            // Writing the old indexes failed for want of space or descriptors: it stays active.
+            if !e.is_retriable() {
+                self.set_offline();
+            }
             return Err(e);
         }
         checkpoint::sync_dir(&self.dir)?;
@@ -419,7 +439,7 @@ impl Log {
             };
             let avail = end.saturating_sub(start.position);
             return Ok(ReadPlan {
-                file: Some(Arc::clone(seg.file())),
+                file: Some(seg.file()?),
                 path: seg.log_path().to_path_buf(),
                 position: start.position,
                 // At least a length field, so `execute` can size the first batch.
@@ -448,15 +468,16 @@ impl Log {
         for seg in self.segments.values() {
             let mut from = 0;
             while let Some(pos) = seg.find_by_timestamp(timestamp, from)? {
+                let file = seg.file()?;
                 let bytes = Segment::read_at(
-                    seg.file(),
+                    &file,
                     seg.log_path(),
                     pos.position,
                     batch::HEADER_LEN.min((seg.size() - pos.position) as usize),
                 )?;
                 let size = batch::peek_size(&bytes)
                     .ok_or_else(|| Error::corrupt("stored batch has an impossible length"))?;
-                let bytes = Segment::read_at(seg.file(), seg.log_path(), pos.position, size)?;
+                let bytes = Segment::read_at(&file, seg.log_path(), pos.position, size)?;
                 let records = batch::decode_all(&bytes, self.config.max_batch_bytes())?;
                 if let Some(r) = records
                     .iter()
@@ -582,7 +603,7 @@ impl Log {
             .segments
             .values()
             .filter(|s| s.next_offset() > self.flushed_offset && !s.is_empty())
-            .map(|s| (Arc::clone(s.file()), s.log_path().to_path_buf()))
+            .map(|s| (s.open_file(), s.log_path().to_path_buf()))
             .collect();
         FlushPlan {
             files,
@@ -606,7 +627,9 @@ impl Log {
         }
         let plan = self.flush_plan();
         if let Err(e) = plan.sync() {
-            self.set_offline();
+            if !e.is_retriable() {
+                self.set_offline();
+            }
             return Err(e);
         }
         self.mark_flushed(plan.target, now_ms);

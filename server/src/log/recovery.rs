@@ -1,11 +1,14 @@
 //! Opening a partition directory, and crash recovery.
 //!
-//! After a clean shutdown every segment's indexes are trusted once they pass a sanity check.
-//! Without one, every segment from the one holding the recovery point onwards is scanned: each
-//! batch's framing, CRC and offset order are checked, the file is truncated at the first invalid
-//! byte (a length pointing past the end is a torn tail, never an allocation), later segments are
-//! deleted, and indexes are rebuilt. A damaged or missing index of an older segment is rebuilt
-//! too. Leftovers of interrupted work (`*.tmp`, `*.cleaned`, indexes without a log) are removed.
+//! Opening touches only what it must, so a broker with thousands of partitions starts quickly:
+//! segments below the recovery point are only listed and stat'ed, never opened or mapped (their
+//! indexes are checked, and rebuilt if damaged, when first read). After a clean shutdown the
+//! newest segment's indexes are loaded and trusted once they pass a sanity check. Without one,
+//! every segment from the one holding the recovery point onwards is scanned: each batch's
+//! framing, CRC and offset order are checked, the file is truncated at the first invalid byte (a
+//! length pointing past the end is a torn tail, never an allocation), later segments are deleted,
+//! and indexes are rebuilt (the active segment's were only in memory). Leftovers of interrupted
+//! work (`*.tmp`, `*.cleaned`, indexes without a log) are removed.
 //!
 //! Not owned here: deciding whether the shutdown was clean (`manager.rs` owns the marker).
 
@@ -56,38 +59,60 @@ pub(super) fn load_segments(
         }
     }
 
-    // The segment holding the recovery point: recovery starts there.
-    let recover_from = bases
-        .iter()
-        .rev()
-        .find(|&&b| b <= recovery_point)
-        .copied()
-        .unwrap_or(0);
+    // The segment holding the recovery point: recovery starts there. After a clean shutdown
+    // only the newest segment is opened (to append to).
+    let recover_from = if clean_shutdown {
+        bases.last().copied().unwrap_or(0)
+    } else {
+        bases
+            .iter()
+            .rev()
+            .find(|&&b| b <= recovery_point)
+            .copied()
+            .unwrap_or(0)
+    };
     let mut segments: BTreeMap<u64, Segment> = BTreeMap::new();
+    let split = bases.partition_point(|&b| b < recover_from);
+    let (untouched, to_open) = bases.split_at(split);
+    // Below the recovery point the data is durable and was checked when written: a sealed
+    // segment is only stat'ed here, and opened (its indexes checked) when first read.
+    for (i, &base) in untouched.iter().enumerate() {
+        let path = dir.join(segment::file_name(base, "log"));
+        let size = std::fs::metadata(&path)
+            .map_err(|e| Error::io(&path, e))?
+            .len();
+        let next = untouched
+            .get(i + 1)
+            .or(to_open.first())
+            .copied()
+            .unwrap_or(base);
+        segments.insert(base, Segment::sealed(dir, base, size, next, index_config));
+    }
     let mut expected_next: Option<u64> = None;
-    let mut iter = bases.into_iter();
+    let mut iter = to_open.iter().copied();
     for base in iter.by_ref() {
-        // A scan unseals its segment, preallocating both indexes (`segment.index.bytes` each):
-        // seal the previous one first, so recovering N segments never reserves N times that.
+        // Seal the previous one first, so recovering N segments never holds N of them open.
         if let Some(prev) = segments.values_mut().next_back() {
             prev.seal()?;
         }
-        let mut seg = Segment::open(dir, base, index_config)?;
+        let (mut seg, needs_scan) = if clean_shutdown {
+            let mut seg = Segment::open_active(dir, base, index_config)?;
+            match seg.load_next_offset() {
+                Ok(()) => (seg, false),
+                Err(e) => {
+                    warn!(path = %seg.log_path().display(), cause = %e, "rebuilding the indexes of a segment");
+                    (seg, true)
+                }
+            }
+        } else {
+            (Segment::open(dir, base, index_config)?, true)
+        };
         if expected_next.is_some_and(|n| base < n) {
             // A segment that overlaps its predecessor cannot be trusted: stop here.
             warn!(path = %seg.log_path().display(), "segment overlaps the previous one; deleting it and all later segments");
             seg.delete_files()?;
             break;
         }
-        let must_scan = !clean_shutdown && base >= recover_from;
-        let needs_scan = must_scan
-            || match seg.load_next_offset() {
-                Ok(()) => false,
-                Err(e) => {
-                    warn!(path = %seg.log_path().display(), cause = %e, "rebuilding the indexes of a segment");
-                    true
-                }
-            };
         let mut truncated = false;
         if needs_scan {
             let scan = seg.scan_and_rebuild()?;
@@ -121,14 +146,9 @@ pub(super) fn load_segments(
         let seg = Segment::create(dir, log_start, index_config)?;
         segments.insert(log_start, seg);
     }
-    // Seal everything but the newest, which becomes the active segment.
-    let last = segments.keys().next_back().copied();
-    for (base, seg) in &mut segments {
-        if Some(*base) == last {
-            seg.unseal()?;
-        } else {
-            seg.seal()?;
-        }
+    // The newest segment becomes the active one.
+    if let Some(last) = segments.values_mut().next_back() {
+        last.unseal()?;
     }
     Ok(segments)
 }

@@ -26,41 +26,35 @@ impl Log {
         if let (Some(ms), Some(active)) = (self.config.retention_ms, self.active())
             && !active.is_empty()
             && active
-                .max_timestamp()
+                .max_timestamp()?
                 .is_some_and(|ts| now_ms.saturating_sub(ts) > ms)
         {
             self.roll()?;
         }
         let mut doomed = Vec::new();
         let mut total = self.size();
-        let sealed: Vec<(u64, u64, Option<i64>, u64)> = self
-            .segments
-            .values()
-            .take(self.segments.len().saturating_sub(1))
-            .map(|s| {
-                (
-                    s.base_offset(),
-                    s.size(),
-                    s.max_timestamp(),
-                    s.next_offset(),
-                )
-            })
-            .collect();
-        for (base, size, max_ts, next) in sealed {
-            let by_time = self
-                .config
-                .retention_ms
-                .is_some_and(|ms| max_ts.is_some_and(|ts| now_ms.saturating_sub(ts) > ms));
+        let sealed = self.segments.len().saturating_sub(1);
+        // Oldest first, stopping at the first segment kept: a sealed segment's time index is
+        // read (opening it) only when size and start offset did not already decide.
+        for s in self.segments.values().take(sealed) {
             let by_size = self
                 .config
                 .retention_bytes
-                .is_some_and(|limit| total.saturating_sub(size) >= limit);
-            let below_start = next <= self.log_start_offset;
-            if !(by_time || by_size || below_start) {
+                .is_some_and(|limit| total.saturating_sub(s.size()) >= limit);
+            let below_start = s.next_offset() <= self.log_start_offset;
+            let doomed_now = by_size
+                || below_start
+                || match self.config.retention_ms {
+                    Some(ms) => s
+                        .max_timestamp()?
+                        .is_some_and(|ts| now_ms.saturating_sub(ts) > ms),
+                    None => false,
+                };
+            if !doomed_now {
                 break;
             }
-            total -= size;
-            doomed.push(base);
+            total -= s.size();
+            doomed.push(s.base_offset());
         }
         self.delete_segments(doomed)
     }

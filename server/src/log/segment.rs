@@ -1,28 +1,36 @@
 //! One segment: a `.log` file of whole batches and its two sparse indexes.
 //!
 //! Files are named by the 20-digit base offset (`00000000000000000921.log`, `.index`,
-//! `.timeindex`). Only the newest segment of a log is active (appended to, indexes mapped
-//! writable and preallocated); sealing trims the indexes and adds the final time-index entry.
-//! The segment also owns the forward scan that turns an index hit into an exact position, and the
-//! validating scan that recovery and compaction use to rebuild indexes.
+//! `.timeindex`). Only the newest segment of a log is active: it keeps its log file open for
+//! appends and its index entries in memory. Sealing writes the indexes (trimmed, with the final
+//! time-index entry) and closes everything: a sealed segment costs no descriptor and no map until
+//! it is read, when its log file is opened and its indexes mapped through the broker-wide cache
+//! of `open_files.rs`, which closes the least recently used ones. The first load of a sealed
+//! segment checks its indexes against the log and rebuilds them if they disagree.
 //!
-//! Not owned here: when to roll, flush or delete (`log/mod.rs`, `retention.rs`).
+//! Not owned here: when to roll, flush or delete (`log/mod.rs`, `retention.rs`); lookups through
+//! the indexes (`segment/view.rs`).
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+
+mod sealed;
+mod view;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 
 use super::batch::{self, BatchHeader, Check};
 use super::error::{Error, Result};
 use super::index::{OffsetIndex, TimeIndex};
-
-/// Bytes read per `pread` when scanning batch headers forward from an index entry.
-const SCAN_CHUNK: usize = 16 << 10;
+use super::open_files;
+pub use sealed::SealedFiles;
+use sealed::open_with_retry;
+use view::View;
 
 /// File name of a segment file: the base offset padded to 20 digits, and an extension.
 pub fn file_name(base_offset: u64, ext: &str) -> String {
@@ -40,7 +48,7 @@ pub fn parse_file_name(name: &str, ext: &str) -> Option<u64> {
 /// How a segment's indexes are sized and spaced (from topic config).
 #[derive(Debug, Clone, Copy)]
 pub struct IndexConfig {
-    /// `segment.index.bytes`: preallocated size of each index of the active segment.
+    /// `segment.index.bytes`: most bytes of entries in each index of a segment.
     pub max_index_bytes: usize,
     /// `index.interval.bytes`: log bytes between index entries.
     pub index_interval_bytes: usize,
@@ -55,23 +63,44 @@ pub struct Position {
     pub position: u64,
 }
 
-/// A segment and its indexes.
+/// The open state of the active segment.
 #[derive(Debug)]
-pub struct Segment {
-    base_offset: u64,
-    log_path: PathBuf,
+struct Active {
     file: Arc<File>,
-    size: u64,
-    next_offset: u64,
+    offset_index: OffsetIndex,
+    time_index: TimeIndex,
     /// Largest batch max timestamp in the segment and the base offset of that batch.
     max_timestamp: Option<(i64, u64)>,
     /// Max timestamp of the first batch: `segment.ms` counts from it, as Kafka's rolling rule.
     first_batch_timestamp: Option<i64>,
-    offset_index: OffsetIndex,
-    time_index: TimeIndex,
     bytes_since_index_entry: usize,
-    sealed: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Active(Box<Active>),
+    Sealed {
+        /// Known once the segment was sealed here or its time index was loaded.
+        max_timestamp: OnceLock<Option<i64>>,
+        /// Its index files were written here or passed the check once: they are never written
+        /// again, so a reload after eviction skips the check.
+        indexes_checked: AtomicBool,
+    },
+}
+
+/// A segment and its indexes.
+#[derive(Debug)]
+pub struct Segment {
+    /// Key of this instance's files in the cache of open sealed segments.
+    id: u64,
+    base_offset: u64,
+    log_path: PathBuf,
+    size: u64,
+    /// The offset after the last batch; for a sealed segment opened lazily, the next segment's
+    /// base (an upper bound: compaction may have removed the last offsets).
+    next_offset: u64,
     config: IndexConfig,
+    state: State,
 }
 
 /// Outcome of a validating scan of a segment file.
@@ -84,48 +113,60 @@ pub struct ScanResult {
     pub reason: Option<String>,
 }
 
+fn read_write() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true);
+    o
+}
+
 impl Segment {
-    /// Creates an empty active segment.
+    fn index_path(&self, ext: &str) -> PathBuf {
+        self.log_path.with_extension(ext)
+    }
+
+    fn new(dir: &Path, base_offset: u64, size: u64, config: IndexConfig, state: State) -> Self {
+        Segment {
+            id: open_files::next_id(),
+            base_offset,
+            log_path: dir.join(file_name(base_offset, "log")),
+            size,
+            next_offset: base_offset,
+            config,
+            state,
+        }
+    }
+
+    /// Creates an empty active segment, with empty index files beside it.
     ///
     /// # Errors
-    /// I/O errors; [`Error::DiskFull`] when the index preallocation does not fit. Nothing is left
-    /// behind on failure.
+    /// I/O errors; [`Error::TooManyOpenFiles`]. Nothing is left behind on failure.
     pub fn create(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
-        let log_path = dir.join(file_name(base_offset, "log"));
         let result = (|| {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&log_path)
-                .map_err(|e| Error::io(&log_path, e))?;
-            let offset_index = OffsetIndex::open_active(
-                &dir.join(file_name(base_offset, "index")),
-                base_offset,
-                config.max_index_bytes,
-                0,
-            )?;
-            let time_index = TimeIndex::open_active(
-                &dir.join(file_name(base_offset, "timeindex")),
-                base_offset,
-                config.max_index_bytes,
-                0,
-            )?;
-            Ok(Segment {
-                base_offset,
-                log_path: log_path.clone(),
+            let mut options = read_write();
+            options.create(true).truncate(true);
+            let log_path = dir.join(file_name(base_offset, "log"));
+            let file = open_with_retry(&log_path, &options)?;
+            let mut indexes = [PathBuf::new(), PathBuf::new()];
+            for (slot, ext) in indexes.iter_mut().zip(["index", "timeindex"]) {
+                *slot = dir.join(file_name(base_offset, ext));
+                File::create(&*slot).map_err(|e| Error::write(&*slot, e))?;
+            }
+            let [oi, ti] = &indexes;
+            let active = Active {
                 file: Arc::new(file),
-                size: 0,
-                next_offset: base_offset,
+                offset_index: OffsetIndex::open_active(oi, base_offset, config.max_index_bytes, 0)?,
+                time_index: TimeIndex::open_active(ti, base_offset, config.max_index_bytes, 0)?,
                 max_timestamp: None,
                 first_batch_timestamp: None,
-                offset_index,
-                time_index,
                 bytes_since_index_entry: 0,
-                sealed: false,
+            };
+            Ok(Segment::new(
+                dir,
+                base_offset,
+                0,
                 config,
-            })
+                State::Active(Box::new(active)),
+            ))
         })();
         if result.is_err() {
             for ext in ["log", "index", "timeindex"] {
@@ -135,112 +176,145 @@ impl Segment {
         result
     }
 
-    /// Opens an existing segment, sealed, trusting its indexes; `open_active` or a rebuild follows
-    /// where needed. `next_offset` is learned from the last index entry and a scan after it.
+    /// Opens an existing segment to rebuild its indexes ([`Self::scan_and_rebuild`] follows):
+    /// active, with empty indexes.
     ///
     /// # Errors
     /// I/O errors.
     pub fn open(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
-        let log_path = dir.join(file_name(base_offset, "log"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&log_path)
-            .map_err(|e| Error::io(&log_path, e))?;
-        let size = file.metadata().map_err(|e| Error::io(&log_path, e))?.len();
-        let offset_index =
-            OffsetIndex::open_sealed(&dir.join(file_name(base_offset, "index")), base_offset)?;
-        let time_index =
-            TimeIndex::open_sealed(&dir.join(file_name(base_offset, "timeindex")), base_offset)?;
-        let mut seg = Segment {
+        let mut seg = Segment::new(
+            dir,
             base_offset,
-            log_path,
-            file: Arc::new(file),
-            size,
-            next_offset: base_offset,
-            max_timestamp: time_index.last(),
-            first_batch_timestamp: None,
-            offset_index,
-            time_index,
-            bytes_since_index_entry: 0,
-            sealed: true,
+            0,
             config,
-        };
-        seg.first_batch_timestamp = seg.header_at(0)?.map(|h| h.max_timestamp);
+            State::Sealed {
+                max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
+            },
+        );
+        seg.activate_empty()?;
         Ok(seg)
     }
 
-    /// Learns `next_offset` by scanning from the last index entry, checking the indexes first.
+    /// Opens the newest segment of a cleanly closed log to append to, trusting its indexes once
+    /// they pass [`Self::load_next_offset`].
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn open_active(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
+        let mut seg = Segment::new(
+            dir,
+            base_offset,
+            0,
+            config,
+            State::Sealed {
+                max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
+            },
+        );
+        let file = open_with_retry(&seg.log_path, &read_write())?;
+        seg.size = file
+            .metadata()
+            .map_err(|e| Error::io(&seg.log_path, e))?
+            .len();
+        // A damaged file may be any length: entries past `segment.index.bytes` (counted in the
+        // smallest entry, 8 bytes) are not loaded; lookups scan a little further and the
+        // segment rolls, as a full index makes it.
+        let max = config.max_index_bytes;
+        let keep = max / 8;
+        let active = Active {
+            file: Arc::new(file),
+            offset_index: OffsetIndex::open_active(
+                &seg.index_path("index"),
+                base_offset,
+                max,
+                keep,
+            )?,
+            time_index: TimeIndex::open_active(
+                &seg.index_path("timeindex"),
+                base_offset,
+                max,
+                keep,
+            )?,
+            max_timestamp: None,
+            first_batch_timestamp: None,
+            bytes_since_index_entry: config.index_interval_bytes,
+        };
+        seg.state = State::Active(Box::new(active));
+        Ok(seg)
+    }
+
+    /// A sealed segment of `size` bytes whose offsets end before `next_offset`, opened only when
+    /// first read: opening a log touches nothing below its recovery point.
+    pub fn sealed(
+        dir: &Path,
+        base_offset: u64,
+        size: u64,
+        next_offset: u64,
+        c: IndexConfig,
+    ) -> Self {
+        let mut seg = Segment::new(
+            dir,
+            base_offset,
+            size,
+            c,
+            State::Sealed {
+                max_timestamp: OnceLock::new(),
+                indexes_checked: AtomicBool::new(false),
+            },
+        );
+        seg.next_offset = next_offset.max(base_offset);
+        seg
+    }
+
+    /// Learns `next_offset` of the active segment by scanning from the last index entry, and
+    /// checks the indexes.
     ///
     /// # Errors
     /// [`Error::Corrupt`] when the indexes disagree with the log (the caller rebuilds them).
     pub fn load_next_offset(&mut self) -> Result<()> {
-        let last_entry = self
-            .offset_index
-            .entries()
-            .checked_sub(1)
-            .and_then(|i| self.offset_index.entry(i));
-        // A non-empty segment always has entries (its first batch is indexed): empty indexes
-        // were lost or never written.
-        if self.size > 0 && (last_entry.is_none() || self.time_index.entries() == 0) {
-            return Err(Error::corrupt(format!(
-                "{} has batches but an empty index",
-                self.log_path.display()
-            )));
-        }
-        let (entry_offset, start) = last_entry.unwrap_or((self.base_offset, 0));
-        let mut pos = start;
-        let mut next = self.base_offset;
-        while pos < self.size {
-            let Some(h) = self.header_at(pos)? else {
-                return Err(Error::corrupt(format!(
-                    "{} has bytes after its last batch at {pos}",
-                    self.log_path.display()
-                )));
-            };
-            if pos == start && h.base_offset != entry_offset {
-                return Err(Error::corrupt(
-                    "last offset index entry is not at its batch",
-                ));
-            }
-            next = h.next_offset();
-            pos += h.size as u64;
-        }
-        if pos != self.size {
-            return Err(Error::corrupt(
-                "last batch runs past the end of the segment",
-            ));
-        }
+        let Some(view) = self.active_view() else {
+            return Ok(());
+        };
+        let next = view.scan_next_offset()?;
+        let view = View {
+            next_offset: next,
+            ..view
+        };
+        view.check_indexes()?;
+        let first = view.header_at(0)?.map(|h| h.max_timestamp);
+        let max = self.active_ref().and_then(|a| a.time_index.last());
         self.next_offset = next;
-        self.offset_index.sanity_check(self.size, next)?;
-        self.time_index.sanity_check(next)?;
-        // The last time-index entry names the batch with the segment's largest timestamp, which
-        // becomes `max_timestamp`: check it against that batch.
-        if let Some((ts, offset)) = self.time_index.last() {
-            let batch = match self.find(offset)? {
-                Some(p) if p.offset_of_batch == offset => self.header_at(p.position)?,
-                _ => None,
-            };
-            if batch.is_none_or(|h| h.max_timestamp != ts) {
-                return Err(Error::corrupt(
-                    "last time index entry does not match its batch",
-                ));
-            }
+        if let State::Active(a) = &mut self.state {
+            a.first_batch_timestamp = first;
+            a.max_timestamp = max;
         }
         Ok(())
     }
 
-    /// Reads the framing of the batch at `pos` (without the CRC check, used on trusted data).
-    fn header_at(&self, pos: u64) -> Result<Option<BatchHeader>> {
-        let mut buf = [0u8; batch::HEADER_LEN];
-        let avail = self.size.saturating_sub(pos).min(batch::HEADER_LEN as u64) as usize;
-        let Some(head) = buf.get_mut(..avail) else {
-            return Ok(None);
-        };
-        self.file
-            .read_exact_at(head, pos)
-            .map_err(|e| Error::io(&self.log_path, e))?;
-        Ok(batch::peek_header(&buf, avail))
+    fn active_ref(&self) -> Option<&Active> {
+        match &self.state {
+            State::Active(a) => Some(a),
+            State::Sealed { .. } => None,
+        }
+    }
+
+    fn view_of<'a>(&'a self, file: &'a File, oi: &'a OffsetIndex, ti: &'a TimeIndex) -> View<'a> {
+        View {
+            file,
+            path: &self.log_path,
+            base_offset: self.base_offset,
+            size: self.size,
+            next_offset: self.next_offset,
+            offset_index: oi,
+            time_index: ti,
+            index_interval_bytes: self.config.index_interval_bytes,
+        }
+    }
+
+    fn active_view(&self) -> Option<View<'_>> {
+        self.active_ref()
+            .map(|a| self.view_of(&a.file, &a.offset_index, &a.time_index))
     }
 
     pub fn base_offset(&self) -> u64 {
@@ -255,30 +329,66 @@ impl Segment {
     pub fn is_empty(&self) -> bool {
         self.size == 0
     }
-    pub fn file(&self) -> &Arc<File> {
-        &self.file
+    /// The instance's identity: a segment replaced on disk gets a new one.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The log file, opened now if the segment is sealed and not in the cache.
+    ///
+    /// # Errors
+    /// I/O errors, [`Error::TooManyOpenFiles`].
+    pub fn file(&self) -> Result<Arc<File>> {
+        match &self.state {
+            State::Active(a) => Ok(Arc::clone(&a.file)),
+            State::Sealed { .. } => Ok(Arc::clone(&self.sealed_files()?.file)),
+        }
+    }
+    /// The log file if it is open now, without opening it.
+    pub fn open_file(&self) -> Option<Arc<File>> {
+        match &self.state {
+            State::Active(a) => Some(Arc::clone(&a.file)),
+            State::Sealed { .. } => open_files::sealed()
+                .get(self.id)
+                .map(|f| Arc::clone(&f.file)),
+        }
     }
     pub fn log_path(&self) -> &Path {
         &self.log_path
     }
-    pub fn max_timestamp(&self) -> Option<i64> {
-        self.max_timestamp.map(|(ts, _)| ts)
+    /// The largest batch timestamp; reads a sealed segment's time index the first time.
+    ///
+    /// # Errors
+    /// I/O errors opening a sealed segment.
+    pub fn max_timestamp(&self) -> Result<Option<i64>> {
+        match &self.state {
+            State::Active(a) => Ok(a.max_timestamp.map(|(ts, _)| ts)),
+            State::Sealed { max_timestamp, .. } => {
+                if let Some(ts) = max_timestamp.get() {
+                    return Ok(*ts);
+                }
+                let ts = self.sealed_files()?.time_index.last().map(|(ts, _)| ts);
+                Ok(*max_timestamp.get_or_init(|| ts))
+            }
+        }
     }
+    /// The first batch's timestamp of the active segment (`segment.ms` counts from it).
     pub fn first_batch_timestamp(&self) -> Option<i64> {
-        self.first_batch_timestamp
+        self.active_ref().and_then(|a| a.first_batch_timestamp)
     }
     pub fn is_index_full(&self) -> bool {
-        self.offset_index.is_full() || self.time_index.is_full()
+        self.active_ref()
+            .is_none_or(|a| a.offset_index.is_full() || a.time_index.is_full())
     }
-    /// The offset index, for tests that check every entry against the log.
+    /// Both indexes, loaded as a read would, for tests that check every entry against the log.
     #[cfg(test)]
-    pub(crate) fn offset_index(&self) -> &OffsetIndex {
-        &self.offset_index
-    }
-    /// The time index, for tests that check every entry against the log.
-    #[cfg(test)]
-    pub(crate) fn time_index(&self) -> &TimeIndex {
-        &self.time_index
+    pub(crate) fn with_indexes<R>(&self, f: impl FnOnce(&OffsetIndex, &TimeIndex) -> R) -> R {
+        match &self.state {
+            State::Active(a) => f(&a.offset_index, &a.time_index),
+            State::Sealed { .. } => {
+                let files = self.sealed_files().unwrap_or_else(|e| panic!("{e}"));
+                f(&files.offset_index, &files.time_index)
+            }
+        }
     }
 
     /// Appends a checked batch whose base offset is already set.
@@ -286,138 +396,42 @@ impl Segment {
     /// # Errors
     /// [`Error::DiskFull`] after rolling the file back to its old size; other I/O errors as
     /// [`Error::Io`] (also rolled back where possible). [`Error::Offline`] when the rollback
-    /// itself failed.
+    /// itself failed or the segment is sealed.
     pub fn append(&mut self, bytes: &[u8], header: &BatchHeader) -> Result<()> {
-        if let Err(e) = self.file.write_all_at(bytes, self.size) {
-            let full = e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error());
-            if self.file.set_len(self.size).is_err() {
+        let State::Active(a) = &mut self.state else {
+            return Err(Error::Offline {
+                path: self.log_path.clone(),
+            });
+        };
+        if let Err(e) = a.file.write_all_at(bytes, self.size) {
+            if a.file.set_len(self.size).is_err() {
                 return Err(Error::Offline {
                     path: self.log_path.clone(),
                 });
             }
-            return Err(if full {
-                Error::DiskFull {
-                    path: self.log_path.clone(),
-                }
-            } else {
-                Error::io(&self.log_path, e)
-            });
+            return Err(Error::write(&self.log_path, e));
         }
-        self.index_batch(header, self.size);
+        a.index_batch(header, self.size, self.config.index_interval_bytes);
         self.size += bytes.len() as u64;
         self.next_offset = header.next_offset();
         Ok(())
-    }
-
-    /// Adds index entries for a batch at `position`, every `index.interval.bytes`.
-    fn index_batch(&mut self, h: &BatchHeader, position: u64) {
-        if self.first_batch_timestamp.is_none() {
-            self.first_batch_timestamp = Some(h.max_timestamp);
-        }
-        if self
-            .max_timestamp
-            .is_none_or(|(ts, _)| h.max_timestamp > ts)
-        {
-            self.max_timestamp = Some((h.max_timestamp, h.base_offset));
-        }
-        if position == 0 || self.bytes_since_index_entry >= self.config.index_interval_bytes {
-            self.offset_index.append(h.base_offset, position);
-            if let Some((ts, o)) = self.max_timestamp {
-                self.time_index.maybe_append(ts, o);
-            }
-            self.bytes_since_index_entry = 0;
-        }
-        self.bytes_since_index_entry += h.size;
     }
 
     /// Position of the first batch whose last offset is ≥ `offset`, or `None` when the segment
     /// holds nothing at or past it.
     ///
     /// # Errors
-    /// I/O errors.
+    /// I/O errors, [`Error::TooManyOpenFiles`] opening a sealed segment.
     pub fn find(&self, offset: u64) -> Result<Option<Position>> {
         if offset >= self.next_offset {
             return Ok(None);
         }
-        let Some((entry_offset, start)) = self.offset_index.lookup(offset) else {
-            return self.scan_from(0, |h| h.last_offset() >= offset);
-        };
-        // An index is only a hint: the entry must point at the start of the batch it names, or
-        // it is ignored (a damaged index that passed the sanity check must not hide records).
-        let mut first = None;
-        let found = self.scan_from(start, |h| {
-            if first.is_none() {
-                first = Some(h.base_offset);
-                if h.base_offset != entry_offset {
-                    return true;
-                }
-            }
-            h.last_offset() >= offset
-        })?;
-        if first == Some(entry_offset) {
-            return Ok(found);
+        if let Some(view) = self.active_view() {
+            return view.find(offset);
         }
-        tracing::warn!(
-            path = %self.log_path.display(),
-            entry_offset,
-            position = start,
-            "offset index entry does not point at its batch; scanning the segment instead"
-        );
-        self.scan_from(0, |h| h.last_offset() >= offset)
-    }
-
-    /// Walks batch headers from `pos` until `stop` says yes; reads in chunks so a lookup costs one
-    /// or two `pread`s, not one per batch.
-    fn scan_from(
-        &self,
-        mut pos: u64,
-        mut stop: impl FnMut(&BatchHeader) -> bool,
-    ) -> Result<Option<Position>> {
-        // The wanted header is usually within one index interval of the entry: read that much
-        // first, and whole chunks only if the scan goes on.
-        let first_chunk =
-            (self.config.index_interval_bytes + 2 * batch::HEADER_LEN).min(SCAN_CHUNK);
-        let mut chunk_len = first_chunk;
-        let mut buf = Vec::new();
-        while pos < self.size {
-            let want = (self.size - pos).min(chunk_len as u64) as usize;
-            chunk_len = SCAN_CHUNK;
-            if buf.len() < want {
-                buf.resize(want, 0);
-            }
-            let chunk = buf.get_mut(..want).unwrap_or_default();
-            self.file
-                .read_exact_at(chunk, pos)
-                .map_err(|e| Error::io(&self.log_path, e))?;
-            let mut at = 0usize;
-            while let Some(h) = chunk
-                .get(at..)
-                .and_then(|rest| batch::peek_header(rest, rest.len()))
-            {
-                if stop(&h) {
-                    return Ok(Some(Position {
-                        offset_of_batch: h.base_offset,
-                        position: pos + at as u64,
-                    }));
-                }
-                at += h.size;
-            }
-            if at == 0 {
-                // A header that does not fit the chunk: read it on its own.
-                match self.header_at(pos)? {
-                    Some(h) if stop(&h) => {
-                        return Ok(Some(Position {
-                            offset_of_batch: h.base_offset,
-                            position: pos,
-                        }));
-                    }
-                    Some(h) => at = h.size,
-                    None => return Ok(None),
-                }
-            }
-            pos += at as u64;
-        }
-        Ok(None)
+        let f = self.sealed_files()?;
+        self.view_of(&f.file, &f.offset_index, &f.time_index)
+            .find(offset)
     }
 
     /// Position where the first batch with max timestamp ≥ `timestamp` starts, looking only at
@@ -426,14 +440,15 @@ impl Segment {
     /// # Errors
     /// I/O errors.
     pub fn find_by_timestamp(&self, timestamp: i64, from: u64) -> Result<Option<Position>> {
-        if self.max_timestamp().is_none_or(|max| max < timestamp) {
+        if self.max_timestamp()?.is_none_or(|max| max < timestamp) {
             return Ok(None);
         }
-        let start = match self.time_index.lookup(timestamp.saturating_sub(1)) {
-            Some(offset) => self.find(offset)?.map_or(0, |p| p.position),
-            None => 0,
-        };
-        self.scan_from(start.max(from), |h| h.max_timestamp >= timestamp)
+        if let Some(view) = self.active_view() {
+            return view.find_by_timestamp(timestamp, from);
+        }
+        let f = self.sealed_files()?;
+        self.view_of(&f.file, &f.offset_index, &f.time_index)
+            .find_by_timestamp(timestamp, from)
     }
 
     /// Reads `len` bytes at `position` (callers keep within `size`).
@@ -447,55 +462,99 @@ impl Segment {
         Ok(buf.freeze())
     }
 
-    /// Fsyncs the log file.
+    /// Writes the final time-index entry and both indexes, trimmed, then closes the segment's
+    /// files. On failure the segment stays active and unchanged.
     ///
     /// # Errors
-    /// I/O errors: the caller takes the log offline.
-    pub fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .map_err(|e| Error::io(&self.log_path, e))
-    }
-
-    /// Writes the final time-index entry, trims both indexes and makes them read-only.
-    ///
-    /// # Errors
-    /// I/O errors.
+    /// I/O errors, [`Error::DiskFull`], [`Error::TooManyOpenFiles`].
     pub fn seal(&mut self) -> Result<()> {
-        if self.sealed {
+        let State::Active(a) = &mut self.state else {
             return Ok(());
+        };
+        if let Some((ts, o)) = a.max_timestamp {
+            a.time_index.maybe_append(ts, o);
         }
-        if let Some((ts, o)) = self.max_timestamp {
-            self.time_index.maybe_append(ts, o);
-        }
-        self.offset_index.seal()?;
-        self.time_index.seal()?;
-        self.sealed = true;
+        a.offset_index.flush()?;
+        a.time_index.flush()?;
+        let max_timestamp = OnceLock::new();
+        let _ = max_timestamp.set(a.max_timestamp.map(|(ts, _)| ts));
+        self.state = State::Sealed {
+            max_timestamp,
+            indexes_checked: AtomicBool::new(true),
+        };
+        open_files::sealed().remove(self.id);
         Ok(())
     }
 
     /// Makes a sealed segment appendable again (after a truncation made it the newest).
     ///
     /// # Errors
-    /// I/O errors, [`Error::DiskFull`].
+    /// I/O errors.
     pub fn unseal(&mut self) -> Result<()> {
-        if !self.sealed {
+        if self.active_ref().is_some() {
             return Ok(());
         }
-        self.offset_index = OffsetIndex::open_active(
-            self.offset_index.path(),
-            self.base_offset,
-            self.config.max_index_bytes,
-            self.offset_index.entries(),
-        )?;
-        self.time_index = TimeIndex::open_active(
-            self.time_index.path(),
-            self.base_offset,
-            self.config.max_index_bytes,
-            self.time_index.entries(),
-        )?;
-        self.bytes_since_index_entry = self.config.index_interval_bytes;
-        self.sealed = false;
+        let (oi, ti) = {
+            let f = self.sealed_files()?;
+            (f.offset_index.entries(), f.time_index.entries())
+        };
+        let file = open_with_retry(&self.log_path, &read_write())?;
+        let max = self.config.max_index_bytes;
+        let mut active = Active {
+            file: Arc::new(file),
+            offset_index: OffsetIndex::open_active(
+                &self.index_path("index"),
+                self.base_offset,
+                max,
+                oi,
+            )?,
+            time_index: TimeIndex::open_active(
+                &self.index_path("timeindex"),
+                self.base_offset,
+                max,
+                ti,
+            )?,
+            max_timestamp: None,
+            first_batch_timestamp: None,
+            bytes_since_index_entry: self.config.index_interval_bytes,
+        };
+        active.max_timestamp = active.time_index.last();
+        let view = self.view_of(&active.file, &active.offset_index, &active.time_index);
+        active.first_batch_timestamp = view.header_at(0)?.map(|h| h.max_timestamp);
+        open_files::sealed().remove(self.id);
+        self.state = State::Active(Box::new(active));
+        Ok(())
+    }
+
+    /// Makes the segment active with empty indexes, without reading them (a rebuild follows).
+    fn activate_empty(&mut self) -> Result<()> {
+        if let State::Active(a) = &mut self.state {
+            a.offset_index.truncate_to_offset(self.base_offset);
+            a.time_index.truncate_to_offset(self.base_offset);
+            return Ok(());
+        }
+        let file = open_with_retry(&self.log_path, &read_write())?;
+        let max = self.config.max_index_bytes;
+        let active = Active {
+            file: Arc::new(file),
+            offset_index: OffsetIndex::open_active(
+                &self.index_path("index"),
+                self.base_offset,
+                max,
+                0,
+            )?,
+            time_index: TimeIndex::open_active(
+                &self.index_path("timeindex"),
+                self.base_offset,
+                max,
+                0,
+            )?,
+            max_timestamp: None,
+            first_batch_timestamp: None,
+            bytes_since_index_entry: 0,
+        };
+        open_files::sealed().remove(self.id);
+        self.state = State::Active(Box::new(active));
         Ok(())
     }
 
@@ -515,11 +574,20 @@ impl Segment {
 
     /// Cuts the log file at `position` (a batch boundary) and rebuilds what follows from it.
     fn truncate_bytes(&mut self, position: u64) -> Result<()> {
-        self.file
-            .set_len(position)
-            .map_err(|e| Error::io(&self.log_path, e))?;
+        self.set_file_len(position)?;
         self.size = position;
         self.rebuild_indexes()
+    }
+
+    fn set_file_len(&self, len: u64) -> Result<()> {
+        let State::Active(a) = &self.state else {
+            return Err(Error::Offline {
+                path: self.log_path.clone(),
+            });
+        };
+        a.file
+            .set_len(len)
+            .map_err(|e| Error::io(&self.log_path, e))
     }
 
     /// Scans the whole file, checking framing, CRC and offset order of every batch, and rebuilds
@@ -529,14 +597,17 @@ impl Segment {
     /// # Errors
     /// I/O errors.
     pub fn scan_and_rebuild(&mut self) -> Result<ScanResult> {
-        self.unseal()?;
-        self.offset_index.truncate_to_offset(self.base_offset);
-        self.time_index.truncate_to_offset(self.base_offset);
-        self.max_timestamp = None;
-        self.first_batch_timestamp = None;
-        self.bytes_since_index_entry = 0;
-        let file_len = self
-            .file
+        self.activate_empty()?;
+        let State::Active(a) = &mut self.state else {
+            return Err(Error::Offline {
+                path: self.log_path.clone(),
+            });
+        };
+        a.max_timestamp = None;
+        a.first_batch_timestamp = None;
+        a.bytes_since_index_entry = 0;
+        let file = Arc::clone(&a.file);
+        let file_len = file
             .metadata()
             .map_err(|e| Error::io(&self.log_path, e))?
             .len();
@@ -549,8 +620,7 @@ impl Segment {
         'outer: while pos < file_len {
             let want = (file_len - pos).min(chunk_len as u64) as usize;
             let chunk = buf.get_mut(..want).unwrap_or_default();
-            self.file
-                .read_exact_at(chunk, pos)
+            file.read_exact_at(chunk, pos)
                 .map_err(|e| Error::io(&self.log_path, e))?;
             let mut at = 0usize;
             while let Some(rest) = chunk.get(at..).filter(|r| !r.is_empty()) {
@@ -563,7 +633,7 @@ impl Segment {
                                 .checked_add(u64::from(h.last_offset_delta))
                                 .is_some_and(|rel| rel <= u64::from(u32::MAX)) =>
                     {
-                        self.index_batch(&h, pos + at as u64);
+                        a.index_batch(&h, pos + at as u64, self.config.index_interval_bytes);
                         next = h.next_offset();
                         at += h.size;
                     }
@@ -614,21 +684,13 @@ impl Segment {
     /// # Errors
     /// I/O errors.
     pub fn truncate_invalid_tail(&mut self) -> Result<()> {
-        self.file
-            .set_len(self.size)
-            .map_err(|e| Error::io(&self.log_path, e))?;
-        self.file
-            .sync_all()
-            .map_err(|e| Error::io(&self.log_path, e))
-    }
-
-    /// Flushes the indexes' maps to disk.
-    ///
-    /// # Errors
-    /// I/O errors.
-    pub fn flush_indexes(&self) -> Result<()> {
-        self.offset_index.flush()?;
-        self.time_index.flush()
+        self.set_file_len(self.size)?;
+        if let State::Active(a) = &self.state {
+            a.file
+                .sync_all()
+                .map_err(|e| Error::io(&self.log_path, e))?;
+        }
+        Ok(())
     }
 
     /// Deletes the segment's files.
@@ -636,18 +698,51 @@ impl Segment {
     /// # Errors
     /// I/O errors other than a file already gone.
     pub fn delete_files(&self) -> Result<()> {
+        open_files::sealed().remove(self.id);
         for p in [
-            self.log_path.as_path(),
-            self.offset_index.path(),
-            self.time_index.path(),
+            self.log_path.clone(),
+            self.index_path("index"),
+            self.index_path("timeindex"),
         ] {
-            match std::fs::remove_file(p) {
+            match std::fs::remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(p, e)),
+                Err(e) => return Err(Error::io(&p, e)),
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // Only this instance can ever use its cache entry.
+        if matches!(self.state, State::Sealed { .. }) {
+            open_files::sealed().remove(self.id);
+        }
+    }
+}
+
+impl Active {
+    /// Adds index entries for a batch at `position`, every `index.interval.bytes`.
+    fn index_batch(&mut self, h: &BatchHeader, position: u64, interval: usize) {
+        if self.first_batch_timestamp.is_none() {
+            self.first_batch_timestamp = Some(h.max_timestamp);
+        }
+        if self
+            .max_timestamp
+            .is_none_or(|(ts, _)| h.max_timestamp > ts)
+        {
+            self.max_timestamp = Some((h.max_timestamp, h.base_offset));
+        }
+        if position == 0 || self.bytes_since_index_entry >= interval {
+            self.offset_index.append(h.base_offset, position);
+            if let Some((ts, o)) = self.max_timestamp {
+                self.time_index.maybe_append(ts, o);
+            }
+            self.bytes_since_index_entry = 0;
+        }
+        self.bytes_since_index_entry += h.size;
     }
 }
 

@@ -126,7 +126,8 @@ fn offsets(records: &[Record]) -> Vec<u64> {
 
 /// Every batch of a segment file, as `(position, header)`.
 fn segment_batches(seg: &Segment) -> Vec<(u64, BatchHeader)> {
-    let bytes = Segment::read_at(seg.file(), seg.log_path(), 0, seg.size() as usize).unwrap();
+    let bytes =
+        Segment::read_at(&seg.file().unwrap(), seg.log_path(), 0, seg.size() as usize).unwrap();
     let mut pos = 0u64;
     let mut out = Vec::new();
     for item in Batches::new(&bytes, usize::MAX) {
@@ -154,66 +155,85 @@ fn check_indexes(log: &Log) {
             .iter()
             .map(|(p, h)| (h.base_offset, (*p, *h)))
             .collect();
-        let oi = seg.offset_index();
-        if seg.size() > 0 {
-            assert!(
-                oi.entries() > 0,
-                "{}: non-empty segment without index entries",
-                seg.log_path().display()
-            );
-            assert_eq!(oi.entry(0).unwrap().1, 0);
-        }
-        let mut prev = None;
-        for i in 0..oi.entries() {
-            let (o, p) = oi.entry(i).unwrap();
-            let h = by_pos
-                .get(&p)
-                .unwrap_or_else(|| panic!("index entry {i} ({o}, {p}) is not at a batch start"));
-            assert_eq!(h.base_offset, o, "index entry {i} names the wrong offset");
-            assert!(prev.is_none_or(|(po, pp)| o > po && p > pp));
-            prev = Some((o, p));
-            let found = seg.find(o).unwrap().unwrap();
-            assert_eq!((found.offset_of_batch, found.position), (o, p));
-        }
-        let ti = seg.time_index();
-        let mut prev_ts = None;
-        for i in 0..ti.entries() {
-            let (ts, o) = ti.entry(i).unwrap();
-            let (_, h) = by_offset
-                .get(&o)
-                .unwrap_or_else(|| panic!("time index entry {i} ({ts}, {o}) is not a batch"));
-            assert_eq!(
-                h.max_timestamp, ts,
-                "time index entry {i} disagrees with its batch"
-            );
-            assert!(prev_ts.is_none_or(|p| ts > p));
-            prev_ts = Some(ts);
-        }
-        let max = batches.iter().map(|(_, h)| h.max_timestamp).max();
-        assert_eq!(
-            seg.max_timestamp(),
-            max,
-            "{} max timestamp",
-            seg.log_path().display()
-        );
-        if Some(seg.base_offset()) != active {
-            // Sealing adds the final entry, which reopening reads the maximum back from.
-            assert_eq!(
-                ti.entries()
-                    .checked_sub(1)
-                    .and_then(|i| ti.entry(i))
-                    .map(|e| e.0),
-                max
-            );
-        }
+        seg.with_indexes(|oi, ti| {
+            check_segment_indexes(seg, &batches, &by_pos, &by_offset, oi, ti, active)
+        });
         let next = batches
             .last()
             .map_or(seg.base_offset(), |(_, h)| h.next_offset());
-        assert_eq!(seg.next_offset(), next);
+        // A sealed segment opened lazily knows the next segment's base, an upper bound.
+        if Some(seg.base_offset()) == active {
+            assert_eq!(seg.next_offset(), next);
+        } else {
+            assert!(seg.next_offset() >= next);
+        }
         assert!(
             batches
                 .first()
                 .is_none_or(|(_, h)| h.base_offset >= seg.base_offset())
+        );
+    }
+}
+
+/// The index half of [`check_indexes`] for one segment.
+#[allow(clippy::too_many_arguments)]
+fn check_segment_indexes(
+    seg: &Segment,
+    batches: &[(u64, BatchHeader)],
+    by_pos: &HashMap<u64, BatchHeader>,
+    by_offset: &HashMap<u64, (u64, BatchHeader)>,
+    oi: &crate::log::index::OffsetIndex,
+    ti: &crate::log::index::TimeIndex,
+    active: Option<u64>,
+) {
+    if seg.size() > 0 {
+        assert!(
+            oi.entries() > 0,
+            "{}: non-empty segment without index entries",
+            seg.log_path().display()
+        );
+        assert_eq!(oi.entry(0).unwrap().1, 0);
+    }
+    let mut prev = None;
+    for i in 0..oi.entries() {
+        let (o, p) = oi.entry(i).unwrap();
+        let h = by_pos
+            .get(&p)
+            .unwrap_or_else(|| panic!("index entry {i} ({o}, {p}) is not at a batch start"));
+        assert_eq!(h.base_offset, o, "index entry {i} names the wrong offset");
+        assert!(prev.is_none_or(|(po, pp)| o > po && p > pp));
+        prev = Some((o, p));
+        let found = seg.find(o).unwrap().unwrap();
+        assert_eq!((found.offset_of_batch, found.position), (o, p));
+    }
+    let mut prev_ts = None;
+    for i in 0..ti.entries() {
+        let (ts, o) = ti.entry(i).unwrap();
+        let (_, h) = by_offset
+            .get(&o)
+            .unwrap_or_else(|| panic!("time index entry {i} ({ts}, {o}) is not a batch"));
+        assert_eq!(
+            h.max_timestamp, ts,
+            "time index entry {i} disagrees with its batch"
+        );
+        assert!(prev_ts.is_none_or(|p| ts > p));
+        prev_ts = Some(ts);
+    }
+    let max = batches.iter().map(|(_, h)| h.max_timestamp).max();
+    assert_eq!(
+        seg.max_timestamp().unwrap(),
+        max,
+        "{} max timestamp",
+        seg.log_path().display()
+    );
+    if Some(seg.base_offset()) != active {
+        // Sealing adds the final entry, which reopening reads the maximum back from.
+        assert_eq!(
+            ti.entries()
+                .checked_sub(1)
+                .and_then(|i| ti.entry(i))
+                .map(|e| e.0),
+            max
         );
     }
 }
@@ -1962,4 +1982,59 @@ fn regression_truncate_below_a_log_start_inside_the_batch() {
     drop(log);
     let log = open(dir.path(), &config, false);
     assert_eq!((log.log_start_offset(), log.log_end_offset()), (1, 2));
+}
+
+/// Opening a cleanly closed log opens only its active segment; a sealed one is opened (through
+/// the shared cache) by the first read that needs it.
+#[test]
+fn sealed_segments_are_opened_on_first_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config();
+    let mut log = open(dir.path(), &config, false);
+    for _ in 0..3 {
+        fill(&mut log, 2, 2, T0);
+        log.roll().unwrap();
+    }
+    log.close(T0).unwrap();
+    let log = open(dir.path(), &config, true);
+    let cache = super::open_files::sealed();
+    let sealed: Vec<&Segment> = log
+        .segments
+        .values()
+        .take(log.segment_count() - 1)
+        .collect();
+    assert!(sealed.len() >= 2, "the log rolled");
+    assert!(sealed.iter().all(|s| cache.get(s.id()).is_none()));
+    assert!(!log.read(0, 1, u64::MAX).unwrap().is_empty());
+    assert!(cache.get(sealed[0].id()).is_some(), "opened by the read");
+    assert!(cache.get(sealed[1].id()).is_none(), "not needed by it");
+}
+
+/// A read planned while its sealed segment was open keeps working after the cache closed it.
+#[test]
+fn a_read_planned_before_its_segment_is_evicted_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), &small_config(), false);
+    fill(&mut log, 6, 2, T0);
+    log.roll().unwrap();
+    let expected = log.read(0, usize::MAX, u64::MAX).unwrap();
+    let plan = log.plan_read(0, usize::MAX, u64::MAX).unwrap();
+    let first = log.segments.values().next().unwrap();
+    super::open_files::sealed().remove(first.id());
+    assert_eq!(plan.execute().unwrap(), expected);
+}
+
+/// Running out of descriptors is retriable and leaves the log usable.
+#[test]
+fn out_of_descriptors_is_a_retriable_error() {
+    for errno in [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE] {
+        let e = Error::io(
+            "x.log",
+            std::io::Error::from_raw_os_error(errno.raw_os_error()),
+        );
+        assert!(matches!(e, Error::TooManyOpenFiles { .. }), "{e}");
+        assert!(e.is_retriable());
+    }
+    let e = Error::io("x.log", std::io::Error::from_raw_os_error(5));
+    assert!(!e.is_retriable());
 }

@@ -1,100 +1,104 @@
-//! The file and mapping behind an index: preallocation, append, trim and flush.
+//! The storage behind an index: entries in memory while the segment is active, a read-only map of
+//! the trimmed file once it is sealed.
+//!
+//! The active segment's entries live in a `Vec` (at most `segment.index.bytes`, usually a few
+//! entries) and reach the file with ordinary writes when the segment is sealed or closed. No
+//! writable map exists, so nothing is preallocated (an empty partition's indexes take no disk
+//! blocks) and a full disk fails that write with ENOSPC instead of raising SIGBUS inside a map.
+//! A crash loses nothing the log does not hold: recovery rebuilds the active segment's indexes
+//! from its log. Mapping a sealed index keeps no descriptor open.
 
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use memmap2::{Mmap, MmapMut};
+use memmap2::Mmap;
 
 use crate::log::error::{Error, Result};
 
-/// The mapping of an index file: writable while the segment is active, read-only once sealed.
 #[derive(Debug)]
-enum Map {
-    /// Nothing mapped: a sealed index with no entries (a zero-length map is not allowed).
+enum Data {
+    /// An active index: `bytes` are the entries, of which the first `written` bytes are in the
+    /// file (and the file is no longer than that unless `dirty`).
+    Memory {
+        bytes: Vec<u8>,
+        max_entries: usize,
+        written: usize,
+        dirty: bool,
+    },
+    /// A sealed index with no entries (a zero-length map is not allowed).
     Empty,
-    Active(MmapMut),
-    Sealed(Mmap),
+    Mapped(Mmap),
 }
 
-/// Entries of `ENTRY` bytes in a memory-mapped file.
+/// Entries of `ENTRY` bytes.
 #[derive(Debug)]
 pub(super) struct IndexFile<const ENTRY: usize> {
     path: PathBuf,
-    file: File,
-    map: Map,
+    data: Data,
     entries: usize,
 }
 
 impl<const ENTRY: usize> IndexFile<ENTRY> {
-    /// Opens (or creates) the index for an active segment, keeping the first `entries` entries
-    /// already in the file and preallocating room for `max_bytes`.
+    /// Loads the index of an active segment into memory, keeping the first `entries` entries of
+    /// the file (a missing file has none); it may hold `max_bytes` of entries (and never fewer
+    /// than it keeps, so a reopened index does not lose any). A full index makes the log roll.
     pub(super) fn open_active(path: &Path, max_bytes: usize, entries: usize) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        // Never more than the kept entries need: an index reopened with every preallocated slot
-        // counted (after a crash) must not grow each time. A full index makes the log roll.
-        let capacity = (max_bytes / ENTRY).max(entries).max(1) * ENTRY;
-        file.set_len(capacity as u64)
-            .map_err(|e| Error::io(path, e))?;
-        match rustix::fs::fallocate(
-            &file,
-            rustix::fs::FallocateFlags::empty(),
-            0,
-            capacity as u64,
-        ) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::NOSPC) => {
-                return Err(Error::DiskFull { path: path.into() });
+        let mut bytes = Vec::new();
+        let mut file_len = 0;
+        match File::open(path) {
+            Ok(file) => {
+                file_len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+                let keep = file_len.min(entries.saturating_mul(ENTRY)) / ENTRY * ENTRY;
+                bytes.resize(keep, 0);
+                file.read_exact_at(&mut bytes, 0)
+                    .map_err(|e| Error::io(path, e))?;
             }
-            // Some file systems cannot preallocate; the sparse file still works there.
-            Err(rustix::io::Errno::OPNOTSUPP) => {}
-            Err(e) => return Err(Error::io(path, e.into())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
         }
-        // SAFETY: the file is owned by this struct for the map's whole life and only this process
-        // writes it; its length was just set and is only changed again after the map is dropped.
-        let map = unsafe { MmapMut::map_mut(&file) }.map_err(|e| Error::io(path, e))?;
+        let entries = bytes.len() / ENTRY;
         Ok(IndexFile {
             path: path.into(),
-            file,
-            map: Map::Active(map),
+            data: Data::Memory {
+                max_entries: (max_bytes / ENTRY).max(entries).max(1),
+                written: bytes.len(),
+                dirty: file_len != bytes.len(),
+                bytes,
+            },
             entries,
         })
     }
 
-    /// Opens the trimmed index of a sealed segment; every whole entry in the file counts.
+    /// Maps the trimmed index of a sealed segment read-only; every whole entry in the file counts
+    /// and a missing file has none.
     pub(super) fn open_sealed(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(IndexFile {
+                    path: path.into(),
+                    data: Data::Empty,
+                    entries: 0,
+                });
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        };
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
-        let mut index = IndexFile {
-            path: path.into(),
-            file,
-            map: Map::Empty,
-            entries: len / ENTRY,
-        };
-        index.map_sealed()?;
-        Ok(index)
-    }
-
-    fn map_sealed(&mut self) -> Result<()> {
-        self.map = if self.entries == 0 {
-            Map::Empty
+        let entries = len / ENTRY;
+        let data = if entries == 0 {
+            Data::Empty
         } else {
-            // SAFETY: as in `open_active`; a sealed index file is never written again, only
-            // replaced as a whole by rename, which leaves this mapping intact.
-            Map::Sealed(unsafe { Mmap::map(&self.file) }.map_err(|e| Error::io(&self.path, e))?)
+            // SAFETY: only this process writes index files, and a sealed index file is never
+            // written again, only replaced as a whole (remove or rename), which leaves this
+            // mapping intact. The descriptor may close: the map keeps the file alive.
+            Data::Mapped(unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?)
         };
-        Ok(())
+        Ok(IndexFile {
+            path: path.into(),
+            data,
+            entries,
+        })
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -106,9 +110,9 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
     }
 
     pub(super) fn is_full(&self) -> bool {
-        match &self.map {
-            Map::Active(m) => (self.entries + 1) * ENTRY > m.len(),
-            Map::Empty | Map::Sealed(_) => true,
+        match &self.data {
+            Data::Memory { max_entries, .. } => self.entries >= *max_entries,
+            Data::Empty | Data::Mapped(_) => true,
         }
     }
 
@@ -117,52 +121,86 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
         if i >= self.entries {
             return None;
         }
-        let bytes: &[u8] = match &self.map {
-            Map::Empty => return None,
-            Map::Active(m) => m,
-            Map::Sealed(m) => m,
+        let bytes: &[u8] = match &self.data {
+            Data::Empty => return None,
+            Data::Memory { bytes, .. } => bytes,
+            Data::Mapped(m) => m,
         };
         bytes.get(i * ENTRY..(i + 1) * ENTRY)
     }
 
     /// Appends an entry; a full or sealed index ignores it (the segment rolls on `is_full`).
     pub(super) fn push(&mut self, entry: [u8; ENTRY]) {
-        if let Map::Active(m) = &mut self.map
-            && let Some(slot) = m.get_mut(self.entries * ENTRY..(self.entries + 1) * ENTRY)
+        if let Data::Memory {
+            bytes, max_entries, ..
+        } = &mut self.data
+            && self.entries < *max_entries
         {
-            slot.copy_from_slice(&entry);
+            bytes.extend_from_slice(&entry);
             self.entries += 1;
         }
     }
 
     /// Drops every entry from `keep` on.
     pub(super) fn truncate(&mut self, keep: usize) {
-        if keep < self.entries {
-            if let Map::Active(m) = &mut self.map
-                && let Some(tail) = m.get_mut(keep * ENTRY..self.entries * ENTRY)
-            {
-                tail.fill(0);
+        if keep < self.entries
+            && let Data::Memory {
+                bytes,
+                written,
+                dirty,
+                ..
+            } = &mut self.data
+        {
+            bytes.truncate(keep * ENTRY);
+            if *written > bytes.len() {
+                *written = bytes.len();
+                *dirty = true;
             }
             self.entries = keep;
         }
     }
 
-    /// Writes mapped changes back to the file and fsyncs it.
-    pub(super) fn flush(&self) -> Result<()> {
-        if let Map::Active(m) = &self.map {
-            m.flush().map_err(|e| Error::io(&self.path, e))?;
+    /// Writes the entries not yet in the file, trims it to them and fsyncs it.
+    ///
+    /// # Errors
+    /// I/O errors; [`Error::DiskFull`] when the device is full (the entries stay in memory).
+    pub(super) fn flush(&mut self) -> Result<()> {
+        let Data::Memory {
+            bytes,
+            written,
+            dirty,
+            ..
+        } = &mut self.data
+        else {
+            return Ok(());
+        };
+        if *written == bytes.len() && !*dirty {
+            return Ok(());
         }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.path)
+            .map_err(|e| Error::io(&self.path, e))?;
+        let tail = bytes.get(*written..).unwrap_or_default();
+        file.write_all_at(tail, *written as u64)
+            .map_err(|e| Error::write(&self.path, e))?;
+        file.set_len(bytes.len() as u64)
+            .map_err(|e| Error::write(&self.path, e))?;
+        file.sync_all().map_err(|e| Error::write(&self.path, e))?;
+        *written = bytes.len();
+        *dirty = false;
         Ok(())
     }
 
-    /// Trims the file to its entries and remaps it read-only.
+    /// Writes the file (trimmed to its entries) and maps it read-only.
+    ///
+    /// # Errors
+    /// As [`Self::flush`], and mapping errors.
     pub(super) fn seal(&mut self) -> Result<()> {
         self.flush()?;
-        self.map = Map::Empty;
-        self.file
-            .set_len((self.entries * ENTRY) as u64)
-            .map_err(|e| Error::io(&self.path, e))?;
-        self.file.sync_all().map_err(|e| Error::io(&self.path, e))?;
-        self.map_sealed()
+        *self = Self::open_sealed(&self.path)?;
+        Ok(())
     }
 }

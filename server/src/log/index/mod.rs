@@ -1,9 +1,10 @@
-//! Sparse, memory-mapped indexes of one segment: offset → position and timestamp → offset.
+//! Sparse indexes of one segment: offset → position and timestamp → offset.
 //!
-//! Both are arrays of fixed-size big-endian entries in a file that is preallocated for the active
-//! segment (with `fallocate`, so a full disk fails at roll time instead of raising SIGBUS on a
-//! page fault inside the map) and trimmed to its used length when the segment is sealed.
-//! Entries are decoded with `from_be_bytes` on slices of the map, never by casting to structs.
+//! Both are arrays of fixed-size big-endian entries. The active segment's entries are kept in
+//! memory and written to the file, trimmed to their length, when the segment is sealed or closed
+//! (so nothing is preallocated and no writable map can fault on a full disk); a sealed index is
+//! mapped read-only when first used (Kafka's KIP-263). Entries are decoded with `from_be_bytes`
+//! on slices, never by casting to structs.
 //!
 //! Not owned here: deciding when to add an entry (`segment.rs`) or rebuilding an index from its
 //! log after a crash (`recovery.rs`).

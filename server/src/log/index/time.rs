@@ -30,10 +30,10 @@ fn decode(e: &[u8]) -> (i64, u32) {
 }
 
 impl TimeIndex {
-    /// Opens the index of an active segment, keeping its first `entries` entries.
+    /// Loads the index of an active segment into memory, keeping its first `entries` entries.
     ///
     /// # Errors
-    /// I/O errors, or [`Error::DiskFull`] when the preallocation does not fit.
+    /// I/O errors.
     pub fn open_active(
         path: &Path,
         base_offset: u64,
@@ -46,7 +46,7 @@ impl TimeIndex {
         })
     }
 
-    /// Opens the trimmed index of a sealed segment.
+    /// Maps the trimmed index of a sealed segment read-only.
     ///
     /// # Errors
     /// I/O errors.
@@ -139,18 +139,18 @@ impl TimeIndex {
         Ok(())
     }
 
-    /// Fsyncs the index.
+    /// Writes the entries of an active index to its file and fsyncs it.
     ///
     /// # Errors
-    /// I/O errors.
-    pub fn flush(&self) -> Result<()> {
+    /// I/O errors, [`Error::DiskFull`].
+    pub fn flush(&mut self) -> Result<()> {
         self.file.flush()
     }
 
-    /// Trims and remaps read-only.
+    /// Writes the file trimmed to its entries and maps it read-only.
     ///
     /// # Errors
-    /// I/O errors.
+    /// I/O errors, [`Error::DiskFull`].
     pub fn seal(&mut self) -> Result<()> {
         self.file.seal()
     }
