@@ -546,6 +546,55 @@ pub fn decode_all(buf: &Bytes, max_batch_bytes: usize) -> Result<Vec<Record>> {
     Ok(out)
 }
 
+/// What [`decode_from`] found in a buffer of whole batches.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The records at or past the requested offset, in offset order.
+    pub records: Vec<Record>,
+    /// Where the next read starts: the last offset + 1 of the last batch decoded, or the
+    /// requested offset when none was. A batch keeps its original last offset when compaction
+    /// removes records from it (Kafka's `lastOffsetDelta`), so this moves past offsets that no
+    /// longer exist, never back into a batch that filters to nothing.
+    pub next_offset: u64,
+    /// Bytes of the batches decoded.
+    pub bytes: usize,
+    /// The error of the batch that stopped the decode, when one was damaged: the batches before
+    /// it are served, and a read from `next_offset` meets the damage again.
+    pub damage: Option<Error>,
+}
+
+/// Decodes the records at or past `offset` from a buffer of whole batches (a read plan's
+/// bytes), stopping at the first batch that fails its check or decode.
+pub fn decode_from(buf: &Bytes, max_batch_bytes: usize, offset: u64) -> Decoded {
+    let mut out = Decoded {
+        records: Vec::new(),
+        next_offset: offset,
+        bytes: 0,
+        damage: None,
+    };
+    let mut batch_records = Vec::new();
+    for item in Batches::new(buf, max_batch_bytes) {
+        let decoded = item.and_then(|(h, bytes)| {
+            batch_records.clear();
+            let bytes = buf.slice_ref(bytes);
+            decode_batch(&h, &bytes, max_batch_bytes, &mut batch_records).map(|()| h)
+        });
+        match decoded {
+            Ok(h) => {
+                out.bytes += h.size;
+                out.next_offset = out.next_offset.max(h.next_offset());
+                out.records
+                    .extend(batch_records.drain(..).filter(|r| r.offset >= offset));
+            }
+            Err(e) => {
+                out.damage = Some(e);
+                break;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

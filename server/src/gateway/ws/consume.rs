@@ -64,7 +64,7 @@ use crate::group::{
     Assignment, AutoOffsetReset, GroupId, JoinRequest, OffsetAndMetadata, Subscription,
     TopicPartition,
 };
-use crate::log::{self, Record, batch};
+use crate::log::{self, Record};
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -172,7 +172,6 @@ struct Session {
     cursors: Vec<Cursor>,
     /// Where the next round starts, for fairness across partitions.
     start: usize,
-    max_batch: usize,
     rt: WsRuntime,
     broker: Arc<Broker>,
     /// The membership, in group mode (joined once the upgrade is accepted).
@@ -257,7 +256,6 @@ async fn check(
         credit,
         cursors: Vec::new(),
         start: 0,
-        max_batch: state.broker.log_config(&topic).max_batch_bytes(),
         rt,
         broker: Arc::clone(&state.broker),
         group: None,
@@ -715,14 +713,9 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
             (c.next < c.high_watermark && !c.stalled).then(|| (i, Arc::clone(&c.partition), c.next))
         })
         .collect();
-    let (topic, encoding, credit, max_batch) = (
-        Arc::clone(&s.topic),
-        s.encoding.clone(),
-        s.credit,
-        s.max_batch,
-    );
+    let (topic, encoding, credit) = (Arc::clone(&s.topic), s.encoding.clone(), s.credit);
     let round = tokio::task::spawn_blocking(move || {
-        build_round(&topic, jobs, credit, &encoding, max_batch)
+        build_round(&topic, jobs, credit, &encoding)
     })
     .await
     .unwrap_or_else(|e| Round {
@@ -846,7 +839,6 @@ fn build_round(
     jobs: Vec<(usize, Arc<Partition>, u64)>,
     mut credit: u64,
     enc: &Encoding,
-    max_batch: usize,
 ) -> Round {
     let mut round = Round::default();
     let mut frame = FrameBuilder::new();
@@ -880,20 +872,12 @@ fn build_round(
                 }
             };
             high_watermark = Some(fetched.high_watermark);
-            let (records, end) = match decode_from(&fetched.batches, max_batch, next) {
-                Ok(d) => d,
-                Err(e) => {
-                    round.failure = Some(GatewayError::Broker(e.into(), Api::V2));
-                    break;
-                }
-            };
+            let records = fetched.records;
             if records.is_empty() {
-                // Compacted-away or empty batches still move the position past them.
-                if end > next {
-                    next = end;
-                    continue;
-                }
-                stalled = true;
+                // Nothing up to the high watermark; skip what was read past (offsets compaction
+                // removed), then wait for the next append.
+                next = next.max(fetched.next_offset);
+                stalled = next < fetched.high_watermark;
                 break;
             }
             let take = records
@@ -914,7 +898,7 @@ fn build_round(
             credit -= take as u64;
             next = match records.get(take) {
                 Some(unsent) => unsent.offset,
-                None => end.max(records.last().map_or(next, |r| r.offset + 1)),
+                None => fetched.next_offset,
             };
             if frame.len() >= FRAME_BYTES {
                 total += frame.len();
@@ -934,36 +918,4 @@ fn build_round(
     }
     round.frames.extend(frame.finish());
     round
-}
-
-/// The records at or past `offset` in whole batches, and the offset after the last batch. A
-/// damaged batch after valid ones ends the read there (the next read reports it).
-fn decode_from(
-    buf: &Bytes,
-    max_batch: usize,
-    offset: u64,
-) -> Result<(Vec<Record>, u64), log::Error> {
-    let mut out = Vec::new();
-    let mut end = offset;
-    let mut pos = 0;
-    for item in batch::Batches::new(buf, max_batch) {
-        let mut records = Vec::new();
-        let decoded = item.and_then(|(h, _)| {
-            let bytes = buf.slice(pos..pos + h.size);
-            batch::decode_batch(&h, &bytes, max_batch, &mut records).map(|()| h)
-        });
-        match decoded {
-            Ok(h) => {
-                pos += h.size;
-                end = end.max(h.next_offset());
-                out.extend(records.into_iter().filter(|r| r.offset >= offset));
-            }
-            Err(e) if out.is_empty() && end == offset => return Err(e),
-            Err(e) => {
-                tracing::error!(cause = %e, position = pos, "stopping a WebSocket read at a damaged batch");
-                break;
-            }
-        }
-    }
-    Ok((out, end))
 }
