@@ -25,7 +25,9 @@
 //!
 //! # Errors
 //! Every failure is an error frame followed by a close: 4400 for a bad credit or seek, 4404 for
-//! a seek to a partition this socket does not read, 4422 for a record that is not JSON in the
+//! a seek to a partition this socket does not read or (without `group`) a topic deleted while
+//! the socket reads it, even if it is created again at once (40401: the new topic's offsets
+//! are not the old one's, so the client reconnects), 4422 for a record that is not JSON in the
 //! json format (after the records before it), 1008 for a message that is not JSON or has an
 //! unknown type, 1003 for binary messages, 1011 for a failed read of the log.
 //!
@@ -174,6 +176,11 @@ struct Session {
     start: usize,
     rt: WsRuntime,
     broker: Arc<Broker>,
+    /// The topic's id at connect time: a plain socket whose topic is deleted (or deleted and
+    /// created again, a new id) is closed, since its positions belong to a log that is gone.
+    topic_id: String,
+    /// Topic creations and deletions, in plain mode (a group member follows rebalances instead).
+    metadata: Option<watch::Receiver<u64>>,
     /// The membership, in group mode (joined once the upgrade is accepted).
     group: Option<GroupMode>,
     /// What to join with, between the checks and the upgrade.
@@ -218,6 +225,8 @@ async fn check(
     uri: &Uri,
 ) -> Result<Session, GatewayError> {
     let mut params: ConsumeParams = query(uri)?;
+    // Subscribed before the topic is looked up, so a deletion right after is not missed.
+    let metadata = state.broker.watch_metadata();
     let topic_name = params
         .topic
         .take()
@@ -258,6 +267,8 @@ async fn check(
         start: 0,
         rt,
         broker: Arc::clone(&state.broker),
+        topic_id: topic.topic_id().to_owned(),
+        metadata: None,
         group: None,
         join: None,
     };
@@ -284,6 +295,7 @@ async fn check(
         let next = start.resolve(&p).await?;
         session.cursors.push(Cursor::new(p, next));
     }
+    session.metadata = Some(metadata);
     Ok(session)
 }
 
@@ -381,6 +393,13 @@ async fn run(mut ws: WebSocket, mut s: Session) {
                     Err(None) => break End::Drop,
                 }
             }
+            alive = metadata_changed(s.metadata.as_mut()) => {
+                if !alive {
+                    s.metadata = None;
+                } else if let Some(f) = topic_gone(&s) {
+                    break fail(&mut ws, &heartbeat, &f).await;
+                }
+            }
             Some((i, watch, alive)) = waiters.next(), if !waiters.is_empty() => {
                 if let Some(c) = s.cursors.get_mut(i) {
                     c.high_watermark = c.high_watermark.max(*watch.borrow());
@@ -399,6 +418,34 @@ async fn run(mut ws: WebSocket, mut s: Session) {
         }
     };
     finish(ws, end).await;
+}
+
+/// Waits for the next topic creation or deletion; `false` when the broker is gone. Never ends
+/// without a watch (group mode).
+async fn metadata_changed(metadata: Option<&mut watch::Receiver<u64>>) -> bool {
+    match metadata {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// The failure of a plain socket whose topic was deleted, or deleted and created again: Kafka's
+/// consumers see `UNKNOWN_TOPIC_OR_PARTITION` and then a new topic id, never records of the new
+/// topic at the old topic's offsets.
+fn topic_gone(s: &Session) -> Option<Failure> {
+    let what = match s.broker.topic(&s.topic) {
+        Ok(t) if t.topic_id() == s.topic_id => return None,
+        Ok(_) => "was deleted and created again",
+        Err(_) => "was deleted",
+    };
+    Some(Failure {
+        error_code: 40401,
+        message: format!(
+            "Topic '{}' {what}; reconnect to read it from a new position.",
+            s.topic
+        ),
+        close_code: 4404,
+    })
 }
 
 /// Sends an error frame; the end is the close that follows it.
@@ -714,14 +761,12 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
         })
         .collect();
     let (topic, encoding, credit) = (Arc::clone(&s.topic), s.encoding.clone(), s.credit);
-    let round = tokio::task::spawn_blocking(move || {
-        build_round(&topic, jobs, credit, &encoding)
-    })
-    .await
-    .unwrap_or_else(|e| Round {
-        failure: Some(GatewayError::Internal(e.to_string())),
-        ..Round::default()
-    });
+    let round = tokio::task::spawn_blocking(move || build_round(&topic, jobs, credit, &encoding))
+        .await
+        .unwrap_or_else(|e| Round {
+            failure: Some(GatewayError::Internal(e.to_string())),
+            ..Round::default()
+        });
     for a in &round.advanced {
         if let Some(c) = s.cursors.get_mut(a.cursor) {
             c.next = a.next;
