@@ -319,3 +319,7 @@ mod tests {
         assert_eq!(body[0]["offset"], 1);
     }
 }
+
+#[cfg(test)]
+#[path = "read_path_tests.rs"]
+mod read_path_tests;
