@@ -203,8 +203,9 @@ impl Partition {
             log_start_offset,
         };
         // Each pass reads one segment's worth; only a pass that found no record goes on, and it
-        // always moves forward, so this ends at the first record or the high watermark.
-        while result.records.is_empty() && result.next_offset < high_watermark {
+        // always moves forward, so this ends at the first record or the high watermark. The
+        // first pass always plans, which checks `offset` against the log's range.
+        loop {
             let plan = self
                 .log
                 .lock()
@@ -222,6 +223,9 @@ impl Partition {
                 break;
             }
             result.next_offset = decoded.next_offset;
+            if !result.records.is_empty() || result.next_offset >= high_watermark {
+                break;
+            }
         }
         Ok(result)
     }

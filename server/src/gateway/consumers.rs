@@ -6,7 +6,11 @@
 //! [`GroupCoordinator`] — or is assigned partitions by hand, and commits as Kafka's "simple"
 //! consumer. Each instance keeps its fetch positions; a poll reads from them, long-polling the
 //! partitions' high-watermark watches (and the member's assignment watch) until a record comes
-//! or the timeout passes.
+//! or the timeout passes. After a poll a position is the last offset + 1 of the last batch read
+//! (Kafka's), so offsets removed by compaction are skipped. A position outside the log (sought
+//! past the end, or behind retention) is moved by `auto.offset.reset` on the next poll, as
+//! Kafka's fetch answers `OFFSET_OUT_OF_RANGE`; with `none` the poll fails (40002) until the
+//! client seeks. The log end itself is in range: it is the next offset to be written.
 //!
 //! Liveness: while an instance exists, a background task heartbeats for its member and answers
 //! a rebalance at once (commit if `auto.commit.enable`, then rejoin), as the Java consumer's
@@ -985,7 +989,7 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
             (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
             (Vec<doc::JsonRecord> = "application/vnd.kafka.json.v2+json"),
         )),
-        (status = 400, description = "A bad query parameter (400)", body = ErrorBody),
+        (status = 400, description = "A bad query parameter (400); a position out of range (sought past the end, or behind retention) with `auto.offset.reset=none` (40002)", body = ErrorBody),
         (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
         (status = 406, description = "`Accept` is not the instance's format (40601)", body = ErrorBody),
         (status = 409, description = "The group is rebalancing (40903)", body = ErrorBody),

@@ -677,6 +677,67 @@ mod tests {
         }
     }
 
+    /// A batch at `base` holding one record at `base` but declaring offsets up to `base + 9`,
+    /// as compaction leaves a batch that lost its later records.
+    fn thinned(base: u64) -> BytesMut {
+        let key = format!("k{base}");
+        let refs = std::iter::once((
+            0,
+            RecordRef {
+                key: Some(key.as_bytes()),
+                value: Some(b"v"),
+                headers: &[],
+            },
+        ));
+        let mut b =
+            encode_batch_from(refs, 1, Compression::None, 1 << 20, Some((&[0], 9))).unwrap();
+        set_base_offset_and_epoch(&mut b, base, 0);
+        b
+    }
+
+    #[test]
+    fn decode_from_moves_past_a_batch_that_filters_to_nothing() {
+        let only = thinned(0).freeze();
+        let d = decode_from(&only, 1 << 20, 1);
+        assert!(d.records.is_empty());
+        assert_eq!(
+            d.next_offset, 10,
+            "the batch's last offset + 1, not its last record's"
+        );
+        assert!(d.damage.is_none());
+
+        let mut two = thinned(0);
+        let mut next = encode_batch(&recs(2), Compression::None, 0, 1 << 20).unwrap();
+        set_base_offset_and_epoch(&mut next, 10, 0);
+        two.extend_from_slice(&next);
+        let d = decode_from(&two.freeze(), 1 << 20, 1);
+        let offsets: Vec<u64> = d.records.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, [10, 11]);
+        assert_eq!(d.next_offset, 12);
+    }
+
+    #[test]
+    fn decode_from_stops_at_damage_after_good_batches() {
+        let mut buf = thinned(0);
+        let good = buf.len();
+        let mut bad = thinned(10);
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        buf.extend_from_slice(&bad);
+        let d = decode_from(&buf.freeze(), 1 << 20, 0);
+        assert_eq!(d.records.len(), 1);
+        assert_eq!(
+            d.next_offset, 10,
+            "the next read starts at the damaged batch"
+        );
+        assert_eq!(d.bytes, good);
+        assert!(
+            matches!(d.damage, Some(Error::ChecksumMismatch { .. })),
+            "{:?}",
+            d.damage
+        );
+    }
+
     #[test]
     fn log_append_time_overrides_record_timestamps() {
         let mut b = encode_batch(&recs(2), Compression::None, 0, 1 << 20).unwrap();
