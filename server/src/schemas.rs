@@ -28,7 +28,7 @@ use tracing::info;
 
 use crate::broker::topic_config::CLEANUP_POLICY;
 use crate::broker::{self, Broker, Partition};
-use crate::log::{NewRecord, batch};
+use crate::log::NewRecord;
 
 /// The topic's name, as Confluent's default.
 pub const TOPIC: &str = "_schemas";
@@ -135,30 +135,20 @@ impl Store for SchemasTopic {
 /// Every record of the partition, in offset order. Blocking.
 fn read_all(p: &Partition) -> Result<Vec<StoreRecord>, StoreError> {
     let read_error = |e: crate::log::Error| StoreError::Read(e.to_string());
-    let max_batch = p.log_config().max_batch_bytes();
     let (mut offset, high_watermark) = p.offsets();
     let mut out = Vec::new();
     while offset < high_watermark {
         let fetched = p.read(offset, REPLAY_READ_BYTES).map_err(read_error)?;
-        let buf = fetched.batches;
-        if buf.is_empty() {
+        out.extend(
+            fetched
+                .records
+                .into_iter()
+                .filter_map(|r| Some((r.key?, r.value))),
+        );
+        if fetched.next_offset <= offset {
             break;
         }
-        let mut pos = 0;
-        let mut records = Vec::new();
-        for item in batch::Batches::new(&buf, max_batch) {
-            let (header, _) = item.map_err(read_error)?;
-            let end = pos + header.size;
-            batch::decode_batch(&header, &buf.slice(pos..end), max_batch, &mut records)
-                .map_err(read_error)?;
-            pos = end;
-            offset = offset.max(header.next_offset());
-        }
-        if pos == 0 {
-            // A read returns at least one whole batch; nothing valid means nothing more.
-            break;
-        }
-        out.extend(records.into_iter().filter_map(|r| Some((r.key?, r.value))));
+        offset = fetched.next_offset;
     }
     Ok(out)
 }

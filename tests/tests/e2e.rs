@@ -18,5 +18,6 @@ mod internal_topics;
 mod limits;
 mod partitions_at_scale;
 mod produce_validation;
+mod reader_positions;
 mod schema_registry;
 mod slow_clients;

@@ -12,17 +12,26 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::appender::{self, AppendRequest};
-use crate::log::{self, AppendInfo, Log, LogConfig, NewRecord};
+use crate::log::{self, AppendInfo, Log, LogConfig, NewRecord, Record, batch};
 
-/// What a fetch returns: whole stored batches plus the partition's offsets at that time.
+/// What a read returns: the records from the requested offset on, where the next read starts,
+/// and the partition's offsets at that time.
 #[derive(Debug, Clone)]
 pub struct FetchResult {
-    pub batches: Bytes,
+    /// The records at or past the requested offset; empty only when none exist below the high
+    /// watermark.
+    pub records: Vec<Record>,
+    /// Where the next read starts: the last offset + 1 of the last batch read (Kafka's position
+    /// after a fetch), which skips offsets compaction removed; the requested offset when nothing
+    /// was read.
+    pub next_offset: u64,
+    /// Bytes of the stored batches the records came from.
+    pub bytes: usize,
     pub high_watermark: u64,
     pub log_start_offset: u64,
 }
@@ -164,26 +173,61 @@ impl Partition {
         }
     }
 
-    /// Reads whole batches from `offset`, up to the high watermark; the file read happens outside
-    /// the log's lock. Blocking.
+    /// Reads the records at or past `offset`, below the high watermark: whole batches of at
+    /// most `max_bytes` (at least one batch), and the position after them. Every reader (the
+    /// stateless read, v2 consumer instances, WebSockets, the `_schemas` and
+    /// `__consumer_offsets` replays) reads through here. Blocking; the file reads happen outside
+    /// the log's lock.
+    ///
+    /// A batch compaction thinned may hold only records below `offset`; such batches are read
+    /// past (into later segments if need be) so the answer is empty only when no record exists
+    /// from `offset` to the high watermark, and `next_offset` moves past them either way.
     ///
     /// # Errors
-    /// [`log::Error::OffsetOutOfRange`], I/O errors.
+    /// [`log::Error::OffsetOutOfRange`] outside `[log start, log end]`; I/O errors; a damaged
+    /// batch before any record was found.
     pub fn read(&self, offset: u64, max_bytes: usize) -> log::Result<FetchResult> {
-        let (plan, high_watermark, log_start_offset) = {
+        let (high_watermark, log_start_offset, max_batch) = {
             let log = self.log.lock();
-            let hw = log.log_end_offset();
             (
-                log.plan_read(offset, max_bytes, hw)?,
-                hw,
+                log.log_end_offset(),
                 log.log_start_offset(),
+                log.config().max_batch_bytes(),
             )
         };
-        Ok(FetchResult {
-            batches: plan.execute()?,
+        let mut result = FetchResult {
+            records: Vec::new(),
+            next_offset: offset,
+            bytes: 0,
             high_watermark,
             log_start_offset,
-        })
+        };
+        // Each pass reads one segment's worth; only a pass that found no record goes on, and it
+        // always moves forward, so this ends at the first record or the high watermark. The
+        // first pass always plans, which checks `offset` against the log's range.
+        loop {
+            let plan = self
+                .log
+                .lock()
+                .plan_read(result.next_offset, max_bytes, high_watermark)?;
+            let buf = plan.execute()?;
+            let decoded = batch::decode_from(&buf, max_batch, result.next_offset);
+            result.records = decoded.records;
+            result.bytes += decoded.bytes;
+            if let Some(damage) = decoded.damage
+                && result.records.is_empty()
+            {
+                return Err(damage);
+            }
+            if decoded.next_offset <= result.next_offset {
+                break;
+            }
+            result.next_offset = decoded.next_offset;
+            if !result.records.is_empty() || result.next_offset >= high_watermark {
+                break;
+            }
+        }
+        Ok(result)
     }
 
     /// `(log_start_offset, high_watermark)`.

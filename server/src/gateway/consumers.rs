@@ -6,7 +6,11 @@
 //! [`GroupCoordinator`] — or is assigned partitions by hand, and commits as Kafka's "simple"
 //! consumer. Each instance keeps its fetch positions; a poll reads from them, long-polling the
 //! partitions' high-watermark watches (and the member's assignment watch) until a record comes
-//! or the timeout passes.
+//! or the timeout passes. After a poll a position is the last offset + 1 of the last batch read
+//! (Kafka's), so offsets removed by compaction are skipped. A position outside the log (sought
+//! past the end, or behind retention) is moved by `auto.offset.reset` on the next poll, as
+//! Kafka's fetch answers `OFFSET_OUT_OF_RANGE`; with `none` the poll fails (40002) until the
+//! client seeks. The log end itself is in range: it is the next offset to be written.
 //!
 //! Liveness: while an instance exists, a background task heartbeats for its member and answers
 //! a rebalance at once (commit if `auto.commit.enable`, then rejoin), as the Java consumer's
@@ -45,7 +49,7 @@ use crate::group::{
     Assignment, AutoOffsetReset, CommitScope, GenerationId, GroupCoordinator, GroupError, GroupId,
     JoinRequest, Member, OffsetAndMetadata, Subscription, TopicPartition,
 };
-use crate::log::{Record, batch};
+use crate::log::Record;
 
 /// `consumer.instance.timeout.ms`: an instance without a request for this long is destroyed.
 pub const DEFAULT_INSTANCE_TIMEOUT: Duration = Duration::from_millis(300_000);
@@ -936,30 +940,24 @@ async fn get_assignments(
     Ok(axum::Json(PartitionsBody { partitions }).into_response())
 }
 
-/// Decodes the records at or past `offset`, stopping at the first damaged batch after a good
-/// one (as the stateless read does).
-fn decode(buf: &bytes::Bytes, max_batch: usize, offset: u64) -> Result<Vec<Record>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    for item in batch::Batches::new(buf, max_batch) {
-        let mut records = Vec::new();
-        let decoded = item.and_then(|(h, _)| {
-            batch::decode_batch(&h, &buf.slice(pos..pos + h.size), max_batch, &mut records)
-                .map(|()| h.size)
-        });
-        match decoded {
-            Ok(size) => {
-                pos += size;
-                out.extend(records.into_iter().filter(|r| r.offset >= offset));
-            }
-            Err(e) if out.is_empty() => return Err(GatewayError::from(e).into()),
-            Err(e) => {
-                tracing::error!(cause = %e, position = pos, "stopping a read at a damaged batch");
-                break;
-            }
-        }
+/// The position after a fetch at `pos` fell outside `[log start, high watermark]` (behind
+/// retention, or sought past the end): as Kafka's consumer on `OFFSET_OUT_OF_RANGE`, the
+/// `auto.offset.reset` policy moves it, and with `none` the poll fails until the client seeks.
+fn reset_out_of_range(
+    t: &TopicPartition,
+    p: &crate::broker::Partition,
+    reset: AutoOffsetReset,
+    pos: u64,
+) -> Result<u64> {
+    if reset == AutoOffsetReset::None {
+        let (log_start, hw) = p.offsets();
+        return Err(GatewayError::OffsetOutOfRange(format!(
+            "Offsets out of range with no configured reset policy for partitions: {t}={pos} \
+             (log start {log_start}, log end {hw}); seek to a valid offset."
+        ))
+        .into());
     }
-    Ok(out)
+    Ok(crate::group::offsets::resolve_reset(t, p, reset)?)
 }
 
 fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
@@ -985,7 +983,7 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
             (Vec<doc::BinaryRecord> = "application/vnd.kafka.binary.v2+json"),
             (Vec<doc::JsonRecord> = "application/vnd.kafka.json.v2+json"),
         )),
-        (status = 400, description = "A bad query parameter (400)", body = ErrorBody),
+        (status = 400, description = "A bad query parameter (400); a position out of range (sought past the end, or behind retention) with `auto.offset.reset=none` (40002)", body = ErrorBody),
         (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
         (status = 406, description = "`Accept` is not the instance's format (40601)", body = ErrorBody),
         (status = 409, description = "The group is rebalancing (40903)", body = ErrorBody),
@@ -1083,13 +1081,17 @@ async fn poll(
             .reserve(max_bytes, ROUND_LEAST_BYTES.min(max_bytes))
             .await?;
         let round_bytes = grant.read_bytes();
-        let mut fetched: Vec<(TopicPartition, Vec<Record>, usize)> = Vec::new();
+        let mut fetched: Vec<(TopicPartition, Vec<Record>, u64)> = Vec::new();
         let mut total = 0usize;
         let mut waiters = Vec::new();
         for t in &owned {
-            let pos = st.positions.get(t).copied().unwrap_or(0);
             let p = state.broker.partition(&t.topic, t.partition)?;
-            let (_, hw) = p.offsets();
+            let (log_start, hw) = p.offsets();
+            let mut pos = st.positions.get(t).copied().unwrap_or(0);
+            if pos < log_start || pos > hw {
+                pos = reset_out_of_range(t, &p, inst.reset, pos)?;
+                st.positions.insert(t.clone(), pos);
+            }
             if pos >= hw || total >= round_bytes {
                 waiters.push((p, pos.max(hw)));
                 continue;
@@ -1102,21 +1104,21 @@ async fn poll(
             let fetch = match res {
                 Ok(f) => f,
                 Err(crate::log::Error::OffsetOutOfRange { .. }) => {
-                    // Fell off the log (retention): start again where the reset policy says.
-                    let o = crate::group::offsets::resolve_reset(t, &p, inst.reset)?;
+                    // Retention moved the log start past `pos` meanwhile.
+                    let o = reset_out_of_range(t, &p, inst.reset, pos)?;
                     st.positions.insert(t.clone(), o);
                     continue;
                 }
                 Err(e) => return Err(GatewayError::from(e).into()),
             };
-            let topic_meta = state.broker.topic(&t.topic)?;
-            let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
-            let records = decode(&fetch.batches, max_batch, pos)?;
-            total += fetch.batches.len();
-            if records.is_empty() {
-                waiters.push((p, hw));
+            total += fetch.bytes;
+            if fetch.records.is_empty() {
+                // Nothing up to the high watermark: skip what was read past (offsets compaction
+                // removed) so the next poll does not read it again.
+                st.positions.insert(t.clone(), fetch.next_offset);
+                waiters.push((p, fetch.next_offset.max(hw)));
             } else {
-                fetched.push((t.clone(), records, fetch.batches.len()));
+                fetched.push((t.clone(), fetch.records, fetch.next_offset));
             }
         }
         let now = tokio::time::Instant::now();
@@ -1190,7 +1192,7 @@ async fn poll(
     // that record is the first it would answer, the poll fails naming it and nothing moves,
     // so no record is skipped unseen; the client skips it by seeking.
     let mut parts = Vec::with_capacity(out.len());
-    for (t, records, _) in &out {
+    for (t, records, next_offset) in &out {
         let mut part = Vec::new();
         let (written, failure) = write_readable_records_json(
             &mut part,
@@ -1203,15 +1205,16 @@ async fn poll(
         if let (0, Some(e)) = (written, failure) {
             return Err(e.into());
         }
-        parts.push((t, records.get(..written).unwrap_or_default(), part));
+        // Past every record written: the position after the last batch read (Kafka's), which
+        // skips offsets compaction removed; else the record that stopped the write.
+        let next = records.get(written).map_or(*next_offset, |r| r.offset);
+        parts.push((t, records.get(..written).unwrap_or_default(), next, part));
     }
     let mut body = Vec::new();
     body.push(b'[');
     let mut first = true;
-    for (t, records, part) in parts {
-        if let Some(last) = records.last() {
-            st.positions.insert(t.clone(), last.offset + 1);
-        }
+    for (t, records, next, part) in parts {
+        st.positions.insert(t.clone(), next);
         super::metrics::records_out(&t.topic, records.len(), part.len());
         // Strip the array brackets to concatenate partitions.
         if part.len() > 2 {

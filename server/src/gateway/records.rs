@@ -2,10 +2,12 @@
 //! `GET /topics/{t}/partitions/{p}/records?offset=&max_bytes=&timeout=`.
 //!
 //! Answers a bare JSON array of records from `offset` on (each with `timestamp` and `headers`,
-//! our extension over Confluent's v2 record), in the embedded format named by `Accept`. When
-//! `offset` is the log end, it long-polls the partition's high-watermark channel for up to
+//! our extension over Confluent's v2 record), in the embedded format named by `Accept`. Offsets
+//! that compaction removed are read past, so a client that continues at its last record's
+//! offset + 1 never gets `[]` while records exist further on. When no record exists from
+//! `offset` to the log end, it long-polls the partition's high-watermark channel for up to
 //! `timeout` ms, so a tailing client gets new records as soon as they are appended; an offset
-//! further on is out of range at once, as in Kafka.
+//! past the end is out of range at once, as in Kafka.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +30,8 @@ use super::extract::{EmbeddedFormat, Path, Query, accept_format};
 use super::read_budget::{self, ReadBudget};
 use super::slots::{self, RequestSlot};
 use super::state::AppState;
-use crate::log::{Record, batch};
+use crate::broker::{FetchResult, Partition};
+use crate::log::Record;
 
 /// Longest a read may wait for data, whatever the client asks: bounds held connections.
 const MAX_TIMEOUT_MS: u64 = 30_000;
@@ -343,35 +346,34 @@ pub async fn read_records(
         .partition(&topic, partition)
         .map_err(GatewayError::v2)?;
 
-    let (_, high_watermark) = p.offsets();
-    // Only the next offset is worth waiting for: one further on is out of range now, as Kafka
-    // answers a fetch past the log end at once.
-    if offset == high_watermark && timeout > 0 {
-        // Waiting takes a long-poll slot, not a request slot (`slots.rs`).
-        let _parked = slots::park(slot.as_deref())?;
-        let mut rx = p.subscribe();
-        let wait = rx.wait_for(|&hw| hw > offset);
-        // Timing out is the normal empty answer of a long poll.
-        let _ = tokio::time::timeout(Duration::from_millis(timeout), wait).await;
-    }
     let topic_meta = state.broker.topic(&topic).map_err(GatewayError::v2)?;
     let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     // Room in the read-memory budget first: a short budget answers fewer bytes, or waits.
     let mut grant = budget.reserve(max_bytes, max_batch).await?;
-    let read_bytes = grant.read_bytes();
-    let reader = p.clone();
-    let fetched = tokio::task::spawn_blocking(move || reader.read(offset, read_bytes))
-        .await
-        .map_err(|e| GatewayError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            crate::log::Error::OffsetOutOfRange { .. } => {
-                GatewayError::OffsetOutOfRange(e.to_string())
-            }
-            other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),
-        })?;
-    let records = decode_readable(&fetched.batches, max_batch, offset)?;
-    grant.fit(held_bytes(&fetched.batches, &records));
-    super::metrics::records_out(&topic, records.len(), fetched.batches.len());
+    let mut fetched = read_partition(&p, offset, grant.read_bytes()).await?;
+    // Nothing from `offset` to the end (the end itself, or offsets compaction removed): wait for
+    // the next record. A read past the end failed above, at once, as Kafka answers such a fetch.
+    if fetched.records.is_empty() && timeout > 0 {
+        // A waiting read holds no read memory, and takes a long-poll slot, not a request slot
+        // (`slots.rs`).
+        drop(grant);
+        let parked = slots::park(slot.as_deref())?;
+        let end = fetched.next_offset;
+        let mut rx = p.subscribe();
+        let wait = rx.wait_for(|&hw| hw > end);
+        // Timing out is the normal empty answer of a long poll.
+        let woke = tokio::time::timeout(Duration::from_millis(timeout), wait)
+            .await
+            .is_ok();
+        drop(parked);
+        grant = budget.reserve(max_bytes, max_batch).await?;
+        if woke {
+            fetched = read_partition(&p, end, grant.read_bytes()).await?;
+        }
+    }
+    let records = fetched.records;
+    grant.fit(held_bytes(fetched.bytes, &records));
+    super::metrics::records_out(&topic, records.len(), fetched.bytes);
     let mut json = RecordsJson {
         topic_json: serde_json::to_string(&topic).unwrap_or_else(|_| "\"\"".into()),
         partition,
@@ -389,7 +391,7 @@ pub async fn read_records(
 
 /// What a decoded read holds until its answer is written: uncompressed records are slices of
 /// the batches, compressed ones own their decompressed bytes, which outweigh the batches.
-fn held_bytes(batches: &bytes::Bytes, records: &[Record]) -> usize {
+fn held_bytes(batch_bytes: usize, records: &[Record]) -> usize {
     let payload: usize = records
         .iter()
         .map(|r| {
@@ -397,39 +399,25 @@ fn held_bytes(batches: &bytes::Bytes, records: &[Record]) -> usize {
                 + r.value.as_ref().map_or(0, bytes::Bytes::len)
         })
         .sum();
-    batches.len().max(payload)
+    batch_bytes.max(payload)
 }
 
-/// Decodes the records at or past `offset`, stopping at the first batch that fails its check
-/// (a CRC mismatch, say): the valid batches before the damage are still served, and the next
-/// read, starting at the damaged batch, gets the error. A consumer is never stuck behind damage
-/// it has not reached yet.
-fn decode_readable(
-    buf: &bytes::Bytes,
-    max_batch: usize,
+/// One read of the partition on a blocking thread, its errors in the v2 shape.
+async fn read_partition(
+    p: &Arc<Partition>,
     offset: u64,
-) -> Result<Vec<Record>, crate::log::Error> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    for item in batch::Batches::new(buf, max_batch) {
-        let mut records = Vec::new();
-        let decoded = item.and_then(|(h, _)| {
-            batch::decode_batch(&h, &buf.slice(pos..pos + h.size), max_batch, &mut records)
-                .map(|()| h.size)
-        });
-        match decoded {
-            Ok(size) => {
-                pos += size;
-                out.extend(records.into_iter().filter(|r| r.offset >= offset));
+    max_bytes: usize,
+) -> Result<FetchResult, GatewayError> {
+    let reader = Arc::clone(p);
+    tokio::task::spawn_blocking(move || reader.read(offset, max_bytes))
+        .await
+        .map_err(|e| GatewayError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            crate::log::Error::OffsetOutOfRange { .. } => {
+                GatewayError::OffsetOutOfRange(e.to_string())
             }
-            Err(e) if out.is_empty() => return Err(e),
-            Err(e) => {
-                tracing::error!(cause = %e, position = pos, "stopping a read at a damaged batch");
-                break;
-            }
-        }
-    }
-    Ok(out)
+            other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),
+        })
 }
 
 #[cfg(test)]
@@ -474,3 +462,7 @@ mod tests {
         assert_eq!(body[0]["offset"], 1);
     }
 }
+
+#[cfg(test)]
+#[path = "read_path_tests.rs"]
+mod read_path_tests;

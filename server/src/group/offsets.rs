@@ -46,7 +46,7 @@ use super::{GroupError, GroupId, Result, TopicPartition};
 use crate::broker::topic_config::CLEANUP_POLICY;
 use crate::broker::{self, Broker, Partition};
 use crate::clock::Clock;
-use crate::log::{self, NewRecord, batch};
+use crate::log::{self, NewRecord};
 
 /// The internal topic's name, as Kafka's.
 pub const TOPIC: &str = "__consumer_offsets";
@@ -205,29 +205,15 @@ impl OffsetStore {
 
     /// Reads one partition from its start and applies every record. Returns how many it read.
     fn replay(&self, p: &Partition) -> Result<usize> {
-        let max_batch = p.log_config().max_batch_bytes();
         let (mut offset, high_watermark) = p.offsets();
         let mut count = 0;
         while offset < high_watermark {
             let fetched = p.read(offset, REPLAY_READ_BYTES)?;
-            let buf = fetched.batches;
-            if buf.is_empty() {
+            if fetched.next_offset <= offset {
                 break;
             }
-            let mut pos = 0;
-            let mut records = Vec::new();
-            for item in batch::Batches::new(&buf, max_batch) {
-                let (header, _) = item?;
-                let end = pos + header.size;
-                batch::decode_batch(&header, &buf.slice(pos..end), max_batch, &mut records)?;
-                pos = end;
-                offset = offset.max(header.next_offset());
-            }
-            if pos == 0 {
-                // A read returns at least one whole batch; nothing valid means nothing more.
-                break;
-            }
-            for r in records {
+            offset = fetched.next_offset;
+            for r in fetched.records {
                 count += 1;
                 let Some(key) = r.key.as_deref() else {
                     continue;

@@ -579,8 +579,7 @@ async fn two_groups_each_see_every_record() {
                     .starting_offset(&gid(group), tp, AutoOffsetReset::Earliest)
                     .unwrap();
                 let p = f.broker.partition(&tp.topic, tp.partition).unwrap();
-                let fetched = p.read(start, 1 << 20).unwrap();
-                let records = batch::decode_all(&fetched.batches, 1 << 20).unwrap();
+                let records = p.read(start, 1 << 20).unwrap().records;
                 for r in &records {
                     let value = String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap();
                     seen.entry(group).or_default().push(value);

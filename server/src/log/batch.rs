@@ -546,6 +546,55 @@ pub fn decode_all(buf: &Bytes, max_batch_bytes: usize) -> Result<Vec<Record>> {
     Ok(out)
 }
 
+/// What [`decode_from`] found in a buffer of whole batches.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The records at or past the requested offset, in offset order.
+    pub records: Vec<Record>,
+    /// Where the next read starts: the last offset + 1 of the last batch decoded, or the
+    /// requested offset when none was. A batch keeps its original last offset when compaction
+    /// removes records from it (Kafka's `lastOffsetDelta`), so this moves past offsets that no
+    /// longer exist, never back into a batch that filters to nothing.
+    pub next_offset: u64,
+    /// Bytes of the batches decoded.
+    pub bytes: usize,
+    /// The error of the batch that stopped the decode, when one was damaged: the batches before
+    /// it are served, and a read from `next_offset` meets the damage again.
+    pub damage: Option<Error>,
+}
+
+/// Decodes the records at or past `offset` from a buffer of whole batches (a read plan's
+/// bytes), stopping at the first batch that fails its check or decode.
+pub fn decode_from(buf: &Bytes, max_batch_bytes: usize, offset: u64) -> Decoded {
+    let mut out = Decoded {
+        records: Vec::new(),
+        next_offset: offset,
+        bytes: 0,
+        damage: None,
+    };
+    let mut batch_records = Vec::new();
+    for item in Batches::new(buf, max_batch_bytes) {
+        let decoded = item.and_then(|(h, bytes)| {
+            batch_records.clear();
+            let bytes = buf.slice_ref(bytes);
+            decode_batch(&h, &bytes, max_batch_bytes, &mut batch_records).map(|()| h)
+        });
+        match decoded {
+            Ok(h) => {
+                out.bytes += h.size;
+                out.next_offset = out.next_offset.max(h.next_offset());
+                out.records
+                    .extend(batch_records.drain(..).filter(|r| r.offset >= offset));
+            }
+            Err(e) => {
+                out.damage = Some(e);
+                break;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -626,6 +675,67 @@ mod tests {
         for cut in 0..b.len() {
             assert_eq!(check_batch(&b[..cut], 1 << 20).unwrap(), Check::Incomplete);
         }
+    }
+
+    /// A batch at `base` holding one record at `base` but declaring offsets up to `base + 9`,
+    /// as compaction leaves a batch that lost its later records.
+    fn thinned(base: u64) -> BytesMut {
+        let key = format!("k{base}");
+        let refs = std::iter::once((
+            0,
+            RecordRef {
+                key: Some(key.as_bytes()),
+                value: Some(b"v"),
+                headers: &[],
+            },
+        ));
+        let mut b =
+            encode_batch_from(refs, 1, Compression::None, 1 << 20, Some((&[0], 9))).unwrap();
+        set_base_offset_and_epoch(&mut b, base, 0);
+        b
+    }
+
+    #[test]
+    fn decode_from_moves_past_a_batch_that_filters_to_nothing() {
+        let only = thinned(0).freeze();
+        let d = decode_from(&only, 1 << 20, 1);
+        assert!(d.records.is_empty());
+        assert_eq!(
+            d.next_offset, 10,
+            "the batch's last offset + 1, not its last record's"
+        );
+        assert!(d.damage.is_none());
+
+        let mut two = thinned(0);
+        let mut next = encode_batch(&recs(2), Compression::None, 0, 1 << 20).unwrap();
+        set_base_offset_and_epoch(&mut next, 10, 0);
+        two.extend_from_slice(&next);
+        let d = decode_from(&two.freeze(), 1 << 20, 1);
+        let offsets: Vec<u64> = d.records.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, [10, 11]);
+        assert_eq!(d.next_offset, 12);
+    }
+
+    #[test]
+    fn decode_from_stops_at_damage_after_good_batches() {
+        let mut buf = thinned(0);
+        let good = buf.len();
+        let mut bad = thinned(10);
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        buf.extend_from_slice(&bad);
+        let d = decode_from(&buf.freeze(), 1 << 20, 0);
+        assert_eq!(d.records.len(), 1);
+        assert_eq!(
+            d.next_offset, 10,
+            "the next read starts at the damaged batch"
+        );
+        assert_eq!(d.bytes, good);
+        assert!(
+            matches!(d.damage, Some(Error::ChecksumMismatch { .. })),
+            "{:?}",
+            d.damage
+        );
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! lost some is re-encoded with the same base offset, codec and offset deltas, an emptied batch is
 //! dropped. Tombstones (null values) survive while younger than `delete.retention.ms`.
 //!
+//! A re-encoded batch keeps its original last offset (`last_offset_delta`), as Kafka's cleaner
+//! does, even when its last records went: a read inside it may find only records below the
+//! offset asked for, and readers continue at the batch's last offset + 1
+//! (`broker::Partition::read`), never at their last record + 1, so the gap is crossed.
+//!
 //! The swap removes the old indexes, then renames the cleaned file over the log (atomic), then
 //! rebuilds the indexes. A crash at any step leaves a valid log and, at worst, missing indexes,
 //! which opening rebuilds; leftover `.cleaned` files are deleted on open.

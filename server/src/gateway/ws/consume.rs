@@ -25,7 +25,9 @@
 //!
 //! # Errors
 //! Every failure is an error frame followed by a close: 4400 for a bad credit or seek, 4404 for
-//! a seek to a partition this socket does not read, 4422 for a record that is not JSON in the
+//! a seek to a partition this socket does not read or (without `group`) a topic deleted while
+//! the socket reads it, even if it is created again at once (40401: the new topic's offsets
+//! are not the old one's, so the client reconnects), 4422 for a record that is not JSON in the
 //! json format (after the records before it), 1008 for a message that is not JSON or has an
 //! unknown type, 1003 for binary messages, 1011 for a failed read of the log.
 //!
@@ -64,7 +66,7 @@ use crate::group::{
     Assignment, AutoOffsetReset, GroupId, JoinRequest, OffsetAndMetadata, Subscription,
     TopicPartition,
 };
-use crate::log::{self, Record, batch};
+use crate::log::{self, Record};
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -172,9 +174,13 @@ struct Session {
     cursors: Vec<Cursor>,
     /// Where the next round starts, for fairness across partitions.
     start: usize,
-    max_batch: usize,
     rt: WsRuntime,
     broker: Arc<Broker>,
+    /// The topic's id at connect time: a plain socket whose topic is deleted (or deleted and
+    /// created again, a new id) is closed, since its positions belong to a log that is gone.
+    topic_id: String,
+    /// Topic creations and deletions, in plain mode (a group member follows rebalances instead).
+    metadata: Option<watch::Receiver<u64>>,
     /// The membership, in group mode (joined once the upgrade is accepted).
     group: Option<GroupMode>,
     /// What to join with, between the checks and the upgrade.
@@ -219,6 +225,8 @@ async fn check(
     uri: &Uri,
 ) -> Result<Session, GatewayError> {
     let mut params: ConsumeParams = query(uri)?;
+    // Subscribed before the topic is looked up, so a deletion right after is not missed.
+    let metadata = state.broker.watch_metadata();
     let topic_name = params
         .topic
         .take()
@@ -257,9 +265,10 @@ async fn check(
         credit,
         cursors: Vec::new(),
         start: 0,
-        max_batch: state.broker.log_config(&topic).max_batch_bytes(),
         rt,
         broker: Arc::clone(&state.broker),
+        topic_id: topic.topic_id().to_owned(),
+        metadata: None,
         group: None,
         join: None,
     };
@@ -286,6 +295,7 @@ async fn check(
         let next = start.resolve(&p).await?;
         session.cursors.push(Cursor::new(p, next));
     }
+    session.metadata = Some(metadata);
     Ok(session)
 }
 
@@ -383,6 +393,13 @@ async fn run(mut ws: WebSocket, mut s: Session) {
                     Err(None) => break End::Drop,
                 }
             }
+            alive = metadata_changed(s.metadata.as_mut()) => {
+                if !alive {
+                    s.metadata = None;
+                } else if let Some(f) = topic_gone(&s) {
+                    break fail(&mut ws, &heartbeat, &f).await;
+                }
+            }
             Some((i, watch, alive)) = waiters.next(), if !waiters.is_empty() => {
                 if let Some(c) = s.cursors.get_mut(i) {
                     c.high_watermark = c.high_watermark.max(*watch.borrow());
@@ -401,6 +418,34 @@ async fn run(mut ws: WebSocket, mut s: Session) {
         }
     };
     finish(ws, end).await;
+}
+
+/// Waits for the next topic creation or deletion; `false` when the broker is gone. Never ends
+/// without a watch (group mode).
+async fn metadata_changed(metadata: Option<&mut watch::Receiver<u64>>) -> bool {
+    match metadata {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// The failure of a plain socket whose topic was deleted, or deleted and created again: Kafka's
+/// consumers see `UNKNOWN_TOPIC_OR_PARTITION` and then a new topic id, never records of the new
+/// topic at the old topic's offsets.
+fn topic_gone(s: &Session) -> Option<Failure> {
+    let what = match s.broker.topic(&s.topic) {
+        Ok(t) if t.topic_id() == s.topic_id => return None,
+        Ok(_) => "was deleted and created again",
+        Err(_) => "was deleted",
+    };
+    Some(Failure {
+        error_code: 40401,
+        message: format!(
+            "Topic '{}' {what}; reconnect to read it from a new position.",
+            s.topic
+        ),
+        close_code: 4404,
+    })
 }
 
 /// Sends an error frame; the end is the close that follows it.
@@ -715,20 +760,13 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
             (c.next < c.high_watermark && !c.stalled).then(|| (i, Arc::clone(&c.partition), c.next))
         })
         .collect();
-    let (topic, encoding, credit, max_batch) = (
-        Arc::clone(&s.topic),
-        s.encoding.clone(),
-        s.credit,
-        s.max_batch,
-    );
-    let round = tokio::task::spawn_blocking(move || {
-        build_round(&topic, jobs, credit, &encoding, max_batch)
-    })
-    .await
-    .unwrap_or_else(|e| Round {
-        failure: Some(GatewayError::Internal(e.to_string())),
-        ..Round::default()
-    });
+    let (topic, encoding, credit) = (Arc::clone(&s.topic), s.encoding.clone(), s.credit);
+    let round = tokio::task::spawn_blocking(move || build_round(&topic, jobs, credit, &encoding))
+        .await
+        .unwrap_or_else(|e| Round {
+            failure: Some(GatewayError::Internal(e.to_string())),
+            ..Round::default()
+        });
     for a in &round.advanced {
         if let Some(c) = s.cursors.get_mut(a.cursor) {
             c.next = a.next;
@@ -846,7 +884,6 @@ fn build_round(
     jobs: Vec<(usize, Arc<Partition>, u64)>,
     mut credit: u64,
     enc: &Encoding,
-    max_batch: usize,
 ) -> Round {
     let mut round = Round::default();
     let mut frame = FrameBuilder::new();
@@ -880,20 +917,12 @@ fn build_round(
                 }
             };
             high_watermark = Some(fetched.high_watermark);
-            let (records, end) = match decode_from(&fetched.batches, max_batch, next) {
-                Ok(d) => d,
-                Err(e) => {
-                    round.failure = Some(GatewayError::Broker(e.into(), Api::V2));
-                    break;
-                }
-            };
+            let records = fetched.records;
             if records.is_empty() {
-                // Compacted-away or empty batches still move the position past them.
-                if end > next {
-                    next = end;
-                    continue;
-                }
-                stalled = true;
+                // Nothing up to the high watermark; skip what was read past (offsets compaction
+                // removed), then wait for the next append.
+                next = next.max(fetched.next_offset);
+                stalled = next < fetched.high_watermark;
                 break;
             }
             let take = records
@@ -914,7 +943,7 @@ fn build_round(
             credit -= take as u64;
             next = match records.get(take) {
                 Some(unsent) => unsent.offset,
-                None => end.max(records.last().map_or(next, |r| r.offset + 1)),
+                None => fetched.next_offset,
             };
             if frame.len() >= FRAME_BYTES {
                 total += frame.len();
@@ -934,36 +963,4 @@ fn build_round(
     }
     round.frames.extend(frame.finish());
     round
-}
-
-/// The records at or past `offset` in whole batches, and the offset after the last batch. A
-/// damaged batch after valid ones ends the read there (the next read reports it).
-fn decode_from(
-    buf: &Bytes,
-    max_batch: usize,
-    offset: u64,
-) -> Result<(Vec<Record>, u64), log::Error> {
-    let mut out = Vec::new();
-    let mut end = offset;
-    let mut pos = 0;
-    for item in batch::Batches::new(buf, max_batch) {
-        let mut records = Vec::new();
-        let decoded = item.and_then(|(h, _)| {
-            let bytes = buf.slice(pos..pos + h.size);
-            batch::decode_batch(&h, &bytes, max_batch, &mut records).map(|()| h)
-        });
-        match decoded {
-            Ok(h) => {
-                pos += h.size;
-                end = end.max(h.next_offset());
-                out.extend(records.into_iter().filter(|r| r.offset >= offset));
-            }
-            Err(e) if out.is_empty() && end == offset => return Err(e),
-            Err(e) => {
-                tracing::error!(cause = %e, position = pos, "stopping a WebSocket read at a damaged batch");
-                break;
-            }
-        }
-    }
-    Ok((out, end))
 }

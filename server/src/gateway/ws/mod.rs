@@ -37,7 +37,8 @@
 //! - 1009 message too big: larger than `limits.ws_max_message_size`
 //! - 1011 no pong within `ws_pong_timeout`, or an internal error (a failed log read)
 //! - 4000 + HTTP status for a request the client can fix, after an error frame with the
-//!   Confluent code: 4400 (a bad credit, seek or commit), 4404 (an unknown partition), 4409 (a
+//!   Confluent code: 4400 (a bad credit, seek or commit), 4404 (an unknown partition, or the
+//!   topic of a plain consume socket deleted, or deleted and created again), 4409 (a
 //!   group socket removed from its group, or committing a partition it does not own), 4422 (a
 //!   record that is not JSON in the json format)
 //!
