@@ -880,7 +880,7 @@ async fn normalize_stores_and_matches_the_normalized_form() {
 }
 
 /// `_schemas` is created by the first write with one partition and `cleanup.policy=compact`,
-/// and a start-up sets the policy back to `compact` if someone changed it.
+/// and a client cannot change the policy (the broker's internal topic).
 #[tokio::test]
 async fn the_schemas_topic_is_one_compacted_partition() {
     let mut r = Runnel::start().await;
@@ -903,8 +903,8 @@ async fn the_schemas_topic_is_one_compacted_partition() {
         .send()
         .await
         .expect("PUT config");
-    assert_eq!(resp.status().as_u16(), 204);
-    assert_eq!(r.get_json(&policy).await.1["value"], "delete");
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(r.get_json(&policy).await.1["value"], "compact");
     r.restart().await;
     assert_eq!(r.get_json(&policy).await.1["value"], "compact");
     assert_eq!(ok(&r, "GET", "/subjects", None).await, json!(["a-value"]));

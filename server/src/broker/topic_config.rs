@@ -48,8 +48,8 @@ pub const UNCLEAN_LEADER_ELECTION_ENABLE: &str = "unclean.leader.election.enable
 /// leave it to the OS and to replication".
 const LONG_MAX: &str = "9223372036854775807";
 
-/// Smallest `segment.index.bytes` we accept. Kafka allows 4, but the preallocated time index
-/// is sized by the same setting and one time-index entry (8-byte timestamp + 4-byte relative
+/// Smallest `segment.index.bytes` we accept. Kafka allows 4, but the time index is bounded by
+/// the same setting and one time-index entry (8-byte timestamp + 4-byte relative
 /// offset) is 12 bytes: below that the active segment could index nothing and would roll on
 /// every append.
 const MIN_SEGMENT_INDEX_BYTES: i32 = 12;

@@ -16,9 +16,9 @@
 //! `Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions`), so one partition orders all
 //! of a group's commits and, once replication comes, that partition's leader is the group's
 //! coordinator. We create [`PARTITIONS`] = 8 partitions, not Kafka's 50: each partition is a
-//! directory with two preallocated, mmap'd indexes per segment, which 50 times over is real
-//! overhead on the small nodes we target, while 8 still spreads coordinators over up to eight
-//! brokers. The count is fixed forever once the topic exists (changing it would move groups
+//! directory, an open active segment and its in-memory indexes, which 50 times over is
+//! overhead the small nodes we target need not pay, while 8 still spreads coordinators over up
+//! to eight brokers. The count is fixed forever once the topic exists (changing it would move groups
 //! to other partitions), which is why the broker refuses to grow internal topics.
 //!
 //! The topic is created (compacted, [`PARTITIONS`] partitions) by the first commit, as Kafka
