@@ -15,4 +15,5 @@ mod disk_full;
 mod groups;
 mod http_api;
 mod limits;
+mod registry_limits;
 mod schema_registry;
