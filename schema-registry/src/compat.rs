@@ -15,10 +15,10 @@
 //! checked; a step budget and a depth bound keep hostile schemas cheap.
 //!
 //! Cost: one check is linear in the size of the two schemas. Each (reader, writer) pair of
-//! records is compared once ([`Checker::done`]), and its fields are matched through a name →
-//! field map of the writer record built once for the pair, so a reader field missing from the
-//! writer (renamed, or found under an alias) costs one lookup, not a scan of the writer's
-//! fields.
+//! records is compared once (memoized in the checker), and its fields are matched through a
+//! name → field map of the writer record built once for the pair, so a reader field missing
+//! from the writer (renamed, or found under an alias) costs one lookup, not a scan of the
+//! writer's fields.
 
 use std::collections::{HashMap, HashSet};
 

@@ -83,9 +83,9 @@ impl RegistryConfig {
 
 impl RegistryConfig {
     /// The largest `_schemas` record (key plus value) a schema within [`Limits`] needs: the
-    /// stored text JSON-escaped (its `"` and `\\` double; it holds no control characters, which
+    /// stored text JSON-escaped (its `"` and `\` double; it holds no control characters, which
     /// JSON strings cannot contain unescaped), the subject escaped in the key and the value, and
-    /// [`STORE_RECORD_SLACK`]. The server sizes the topic's `max.message.bytes` by it.
+    /// 64 KiB of slack (`STORE_RECORD_SLACK`). The server sizes `max.message.bytes` by it.
     pub fn max_store_record_bytes(&self) -> usize {
         self.limits
             .max_schema_bytes
