@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::RwLock;
 
 use crate::avro::{AvroSchema, Limits};
-use crate::compat::{self, Level};
+use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::store::{Store, StoreError};
 use records::{Record, Reference, SchemaValue};
@@ -548,12 +548,13 @@ impl Registry {
 
     /// Checks a schema against a subject's versions under its level: against one version, or
     /// (with `None`) against those the level names. Returns the incompatibilities; empty means
-    /// compatible. A subject without versions accepts anything when no version is named.
+    /// compatible. A subject without versions accepts anything when no version is named. The
+    /// parse and the check run on a blocking thread, holding no lock.
     ///
     /// # Errors
     /// [`RegistryError::SubjectNotFound`] / [`RegistryError::VersionNotFound`] for a named
     /// version, or the schema is invalid.
-    pub fn check_compatibility(
+    pub async fn check_compatibility(
         &self,
         subject: &str,
         version: Option<VersionSpec>,
@@ -561,11 +562,11 @@ impl Registry {
         normalize: bool,
     ) -> Result<Vec<String>, RegistryError> {
         let level = self.level(Some(subject), true)?;
-        let against: Vec<i32> = match version {
+        let ids: Vec<i32> = match version {
             Some(spec) => vec![self.version(subject, spec, false)?.id],
             None => {
                 let state = self.state.read();
-                state
+                let live: Vec<i32> = state
                     .subjects
                     .get(subject)
                     .map(|s| {
@@ -575,16 +576,16 @@ impl Registry {
                             .map(|v| v.id)
                             .collect()
                     })
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                register::checked_versions(level, &live).to_vec()
             }
         };
-        let candidate = self.candidate(request, normalize)?;
-        if against.is_empty() || level == Level::None {
+        let candidate = self.candidate_off_runtime(request, normalize).await?;
+        if ids.is_empty() || level == Level::None {
             return Ok(Vec::new());
         }
-        let existing = self.parsed_ids(&against)?;
-        let refs: Vec<&AvroSchema> = existing.iter().map(AsRef::as_ref).collect();
-        Ok(compat::check(level, &candidate.parsed, &refs))
+        let against = register::with_reference_texts(&self.state.read(), &ids)?;
+        self.check_off_runtime(level, &candidate, against).await
     }
 
     // ---- writes ------------------------------------------------------------------------
@@ -1006,17 +1007,6 @@ impl Registry {
         }
         let texts = reference_texts(&self.state.read(), stored)?;
         parse_stored(stored, &texts, &self.config.limits)
-    }
-
-    fn parsed_ids(&self, ids: &[i32]) -> Result<Vec<Arc<AvroSchema>>, RegistryError> {
-        ids.iter()
-            .map(|id| {
-                let stored = self
-                    .stored_schema(*id)
-                    .ok_or(RegistryError::SchemaIdNotFound(i64::from(*id)))?;
-                self.parsed(&stored)
-            })
-            .collect()
     }
 }
 

@@ -34,6 +34,10 @@ use crate::store::StoreError;
 /// Checks run without the writer before one runs under it (see the module docs).
 const OPTIMISTIC_CHECKS: usize = 3;
 
+/// A stored schema with the texts of the schemas it references, dependencies first (empty once
+/// it is parsed: then they are not needed): what parsing it off the state lock takes.
+pub(super) type WithReferences = (Arc<StoredSchema>, Vec<String>);
+
 /// What a registration read from the state for its check, under one short read lock.
 struct Snapshot {
     generation: Generation,
@@ -41,9 +45,8 @@ struct Snapshot {
     level: Level,
     /// The live version of the subject that already holds this schema, if any.
     existing: Option<Registered>,
-    /// The live versions the level checks against, oldest first, each with the texts of the
-    /// schemas it references (empty once it is parsed: then they are not needed).
-    against: Vec<(Arc<StoredSchema>, Vec<String>)>,
+    /// The live versions the level checks against, oldest first.
+    against: Vec<WithReferences>,
     /// One past the subject's last version; `None` past `i32::MAX`.
     next_version: Option<i32>,
 }
@@ -132,28 +135,8 @@ impl Registry {
                 .filter(|st| StoredSchema::content_key(&st.schema, &st.references) == key)
                 .map(|_| Registered { id, version })
         });
-        // Non-transitive levels check the latest version only: parse nothing else.
-        let checked = match level {
-            Level::None => &[][..],
-            _ if level.transitive() => &live[..],
-            _ => live.last().map(std::slice::from_ref).unwrap_or_default(),
-        };
-        let against = checked
-            .iter()
-            .map(|&(_, id)| {
-                let stored = state
-                    .schemas
-                    .get(&id)
-                    .cloned()
-                    .ok_or(RegistryError::SchemaIdNotFound(i64::from(id)))?;
-                let texts = if stored.parsed.get().is_some() {
-                    Vec::new()
-                } else {
-                    reference_texts(&state, &stored)?
-                };
-                Ok((stored, texts))
-            })
-            .collect::<Result<_, RegistryError>>()?;
+        let ids: Vec<i32> = live.iter().map(|&(_, id)| id).collect();
+        let against = with_reference_texts(&state, checked_versions(level, &ids))?;
         let next_version = subject_state
             .and_then(|s| s.versions.keys().next_back().copied())
             .unwrap_or(0)
@@ -170,11 +153,11 @@ impl Registry {
 
     /// The compatibility messages of `candidate` against `against` (empty: compatible),
     /// parsing versions not parsed yet, on a blocking thread.
-    async fn check_off_runtime(
+    pub(super) async fn check_off_runtime(
         &self,
         level: Level,
         candidate: &Candidate,
-        against: Vec<(Arc<StoredSchema>, Vec<String>)>,
+        against: Vec<WithReferences>,
     ) -> Result<Vec<String>, RegistryError> {
         let new = Arc::clone(&candidate.parsed);
         let limits = self.config.limits;
@@ -324,4 +307,36 @@ fn require_references(state: &State, references: &[Reference]) -> Result<(), Reg
         }
     }
     Ok(())
+}
+
+/// The versions (of `live`, oldest first) a check at `level` reads: none at NONE, all of them
+/// when transitive, else the latest only, so nothing else is parsed.
+pub(super) fn checked_versions(level: Level, live: &[i32]) -> &[i32] {
+    match level {
+        Level::None => &[],
+        _ if level.transitive() => live,
+        _ => live.last().map(std::slice::from_ref).unwrap_or_default(),
+    }
+}
+
+/// The stored schemas of `ids`, with what parsing them takes.
+pub(super) fn with_reference_texts(
+    state: &State,
+    ids: &[i32],
+) -> Result<Vec<WithReferences>, RegistryError> {
+    ids.iter()
+        .map(|&id| {
+            let stored = state
+                .schemas
+                .get(&id)
+                .cloned()
+                .ok_or(RegistryError::SchemaIdNotFound(i64::from(id)))?;
+            let texts = if stored.parsed.get().is_some() {
+                Vec::new()
+            } else {
+                reference_texts(state, &stored)?
+            };
+            Ok((stored, texts))
+        })
+        .collect()
 }
