@@ -13,6 +13,12 @@
 //! checked as their underlying type, as Avro's Java `SchemaCompatibility` does. Recursive types
 //! are handled by assuming a (reader, writer) pair of named types compatible while it is being
 //! checked; a step budget and a depth bound keep hostile schemas cheap.
+//!
+//! Cost: one check is linear in the size of the two schemas. Each (reader, writer) pair of
+//! records is compared once (memoized in the checker), and its fields are matched through a
+//! name → field map of the writer record built once for the pair, so a reader field missing
+//! from the writer (renamed, or found under an alias) costs one lookup, not a scan of the
+//! writer's fields.
 
 use std::collections::{HashMap, HashSet};
 
@@ -310,6 +316,18 @@ pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<String> {
 
 /// [`can_read`] with structured results.
 pub fn can_read_detailed(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Incompatibility> {
+    let (out, work) = run(reader, writer);
+    tracing::trace!(
+        steps = work.steps,
+        fields_examined = work.fields_examined,
+        incompatibilities = out.len(),
+        "compatibility checked"
+    );
+    out
+}
+
+/// [`can_read_detailed`], with the work it took.
+fn run(reader: &AvroSchema, writer: &AvroSchema) -> (Vec<Incompatibility>, Work) {
     let mut checker = Checker {
         reader,
         writer,
@@ -317,11 +335,25 @@ pub fn can_read_detailed(reader: &AvroSchema, writer: &AvroSchema) -> Vec<Incomp
         done: HashMap::new(),
         steps: 0,
         exhausted: false,
+        fields_examined: 0,
     };
     let mut out = checker.check(reader.schema(), writer.schema(), &Path::default(), 0);
     let mut seen = HashSet::new();
     out.retain(|i| seen.insert(i.clone()));
-    out
+    let work = Work {
+        steps: checker.steps,
+        fields_examined: checker.fields_examined,
+    };
+    (out, work)
+}
+
+/// What one check did, counted so tests can bound the algorithm's cost without a clock.
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    /// Calls of [`Checker::check`]: pairs of types compared.
+    steps: usize,
+    /// Writer fields looked at to match reader fields: indexed, or probed by name.
+    fields_examined: usize,
 }
 
 /// Bounds on one check, so hostile schemas (deep, or exponentially many paths through shared
@@ -483,6 +515,8 @@ struct Checker<'a> {
     done: HashMap<(String, String), Vec<Incompatibility>>,
     steps: usize,
     exhausted: bool,
+    /// See [`Work::fields_examined`].
+    fields_examined: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -655,16 +689,22 @@ impl<'a> Checker<'a> {
                 self.in_progress.insert(key.clone());
                 let mut relative = Vec::new();
                 let root = Path::default();
+                let writer_fields = writer_fields(wr);
+                self.fields_examined += wr.fields.len();
                 for (index, field) in rr.fields.iter().enumerate() {
                     let field_path = root.field(index, &field.name);
                     // Only the reader's aliases count (Avro specification), so the writer's
                     // fields are matched by their own names.
-                    let writer_field = writer_field(wr, &field.name).or_else(|| {
+                    let mut probe = |name: &str| {
+                        self.fields_examined += 1;
+                        writer_fields.get(name).copied()
+                    };
+                    let writer_field = probe(&field.name).or_else(|| {
                         field
                             .aliases
                             .iter()
                             .flatten()
-                            .find_map(|alias| writer_field(wr, alias))
+                            .find_map(|alias| probe(alias))
                     });
                     match writer_field {
                         Some(writer_field) => relative.extend(self.check(
@@ -719,18 +759,15 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// The writer's field called `name` (not one merely aliased so: `apache_avro`'s `lookup` also
-/// holds field aliases, which do not count on the writer side).
-fn writer_field<'s>(
-    record: &'s RecordSchema,
-    name: &str,
-) -> Option<&'s apache_avro::schema::RecordField> {
-    let by_lookup = record
-        .lookup
-        .get(name)
-        .and_then(|&i| record.fields.get(i))
-        .filter(|f| f.name == name);
-    by_lookup.or_else(|| record.fields.iter().find(|f| f.name == name))
+/// The writer record's fields by their own names. Not `apache_avro`'s `lookup`: it also holds
+/// field aliases, which do not count on the writer side. The first field of a name wins, as a
+/// scan in field order would find it.
+fn writer_fields(record: &RecordSchema) -> HashMap<&str, &apache_avro::schema::RecordField> {
+    let mut fields = HashMap::with_capacity(record.fields.len());
+    for field in &record.fields {
+        fields.entry(field.name.as_str()).or_insert(field);
+    }
+    fields
 }
 
 /// Avro's promotions: a writer's `from` is readable as the reader's `to`.
@@ -854,6 +891,48 @@ mod tests {
         assert!(messages[0].contains(".y'"), "{}", messages[0]);
         assert!(can_read(&old, &old).is_empty());
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    /// Issue 9 (hardening): a reader field missing from the writer scanned every writer field,
+    /// so renaming (or aliasing) the fields of an 18,000-field record took seconds. Matching is
+    /// now one index entry per writer field and one probe per name tried: the work is counted,
+    /// and must stay linear (quadratic would be 400 million here).
+    #[test]
+    fn field_matching_is_linear_in_the_number_of_fields() {
+        const FIELDS: usize = 20_000;
+        let record = |field: &dyn Fn(usize) -> String| {
+            let fields: Vec<String> = (0..FIELDS).map(field).collect();
+            parse(&format!(
+                r#"{{"type":"record","name":"Big","fields":[{}]}}"#,
+                fields.join(",")
+            ))
+        };
+        let old = record(&|i| format!(r#"{{"name":"f{i}","type":"int"}}"#));
+        let renamed = record(&|i| format!(r#"{{"name":"g{i}","type":"int","default":0}}"#));
+        let aliased = record(&|i| format!(r#"{{"name":"g{i}","aliases":["f{i}"],"type":"int"}}"#));
+        for (label, reader, writer, names_per_field) in [
+            ("renamed, new reads old", &renamed, &old, 1),
+            ("renamed, old reads new", &old, &renamed, 1),
+            ("aliased, new reads old", &aliased, &old, 2),
+            ("aliased, old reads new", &old, &aliased, 1),
+        ] {
+            let (_, work) = run(reader, writer);
+            let bound = FIELDS * (1 + names_per_field);
+            assert!(
+                work.fields_examined <= bound,
+                "{label}: {} writer fields examined for {FIELDS} fields, more than {bound}",
+                work.fields_examined
+            );
+            assert!(work.steps <= FIELDS + 1, "{label}: {} steps", work.steps);
+        }
+        assert!(
+            can_read(&aliased, &old).is_empty(),
+            "aliases find the old fields"
+        );
+        assert!(
+            !can_read(&old, &renamed).is_empty(),
+            "old fields have no default"
+        );
     }
 
     #[test]

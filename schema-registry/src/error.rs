@@ -113,6 +113,9 @@ pub enum RegistryError {
     /// 50001: the `_schemas` store failed; nothing was applied.
     #[error("Error while writing to the schema store: {0}")]
     Store(#[source] StoreError),
+    /// 50001: the blocking task that parses or checks a schema panicked or was cancelled.
+    #[error("a schema parse or compatibility check did not finish: {0}")]
+    Worker(#[source] tokio::task::JoinError),
     /// 50001: the server did not put the registry into the request (a wiring bug).
     #[error("the schema registry is not mounted in this router")]
     NotMounted,
@@ -149,7 +152,9 @@ impl RegistryError {
             E::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
             E::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
             E::NotFound => (not_found, 404),
-            E::Store(_) | E::NotMounted => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
+            E::Store(_) | E::Worker(_) | E::NotMounted => {
+                (StatusCode::INTERNAL_SERVER_ERROR, 50001)
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! The registry needs two operations from it: append records (acknowledged only once they are
 //! as durable as any acknowledged produce), and read every record back in order at start-up.
+//! It also asks how large one record may be, so a schema whose record would not fit is refused
+//! as too large (42209) before the append rather than failing in the log.
 //! Keys and values are Confluent's JSON layouts (see `registry::records`); a `None` value is a
 //! tombstone, which compaction eventually drops together with every earlier record of its key.
 //!
@@ -55,6 +57,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// # Errors
     /// [`StoreError::Read`].
     fn replay(&self) -> StoreFuture<'_, Vec<StoreRecord>>;
+
+    /// The largest record, key plus value bytes, an append accepts.
+    fn max_record_bytes(&self) -> usize;
 }
 
 /// An in-memory [`Store`] for tests: a `Vec` of records, optionally failing appends.
@@ -68,6 +73,8 @@ struct MemoryInner {
     records: Vec<StoreRecord>,
     fail_appends: bool,
     lose_acks: bool,
+    /// `None`: unbounded.
+    max_record_bytes: Option<usize>,
 }
 
 impl MemoryStore {
@@ -83,6 +90,11 @@ impl MemoryStore {
     /// Makes every later append store its records and still fail, as a lost acknowledgement.
     pub fn set_lose_acks(&self, lose: bool) {
         self.inner.lock().lose_acks = lose;
+    }
+
+    /// Bounds one record's key plus value, as a topic's `max.message.bytes` does.
+    pub fn set_max_record_bytes(&self, max: usize) {
+        self.inner.lock().max_record_bytes = Some(max);
     }
 
     /// Every record appended so far.
@@ -117,6 +129,15 @@ impl Store for MemoryStore {
                     "the memory store fails on purpose".into(),
                 ));
             }
+            let max = inner.max_record_bytes.unwrap_or(usize::MAX);
+            if records
+                .iter()
+                .any(|(k, v)| k.len() + v.as_ref().map_or(0, Bytes::len) > max)
+            {
+                return Err(StoreError::Append(format!(
+                    "a record is larger than the memory store's limit of {max} bytes"
+                )));
+            }
             inner.records.extend(records);
             if inner.lose_acks {
                 return Err(StoreError::Append(
@@ -129,5 +150,9 @@ impl Store for MemoryStore {
 
     fn replay(&self) -> StoreFuture<'_, Vec<StoreRecord>> {
         Box::pin(async move { Ok(self.inner.lock().records.clone()) })
+    }
+
+    fn max_record_bytes(&self) -> usize {
+        self.inner.lock().max_record_bytes.unwrap_or(usize::MAX)
     }
 }

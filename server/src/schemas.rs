@@ -12,6 +12,15 @@
 //! (the broker refuses their appends and config changes to internal topics); a data dir from
 //! before that rule may be, and the error says how to fix it.
 //!
+//! Sizing: a `_schemas` record carries the schema text JSON-escaped, so a schema just under the
+//! registry's size limit makes a record about twice that, more than Kafka's default
+//! `max.message.bytes`. The topic is therefore created with a `max.message.bytes` that fits the
+//! largest record the registry's limits allow (`RegistryConfig::max_store_record_bytes`), and
+//! an existing topic with a smaller one is raised at start with a warning: it is the
+//! registry's own topic, as Confluent's registry creates `_schemas` itself. Whatever the topic
+//! ends up allowing is reported by [`Store::max_record_bytes`], so the registry refuses a record
+//! that would not fit (42209) instead of failing the append.
+//!
 //! Appends go through the partition's group-commit appender and are acknowledged when the
 //! appender acknowledges them, under the topic's flush policy: a registry write is as durable
 //! as an acknowledged produce. Replay reads the partition from its start on a blocking thread.
@@ -24,9 +33,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::broker::topic_config::CLEANUP_POLICY;
+use crate::broker::appender::estimated_size;
+use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
 use crate::broker::{self, Broker, Partition};
 use crate::log::NewRecord;
 
@@ -39,15 +49,20 @@ const REPLAY_READ_BYTES: usize = 1 << 20;
 #[derive(Debug)]
 pub struct SchemasTopic {
     broker: Arc<Broker>,
+    /// The topic's `max.message.bytes`: what it is created with, and the least an existing
+    /// topic is raised to at start.
+    max_message_bytes: usize,
 }
 
 impl SchemasTopic {
-    /// Checks an existing `_schemas` topic (see the module docs). Blocking.
+    /// Checks an existing `_schemas` topic (see the module docs). `max_record_bytes`: the
+    /// largest record (key plus value) the registry must be able to append. Blocking.
     ///
     /// # Errors
     /// [`StoreError::Misconfigured`]: more than one partition, or a config that lets the log
     /// delete schemas.
-    pub fn open(broker: Arc<Broker>) -> Result<Self, StoreError> {
+    pub fn open(broker: Arc<Broker>, max_record_bytes: usize) -> Result<Self, StoreError> {
+        let max_message_bytes = max_record_bytes.saturating_add(record_overhead());
         match broker.topic(TOPIC) {
             Ok(topic) => {
                 if topic.partition_count() != 1 {
@@ -59,19 +74,40 @@ impl SchemasTopic {
                 broker
                     .verify_internal_topic(&topic)
                     .map_err(|e| StoreError::Misconfigured(e.to_string()))?;
+                let current = broker.log_config(&topic).max_message_bytes;
+                if current < max_message_bytes {
+                    warn!(
+                        topic = TOPIC,
+                        current,
+                        required = max_message_bytes,
+                        "the schemas topic cannot hold the largest schema record; raising max.message.bytes"
+                    );
+                    broker
+                        .update_topic_config(TOPIC, false, |c| {
+                            c.set(MAX_MESSAGE_BYTES, &max_message_bytes.to_string())
+                        })
+                        .map_err(|e| StoreError::Misconfigured(e.to_string()))?;
+                }
             }
             Err(broker::Error::UnknownTopic(_)) => {}
             Err(e) => return Err(StoreError::Misconfigured(e.to_string())),
         }
-        Ok(SchemasTopic { broker })
+        Ok(SchemasTopic {
+            broker,
+            max_message_bytes,
+        })
     }
 
     /// The topic's partition, creating the topic on first use.
     async fn partition(&self) -> Result<Arc<Partition>, StoreError> {
         if let Err(broker::Error::UnknownTopic(_)) = self.broker.topic(TOPIC) {
             let broker = Arc::clone(&self.broker);
+            let max_message_bytes = self.max_message_bytes.to_string();
             let created = tokio::task::spawn_blocking(move || {
-                let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
+                let configs = BTreeMap::from([
+                    (CLEANUP_POLICY.to_owned(), "compact".to_owned()),
+                    (MAX_MESSAGE_BYTES.to_owned(), max_message_bytes),
+                ]);
                 broker.create_internal_topic(TOPIC, 1, configs)
             })
             .await
@@ -130,6 +166,27 @@ impl Store for SchemasTopic {
                 .map_err(|e| StoreError::Read(format!("replay panicked: {e}")))?
         })
     }
+
+    /// What the topic allows now (a client may have altered it since start), or what it will be
+    /// created with.
+    fn max_record_bytes(&self) -> usize {
+        let max_message_bytes = match self.broker.topic(TOPIC) {
+            Ok(topic) => self.broker.log_config(&topic).max_message_bytes,
+            Err(_) => self.max_message_bytes,
+        };
+        max_message_bytes.saturating_sub(record_overhead())
+    }
+}
+
+/// What the appender counts for a record besides its key and value when it fits records into
+/// `max.message.bytes`.
+fn record_overhead() -> usize {
+    estimated_size(&NewRecord {
+        timestamp: None,
+        key: None,
+        value: None,
+        headers: Vec::new(),
+    })
 }
 
 /// Every record of the partition, in offset order. Blocking.

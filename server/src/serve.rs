@@ -71,20 +71,20 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     // Replays _schemas (if it exists) before anything is served.
     let registry = {
         let broker = Arc::clone(&broker);
-        let store = tokio::task::spawn_blocking(move || SchemasTopic::open(broker))
-            .await
-            .context("schema store start-up panicked")?
-            .context("cannot open the schema registry's topic")?;
+        let registry_config = RegistryConfig {
+            default_level: config.schema_compatibility_level,
+            ..RegistryConfig::default()
+        };
+        let max_record_bytes = registry_config.max_store_record_bytes();
+        let store =
+            tokio::task::spawn_blocking(move || SchemasTopic::open(broker, max_record_bytes))
+                .await
+                .context("schema store start-up panicked")?
+                .context("cannot open the schema registry's topic")?;
         Arc::new(
-            Registry::open(
-                Arc::new(store),
-                RegistryConfig {
-                    default_level: config.schema_compatibility_level,
-                    ..RegistryConfig::default()
-                },
-            )
-            .await
-            .context("cannot load schemas from _schemas")?,
+            Registry::open(Arc::new(store), registry_config)
+                .await
+                .context("cannot load schemas from _schemas")?,
         )
     };
 

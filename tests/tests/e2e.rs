@@ -19,5 +19,6 @@ mod limits;
 mod partitions_at_scale;
 mod produce_validation;
 mod reader_positions;
+mod registry_limits;
 mod schema_registry;
 mod slow_clients;

@@ -132,12 +132,14 @@ pub(super) async fn check_all(
     SrQuery(q): SrQuery<CheckQuery>,
     SrBody(body): SrBody<SchemaRequest>,
 ) -> Result<SrJson<CompatibilityResponse>, RegistryError> {
-    let messages = registry.check_compatibility(
-        &subject,
-        None,
-        &body.into_new_schema()?,
-        q.normalize.unwrap_or(false),
-    )?;
+    let messages = registry
+        .check_compatibility(
+            &subject,
+            None,
+            &body.into_new_schema()?,
+            q.normalize.unwrap_or(false),
+        )
+        .await?;
     Ok(SrJson(compatibility_response(
         messages,
         q.verbose.unwrap_or(false),
@@ -170,12 +172,14 @@ pub(super) async fn check_version(
     SrBody(body): SrBody<SchemaRequest>,
 ) -> Result<SrJson<CompatibilityResponse>, RegistryError> {
     let spec: VersionSpec = version.parse()?;
-    let messages = registry.check_compatibility(
-        &subject,
-        Some(spec),
-        &body.into_new_schema()?,
-        q.normalize.unwrap_or(false),
-    )?;
+    let messages = registry
+        .check_compatibility(
+            &subject,
+            Some(spec),
+            &body.into_new_schema()?,
+            q.normalize.unwrap_or(false),
+        )
+        .await?;
     Ok(SrJson(compatibility_response(
         messages,
         q.verbose.unwrap_or(false),

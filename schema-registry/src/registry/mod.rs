@@ -9,7 +9,9 @@
 //! same records to memory with [`state::State::apply`] — the function replay uses. Nothing
 //! acknowledged lives only in memory, and a failed append changes nothing in memory; since its
 //! records may still have reached the log (a lost acknowledgement), the next write first
-//! rebuilds the state from the store.
+//! rebuilds the state from the store. Registrations parse and check compatibility before they
+//! take the single writer, holding only their subject's lock (`register.rs`), so one slow check
+//! never holds writes to other subjects.
 //!
 //! Ids: a schema (its text plus references) registered under any subject gets the id it
 //! already has; a new one gets `max_id + 1`. `max_id` survives permanent deletes through the
@@ -19,7 +21,9 @@
 //! (`compat.rs`).
 
 pub mod records;
+mod register;
 pub(crate) mod state;
+mod subject_locks;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -30,12 +34,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::RwLock;
 
 use crate::avro::{AvroSchema, Limits};
-use crate::compat::{self, Level};
+use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::store::{Store, StoreError};
 use records::{Record, Reference, SchemaValue};
 pub use state::StoredSchema;
 use state::{State, SubjectState, VersionState};
+use subject_locks::SubjectLocks;
 
 /// Longest subject name, in bytes: subjects are keys of every lookup map and of the store.
 pub const MAX_SUBJECT_BYTES: usize = 1_000;
@@ -43,6 +48,10 @@ pub const MAX_SUBJECT_BYTES: usize = 1_000;
 pub const MAX_REFERENCES: usize = 1_000;
 /// The only schema type served.
 pub const AVRO: &str = "AVRO";
+/// Room in a `_schemas` record besides the escaped schema text and subject: the other fields,
+/// the key, and a few references. Registrations whose references need more are still refused
+/// cleanly (42209) by the size check against the store.
+const STORE_RECORD_SLACK: usize = 64 * 1024;
 
 /// The registry's settings.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +78,20 @@ impl RegistryConfig {
                 .saturating_mul(6)
                 .saturating_add(64 * 1024),
         }
+    }
+}
+
+impl RegistryConfig {
+    /// The largest `_schemas` record (key plus value) a schema within [`Limits`] needs: the
+    /// stored text JSON-escaped (its `"` and `\` double; it holds no control characters, which
+    /// JSON strings cannot contain unescaped), the subject escaped in the key and the value, and
+    /// 64 KiB of slack (`STORE_RECORD_SLACK`). The server sizes `max.message.bytes` by it.
+    pub fn max_store_record_bytes(&self) -> usize {
+        self.limits
+            .max_schema_bytes
+            .saturating_mul(2)
+            .saturating_add(4 * MAX_SUBJECT_BYTES)
+            .saturating_add(STORE_RECORD_SLACK)
     }
 }
 
@@ -204,13 +227,31 @@ struct Candidate {
     references: Vec<Reference>,
 }
 
+impl Candidate {
+    fn new(parsed: AvroSchema, references: Vec<Reference>, normalize: bool) -> Self {
+        let text = if normalize {
+            parsed.normalized()
+        } else {
+            parsed.canonical().to_owned()
+        };
+        Candidate {
+            parsed: Arc::new(parsed),
+            text,
+            references,
+        }
+    }
+}
+
 /// The schema registry.
 pub struct Registry {
     config: RegistryConfig,
     store: Arc<dyn Store>,
     state: RwLock<State>,
-    /// The single writer: held from validation to apply, across the store append.
+    /// The single writer: held from validation to apply, across the store append. A
+    /// registration takes it only after its compatibility check (see `register.rs`).
     writer: tokio::sync::Mutex<()>,
+    /// Serializes registrations to one subject, not to different ones.
+    subject_locks: SubjectLocks,
     /// Set when an append failed: the record may or may not be in the log (a lost
     /// acknowledgement), so the next write first rebuilds the state from the store rather than
     /// hand out an id or version the log may already hold.
@@ -235,12 +276,13 @@ impl Registry {
     /// # Errors
     /// The store cannot be read. Records that do not decode are skipped with a warning.
     pub async fn open(store: Arc<dyn Store>, config: RegistryConfig) -> Result<Self, StoreError> {
-        let state = load(store.as_ref()).await?;
+        let state = load(store.as_ref(), State::default()).await?;
         Ok(Registry {
             config,
             store,
             state: RwLock::new(state),
             writer: tokio::sync::Mutex::new(()),
+            subject_locks: SubjectLocks::default(),
             stale: AtomicBool::new(false),
         })
     }
@@ -506,12 +548,13 @@ impl Registry {
 
     /// Checks a schema against a subject's versions under its level: against one version, or
     /// (with `None`) against those the level names. Returns the incompatibilities; empty means
-    /// compatible. A subject without versions accepts anything when no version is named.
+    /// compatible. A subject without versions accepts anything when no version is named. The
+    /// parse and the check run on a blocking thread, holding no lock.
     ///
     /// # Errors
     /// [`RegistryError::SubjectNotFound`] / [`RegistryError::VersionNotFound`] for a named
     /// version, or the schema is invalid.
-    pub fn check_compatibility(
+    pub async fn check_compatibility(
         &self,
         subject: &str,
         version: Option<VersionSpec>,
@@ -519,11 +562,11 @@ impl Registry {
         normalize: bool,
     ) -> Result<Vec<String>, RegistryError> {
         let level = self.level(Some(subject), true)?;
-        let against: Vec<i32> = match version {
+        let ids: Vec<i32> = match version {
             Some(spec) => vec![self.version(subject, spec, false)?.id],
             None => {
                 let state = self.state.read();
-                state
+                let live: Vec<i32> = state
                     .subjects
                     .get(subject)
                     .map(|s| {
@@ -533,177 +576,19 @@ impl Registry {
                             .map(|v| v.id)
                             .collect()
                     })
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                register::checked_versions(level, &live).to_vec()
             }
         };
-        let candidate = self.candidate(request, normalize)?;
-        if against.is_empty() || level == Level::None {
+        let candidate = self.candidate_off_runtime(request, normalize).await?;
+        if ids.is_empty() || level == Level::None {
             return Ok(Vec::new());
         }
-        let existing = self.parsed_ids(&against)?;
-        let refs: Vec<&AvroSchema> = existing.iter().map(AsRef::as_ref).collect();
-        Ok(compat::check(level, &candidate.parsed, &refs))
+        let against = register::with_reference_texts(&self.state.read(), &ids)?;
+        self.check_off_runtime(level, &candidate, against).await
     }
 
     // ---- writes ------------------------------------------------------------------------
-
-    /// Registers a schema under a subject (`POST /subjects/{s}/versions`): idempotent within
-    /// the subject, the existing id for a schema known under any subject, compatibility checked
-    /// against the subject's live versions.
-    ///
-    /// # Errors
-    /// [`RegistryError::InvalidSubject`], [`RegistryError::OperationNotPermitted`] (mode),
-    /// [`RegistryError::InvalidSchema`], [`RegistryError::SchemaTooLarge`],
-    /// [`RegistryError::Incompatible`], [`RegistryError::IdMismatch`] (IMPORT),
-    /// [`RegistryError::Store`].
-    pub async fn register(
-        &self,
-        subject: &str,
-        request: &NewSchema,
-        normalize: bool,
-    ) -> Result<Registered, RegistryError> {
-        validate_subject(subject)?;
-        let _writer = self.lock_writer().await?;
-        let mode = self.effective_mode(subject);
-        if !mode.writable() {
-            return Err(RegistryError::OperationNotPermitted(format!(
-                "Subject {subject} is in read-only mode"
-            )));
-        }
-        if mode != Mode::Import && (request.id.is_some() || request.version.is_some()) {
-            return Err(RegistryError::OperationNotPermitted(format!(
-                "Subject {subject} is not in import mode: an id or version cannot be chosen"
-            )));
-        }
-        let candidate = self.candidate(request, normalize)?;
-        let key = StoredSchema::content_key(&candidate.text, &candidate.references);
-
-        let (existing_in_subject, live_ids, next_version, known_id, max_id) = {
-            let state = self.state.read();
-            let subject_state = state.subjects.get(subject);
-            let existing = subject_state.and_then(|s| {
-                s.versions.iter().rev().find(|(_, v)| {
-                    !v.deleted
-                        && state.schemas.get(&v.id).is_some_and(|st| {
-                            StoredSchema::content_key(&st.schema, &st.references) == key
-                        })
-                })
-            });
-            let existing = existing.map(|(n, v)| Registered {
-                id: v.id,
-                version: *n,
-            });
-            let live: Vec<i32> = subject_state
-                .map(|s| {
-                    s.versions
-                        .values()
-                        .filter(|v| !v.deleted)
-                        .map(|v| v.id)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let next = subject_state
-                .and_then(|s| s.versions.keys().next_back().copied())
-                .unwrap_or(0)
-                .checked_add(1);
-            (
-                existing,
-                live,
-                next,
-                state.by_content.get(&key).copied(),
-                state.max_id,
-            )
-        };
-        if let Some(found) = existing_in_subject
-            && request.id.is_none_or(|id| id == found.id)
-            && request.version.is_none_or(|v| v == found.version)
-        {
-            return Ok(found);
-        }
-
-        if mode != Mode::Import {
-            let level = self.level(Some(subject), true)?;
-            if level != Level::None && !live_ids.is_empty() {
-                let existing = self.parsed_ids(&live_ids)?;
-                let refs: Vec<&AvroSchema> = existing.iter().map(AsRef::as_ref).collect();
-                let messages = compat::check(level, &candidate.parsed, &refs);
-                if !messages.is_empty() {
-                    return Err(RegistryError::Incompatible {
-                        subject: subject.to_owned(),
-                        messages,
-                    });
-                }
-            }
-        }
-
-        let id = match request.id {
-            Some(id) => {
-                if id < 1 {
-                    return Err(RegistryError::IdMismatch(format!(
-                        "Schema id {id} is not a valid id; ids are 1 to 2^31-1"
-                    )));
-                }
-                if let Some(stored) = self.stored_schema(id)
-                    && StoredSchema::content_key(&stored.schema, &stored.references) != key
-                {
-                    return Err(RegistryError::IdMismatch(format!(
-                        "Overwrite new schema with id {id} is not permitted."
-                    )));
-                }
-                id
-            }
-            None => match known_id {
-                Some(id) => id,
-                None => max_id.checked_add(1).ok_or_else(|| {
-                    RegistryError::Store(StoreError::Misconfigured(
-                        "schema ids are exhausted".into(),
-                    ))
-                })?,
-            },
-        };
-        let version = match request.version {
-            Some(v) => {
-                if v < 1 {
-                    return Err(RegistryError::InvalidVersion(v.to_string()));
-                }
-                let taken = self
-                    .state
-                    .read()
-                    .subjects
-                    .get(subject)
-                    .and_then(|s| s.versions.get(&v))
-                    .is_some_and(|existing| existing.id != id);
-                if taken {
-                    return Err(RegistryError::IdMismatch(format!(
-                        "Overwrite new schema is not permitted: version {v} of subject {subject} holds another schema."
-                    )));
-                }
-                v
-            }
-            None => next_version
-                .ok_or_else(|| RegistryError::InvalidVersion("2147483648".to_owned()))?,
-        };
-
-        let value = SchemaValue {
-            subject: subject.to_owned(),
-            version,
-            id,
-            schema_type: AVRO.to_owned(),
-            references: candidate.references,
-            schema: candidate.text,
-            deleted: false,
-        };
-        let record = Record::Schema {
-            subject: subject.to_owned(),
-            version,
-            value: Some(value.clone()),
-        };
-        self.append(vec![record.encode()]).await?;
-        self.state
-            .write()
-            .put_version(subject, version, value, Some(candidate.parsed));
-        Ok(Registered { id, version })
-    }
 
     /// Deletes one version: soft (hidden, id still resolvable), or permanently (only after a
     /// soft delete; the id goes with its last version). Returns the version number.
@@ -985,7 +870,8 @@ impl Registry {
     async fn lock_writer(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, RegistryError> {
         let guard = self.writer.lock().await;
         if self.stale.load(Ordering::Acquire) {
-            let state = load(self.store.as_ref())
+            let clock = self.state.read().clock();
+            let state = load(self.store.as_ref(), State::continuing_from(clock))
                 .await
                 .map_err(RegistryError::Store)?;
             *self.state.write() = state;
@@ -1016,16 +902,7 @@ impl Registry {
     /// The mode that governs writes to `subject`: a global READONLY_OVERRIDE, else the
     /// subject's own, else the global one.
     fn effective_mode(&self, subject: &str) -> Mode {
-        let state = self.state.read();
-        let global = state.global_mode.unwrap_or_default();
-        if global == Mode::ReadOnlyOverride {
-            return global;
-        }
-        state
-            .subjects
-            .get(subject)
-            .and_then(|s| s.mode)
-            .unwrap_or(global)
+        effective_mode(&self.state.read(), subject)
     }
 
     fn require_writable(&self, subject: &str) -> Result<(), RegistryError> {
@@ -1040,6 +917,34 @@ impl Registry {
 
     /// Parses a request's schema with its references resolved, and picks the text to store.
     fn candidate(&self, request: &NewSchema, normalize: bool) -> Result<Candidate, RegistryError> {
+        let (references, resolved) = self.prepare(request)?;
+        let parsed = AvroSchema::parse(&request.schema, &resolved, &self.config.limits)
+            .map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
+        Ok(Candidate::new(parsed, references, normalize))
+    }
+
+    /// [`Registry::candidate`], parsing on a blocking thread: a schema near the size limit
+    /// takes a while to parse, and a runtime worker must not wait on it.
+    async fn candidate_off_runtime(
+        &self,
+        request: &NewSchema,
+        normalize: bool,
+    ) -> Result<Candidate, RegistryError> {
+        let (references, resolved) = self.prepare(request)?;
+        let text = request.schema.clone();
+        let limits = self.config.limits;
+        tokio::task::spawn_blocking(move || {
+            let parsed = AvroSchema::parse(&text, &resolved, &limits)
+                .map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
+            Ok(Candidate::new(parsed, references, normalize))
+        })
+        .await
+        .map_err(RegistryError::Worker)?
+    }
+
+    /// The checks before parsing (type, size) and the references resolved: the references with
+    /// concrete versions, and the texts of every schema they pull in.
+    fn prepare(&self, request: &NewSchema) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
         match request.schema_type.as_deref() {
             None => {}
             Some(t) if t.eq_ignore_ascii_case(AVRO) => {}
@@ -1056,19 +961,7 @@ impl Registry {
                 request.schema.len()
             )));
         }
-        let (references, resolved) = self.resolve_references(&request.references)?;
-        let parsed = AvroSchema::parse(&request.schema, &resolved, &self.config.limits)
-            .map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
-        let text = if normalize {
-            parsed.normalized()
-        } else {
-            parsed.canonical().to_owned()
-        };
-        Ok(Candidate {
-            parsed: Arc::new(parsed),
-            text,
-            references,
-        })
+        self.resolve_references(&request.references)
     }
 
     /// Resolves references to registered versions (`-1` = latest): the references with
@@ -1112,39 +1005,14 @@ impl Registry {
         if let Some(p) = stored.parsed.get() {
             return Ok(Arc::clone(p));
         }
-        let texts = {
-            let state = self.state.read();
-            let mut texts = Vec::new();
-            let mut seen = BTreeSet::new();
-            for r in &stored.references {
-                collect_reference(&state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
-            }
-            texts
-        };
-        let parsed =
-            AvroSchema::parse(&stored.schema, &texts, &self.config.limits).map_err(|e| {
-                tracing::error!(id = stored.id, cause = %e, "a stored schema no longer parses");
-                RegistryError::InvalidSchema(e.to_string())
-            })?;
-        Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
-    }
-
-    fn parsed_ids(&self, ids: &[i32]) -> Result<Vec<Arc<AvroSchema>>, RegistryError> {
-        ids.iter()
-            .map(|id| {
-                let stored = self
-                    .stored_schema(*id)
-                    .ok_or(RegistryError::SchemaIdNotFound(i64::from(*id)))?;
-                self.parsed(&stored)
-            })
-            .collect()
+        let texts = reference_texts(&self.state.read(), stored)?;
+        parse_stored(stored, &texts, &self.config.limits)
     }
 }
 
-/// Replays every record of the store into a new state.
-async fn load(store: &dyn Store) -> Result<State, StoreError> {
+/// Replays every record of the store into `state` (empty).
+async fn load(store: &dyn Store, mut state: State) -> Result<State, StoreError> {
     let records = store.replay().await?;
-    let mut state = State::default();
     let count = records.len();
     for (key, value) in records {
         match Record::decode(&key, value.as_deref()) {
@@ -1160,6 +1028,42 @@ async fn load(store: &dyn Store) -> Result<State, StoreError> {
         "schema registry loaded"
     );
     Ok(state)
+}
+
+/// See [`Registry::effective_mode`].
+fn effective_mode(state: &State, subject: &str) -> Mode {
+    let global = state.global_mode.unwrap_or_default();
+    if global == Mode::ReadOnlyOverride {
+        return global;
+    }
+    state
+        .subjects
+        .get(subject)
+        .and_then(|s| s.mode)
+        .unwrap_or(global)
+}
+
+/// Parses a stored schema given its reference texts, and caches the result in it.
+fn parse_stored(
+    stored: &StoredSchema,
+    texts: &[String],
+    limits: &Limits,
+) -> Result<Arc<AvroSchema>, RegistryError> {
+    let parsed = AvroSchema::parse(&stored.schema, texts, limits).map_err(|e| {
+        tracing::error!(id = stored.id, cause = %e, "a stored schema no longer parses");
+        RegistryError::InvalidSchema(e.to_string())
+    })?;
+    Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
+}
+
+/// The texts of every schema `stored` references, dependencies first.
+fn reference_texts(state: &State, stored: &StoredSchema) -> Result<Vec<String>, RegistryError> {
+    let mut texts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for r in &stored.references {
+        collect_reference(state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
+    }
+    Ok(texts)
 }
 
 /// Adds the text of `(subject, version)` after the texts of its own references (depth first,

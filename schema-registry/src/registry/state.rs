@@ -6,6 +6,10 @@
 //! contradicts the state (a version of an id whose text differs) is applied as far as it makes
 //! sense and logged, because refusing it would make the log unreadable.
 //!
+//! Every change stamps what it touched (the subject, or the global config and mode) with a
+//! counter ([`State::generation`]), so a registration that checked compatibility against a
+//! snapshot, outside the writer lock, can tell whether that snapshot still holds.
+//!
 //! Schemas are kept as their stored text; the parsed [`AvroSchema`] is built on first use and
 //! cached ([`StoredSchema::parsed`]), so a replay of tens of thousands of versions is JSON
 //! decoding and map inserts only.
@@ -69,6 +73,8 @@ pub(crate) struct SubjectState {
     pub(crate) versions: BTreeMap<i32, VersionState>,
     pub(crate) level: Option<Level>,
     pub(crate) mode: Option<Mode>,
+    /// [`State::clock`] at the subject's last change.
+    changed_at: u64,
 }
 
 impl SubjectState {
@@ -105,9 +111,55 @@ pub(crate) struct State {
     pub(crate) global_mode: Option<Mode>,
     /// The largest id ever handed out; never decreases, so ids are never reused.
     pub(crate) max_id: i32,
+    /// Counts changes; see the module docs.
+    clock: u64,
+    /// [`State::clock`] at the last change of the global level or mode.
+    global_changed_at: u64,
+}
+
+/// What a compatibility check of one subject depended on: equal generations mean the subject's
+/// versions, level and mode and the global level and mode are unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Generation {
+    subject: u64,
+    global: u64,
 }
 
 impl State {
+    /// An empty state whose clock continues from `clock`: a state rebuilt after a failed append
+    /// stamps every change later than any stamp of the state it replaces, so no generation
+    /// taken before the rebuild matches after it (unless the subject is absent in both).
+    pub(crate) fn continuing_from(clock: u64) -> State {
+        State {
+            clock,
+            ..State::default()
+        }
+    }
+
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// See [`Generation`]. A subject the state does not hold has generation 0.
+    pub(crate) fn generation(&self, subject: &str) -> Generation {
+        Generation {
+            subject: self.subjects.get(subject).map_or(0, |s| s.changed_at),
+            global: self.global_changed_at,
+        }
+    }
+
+    fn touch(&mut self, subject: Option<&str>) {
+        self.clock += 1;
+        match subject {
+            None => self.global_changed_at = self.clock,
+            Some(s) => {
+                if let Some(state) = self.subjects.get_mut(s) {
+                    state.changed_at = self.clock;
+                }
+            }
+        }
+    }
+
     /// Applies one stored record (see the module docs).
     pub(crate) fn apply(&mut self, record: Record) {
         match record {
@@ -130,9 +182,13 @@ impl State {
                     }
                 });
                 match subject {
-                    None => self.global_level = level,
+                    None => {
+                        self.global_level = level;
+                        self.touch(None);
+                    }
                     Some(s) => {
                         self.subjects.entry(s.clone()).or_default().level = level;
+                        self.touch(Some(&s));
                         self.forget_if_empty(&s);
                     }
                 }
@@ -146,9 +202,13 @@ impl State {
                     }
                 });
                 match subject {
-                    None => self.global_mode = mode,
+                    None => {
+                        self.global_mode = mode;
+                        self.touch(None);
+                    }
                     Some(s) => {
                         self.subjects.entry(s.clone()).or_default().mode = mode;
+                        self.touch(Some(&s));
                         self.forget_if_empty(&s);
                     }
                 }
@@ -162,6 +222,7 @@ impl State {
                         v.deleted = true;
                     }
                 }
+                self.touch(Some(&subject));
             }
             Record::DeleteSubject { up_to: None, .. } => {}
             Record::MaxId(id) => self.max_id = self.max_id.max(id),
@@ -239,6 +300,7 @@ impl State {
                     deleted: value.deleted,
                 },
             );
+        self.touch(Some(subject));
     }
 
     fn remove_version(&mut self, subject: &str, version: i32) {
@@ -249,6 +311,7 @@ impl State {
             return;
         };
         self.release(old.id, subject, version);
+        self.touch(Some(subject));
         self.forget_if_empty(subject);
     }
 

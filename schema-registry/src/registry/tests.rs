@@ -474,3 +474,74 @@ async fn subject_listings_filter_by_prefix_and_deletion() {
     assert_eq!(r.subjects("", SubjectFilter::DeletedOnly), vec!["b-value"]);
     assert_replays_identically(&store, &r).await;
 }
+
+/// A record larger than the store takes is refused as too large (42209) before the append:
+/// nothing is written, nothing changes, and the registry is not left to rebuild its state.
+#[tokio::test]
+async fn a_record_over_the_store_limit_is_refused_as_too_large() {
+    let store = MemoryStore::new();
+    let r = open(&store).await;
+    r.register("small", &NewSchema::avro(r#""int""#), false)
+        .await
+        .unwrap();
+    let before = snapshot(&r);
+    let written = store.records().len();
+    store.set_max_record_bytes(1_000);
+    let doc = "d".repeat(2_000);
+    let big = format!(r#"{{"type":"record","name":"Big","doc":"{doc}","fields":[]}}"#);
+    let err = r
+        .register("big", &NewSchema::avro(big.as_str()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::SchemaTooLarge(_)), "{err:?}");
+    assert_eq!(err.status_and_code().1, 42209);
+    assert_eq!(store.records().len(), written);
+    assert_eq!(snapshot(&r), before);
+    assert!(!r.stale.load(Ordering::Acquire));
+    r.register("other", &NewSchema::avro(r#""long""#), false)
+        .await
+        .unwrap();
+}
+
+/// What a registration's re-validation compares: a change to the subject or to the global
+/// config or mode changes its generation; a change to another subject does not; a state
+/// rebuilt after a failed append never matches a generation taken before.
+#[test]
+fn generations_follow_the_subject_and_the_global_config() {
+    let schema = |subject: &str, version, id| Record::Schema {
+        subject: subject.to_owned(),
+        version,
+        value: Some(SchemaValue {
+            subject: subject.to_owned(),
+            version,
+            id,
+            schema_type: AVRO.to_owned(),
+            references: Vec::new(),
+            schema: format!(r#"{{"type":"fixed","name":"F{id}","size":1}}"#),
+            deleted: false,
+        }),
+    };
+    let mut state = State::default();
+    state.apply(schema("a", 1, 1));
+    let a = state.generation("a");
+    state.apply(schema("b", 1, 2));
+    assert_eq!(state.generation("a"), a, "another subject changed");
+    state.apply(Record::Config {
+        subject: Some("a".to_owned()),
+        level: Some("NONE".to_owned()),
+    });
+    let a2 = state.generation("a");
+    assert_ne!(a2, a, "the subject's level changed");
+    state.apply(Record::Mode {
+        subject: None,
+        mode: Some("READONLY".to_owned()),
+    });
+    assert_ne!(state.generation("a"), a2, "the global mode changed");
+    let current = state.generation("a");
+
+    let mut rebuilt = State::continuing_from(state.clock());
+    for r in [schema("a", 1, 1), schema("b", 1, 2)] {
+        rebuilt.apply(r);
+    }
+    assert_ne!(rebuilt.generation("a"), current, "rebuilt from the store");
+}
