@@ -189,11 +189,13 @@ async fn open_long_poll(port: u16) -> TcpStream {
 async fn probes_and_produce_answer_while_long_polls_fill_every_request_slot() {
     let r = Runnel::start_with(options(&[("RUNNEL_LIMITS_MAX_CONCURRENT_REQUESTS", "8")])).await;
     r.create_topic("t", 1, &[]).await;
+    // One at a time: a poll holds an active slot until it parks, and 12 arriving together
+    // could find all 8 taken by polls not yet parked (shed with 429, as any request).
     let mut polls = Vec::new();
-    for _ in 0..12 {
+    for i in 1..=12 {
         polls.push(open_long_poll(r.port()).await);
+        wait_for_gauge(&r, "runnel_http_waiting_polls", i).await;
     }
-    wait_for_gauge(&r, "runnel_http_waiting_polls", 12).await;
     for probe in ["/health", "/ready", "/metrics"] {
         let resp = r.http.get(r.url(probe)).send().await.expect("probe");
         assert_eq!(resp.status(), 200, "{probe}");
@@ -217,11 +219,15 @@ async fn probes_answer_while_eleven_hundred_long_polls_wait() {
     crate::limits::ensure_fd_limit(2400);
     let r = Runnel::start().await;
     r.create_topic("t", 1, &[]).await;
+    // In waves of 100, each parked before the next: more than 1,024 polls arriving together
+    // could find every active slot held by polls not yet parked.
     let mut polls = Vec::new();
-    for _ in 0..1100 {
-        polls.push(open_long_poll(r.port()).await);
+    for wave in 1..=11 {
+        for _ in 0..100 {
+            polls.push(open_long_poll(r.port()).await);
+        }
+        wait_for_gauge(&r, "runnel_http_waiting_polls", wave * 100).await;
     }
-    wait_for_gauge(&r, "runnel_http_waiting_polls", 1100).await;
     for probe in ["/health", "/ready"] {
         let resp = r.http.get(r.url(probe)).send().await.expect("probe");
         assert_eq!(resp.status(), 200, "{probe}");
