@@ -17,6 +17,8 @@
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
 
 pub mod appender;
+mod error;
+mod internal;
 pub mod naming;
 pub mod partition;
 mod partition_dirs;
@@ -35,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::log::{self, Log, checkpoint, marker};
+pub use error::Error;
+use internal::check_internal_config;
 pub use partition::{FetchResult, Partition};
 use partitioner::StickyPartitioner;
 use topic_config::{ConfigError, TopicConfig};
@@ -64,91 +68,6 @@ fn open_file_limit() -> u64 {
     rustix::process::getrlimit(rustix::process::Resource::Nofile)
         .current
         .unwrap_or(u64::MAX)
-}
-
-/// Broker-level failures, each mapped to one Confluent error code by the gateway.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    #[error("Topic '{0}' not found.")]
-    UnknownTopic(String),
-    #[error("Partition {partition} of topic '{topic}' not found.")]
-    UnknownPartition { topic: String, partition: u32 },
-    #[error("Topic '{0}' already exists.")]
-    TopicExists(String),
-    #[error(transparent)]
-    InvalidTopicName(#[from] naming::InvalidTopicName),
-    #[error(transparent)]
-    InvalidConfig(#[from] ConfigError),
-    #[error("Number of partitions must be between 1 and {MAX_PARTITIONS}, got {0}.")]
-    InvalidPartitions(i64),
-    /// More partitions than the process could keep open (its `RLIMIT_NOFILE`).
-    #[error(
-        "{adding} more partitions would make {total}, and with {FILES_PER_PARTITION} open file \
-         each that exceeds this broker's open-file limit of {limit} (ulimit -n, less \
-         {reserved} kept for connections and open segments). Raise the limit or use fewer \
-         partitions."
-    )]
-    TooManyPartitions {
-        adding: u64,
-        total: u64,
-        limit: u64,
-        reserved: u64,
-    },
-    #[error("Replication factor: {0} larger than available brokers: 1.")]
-    InvalidReplicationFactor(i64),
-    #[error("Topic '{0}' is internal and cannot be changed through this call.")]
-    InternalTopic(String),
-    /// Kafka's wording for a produce to an internal topic (`InvalidTopicException`).
-    #[error("Cannot append to internal topic {0}.")]
-    CannotAppendToInternalTopic(String),
-    /// Kafka's wording (`InvalidRequestException`): the broker creates its own topics.
-    #[error("Creation of internal topic {0} is prohibited.")]
-    InternalTopicCreation(String),
-    #[error("Internal topic {0} cannot be deleted: the broker keeps its state in it.")]
-    InternalTopicDeletion(String),
-    /// A config change that would let the log delete an internal topic's records.
-    #[error(
-        "Config '{config}' of internal topic '{topic}' cannot be changed: {topic} must stay \
-         compacted and keep every record's latest value."
-    )]
-    InternalTopicConfig { topic: String, config: String },
-    /// An internal topic found at start with a config that lets the log delete its records.
-    #[error(
-        "Internal topic {topic} has {setting}; it must be compacted (cleanup.policy=compact) \
-         with no retention override, or the log deletes its records. Stop the broker and set \
-         this topic's \"configs\" to {{\"cleanup.policy\": \"compact\"}} in {}.",
-        metadata.display()
-    )]
-    InternalTopicMisconfigured {
-        topic: String,
-        setting: String,
-        metadata: PathBuf,
-    },
-    /// Kafka's `Topic.hasCollision`: `.` and `_` are the same character in metric names.
-    #[error(
-        "Topic '{topic}' collides with existing topic '{existing}': '.' and '_' may not be the \
-         only difference between two topic names."
-    )]
-    TopicCollision { topic: String, existing: String },
-    /// A partition-count change that is not an increase; Kafka's `InvalidPartitionsException`
-    /// wording.
-    #[error("{}", not_increased_message(*current, *requested))]
-    PartitionsNotIncreased { current: u32, requested: i64 },
-    #[error(transparent)]
-    Log(#[from] log::Error),
-    #[error("metadata file {path}: {reason}")]
-    Metadata { path: PathBuf, reason: String },
-}
-
-fn not_increased_message(current: u32, requested: i64) -> String {
-    if requested == i64::from(current) {
-        format!("Topic already has {current} partitions.")
-    } else {
-        format!(
-            "Topic currently has {current} partitions, which is higher than the requested {requested}."
-        )
-    }
 }
 
 /// Result alias for the broker.
@@ -761,49 +680,6 @@ impl Broker {
         Ok(())
     }
 
-    /// The partition a client may produce to: internal topics take only the broker's own
-    /// appends (Kafka refuses them with "Cannot append to internal topic").
-    ///
-    /// # Errors
-    /// [`Error::UnknownTopic`], [`Error::CannotAppendToInternalTopic`].
-    pub fn topic_for_produce(&self, name: &str) -> Result<Arc<Topic>> {
-        let topic = self.topic(name)?;
-        if topic.is_internal() {
-            return Err(Error::CannotAppendToInternalTopic(name.to_owned()));
-        }
-        Ok(topic)
-    }
-
-    /// Refuses an internal topic whose config lets the log delete records: anything but
-    /// `cleanup.policy=compact` exactly, or a retention override. The registry and the group
-    /// coordinator call it at start and refuse to run on such a topic, as Confluent's registry
-    /// does. Clients cannot make a topic so (see [`check_internal_config`]); a data dir from
-    /// before that rule may be, and the error says how to fix it.
-    ///
-    /// # Errors
-    /// [`Error::InternalTopicMisconfigured`].
-    pub fn verify_internal_topic(&self, topic: &Topic) -> Result<()> {
-        use topic_config::{CLEANUP_POLICY, RETENTION_BYTES, RETENTION_MS};
-        let config = topic.config();
-        let wrong = match config.get(CLEANUP_POLICY) {
-            Some("compact") => [RETENTION_MS, RETENTION_BYTES]
-                .into_iter()
-                .find_map(|k| config.get(k).map(|v| format!("{k}={v}"))),
-            other => Some(format!(
-                "{CLEANUP_POLICY}={}",
-                other.unwrap_or("delete (the default)")
-            )),
-        };
-        match wrong {
-            None => Ok(()),
-            Some(setting) => Err(Error::InternalTopicMisconfigured {
-                topic: topic.name().to_owned(),
-                setting,
-                metadata: self.config.data_dir.join("meta.json"),
-            }),
-        }
-    }
-
     /// The effective log config of a topic (overrides over broker defaults over Kafka's).
     pub fn log_config(&self, topic: &Topic) -> log::LogConfig {
         topic
@@ -884,27 +760,5 @@ impl Broker {
                 Ok(())
             }
         }
-    }
-}
-
-/// Internal topics keep every key's latest record only while they stay compacted and nothing
-/// deletes by time or size: refuse a change to any of those configs (a reset included), and a
-/// policy other than exactly `compact`.
-fn check_internal_config(topic: &Topic, old: &TopicConfig, new: &TopicConfig) -> Result<()> {
-    use topic_config::{CLEANUP_POLICY, RETENTION_BYTES, RETENTION_MS};
-    if !topic.is_internal() {
-        return Ok(());
-    }
-    let refused = [CLEANUP_POLICY, RETENTION_MS, RETENTION_BYTES]
-        .into_iter()
-        .find(|k| {
-            old.get(k) != new.get(k) || (*k == CLEANUP_POLICY && new.get(k) != Some("compact"))
-        });
-    match refused {
-        Some(config) => Err(Error::InternalTopicConfig {
-            topic: topic.name().to_owned(),
-            config: config.to_owned(),
-        }),
-        None => Ok(()),
     }
 }
