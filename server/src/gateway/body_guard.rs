@@ -1,21 +1,22 @@
-//! Request bodies the gateway refuses before they cost anything: one declared too large, and
-//! one sent too slowly.
+//! Admission: the request slot a request takes (`slots.rs`), and request bodies the gateway
+//! refuses before they cost anything: one declared too large, and one sent too slowly. All in
+//! one middleware, [`admit`].
 //!
-//! - [`refuse_oversized`]: a `Content-Length` above `limits.max_request_body` is answered 413
+//! - A `Content-Length` above `limits.max_request_body` is answered 413
 //!   before the handler runs, so no byte of the body is read and hyper never sends
 //!   `100 Continue` (it does so only when a body is first polled). Bodies without a length are
 //!   still cut at the limit as they arrive (`DefaultBodyLimit`, `extract.rs`). The schema
-//!   registry's routes keep their own, smaller limit (42209) and are not layered with this.
-//! - [`enforce_rate`]: a body must arrive within `limits.body_read_timeout` of its first read,
+//!   registry's routes keep their own, smaller limit (42209) and are left to it.
+//! - A body must arrive within `limits.body_read_timeout` of its first read,
 //!   plus one second per `limits.min_body_rate` bytes received (Apache's `mod_reqtimeout`
 //!   `body=20,MinRate=500`). A client that falls behind gets 408 and its connection is closed,
 //!   so a thousand clients trickling a byte every 20 s cannot hold every request slot.
 //!   Confluent's streaming produce (a chunked body to the v3 records route) is exempt: it is a
-//!   long-lived stream of records sent as they happen, holds no request slot, and stays bounded
-//!   by `limits.idle_timeout`.
+//!   long-lived stream of records sent as they happen, bounded by `limits.idle_timeout`.
 //!
 //! Not owned here: the time allowed for headers (`listener.rs`).
 
+use std::collections::HashSet;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use http_body::{Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 use super::errors::GatewayError;
+use super::slots::Slots;
 
 /// The route whose chunked bodies are Confluent's streaming produce.
 const STREAMING_ROUTE: &str = "/v3/clusters/{cluster_id}/topics/{topic}/records";
@@ -60,44 +62,81 @@ pub struct BodyTooSlow {
     bytes_per_second: u64,
 }
 
-/// Middleware: 413 for a declared `Content-Length` over `max_request_body`, before any body
-/// byte is read.
-pub async fn refuse_oversized(State(max): State<usize>, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    match declared {
-        Some(n) if n > max as u64 => closing(GatewayError::PayloadTooLarge(format!(
-            "Request body of {n} bytes is larger than the configured limit of {max} bytes \
-             (limits.max_request_body)."
-        ))),
-        _ => next.run(req).await,
-    }
+/// What [`admit`] checks every request against.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    pub slots: Slots,
+    pub rate: BodyRate,
+    pub max_request_body: usize,
+    /// Matched routes that keep their own body limit and error (the schema registry's 42209).
+    pub own_body_limit: Arc<HashSet<String>>,
 }
 
-/// Middleware: holds the request body to the minimum rate; a client that falls behind gets 408
-/// (whatever the handler made of its failed read) and the connection is closed.
-pub async fn enforce_rate(State(rate): State<BodyRate>, req: Request, next: Next) -> Response {
-    if is_streaming_produce(&req) {
-        return next.run(req).await;
+/// Middleware, the one every request passes (one layer, not three, because each `from_fn`
+/// layer costs a boxed future and a service clone per request): an active request slot
+/// (`slots.rs`; 429 when none is free), 413 for a declared `Content-Length` over
+/// `max_request_body` before any byte is read, and the minimum body rate, after which a
+/// client that fell behind gets 408 (whatever the handler made of its failed read) and the
+/// connection is closed.
+pub async fn admit(State(admission): State<Admission>, mut req: Request, next: Next) -> Response {
+    let slot = match admission.slots.admit(&mut req) {
+        Ok(slot) => slot,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(refusal) = declared_too_large(&req, &admission) {
+        return refusal;
+    }
+    if !has_body(&req) || is_streaming_produce(&req) {
+        let response = next.run(req).await;
+        drop(slot);
+        return response;
     }
     let too_slow = Arc::new(AtomicBool::new(false));
     let (parts, body) = req.into_parts();
     let guarded = Body::new(RateGuarded {
         inner: body,
-        rate,
+        rate: admission.rate,
         received: 0,
         first_read: None,
         timer: None,
         too_slow: Arc::clone(&too_slow),
     });
     let response = next.run(Request::from_parts(parts, guarded)).await;
+    drop(slot);
     if too_slow.load(Ordering::Acquire) {
         tracing::debug!("closing a connection whose request body was too slow");
         return closing(GatewayError::RequestTimeout);
     }
     response
+}
+
+/// 413 for a declared `Content-Length` over the limit, on the routes that use it.
+fn declared_too_large(req: &Request, admission: &Admission) -> Option<Response> {
+    let max = admission.max_request_body;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())?;
+    let own_limit = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| admission.own_body_limit.contains(p.as_str()));
+    (declared > max as u64 && !own_limit).then(|| {
+        closing(GatewayError::PayloadTooLarge(format!(
+            "Request body of {declared} bytes is larger than the configured limit of {max} bytes \
+             (limits.max_request_body)."
+        )))
+    })
+}
+
+/// Whether a body follows the headers at all (HTTP/1.1: a non-zero length, or chunks).
+fn has_body(req: &Request) -> bool {
+    let headers = req.headers();
+    headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
 }
 
 fn is_streaming_produce(req: &Request) -> bool {

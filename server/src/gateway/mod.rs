@@ -47,6 +47,8 @@ pub mod topics_v2;
 pub mod v3_records;
 pub mod ws;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
@@ -111,19 +113,18 @@ impl Default for Limits {
 /// Every documented route, and the OpenAPI document they make (before the responses the
 /// middleware adds, see [`openapi_doc::document`]).
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    api_with(
-        consumers::ConsumerSettings::default(),
-        Limits::default().max_request_body,
-    )
+    api_with(consumers::ConsumerSettings::default())
 }
 
-/// [`api`] with the server's consumer-instance settings and body limit. A declared body over
-/// the limit is refused before it is read on our own routes; the registry's keep their own
-/// limit and error (42209).
-fn api_with(
-    consumer: consumers::ConsumerSettings,
-    max_request_body: usize,
-) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The schema registry's routes, as axum matches them: they keep their own body limit and
+/// error (42209), so [`body_guard::admit`] leaves their declared lengths alone.
+fn registry_routes() -> std::collections::HashSet<String> {
+    let (_, doc) = runnel_schema_registry::api::routes::<AppState>().split_for_parts();
+    doc.paths.paths.into_keys().collect()
+}
+
+/// [`api`] with the server's consumer-instance settings.
+fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(runnel_openapi::skeleton())
         .routes(routes!(health))
         .routes(routes!(ready))
@@ -139,26 +140,18 @@ fn api_with(
         .merge(v3_records::routes())
         .merge(groups::routes())
         .merge(consumers::routes_with(consumer))
-        .route_layer(axum::middleware::from_fn_with_state(
-            max_request_body,
-            body_guard::refuse_oversized,
-        ))
         .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }
 
 /// The whole HTTP API: the documented routes, the document and its browsable page, then the
-/// middleware stack: request slots (`slots.rs`) outermost after tracing, so a shed request
-/// costs nothing; the body limit, the read budget and the limits for handlers; metrics; and
-/// the minimum body rate (`body_guard.rs`) innermost, where it sees the matched route.
+/// middleware stack: tracing; the body limit, the read budget and the limits for handlers;
+/// metrics; and admission (`body_guard.rs`: request slot, declared length, body rate)
+/// innermost, where it sees the matched route.
 pub fn router(state: AppState, limits: Limits) -> Router {
-    let (api, _) = api_with(
-        consumers::ConsumerSettings {
-            instance_timeout: limits.consumer_instance_timeout,
-        },
-        limits.max_request_body,
-    );
-    let slots = slots::Slots::new(limits.max_concurrent_requests, limits.max_waiting_polls);
+    let (api, _) = api_with(consumers::ConsumerSettings {
+        instance_timeout: limits.consumer_instance_timeout,
+    });
     let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
     api.merge(openapi_doc::routes())
         .merge(ws::routes())
@@ -166,14 +159,18 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
-            limits.body_rate,
-            body_guard::enforce_rate,
+            body_guard::Admission {
+                slots: slots::Slots::new(limits.max_concurrent_requests, limits.max_waiting_polls),
+                rate: limits.body_rate,
+                max_request_body: limits.max_request_body,
+                own_body_limit: Arc::new(registry_routes()),
+            },
+            body_guard::admit,
         ))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::Extension(limits))
         .layer(axum::Extension(budget))
         .layer(DefaultBodyLimit::max(limits.max_request_body))
-        .layer(axum::middleware::from_fn_with_state(slots, slots::limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let matched = req

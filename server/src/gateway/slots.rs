@@ -17,9 +17,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse as _, Response};
+use axum::extract::Request;
 use parking_lot::Mutex;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
@@ -85,8 +83,8 @@ impl RequestSlot {
     }
 }
 
-/// Parks `slot` if there is one (a router built without [`limit`] has none, and its requests
-/// wait without counting).
+/// Parks `slot` if there is one (a router built without [`Slots::admit`] has none, and its
+/// requests wait without counting).
 ///
 /// # Errors
 /// As [`RequestSlot::park`].
@@ -94,26 +92,41 @@ pub fn park(slot: Option<&RequestSlot>) -> Result<Option<Parked>, GatewayError> 
     slot.map(RequestSlot::park).transpose()
 }
 
-/// Middleware: takes an active slot for the request (429 when there is none), except for the
-/// probes and `/metrics`.
-pub async fn limit(State(slots): State<Slots>, mut req: Request, next: Next) -> Response {
-    if UNLIMITED_PATHS.contains(&req.uri().path()) {
-        return next.run(req).await;
+impl Slots {
+    /// Takes an active slot for `req` (recorded in its extensions for [`park`]), except for the
+    /// probes and `/metrics`, which take none.
+    ///
+    /// # Errors
+    /// [`GatewayError::TooManyRequests`] when every active slot is taken.
+    pub fn admit(&self, req: &mut Request) -> Result<Option<Admitted>, GatewayError> {
+        if UNLIMITED_PATHS.contains(&req.uri().path()) {
+            return Ok(None);
+        }
+        let Ok(permit) = Arc::clone(&self.active).try_acquire_owned() else {
+            return Err(GatewayError::TooManyRequests);
+        };
+        metrics::request_started();
+        let active = Arc::new(Mutex::new(Some(permit)));
+        req.extensions_mut().insert(RequestSlot {
+            active: Arc::clone(&active),
+            waiting: Arc::clone(&self.waiting),
+        });
+        Ok(Some(Admitted { active }))
     }
-    let Ok(permit) = Arc::clone(&slots.active).try_acquire_owned() else {
-        return GatewayError::TooManyRequests.into_response();
-    };
-    metrics::request_started();
-    let active = Arc::new(Mutex::new(Some(permit)));
-    req.extensions_mut().insert(RequestSlot {
-        active: Arc::clone(&active),
-        waiting: Arc::clone(&slots.waiting),
-    });
-    let response = next.run(req).await;
-    if active.lock().take().is_some() {
-        metrics::request_finished();
+}
+
+/// A request's active slot, given back when the request is answered (unless it parked).
+#[derive(Debug)]
+pub struct Admitted {
+    active: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if self.active.lock().take().is_some() {
+            metrics::request_finished();
+        }
     }
-    response
 }
 
 #[cfg(test)]
