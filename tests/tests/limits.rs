@@ -415,19 +415,7 @@ async fn trickle(port: u16, stop: Arc<AtomicBool>, max: Duration) -> Trickled {
 }
 
 async fn open_connections(r: &Runnel) -> f64 {
-    let text = r
-        .http
-        .get(r.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics");
-    text.lines()
-        .find_map(|l| l.strip_prefix("runnel_http_open_connections "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no runnel_http_open_connections in\n{text}"))
+    r.metric("runnel_http_open_connections").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,32 +37,15 @@ fn rss_bytes(pid: u32) -> u64 {
         * 1024
 }
 
-/// A gauge of `/metrics`.
-async fn gauge(r: &Runnel, name: &str) -> i64 {
-    let text = r
-        .http
-        .get(r.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-}
-
 /// Waits (polling `/metrics`) until gauge `name` reaches `want`.
 async fn wait_for_gauge(r: &Runnel, name: &str, want: i64) {
     for _ in 0..600 {
-        if gauge(r, name).await >= want {
+        if r.metric(name).await >= want as f64 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{name} never reached {want} (now {})", gauge(r, name).await);
+    panic!("{name} never reached {want} (now {})", r.metric(name).await);
 }
 
 /// Reads whatever the server sends until it closes the connection (or 60 s pass).

@@ -5,52 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 use super::{ConsumerSettings, routes_with};
 use crate::gateway::AppState;
-use crate::gateway::testing::{PUBLIC_URL, TestGateway};
+use crate::gateway::testing::{PUBLIC_URL, TestGateway, send};
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
-
-async fn send(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    body: Option<Value>,
-    accept: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(a) = accept {
-        req = req.header(header::ACCEPT, a);
-    }
-    let body = match body {
-        Some(b) => {
-            req = req.header(header::CONTENT_TYPE, "application/vnd.kafka.v2+json");
-            Body::from(serde_json::to_vec(&b).expect("json"))
-        }
-        None => Body::empty(),
-    };
-    let resp = router
-        .clone()
-        .oneshot(req.body(body).expect("request"))
-        .await
-        .expect("infallible");
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    let v = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("json body")
-    };
-    (status, v)
-}
 
 async fn produce(gw: &TestGateway, topic: &str, partition: u32, values: std::ops::Range<u32>) {
     let records: Vec<Value> = values

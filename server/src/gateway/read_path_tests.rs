@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use proptest::prelude::*;
@@ -21,10 +20,9 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt as _;
 
 use crate::broker::Partition;
-use crate::gateway::testing::TestGateway;
+use crate::gateway::testing::{TestGateway, send};
 use crate::gateway::ws::{WsLimits, WsRuntime};
 use crate::log::{Compression, NewRecord, batch};
 
@@ -117,36 +115,6 @@ fn append(p: &Partition, records: &[(Option<u8>, bool)]) {
     p.append(b, NOW).expect("appends");
 }
 
-async fn send(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::ACCEPT, BINARY);
-    let body = match body {
-        Some(b) => {
-            req = req.header(header::CONTENT_TYPE, "application/vnd.kafka.v2+json");
-            Body::from(b.to_string())
-        }
-        None => Body::empty(),
-    };
-    let resp = router
-        .clone()
-        .oneshot(req.body(body).expect("request"))
-        .await
-        .expect("infallible");
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, v)
-}
-
 fn offsets(records: &Value) -> Vec<u64> {
     records
         .as_array()
@@ -162,7 +130,7 @@ async fn stateless_from(router: &Router, from: u64, end: u64) -> Vec<u64> {
     let mut next = from;
     for _ in 0..=end {
         let uri = format!("/topics/{TOPIC}/partitions/0/records?offset={next}");
-        let (status, body) = send(router, Method::GET, &uri, None).await;
+        let (status, body) = send(router, Method::GET, &uri, None, Some(BINARY)).await;
         assert_eq!(status, StatusCode::OK, "read at {next}: {body}");
         let got = offsets(&body);
         let Some(&last) = got.last() else {
@@ -183,6 +151,7 @@ async fn v2_from(router: &Router, from: u64, want: usize) -> Vec<u64> {
         Method::POST,
         &format!("{base}/positions"),
         Some(seek),
+        Some(BINARY),
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
@@ -192,7 +161,7 @@ async fn v2_from(router: &Router, from: u64, want: usize) -> Vec<u64> {
             break;
         }
         let uri = format!("{base}/records?timeout=0");
-        let (status, body) = send(router, Method::GET, &uri, None).await;
+        let (status, body) = send(router, Method::GET, &uri, None, Some(BINARY)).await;
         assert_eq!(status, StatusCode::OK, "poll from {from}: {body}");
         out.extend(offsets(&body));
     }
@@ -294,6 +263,7 @@ async fn run_case(ops: &[Op]) {
         Method::POST,
         "/consumers/g-v2",
         Some(json!({"name": "c", "format": "binary", "auto.offset.reset": "earliest"})),
+        Some(BINARY),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -303,6 +273,7 @@ async fn run_case(ops: &[Op]) {
         Method::POST,
         "/consumers/g-v2/instances/c/assignments",
         Some(parts),
+        Some(BINARY),
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");

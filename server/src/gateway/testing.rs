@@ -139,3 +139,40 @@ impl TestGateway {
         self.call(Method::GET, uri, None).await
     }
 }
+
+/// Sends one request through `router` (with `accept` as `Accept`, and a JSON body under the
+/// v2 content type); answers the status and the body as JSON (`Value::Null` when empty).
+pub(crate) async fn send(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+    accept: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(a) = accept {
+        req = req.header(header::ACCEPT, a);
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header(header::CONTENT_TYPE, "application/vnd.kafka.v2+json");
+            Body::from(serde_json::to_vec(&b).expect("json"))
+        }
+        None => Body::empty(),
+    };
+    let resp = router
+        .clone()
+        .oneshot(req.body(body).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("json body")
+    };
+    (status, v)
+}

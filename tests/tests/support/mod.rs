@@ -369,6 +369,23 @@ impl Runnel {
         status_json(resp).await
     }
 
+    /// The value of metric `name` (a line `<name> <value>` of `/metrics`).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+    }
+
     /// The one cluster id (`GET /v3/clusters`).
     pub async fn cluster_id(&self) -> String {
         let (status, body) = self.get_json("/v3/clusters").await;
