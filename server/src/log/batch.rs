@@ -572,21 +572,36 @@ pub fn decode_from(buf: &Bytes, max_batch_bytes: usize, offset: u64) -> Decoded 
         bytes: 0,
         damage: None,
     };
-    let mut batch_records = Vec::new();
     for item in Batches::new(buf, max_batch_bytes) {
+        // Straight into `out.records`, whose growth is then amortised over the whole read.
+        let start = out.records.len();
         let decoded = item.and_then(|(h, bytes)| {
-            batch_records.clear();
             let bytes = buf.slice_ref(bytes);
-            decode_batch(&h, &bytes, max_batch_bytes, &mut batch_records).map(|()| h)
+            decode_batch(&h, &bytes, max_batch_bytes, &mut out.records).map(|()| h)
         });
         match decoded {
             Ok(h) => {
+                if start == 0 {
+                    // Room for the whole read at the first batch's density: growing by
+                    // doubling copied every record of a MiB read several times over.
+                    let per_batch = buf.len() / h.size.max(1) + 1;
+                    let estimate = per_batch.saturating_mul(h.records_count as usize);
+                    out.records.reserve(estimate.min(buf.len() / 7));
+                }
                 out.bytes += h.size;
                 out.next_offset = out.next_offset.max(h.next_offset());
-                out.records
-                    .extend(batch_records.drain(..).filter(|r| r.offset >= offset));
+                // Only a batch that starts before `offset` holds records to drop.
+                if h.base_offset < offset {
+                    let kept: Vec<Record> = out
+                        .records
+                        .drain(start..)
+                        .filter(|r| r.offset >= offset)
+                        .collect();
+                    out.records.extend(kept);
+                }
             }
             Err(e) => {
+                out.records.truncate(start);
                 out.damage = Some(e);
                 break;
             }

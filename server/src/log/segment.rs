@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::batch::{self, BatchHeader, Check};
 use super::error::{Error, Result};
@@ -456,10 +456,22 @@ impl Segment {
     /// # Errors
     /// I/O errors.
     pub fn read_at(file: &File, path: &Path, position: u64, len: usize) -> Result<Bytes> {
-        let mut buf = BytesMut::zeroed(len);
-        file.read_exact_at(&mut buf, position)
-            .map_err(|e| Error::io(path, e))?;
-        Ok(buf.freeze())
+        // Straight into uninitialised capacity: zeroing a multi-MiB buffer that `pread` then
+        // overwrites cost as much as the copy out of the page cache on the stateless read.
+        let mut buf = Vec::with_capacity(len);
+        while buf.len() < len {
+            let at = position + buf.len() as u64;
+            match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), at) {
+                Ok(0) => {
+                    let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+                    return Err(Error::io(path, eof));
+                }
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Error::io(path, e.into())),
+            }
+        }
+        buf.truncate(len);
+        Ok(Bytes::from(buf))
     }
 
     /// Writes the final time-index entry and both indexes, trimmed, then closes the segment's
