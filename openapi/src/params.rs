@@ -120,20 +120,6 @@ pub struct V2PartitionPath {
     pub partition: u32,
 }
 
-/// Values of the `acks` query parameter of produce: `0` answers once the records are queued,
-/// `1` and `all` (or `-1`) once they are in the log.
-#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
-pub enum Acks {
-    #[schema(rename = "0")]
-    None,
-    #[schema(rename = "1")]
-    Leader,
-    #[schema(rename = "all")]
-    All,
-    #[schema(rename = "-1")]
-    AllNumeric,
-}
-
 /// `{cluster_id}/consumer-groups/{group}`
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Path)]

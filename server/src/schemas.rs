@@ -35,7 +35,7 @@ use std::sync::Arc;
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
 use tracing::{info, warn};
 
-use crate::broker::appender::estimated_size;
+use crate::broker::appender::{Sized, estimated_size};
 use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
 use crate::broker::{self, Broker, Partition};
 use crate::log::NewRecord;
@@ -133,11 +133,13 @@ impl Store for SchemasTopic {
             let p = self.partition().await?;
             let records = records
                 .into_iter()
-                .map(|(key, value)| NewRecord {
-                    timestamp: None,
-                    key: Some(key),
-                    value,
-                    headers: Vec::new(),
+                .map(|(key, value)| {
+                    Sized::new(NewRecord {
+                        timestamp: None,
+                        key: Some(key),
+                        value,
+                        headers: Vec::new(),
+                    })
                 })
                 .collect();
             let reply = p

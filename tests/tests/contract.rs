@@ -256,7 +256,7 @@ async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
         )
         .await;
     assert_eq!(status, 404, "{body}");
-    assert_error_body("unknown partition", &body, 404);
+    assert_error_body("unknown partition", &body, 40403);
     let got = r
         .post(
             &format!("/v3/clusters/{cid}/topics/nope/records"),

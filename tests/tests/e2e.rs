@@ -17,6 +17,7 @@ mod http_api;
 mod internal_topics;
 mod limits;
 mod partitions_at_scale;
+mod produce_faults;
 mod produce_validation;
 mod reader_positions;
 mod registry_limits;

@@ -274,9 +274,7 @@ async fn a_member_that_stops_answering_is_evicted_and_its_partitions_move() {
     assert_eq!(halved.len(), 3, "the deaf member took half: {halved:?}");
 
     // Its pong deadline passes, the server drops it, and the group rebalances to one member.
-    let started = tokio::time::Instant::now();
     assert_eq!(ws_assignment(&mut live).await, (0..6).collect());
-    assert!(started.elapsed() < Duration::from_secs(10));
     drop(deaf);
     r.assert_no_panic();
 }

@@ -258,8 +258,8 @@ async fn compacted_topics_refuse_records_without_keys() {
             &json!({"value": {"type": "JSON", "data": 1}}),
         )
         .await;
-    assert_eq!(got.0, 400, "{got:?}");
-    assert_eq!(got.1["error_code"], 400, "{got:?}");
+    assert_eq!(got.0, 422, "{got:?}");
+    assert_eq!(got.1["error_code"], 42203, "{got:?}");
     assert!(
         got.1["message"].as_str().unwrap().contains("key"),
         "{got:?}"

@@ -25,10 +25,25 @@ pub const QUEUE_DEPTH: usize = 1024;
 /// Bytes of records gathered into one group before it is written.
 pub const GROUP_BYTES: usize = 4 << 20;
 
+/// A record with its encoded size, estimated once where it enters the broker: the size
+/// checks, the group limit and the batch cutting all use this figure.
+#[derive(Debug, Clone)]
+pub struct Sized {
+    pub record: NewRecord,
+    pub size: usize,
+}
+
+impl Sized {
+    pub fn new(record: NewRecord) -> Self {
+        let size = estimated_size(&record);
+        Sized { record, size }
+    }
+}
+
 /// One request's records and where to send their offsets.
 #[derive(Debug)]
 pub(crate) struct AppendRequest {
-    pub records: Vec<NewRecord>,
+    pub records: Vec<Sized>,
     pub size: usize,
     pub reply: oneshot::Sender<Vec<log::Result<u64>>>,
 }
@@ -55,7 +70,7 @@ async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) 
         let Some(p) = partition.upgrade() else {
             return;
         };
-        let (requests, replies): (Vec<Vec<NewRecord>>, Vec<_>) =
+        let (requests, replies): (Vec<Vec<Sized>>, Vec<_>) =
             group.into_iter().map(|r| (r.records, r.reply)).unzip();
         let results = tokio::task::spawn_blocking(move || write_group(&p, requests)).await;
         match results {
@@ -72,7 +87,7 @@ async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) 
 
 /// Encodes the requests into batches of at most `max.message.bytes`, appends them, flushes once
 /// if the policy asks, and returns each request's per-record offsets.
-fn write_group(p: &Arc<Partition>, requests: Vec<Vec<NewRecord>>) -> Vec<Vec<log::Result<u64>>> {
+fn write_group(p: &Arc<Partition>, requests: Vec<Vec<Sized>>) -> Vec<Vec<log::Result<u64>>> {
     let config = p.log_config();
     let compression = match config.compression_type {
         CompressionType::Producer => Compression::None,
@@ -82,12 +97,12 @@ fn write_group(p: &Arc<Partition>, requests: Vec<Vec<NewRecord>>) -> Vec<Vec<log
     let now = super::now_ms();
 
     // Cut the concatenated records into batches.
-    let all: Vec<&NewRecord> = requests.iter().flatten().collect();
+    let all: Vec<&Sized> = requests.iter().flatten().collect();
     let mut batches = Vec::new();
     let mut start = 0;
     let mut bytes = batch::HEADER_LEN;
     for (i, r) in all.iter().enumerate() {
-        let size = estimated_size(r);
+        let size = r.size;
         if i > start && bytes + size > limit {
             batches.push(start..i);
             start = i;
@@ -102,7 +117,7 @@ fn write_group(p: &Arc<Partition>, requests: Vec<Vec<NewRecord>>) -> Vec<Vec<log
         .iter()
         .map(|range| {
             let records = all.get(range.clone()).unwrap_or_default();
-            let refs = records.iter().map(|r| {
+            let refs = records.iter().map(|Sized { record: r, .. }| {
                 (
                     r.timestamp.unwrap_or(now),
                     RecordRef {

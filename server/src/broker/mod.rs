@@ -16,6 +16,7 @@
 //!
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
 
+mod acks;
 pub mod appender;
 mod error;
 mod internal;
@@ -37,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::log::{self, Log, checkpoint, marker};
+pub use acks::Acks;
 pub use error::Error;
 use internal::check_internal_config;
 pub use partition::{FetchResult, Partition};

@@ -16,8 +16,8 @@ use bytes::BytesMut;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::appender::{self, AppendRequest};
-use crate::log::{self, AppendInfo, Log, LogConfig, NewRecord, Record, batch};
+use super::appender::{self, AppendRequest, Sized};
+use crate::log::{self, AppendInfo, Log, LogConfig, Record, batch};
 
 /// What a read returns: the records from the requested offset on, where the next read starts,
 /// and the partition's offsets at that time.
@@ -89,9 +89,9 @@ impl Partition {
     /// [`log::Error::Offline`] when the appender is gone (the partition is being deleted).
     pub async fn enqueue(
         self: &Arc<Self>,
-        records: Vec<NewRecord>,
+        records: Vec<Sized>,
     ) -> log::Result<oneshot::Receiver<Vec<log::Result<u64>>>> {
-        let size = records.iter().map(appender::estimated_size).sum();
+        let size = records.iter().map(|r| r.size).sum();
         let (reply, rx) = oneshot::channel();
         let tx = self
             .appender
@@ -106,8 +106,9 @@ impl Partition {
         Ok(rx)
     }
 
-    /// The appender is gone: the log was retired (topic deleted) or taken offline.
-    fn offline(&self) -> log::Error {
+    /// Why the appender is gone or stopped answering: the log was retired (topic deleted) or
+    /// taken offline.
+    pub(crate) fn offline(&self) -> log::Error {
         self.log.lock().offline_error()
     }
 

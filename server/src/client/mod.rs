@@ -60,33 +60,8 @@ impl Format {
     }
 }
 
-/// The `acks` query parameter of produce requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-pub enum Acks {
-    /// Answer without waiting for the append.
-    #[value(name = "0")]
-    #[serde(rename = "0")]
-    None,
-    /// Answer once the leader has appended.
-    #[value(name = "1")]
-    #[serde(rename = "1")]
-    Leader,
-    /// Answer once every in-sync replica has the records (the server's default).
-    #[value(name = "all")]
-    #[serde(rename = "all")]
-    All,
-}
-
-impl Acks {
-    /// The query-parameter value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Acks::None => "0",
-            Acks::Leader => "1",
-            Acks::All => "all",
-        }
-    }
-}
+/// The `acks` of produce requests: the broker's own type.
+pub use crate::broker::Acks;
 
 /// A failed call.
 #[derive(Debug, thiserror::Error)]

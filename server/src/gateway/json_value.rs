@@ -10,6 +10,9 @@
 //! numbers into; a smaller one rounds to zero, which readers accept), and escapes that name
 //! Unicode scalar values.
 //!
+//! Also here: [`compact`], the one form of a JSON key, so equal keys pick the same partition
+//! whatever whitespace the client sent.
+//!
 //! Not owned here: the syntax (serde_json checked it before) and the UTF-8 of the text (a
 //! `&str`).
 
@@ -34,6 +37,15 @@ pub enum JsonValueError {
     NumberOutOfRange { number: String },
     #[error("holds the escape {escape}, a lone UTF-16 surrogate that is not a Unicode character")]
     LoneSurrogate { escape: String },
+}
+
+/// The compact form of valid JSON text (no insignificant whitespace), as a JSON serializer
+/// writes it; the text as given if it does not parse.
+pub fn compact(text: &bytes::Bytes) -> bytes::Bytes {
+    match serde_json::from_slice::<serde_json::Value>(text).and_then(|v| serde_json::to_vec(&v)) {
+        Ok(v) => bytes::Bytes::from(v),
+        Err(_) => text.clone(),
+    }
 }
 
 /// Longest integer (in characters, sign included) that cannot exceed a double's range:

@@ -29,6 +29,7 @@ pub mod consumers;
 pub mod errors;
 pub mod extract;
 pub mod groups;
+pub mod ingest;
 pub mod json_value;
 mod links;
 pub mod listener;

@@ -2,11 +2,11 @@
 //! v2, embedded formats `json`, `binary` and `avro` (see `avro.rs`), plus record `headers` as
 //! our extension).
 //!
-//! The whole request is validated before anything is written (formats, base64, partitions, record
-//! sizes), so a bad record never leaves part of a request in the log. Records are then grouped by
-//! partition and appended as batches no larger than the topic's `max.message.bytes`; each record's
-//! own offset is reported in request order. A partition whose append fails (a full disk, say)
-//! reports the error on each of its records, as Confluent's proxy does, with HTTP 200.
+//! An adapter over the ingest pipeline (`ingest.rs`): it parses the body and each record's
+//! embedded format, and renders the per-record outcomes. The whole request is checked before
+//! anything is written, so a bad record never leaves part of a request in the log. A partition
+//! whose append fails (a full disk, say) reports the error on each of its records, as
+//! Confluent's proxy does, with HTTP 200.
 
 use std::sync::Arc;
 
@@ -29,11 +29,11 @@ use super::Limits;
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
+use super::ingest::Ingest;
 use super::json_value;
 use super::state::AppState;
-use crate::broker::Topic;
-use crate::broker::appender::estimated_size;
-use crate::log::{self, Header, NewRecord};
+use crate::broker::Acks;
+use crate::log::{Header, NewRecord};
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]
@@ -234,23 +234,6 @@ pub(crate) fn readable_json(text: &str, what: &str) -> Result<(), GatewayError> 
     json_value::check(text).map_err(|e| GatewayError::InvalidRecord(format!("{what} {e}.")))
 }
 
-/// The compact form of valid JSON text (no insignificant whitespace).
-fn compact_json(text: &Bytes) -> Bytes {
-    match serde_json::from_slice::<serde_json::Value>(text).and_then(|v| serde_json::to_vec(&v)) {
-        Ok(v) => Bytes::from(v),
-        Err(_) => text.clone(),
-    }
-}
-
-/// A record without a key bound for a compacted topic: compaction keeps the latest record per
-/// key, so a keyless one could never be kept or replaced (Kafka's broker refuses it with
-/// INVALID_RECORD, "Compacted topic cannot accept message without key").
-pub(crate) fn keyless_into_compacted(topic: &str) -> GatewayError {
-    GatewayError::InvalidRecord(format!(
-        "key is missing: compacted topic '{topic}' (cleanup.policy=compact) cannot accept a record without a key."
-    ))
-}
-
 /// Names the failing record in a validation error.
 pub(crate) fn at_record(i: usize, e: GatewayError) -> GatewayError {
     match e {
@@ -424,20 +407,8 @@ async fn produce(
     if request.records.is_empty() {
         return Err(GatewayError::EmptyBody(Api::V2));
     }
-    if request.records.len() > limits.max_records_per_request {
-        return Err(GatewayError::PayloadTooLarge(format!(
-            "The request has {} records; at most {} are allowed (limits.max_records_per_request).",
-            request.records.len(),
-            limits.max_records_per_request
-        )));
-    }
-    let topic = state
-        .broker
-        .topic_for_produce(&topic_name)
-        .map_err(GatewayError::v2)?;
-    let log_config = state.broker.log_config(&topic);
-    let max_record = log_config.max_message_bytes;
-    let compacted = log_config.cleanup_policy.compact;
+    Ingest::check_count(request.records.len(), limits.max_records_per_request)?;
+    let mut ingest = Ingest::to_topic(&state.broker, &topic_name, Api::V2)?;
     // Schemas are registered (or looked up) once the topic is known to exist.
     let schemas = match (format, &registry) {
         (EmbeddedFormat::Avro, Some(registry)) => Schemas {
@@ -459,13 +430,8 @@ async fn produce(
         _ => Schemas::default(),
     };
 
-    // Validate and convert every record before writing any.
-    let mut records = Vec::with_capacity(request.records.len());
+    // Convert and check every record before writing any.
     let mut arena = BytesMut::with_capacity(body.len());
-    let mut total_bytes = 0;
-    // Records without key or partition share one sticky choice per request, as a Kafka
-    // producer's batch does; chosen once the request's size is known.
-    let mut sticky = Vec::new();
     for (i, Object(r)) in request.records.into_iter().enumerate() {
         let (key, value) = if format == EmbeddedFormat::Avro {
             let key = Schemas::encode(schemas.key.as_ref(), r.key, avro::KEY_SCHEMA_MISSING, "key");
@@ -485,67 +451,31 @@ async fn produce(
             // Keys choose partitions by their bytes: store them in compact form, as a JSON
             // serializer would write them, so the same key always lands on the same partition.
             let key = match (format, key) {
-                (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
+                (EmbeddedFormat::Json, Some(k)) => Some(json_value::compact(&k)),
                 (_, k) => k,
             };
             let value = payload(r.value, &body, &mut arena, format, "value")
                 .map_err(|e| at_record(i, e))?;
             (key, value)
         };
-        if compacted && key.is_none() {
-            return Err(at_record(i, keyless_into_compacted(&topic_name)));
-        }
-        let rec_headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())?;
-        let partition = match r.partition.or(path_partition.map(i64::from)) {
-            Some(p) => u32::try_from(p)
-                .ok()
-                .filter(|p| topic.partition(*p).is_ok())
-                .ok_or_else(|| GatewayError::UnknownPartition {
-                    topic: topic_name.clone(),
-                    partition: p,
-                    api: Api::V2,
-                })?,
-            None if key.is_some() => state.broker.choose_partition(&topic, key.as_deref(), 0),
-            None => {
-                sticky.push(records.len());
-                0
-            }
-        };
+        let headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())?;
         let record = NewRecord {
             timestamp: None,
             key,
             value,
-            headers: rec_headers,
+            headers,
         };
-        let size = estimated_size(&record);
-        if size > max_record {
-            return Err(GatewayError::PayloadTooLarge(format!(
-                "records[{i}] is {size} bytes, larger than max.message.bytes ({max_record})."
-            )));
-        }
-        total_bytes += size;
-        records.push((partition, record));
-    }
-    if !sticky.is_empty() {
-        let p = state.broker.choose_partition(&topic, None, total_bytes);
-        for i in sticky {
-            if let Some((partition, _)) = records.get_mut(i) {
-                *partition = p;
-            }
-        }
+        ingest.add(i, r.partition.or(path_partition.map(i64::from)), record)?;
     }
 
-    let bytes = total_bytes;
-    let count = records.len();
-    let results = append_records(&topic, records, acks).await;
-    super::metrics::records_in(&topic_name, count, bytes);
+    let outcomes = ingest.submit(acks).await.outcomes().await;
     Ok(ProduceResponse {
         key_schema_id: schemas.key.map(|s| i64::from(s.id)),
         value_schema_id: schemas.value.map(|s| i64::from(s.id)),
-        offsets: results
+        offsets: outcomes
             .into_iter()
-            .map(|r| match r {
-                Ok((partition, offset)) => OffsetOut {
+            .map(|(partition, r)| match r {
+                Ok(offset) => OffsetOut {
                     partition: Some(partition),
                     offset,
                     error_code: None,
@@ -562,21 +492,12 @@ async fn produce(
     })
 }
 
-/// `acks` of a produce request: 0 answers once the records are queued, 1 and `all` once they
-/// are in the log (on a single node the in-sync replica set is this broker, so they agree).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Acks {
-    None,
-    Leader,
-    All,
-}
-
 /// The `acks` query parameter.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AcksParam {
     /// When to answer: `0` once queued, `1` or `all` (the default) once in the log.
-    #[param(inline, value_type = Option<params::Acks>)]
+    #[param(inline, value_type = Option<Acks>)]
     acks: Option<String>,
 }
 
@@ -585,75 +506,12 @@ impl AcksParam {
     /// 400 for anything but `0`, `1`, `all` or `-1`.
     pub fn parse(&self) -> Result<Acks, GatewayError> {
         match self.acks.as_deref() {
-            None | Some("all" | "-1") => Ok(Acks::All),
-            Some("1") => Ok(Acks::Leader),
-            Some("0") => Ok(Acks::None),
-            Some(other) => Err(GatewayError::BadRequest(format!(
-                "Query parameter 'acks' must be 0, 1 or all, got '{other}'."
-            ))),
+            None => Ok(Acks::All),
+            Some(s) => Acks::parse(s).ok_or_else(|| {
+                GatewayError::BadRequest(format!(
+                    "Query parameter 'acks' must be 0, 1 or all, got '{s}'."
+                ))
+            }),
         }
     }
-}
-
-/// Hands `(partition, record)` pairs to the partitions' group-commit appenders and returns each
-/// record's `(partition, offset)` — or, with `acks=0`, `(partition, None)` once queued — in
-/// input order.
-pub(crate) async fn append_records(
-    topic: &Arc<Topic>,
-    records: Vec<(u32, NewRecord)>,
-    acks: Acks,
-) -> Vec<Result<(u32, Option<u64>), log::Error>> {
-    let n = records.len();
-    let mut by_partition: std::collections::BTreeMap<u32, (Vec<usize>, Vec<NewRecord>)> =
-        std::collections::BTreeMap::new();
-    for (i, (p, r)) in records.into_iter().enumerate() {
-        let entry = by_partition.entry(p).or_default();
-        entry.0.push(i);
-        entry.1.push(r);
-    }
-    let mut out: Vec<Result<(u32, Option<u64>), log::Error>> = (0..n)
-        .map(|_| Err(log::Error::InvalidRequest("record was not appended".into())))
-        .collect();
-    let mut waiting = Vec::with_capacity(by_partition.len());
-    for (p, (indexes, recs)) in by_partition {
-        let queued = match topic.partition(p) {
-            Ok(partition) => partition.enqueue(recs).await,
-            Err(_) => Err(log::Error::InvalidRequest(format!(
-                "partition {p} vanished"
-            ))),
-        };
-        match queued {
-            Ok(rx) if acks == Acks::None => {
-                for i in indexes {
-                    if let Some(slot) = out.get_mut(i) {
-                        *slot = Ok((p, None));
-                    }
-                }
-                drop(rx);
-            }
-            Ok(rx) => waiting.push((p, indexes, rx)),
-            Err(e) => {
-                for i in indexes {
-                    if let Some(slot) = out.get_mut(i) {
-                        *slot = Err(e.duplicate());
-                    }
-                }
-            }
-        }
-    }
-    for (p, indexes, rx) in waiting {
-        let results = rx.await.unwrap_or_default();
-        for (k, i) in indexes.into_iter().enumerate() {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = match results.get(k) {
-                    Some(Ok(offset)) => Ok((p, Some(*offset))),
-                    Some(Err(e)) => Err(e.duplicate()),
-                    None => Err(log::Error::InvalidRequest(
-                        "the appender stopped before answering".into(),
-                    )),
-                };
-            }
-        }
-    }
-    out
 }

@@ -23,7 +23,7 @@ use runnel_openapi::v3::DataReport;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,14 +33,12 @@ use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
 use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
-use super::produce::{
-    Acks, AcksParam, HeaderIn, decode_base64, decode_headers, keyless_into_compacted, readable_json,
-};
+use super::ingest::{Ingest, Submitted};
+use super::produce::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
 use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
 use super::state::AppState;
-use crate::broker::Topic;
-use crate::broker::appender::estimated_size;
-use crate::log::{self, NewRecord};
+use crate::broker::{Acks, Topic};
+use crate::log::NewRecord;
 
 /// Entries one `records:batch` request may hold (`api.v3.produce.batch.maximum.entries`).
 const MAX_BATCH_ENTRIES: usize = 10;
@@ -126,11 +124,9 @@ pub struct FailureReport {
     message: String,
 }
 
-/// A record checked and converted, ready for its partition.
+/// What a record's delivery report repeats of it.
 #[derive(Debug)]
 struct Prepared {
-    partition: u32,
-    record: NewRecord,
     timestamp: i64,
     key: Option<DataReport>,
     value: Option<DataReport>,
@@ -271,38 +267,21 @@ fn avro_data(
     Ok((bytes, Some(report)))
 }
 
+/// Converts a record's wire form (data types, schemas, headers, timestamp): 400 in Confluent's
+/// words when it is not valid.
 fn prepare(
-    state: &AppState,
     topic: &Topic,
     schemas: Option<&SchemaRegistry>,
     r: V3Record,
-) -> Result<Prepared, FailureReport> {
+) -> Result<(Option<i64>, NewRecord, Prepared), FailureReport> {
     let cx = Context { topic, schemas };
     let (key, key_report) = convert_data(&cx, r.key.map(|Object(d)| d), "key")?;
     let (value, value_report) = convert_data(&cx, r.value.map(|Object(d)| d), "value")?;
-    let log_config = state.broker.log_config(topic);
-    if key.is_none() && log_config.cleanup_policy.compact {
-        return Err(bad(keyless_into_compacted(topic.name())));
-    }
     let headers = decode_headers(r.headers.into_iter().map(|Object(h)| h).collect())
         .map_err(|e| bad(e.to_string()))?;
     let timestamp = match r.timestamp.as_deref() {
         Some(ts) => parse_rfc3339_ms(ts).map_err(|e| bad(format!("timestamp '{ts}' {e}.")))?,
         None => crate::broker::now_ms(),
-    };
-    let partition = match r.partition_id {
-        Some(p) => u32::try_from(p)
-            .ok()
-            .filter(|p| *p < topic.partition_count())
-            .ok_or_else(|| FailureReport {
-                error_code: 404,
-                message: format!("Partition {p} of topic '{}' not found.", topic.name()),
-            })?,
-        None => {
-            let size = key.as_ref().map_or(0, bytes::Bytes::len)
-                + value.as_ref().map_or(0, bytes::Bytes::len);
-            state.broker.choose_partition(topic, key.as_deref(), size)
-        }
     };
     let record = NewRecord {
         timestamp: Some(timestamp),
@@ -310,78 +289,61 @@ fn prepare(
         value,
         headers,
     };
-    let max = log_config.max_message_bytes;
-    let size = estimated_size(&record);
-    if size > max {
-        return Err(FailureReport {
-            error_code: 413,
-            message: format!("The record is {size} bytes, larger than max.message.bytes ({max})."),
-        });
-    }
-    Ok(Prepared {
-        partition,
-        record,
+    let prepared = Prepared {
         timestamp,
         key: key_report,
         value: value_report,
-    })
+    };
+    Ok((r.partition_id, record, prepared))
+}
+
+/// A fault of the ingest pipeline as one record's failure, with the v3 code it maps to.
+fn failure(e: &GatewayError) -> FailureReport {
+    FailureReport {
+        error_code: e.status_and_code().1,
+        message: e.to_string(),
+    }
 }
 
 /// What a record's report waits for.
-type Pending = Result<(Prepared, PendingOffset), FailureReport>;
+type Pending = Result<(Prepared, Submitted), FailureReport>;
 
-#[derive(Debug)]
-enum PendingOffset {
-    /// `acks=0`: nothing to wait for.
-    None,
-    Waiting(oneshot::Receiver<Vec<log::Result<u64>>>),
-}
-
-async fn submit(topic: &Arc<Topic>, p: Prepared, acks: Acks) -> Pending {
-    super::metrics::records_in(topic.name(), 1, estimated_size(&p.record));
-    let partition = topic.partition(p.partition).map_err(|e| FailureReport {
-        error_code: 404,
-        message: e.to_string(),
-    })?;
-    let rx = partition
-        .enqueue(vec![p.record.clone()])
-        .await
-        .map_err(|e| FailureReport {
-            error_code: log_status(&e).1,
-            message: log_message(&e),
-        })?;
-    let pending = if acks == Acks::None {
-        PendingOffset::None
-    } else {
-        PendingOffset::Waiting(rx)
-    };
-    Ok((p, pending))
+/// One record (one request, for the sticky partition) through the ingest pipeline.
+async fn produce_one(
+    state: &AppState,
+    topic: &Arc<Topic>,
+    schemas: Option<&SchemaRegistry>,
+    r: V3Record,
+    acks: Acks,
+) -> Pending {
+    let (partition, record, prepared) = prepare(topic, schemas, r)?;
+    let mut ingest = Ingest::to(&state.broker, Arc::clone(topic), Api::V3);
+    ingest.add(0, partition, record).map_err(|e| failure(&e))?;
+    Ok((prepared, ingest.submit(acks).await))
 }
 
 /// Awaits a record's offset and renders its report (and HTTP status for single mode).
 async fn finish(state: &AppState, topic: &str, pending: Pending) -> (StatusCode, Bytes) {
     let result = match pending {
         Err(f) => Err(f),
-        Ok((p, PendingOffset::None)) => Ok((p, None)),
-        Ok((p, PendingOffset::Waiting(rx))) => match rx.await.ok().and_then(|mut v| v.pop()) {
-            Some(Ok(offset)) => Ok((p, Some(offset))),
-            Some(Err(e)) => Err(FailureReport {
+        Ok((p, submitted)) => match submitted.outcomes().await.pop() {
+            Some((partition, Ok(offset))) => Ok((p, partition, offset)),
+            Some((_, Err(e))) => Err(FailureReport {
                 error_code: log_status(&e).1,
                 message: log_message(&e),
             }),
-            None => Err(FailureReport {
-                error_code: 500,
-                message: "The appender stopped before answering.".into(),
-            }),
+            None => Err(failure(&GatewayError::Internal(
+                "a submitted record had no outcome".into(),
+            ))),
         },
     };
     match result {
-        Ok((p, offset)) => {
+        Ok((p, partition, offset)) => {
             let report = DeliveryReport {
                 error_code: 200,
                 cluster_id: state.broker.cluster_id().to_owned(),
                 topic_name: topic.to_owned(),
-                partition_id: p.partition,
+                partition_id: partition,
                 offset,
                 timestamp: format_rfc3339_ms(p.timestamp),
                 key: p.key,
@@ -423,10 +385,10 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     responses(
         (status = 200, description = "The delivery report", body = DeliveryReport),
         (status = 400, description = "Malformed JSON, a bad `acks`, or a bad record (400)", body = ErrorBody),
-        (status = 404, description = "Unknown cluster (404), topic (40403) or partition (404)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404), topic or partition (40403)", body = ErrorBody),
         (status = 413, description = "A record larger than the topic's `max.message.bytes` (413)", body = ErrorBody),
         (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
-        (status = 422, description = "Empty body (422)", body = ErrorBody),
+        (status = 422, description = "Empty body (422); a record without a key for a compacted topic (42203)", body = ErrorBody),
         (status = 500, description = "The append failed (50002, or 50003 when the disk is full)", body = ErrorBody),
     ),
 )]
@@ -478,10 +440,7 @@ pub async fn produce_records(
     if rest.is_empty() {
         // One record: failures answer with their own HTTP status.
         let pending = match serde_json::from_value::<Object<V3Record>>(first) {
-            Ok(Object(r)) => match prepare(&state, &topic, schemas.as_deref(), r) {
-                Ok(p) => submit(&topic, p, acks).await,
-                Err(f) => Err(f),
-            },
+            Ok(Object(r)) => produce_one(&state, &topic, schemas.as_deref(), r, acks).await,
             Err(e) => Err(bad(e)),
         };
         let (status, body) = finish(&state, &topic_name, pending).await;
@@ -492,10 +451,7 @@ pub async fn produce_records(
     for v in std::iter::once(Ok(first)).chain(rest) {
         let pending = match v {
             Ok(v) => match serde_json::from_value::<Object<V3Record>>(v) {
-                Ok(Object(r)) => match prepare(&state, &topic, schemas.as_deref(), r) {
-                    Ok(p) => submit(&topic, p, acks).await,
-                    Err(f) => Err(f),
-                },
+                Ok(Object(r)) => produce_one(&state, &topic, schemas.as_deref(), r, acks).await,
                 Err(e) => Err(bad(e)),
             },
             Err(e) => {
@@ -542,10 +498,14 @@ fn stream(
                         buf.drain(..used);
                         let pending = match serde_json::from_value::<Object<V3Record>>(v) {
                             Ok(Object(r)) => {
-                                match prepare(&reader_state, &reader_topic, schemas.as_deref(), r) {
-                                    Ok(p) => submit(&reader_topic, p, acks).await,
-                                    Err(f) => Err(f),
-                                }
+                                produce_one(
+                                    &reader_state,
+                                    &reader_topic,
+                                    schemas.as_deref(),
+                                    r,
+                                    acks,
+                                )
+                                .await
                             }
                             Err(e) => Err(bad(e)),
                         };
@@ -683,10 +643,14 @@ pub async fn produce_batch(
     let mut pendings = Vec::with_capacity(req.entries.len());
     for e in req.entries {
         let id = e.id.as_str().unwrap_or_default().to_owned();
-        let pending = match prepare(&state, &topic, schemas.as_deref().map(|s| &**s), e.record) {
-            Ok(p) => submit(&topic, p, acks).await,
-            Err(f) => Err(f),
-        };
+        let pending = produce_one(
+            &state,
+            &topic,
+            schemas.as_deref().map(|s| &**s),
+            e.record,
+            acks,
+        )
+        .await;
         pendings.push((id, pending));
     }
     let mut successes = Vec::new();

@@ -43,6 +43,7 @@ use parking_lot::Mutex;
 use tracing::{info, warn};
 
 use super::{GroupError, GroupId, Result, TopicPartition};
+use crate::broker::appender::Sized;
 use crate::broker::topic_config::CLEANUP_POLICY;
 use crate::broker::{self, Broker, Partition};
 use crate::clock::Clock;
@@ -330,11 +331,13 @@ impl OffsetStore {
         let now = self.clock.unix_ms();
         let records = values
             .iter()
-            .map(|(tp, v)| NewRecord {
-                timestamp: Some(v.as_ref().map_or(now, |v| v.commit_timestamp)),
-                key: Some(encode_key(group, tp)),
-                value: v.as_ref().map(encode_value),
-                headers: Vec::new(),
+            .map(|(tp, v)| {
+                Sized::new(NewRecord {
+                    timestamp: Some(v.as_ref().map_or(now, |v| v.commit_timestamp)),
+                    key: Some(encode_key(group, tp)),
+                    value: v.as_ref().map(encode_value),
+                    headers: Vec::new(),
+                })
             })
             .collect();
         let p = self.partition_of(group).await?;

@@ -31,7 +31,6 @@
 //! (id `null` when it could not be read), once the replies before it are written.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use axum::extract::ws::{
     Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
@@ -46,18 +45,17 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesOrdered;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::sync::oneshot;
 
 use super::conn::{End, Failure, Heartbeat, error_frame, finish, send};
 use super::{WsRuntime, accept, binary, query};
-use crate::broker::Topic;
-use crate::broker::appender::estimated_size;
+use crate::broker::Acks;
 use crate::gateway::Limits;
 use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
 use crate::gateway::extract::EmbeddedFormat;
+use crate::gateway::ingest::{Ingest, Outcome};
+use crate::gateway::json_value;
 use crate::gateway::produce::{
-    Acks, AcksParam, HeaderIn, at_record, decode_base64, decode_headers, keyless_into_compacted,
-    readable_json,
+    AcksParam, HeaderIn, at_record, decode_base64, decode_headers, readable_json,
 };
 use crate::gateway::state::AppState;
 use crate::log::{self, NewRecord};
@@ -151,9 +149,6 @@ impl ReplyTo {
         }
     }
 }
-
-/// One record's outcome: its partition and offset (`None` with acks=0), or why it failed.
-type Outcome = (u32, Result<Option<u64>, log::Error>);
 
 /// What reading one message leads to.
 enum Step {
@@ -334,7 +329,7 @@ fn parse_json_records(
             // Keys pick partitions by their bytes: store the compact form a JSON serializer
             // writes, so the same key always lands on the same partition.
             let key = match (format, key) {
-                (EmbeddedFormat::Json, Some(k)) => Some(compact_json(&k)),
+                (EmbeddedFormat::Json, Some(k)) => Some(json_value::compact(&k)),
                 (_, k) => k,
             };
             let value = payload(r.value, body, format, "value").map_err(at)?;
@@ -379,14 +374,6 @@ fn payload(
     Ok(Some(body.slice_ref(text.as_bytes())))
 }
 
-/// The compact form of valid JSON text.
-fn compact_json(text: &Bytes) -> Bytes {
-    match serde_json::from_slice::<serde_json::Value>(text).and_then(|v| serde_json::to_vec(&v)) {
-        Ok(v) => Bytes::from(v),
-        Err(_) => text.clone(),
-    }
-}
-
 async fn on_binary(ctx: &Ctx, data: Bytes) -> Step {
     match binary::decode_produce(&data) {
         Ok(request) => {
@@ -415,149 +402,34 @@ async fn on_binary(ctx: &Ctx, data: Bytes) -> Step {
     }
 }
 
-/// Validates the records of one message, queues them on their partitions and returns the
-/// pending reply.
+/// Checks the records of one message through the ingest pipeline, queues them on their
+/// partitions and returns the pending reply.
 async fn produce(ctx: &Ctx, reply_to: ReplyTo, records: Vec<Incoming>) -> Step {
-    let topic = match ctx.state.broker.topic_for_produce(&ctx.topic) {
-        Ok(t) => t,
-        Err(e) => return ready(reply_to.error(&Failure::from(GatewayError::v2(e)))),
-    };
-    let records = match validate(ctx, &topic, records) {
-        Ok(r) => r,
+    let submitted = match check_records(ctx, records) {
+        Ok(ingest) => ingest.submit(ctx.acks).await,
         Err(e) => return ready(reply_to.error(&Failure::from(e))),
     };
-    let count = records.len();
-    let bytes: usize = records.iter().map(|(_, r)| estimated_size(r)).sum();
-    let queued = enqueue(&topic, records).await;
-    crate::gateway::metrics::records_in(&ctx.topic, count, bytes);
-    let acks = ctx.acks;
     Step::Reply(
         async move {
-            let outcomes = await_offsets(queued, count, acks).await;
+            let outcomes = submitted.outcomes().await;
             encode_reply(&reply_to, &outcomes)
         }
         .boxed(),
     )
 }
 
-fn validate(
-    ctx: &Ctx,
-    topic: &Arc<Topic>,
-    records: Vec<Incoming>,
-) -> Result<Vec<(u32, NewRecord)>, GatewayError> {
+fn check_records(ctx: &Ctx, records: Vec<Incoming>) -> Result<Ingest<'_>, GatewayError> {
     if records.is_empty() {
         return Err(GatewayError::InvalidRecord(
             "A produce message needs at least one record.".into(),
         ));
     }
-    if records.len() > ctx.max_records {
-        return Err(GatewayError::PayloadTooLarge(format!(
-            "The message has {} records; at most {} are allowed (limits.max_records_per_request).",
-            records.len(),
-            ctx.max_records
-        )));
+    Ingest::check_count(records.len(), ctx.max_records)?;
+    let mut ingest = Ingest::to_topic(&ctx.state.broker, &ctx.topic, Api::V2)?;
+    for (i, r) in records.into_iter().enumerate() {
+        ingest.add(i, r.partition, r.record)?;
     }
-    let log_config = ctx.state.broker.log_config(topic);
-    let max_record = log_config.max_message_bytes;
-    let compacted = log_config.cleanup_policy.compact;
-    records
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let partition = match r.partition {
-                Some(p) => u32::try_from(p)
-                    .ok()
-                    .filter(|p| topic.partition(*p).is_ok())
-                    .ok_or_else(|| GatewayError::UnknownPartition {
-                        topic: ctx.topic.clone(),
-                        partition: p,
-                        api: Api::V2,
-                    })?,
-                None => {
-                    let size = r.record.key.as_ref().map_or(0, Bytes::len)
-                        + r.record.value.as_ref().map_or(0, Bytes::len);
-                    ctx.state
-                        .broker
-                        .choose_partition(topic, r.record.key.as_deref(), size)
-                }
-            };
-            if compacted && r.record.key.is_none() {
-                return Err(at_record(i, keyless_into_compacted(&ctx.topic)));
-            }
-            let size = estimated_size(&r.record);
-            if size > max_record {
-                return Err(GatewayError::PayloadTooLarge(format!(
-                    "records[{i}] is {size} bytes, larger than max.message.bytes ({max_record})."
-                )));
-            }
-            Ok((partition, r.record))
-        })
-        .collect()
-}
-
-/// One partition's share of a message: which records (by index) and their pending offsets.
-type Queued = (
-    u32,
-    Vec<usize>,
-    log::Result<oneshot::Receiver<Vec<log::Result<u64>>>>,
-);
-
-/// Queues each partition's records on its appender, in partition order.
-async fn enqueue(topic: &Arc<Topic>, records: Vec<(u32, NewRecord)>) -> Vec<Queued> {
-    let mut by_partition: std::collections::BTreeMap<u32, (Vec<usize>, Vec<NewRecord>)> =
-        std::collections::BTreeMap::new();
-    for (i, (p, r)) in records.into_iter().enumerate() {
-        let entry = by_partition.entry(p).or_default();
-        entry.0.push(i);
-        entry.1.push(r);
-    }
-    let mut queued = Vec::with_capacity(by_partition.len());
-    for (p, (indexes, recs)) in by_partition {
-        let rx = match topic.partition(p) {
-            Ok(partition) => partition.enqueue(recs).await,
-            Err(_) => Err(log::Error::InvalidRequest(format!(
-                "partition {p} vanished"
-            ))),
-        };
-        queued.push((p, indexes, rx));
-    }
-    queued
-}
-
-/// Each record's outcome in message order: its offset once appended (none with acks=0).
-async fn await_offsets(queued: Vec<Queued>, count: usize, acks: Acks) -> Vec<Outcome> {
-    let mut out: Vec<Outcome> = (0..count)
-        .map(|_| {
-            (
-                0,
-                Err(log::Error::InvalidRequest("record was not appended".into())),
-            )
-        })
-        .collect();
-    for (p, indexes, rx) in queued {
-        let results: Vec<log::Result<Option<u64>>> = match rx {
-            Ok(_) if acks == Acks::None => indexes.iter().map(|_| Ok(None)).collect(),
-            Ok(rx) => {
-                let offsets = rx.await.unwrap_or_default();
-                (0..indexes.len())
-                    .map(|k| match offsets.get(k) {
-                        Some(Ok(o)) => Ok(Some(*o)),
-                        Some(Err(e)) => Err(e.duplicate()),
-                        None => Err(log::Error::InvalidRequest(
-                            "the appender stopped before answering".into(),
-                        )),
-                    })
-                    .collect()
-            }
-            Err(e) => indexes.iter().map(|_| Err(e.duplicate())).collect(),
-        };
-        for (i, r) in indexes.into_iter().zip(results) {
-            if let Some(slot) = out.get_mut(i) {
-                *slot = (p, r);
-            }
-        }
-    }
-    out
+    Ok(ingest)
 }
 
 fn encode_reply(reply_to: &ReplyTo, outcomes: &[Outcome]) -> Message {

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::binary::{self, Reply};
 use super::{WsLimits, WsRuntime};
+use crate::broker::appender::Sized;
 use crate::broker::{Broker, BrokerConfig};
 use crate::gateway::{self, AppState, Limits};
 use crate::log::{Header, NewRecord};
@@ -171,7 +172,7 @@ impl Server {
     /// Appends through the partition's group-commit appender; returns the offsets.
     async fn append(&self, topic: &str, partition: u32, records: Vec<NewRecord>) -> Vec<u64> {
         let p = self.broker.partition(topic, partition).unwrap();
-        p.enqueue(records)
+        p.enqueue(records.into_iter().map(Sized::new).collect())
             .await
             .unwrap()
             .await
@@ -486,7 +487,11 @@ async fn a_thousand_tailing_sockets_each_get_every_record_of_a_burst() {
     let p = server.broker.partition("burst", 0).unwrap();
     let mut acks = Vec::new();
     for n in 0..BURST as u64 {
-        acks.push(p.enqueue(vec![json_record(n, None)]).await.unwrap());
+        acks.push(
+            p.enqueue(vec![Sized::new(json_record(n, None))])
+                .await
+                .unwrap(),
+        );
     }
     for ack in acks {
         ack.await.unwrap().into_iter().for_each(|r| {
