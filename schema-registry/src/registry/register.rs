@@ -14,7 +14,8 @@
 //! reused. The record is sized against the store's limit before the append: a schema whose
 //! record would not fit is refused as too large (42209), never a failed append.
 //!
-//! Not owned here: the compatibility rules (`compat.rs`) and the other writes (`mod.rs`).
+//! Not owned here: the compatibility rules (`compat/`) and the other writes (`mod.rs`,
+//! `delete.rs`).
 
 use std::sync::Arc;
 

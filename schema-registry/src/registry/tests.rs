@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::records::SchemaValue;
 use super::*;
 use crate::store::MemoryStore;
 
