@@ -194,6 +194,21 @@ pub enum SubjectFilter {
     DeletedOnly,
 }
 
+/// Which versions `GET /schemas` lists (see [`Registry::schemas`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaListing<'a> {
+    /// Only subjects starting with this (`""`: every subject).
+    pub prefix: &'a str,
+    /// Soft-deleted versions too.
+    pub deleted: bool,
+    /// Only the last listed version of each subject.
+    pub latest_only: bool,
+    /// Versions skipped from the start of the listing.
+    pub offset: usize,
+    /// Most versions returned.
+    pub limit: usize,
+}
+
 /// A registration request, as `POST /subjects/{s}/versions` carries it.
 #[derive(Debug, Clone, Default)]
 pub struct NewSchema {
@@ -327,6 +342,35 @@ impl Registry {
                 SubjectFilter::DeletedOnly => s.has_deleted(),
             })
             .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Versions of the subjects starting with `prefix`, by subject then version (`GET
+    /// /schemas`): live ones, soft-deleted ones too with `deleted`; with `latest_only` the last
+    /// of those per subject. `offset` of them are skipped and at most `limit` returned, so the
+    /// work is bounded by what is returned, not by the registry's size.
+    pub fn schemas(&self, listing: &SchemaListing<'_>) -> Vec<SchemaVersion> {
+        let state = self.state.read();
+        state
+            .subjects
+            .range(listing.prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(listing.prefix))
+            .flat_map(|(name, s)| {
+                let mut shown = s
+                    .versions
+                    .iter()
+                    .filter(|(_, v)| listing.deleted || !v.deleted)
+                    .map(move |(number, v)| (name, *number, *v));
+                let all: Box<dyn Iterator<Item = _>> = if listing.latest_only {
+                    Box::new(shown.next_back().into_iter())
+                } else {
+                    Box::new(shown)
+                };
+                all
+            })
+            .skip(listing.offset)
+            .take(listing.limit)
+            .filter_map(|(name, number, v)| schema_version(&state, name, number, v).ok())
             .collect()
     }
 
@@ -552,12 +596,12 @@ impl Registry {
 
     /// Checks a schema against a subject's versions under its level: against one version, or
     /// (with `None`) against those the level names. Returns the incompatibilities; empty means
-    /// compatible. A subject without versions accepts anything when no version is named. The
-    /// parse and the check run on a blocking thread, holding no lock.
+    /// compatible. A subject without live versions accepts anything when no version or `latest`
+    /// is named. The parse and the check run on a blocking thread, holding no lock.
     ///
     /// # Errors
-    /// [`RegistryError::SubjectNotFound`] / [`RegistryError::VersionNotFound`] for a named
-    /// version, or the schema is invalid.
+    /// [`RegistryError::VersionNotFound`] for a numbered version the subject (or the registry)
+    /// does not hold, or the schema is invalid.
     pub async fn check_compatibility(
         &self,
         subject: &str,
@@ -567,7 +611,23 @@ impl Registry {
     ) -> Result<Vec<String>, RegistryError> {
         let level = self.level(Some(subject), true)?;
         let ids: Vec<i32> = match version {
-            Some(spec) => vec![self.version(subject, spec, false)?.id],
+            // As Confluent's `CompatibilityResource`: `latest` of a subject without live
+            // versions is checked against none (compatible); a numbered version the registry
+            // does not hold is 40402, whether or not its subject exists.
+            Some(spec) => match (spec, self.version(subject, spec, false)) {
+                (_, Ok(found)) => vec![found.id],
+                (
+                    VersionSpec::Latest,
+                    Err(RegistryError::SubjectNotFound(_) | RegistryError::VersionNotFound { .. }),
+                ) => Vec::new(),
+                (VersionSpec::Exact(version), Err(RegistryError::SubjectNotFound(_))) => {
+                    return Err(RegistryError::VersionNotFound {
+                        subject: subject.to_owned(),
+                        version,
+                    });
+                }
+                (_, Err(e)) => return Err(e),
+            },
             None => {
                 let state = self.state.read();
                 let live: Vec<i32> = state
@@ -772,6 +832,9 @@ impl Registry {
     /// The checks before parsing (type, size) and the references resolved: the references with
     /// concrete versions, and the texts of every schema they pull in.
     fn prepare(&self, request: &NewSchema) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
+        if request.schema.trim().is_empty() {
+            return Err(RegistryError::EmptySchema);
+        }
         match request.schema_type.as_deref() {
             None => {}
             Some(t) if t.eq_ignore_ascii_case(AVRO) => {}
