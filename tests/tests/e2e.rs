@@ -19,6 +19,7 @@ mod limits;
 mod partitions_at_scale;
 mod produce_validation;
 mod reader_positions;
+mod registry_conformance;
 mod registry_limits;
 mod schema_registry;
 mod slow_clients;
