@@ -17,19 +17,20 @@
 //! already has; a new one gets `max_id + 1`. `max_id` survives permanent deletes through the
 //! `NOOP` record (see `records.rs`), so ids are never reused, restarts included.
 //!
-//! Files: `register.rs` (registrations), `delete.rs` (soft and permanent deletes), `state.rs`
-//! (the in-memory state and how records apply to it), `records.rs` (the `_schemas` layouts).
+//! Files: `register.rs` (registrations), `delete.rs` (soft and permanent deletes),
+//! `references.rs` (resolving schema references), `state.rs` (the in-memory state and how
+//! records apply to it), `records.rs` (the `_schemas` layouts).
 //!
 //! Not owned here: HTTP shapes (`api/`), Avro parsing (`avro/`) and compatibility rules
 //! (`compat/`).
 
 mod delete;
 pub mod records;
+mod references;
 mod register;
 pub(crate) mod state;
 mod subject_locks;
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -42,8 +43,9 @@ use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::store::{Store, StoreError};
 use records::{Record, Reference};
+use references::reference_texts;
 pub use state::StoredSchema;
-use state::{State, SubjectState, VersionState};
+use state::{State, VersionState};
 use subject_locks::SubjectLocks;
 
 /// Longest subject name, in bytes: subjects are keys of every lookup map and of the store.
@@ -854,42 +856,6 @@ impl Registry {
         self.resolve_references(&request.references)
     }
 
-    /// Resolves references to registered versions (`-1` = latest): the references with
-    /// concrete versions, and the texts of every schema they pull in, dependencies first.
-    fn resolve_references(
-        &self,
-        references: &[Reference],
-    ) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
-        let state = self.state.read();
-        let mut resolved = Vec::with_capacity(references.len());
-        for r in references {
-            let s = state.subjects.get(&r.subject);
-            let version = if r.version == -1 {
-                s.and_then(SubjectState::latest_live).map(|(n, _)| n)
-            } else {
-                s.and_then(|s| s.versions.get(&r.version))
-                    .map(|_| r.version)
-            };
-            let Some(version) = version else {
-                return Err(RegistryError::InvalidSchema(format!(
-                    "reference '{}' to subject '{}' version {} does not exist",
-                    r.name, r.subject, r.version
-                )));
-            };
-            resolved.push(Reference {
-                name: r.name.clone(),
-                subject: r.subject.clone(),
-                version,
-            });
-        }
-        let mut texts = Vec::new();
-        let mut seen = BTreeSet::new();
-        for r in &resolved {
-            collect_reference(&state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
-        }
-        Ok((resolved, texts))
-    }
-
     /// The parsed schema of a stored one, parsing (and caching) on first use.
     fn parsed(&self, stored: &StoredSchema) -> Result<Arc<AvroSchema>, RegistryError> {
         if let Some(p) = stored.parsed.get() {
@@ -944,51 +910,6 @@ fn parse_stored(
         RegistryError::InvalidSchema(e.to_string())
     })?;
     Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
-}
-
-/// The texts of every schema `stored` references, dependencies first.
-fn reference_texts(state: &State, stored: &StoredSchema) -> Result<Vec<String>, RegistryError> {
-    let mut texts = Vec::new();
-    let mut seen = BTreeSet::new();
-    for r in &stored.references {
-        collect_reference(state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
-    }
-    Ok(texts)
-}
-
-/// Adds the text of `(subject, version)` after the texts of its own references (depth first,
-/// each schema once).
-fn collect_reference(
-    state: &State,
-    subject: &str,
-    version: i32,
-    seen: &mut BTreeSet<(String, i32)>,
-    texts: &mut Vec<String>,
-    depth: usize,
-) -> Result<(), RegistryError> {
-    if !seen.insert((subject.to_owned(), version)) {
-        return Ok(());
-    }
-    if depth > 64 || seen.len() > MAX_REFERENCES {
-        return Err(RegistryError::InvalidSchema(
-            "too many or too deeply nested schema references".to_owned(),
-        ));
-    }
-    let stored = state
-        .subjects
-        .get(subject)
-        .and_then(|s| s.versions.get(&version))
-        .and_then(|v| state.schemas.get(&v.id))
-        .ok_or_else(|| {
-            RegistryError::InvalidSchema(format!(
-                "referenced subject '{subject}' version {version} does not exist"
-            ))
-        })?;
-    for r in &stored.references {
-        collect_reference(state, &r.subject, r.version, seen, texts, depth + 1)?;
-    }
-    texts.push(stored.schema.clone());
-    Ok(())
 }
 
 fn schema_version(

@@ -22,10 +22,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::records::{Record, Reference, SchemaValue};
+use super::references::reference_texts;
 use super::state::{Generation, State, StoredSchema};
 use super::{
     AVRO, Candidate, Mode, NewSchema, Registered, Registry, effective_mode, parse_stored,
-    reference_texts, validate_subject,
+    validate_subject,
 };
 use crate::avro::AvroSchema;
 use crate::compat::{self, Level};
