@@ -60,14 +60,18 @@ pub enum RegistryError {
     /// 42201: the schema does not parse, or its type or references are unusable.
     #[error("Invalid schema: {0}")]
     InvalidSchema(String),
+    /// 42201: the schema text is empty or only whitespace (Confluent's own text).
+    #[error("Empty schema")]
+    EmptySchema,
     /// 42202.
     #[error(
         "The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""
     )]
     InvalidVersion(String),
-    /// 42203.
+    /// 42203: Confluent's own text (`RestInvalidCompatibilityException`); the level asked
+    /// for is kept for the log only.
     #[error(
-        "Invalid compatibility level '{0}'. Valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL and FULL_TRANSITIVE"
+        "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"
     )]
     InvalidCompatibilityLevel(String),
     /// 42204.
@@ -107,6 +111,10 @@ pub enum RegistryError {
         "HTTP 415 Unsupported Media Type: Content-Type '{0}' is not supported; use application/vnd.schemaregistry.v1+json"
     )]
     UnsupportedMediaType(String),
+    /// 406: the `Accept` header names no media type the registry answers in (`api/negotiate.rs`);
+    /// the header is kept for the log only. Confluent's (Jersey's) own text.
+    #[error("HTTP 406 Not Acceptable")]
+    NotAcceptable(String),
     /// 404: a path segment that names no resource (an id that is not a number).
     #[error("HTTP 404 Not Found")]
     NotFound,
@@ -138,7 +146,7 @@ impl RegistryError {
             E::SubjectConfigNotFound(_) => (not_found, 40408),
             E::SubjectModeNotFound(_) => (not_found, 40409),
             E::Incompatible { .. } => (StatusCode::CONFLICT, 409),
-            E::InvalidSchema(_) => (unprocessable, 42201),
+            E::InvalidSchema(_) | E::EmptySchema => (unprocessable, 42201),
             E::InvalidVersion(_) => (unprocessable, 42202),
             E::InvalidCompatibilityLevel(_) => (unprocessable, 42203),
             E::InvalidMode(_) => (unprocessable, 42204),
@@ -151,6 +159,7 @@ impl RegistryError {
             E::InvalidRequest(_) => (unprocessable, 422),
             E::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 413),
             E::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
+            E::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),
             E::NotFound => (not_found, 404),
             E::Store(_) | E::Worker(_) | E::NotMounted => {
                 (StatusCode::INTERNAL_SERVER_ERROR, 50001)

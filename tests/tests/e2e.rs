@@ -20,6 +20,7 @@ mod partitions_at_scale;
 mod produce_faults;
 mod produce_validation;
 mod reader_positions;
+mod registry_conformance;
 mod registry_limits;
 mod schema_registry;
 mod slow_clients;

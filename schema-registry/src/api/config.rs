@@ -146,7 +146,8 @@ pub(super) async fn check_all(
     )))
 }
 
-/// Check a schema against one version of the subject, in the direction its level names.
+/// Check a schema against one version of the subject, in the direction its level names
+/// (`latest` of a subject without live versions: against none, compatible).
 #[utoipa::path(
     post,
     path = "/compatibility/subjects/{subject}/versions/{version}",
@@ -160,9 +161,9 @@ pub(super) async fn check_all(
     responses(
         (status = 200, description = "Whether it is compatible", body = CompatibilityResponse, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
-        (status = 404, description = "Unknown subject (40401) or version (40402)", body = ErrorBody),
+        (status = 404, description = "A numbered version the subject does not hold, or of a subject that does not exist (40402)", body = ErrorBody),
         (status = 415, description = "Unsupported content type (415)", body = ErrorBody),
-        (status = 422, description = "Invalid schema (42201), invalid version (42202), schema too large (42209), wrong body shape (422)", body = ErrorBody),
+        (status = 422, description = "Invalid or empty schema (42201), invalid version (42202), schema too large (42209), wrong body shape (422)", body = ErrorBody),
     ),
 )]
 pub(super) async fn check_version(

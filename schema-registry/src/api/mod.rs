@@ -9,13 +9,17 @@
 //! `application/vnd.schemaregistry+json`, `application/json`, `application/octet-stream` or no
 //! content type (Confluent's clients send all of these); anything else is a 415. A body over
 //! [`RegistryConfig::max_request_bytes`](crate::registry::RegistryConfig) is refused before it
-//! is read (42209). Answers: `application/vnd.schemaregistry.v1+json`; errors are
-//! `{"error_code", "message"}` (`error.rs`).
+//! is read (42209). Answers: JSON under the media type the `Accept` header picks
+//! (`negotiate.rs`; `application/vnd.schemaregistry.v1+json` by default, 406 when it names none
+//! of ours); errors are `{"error_code", "message"}` (`error.rs`).
 //!
-//! Files: `schemas.rs` (`/schemas/...`), `subjects.rs` (`/subjects/...`), `config.rs`
-//! (`/config`, `/mode`, `/compatibility`).
+//! Files: `root.rs` (`/`, `/contexts`), `schemas.rs` (`/schemas...`), `subjects.rs`
+//! (`/subjects/...`), `config.rs` (`/config`, `/mode`, `/compatibility`), `negotiate.rs`
+//! (`Accept`).
 
 mod config;
+pub mod negotiate;
+mod root;
 mod schemas;
 mod subjects;
 
@@ -29,6 +33,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -38,7 +44,7 @@ use crate::registry::{NewSchema, Registry};
 
 /// The OpenAPI tag of every registry operation.
 pub const TAG: &str = "schema-registry";
-/// The media type of every successful answer.
+/// The media type answers take unless `Accept` asks for another ([`negotiate`]).
 pub const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// The document fragment that declares [`TAG`].
@@ -51,12 +57,68 @@ pub const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 )))]
 struct TagDoc;
 
-/// Every registry route with its documentation, for any router state.
+/// Every registry route with its documentation, for any router state, each behind content
+/// negotiation ([`negotiate`]).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
-    OpenApiRouter::with_openapi(<TagDoc as utoipa::OpenApi>::openapi())
+    let mut router = OpenApiRouter::with_openapi(<TagDoc as utoipa::OpenApi>::openapi())
+        .merge(root::routes())
         .merge(schemas::routes())
         .merge(subjects::routes())
-        .merge(config::routes())
+        .merge(config::routes());
+    document_negotiation(router.get_openapi_mut());
+    router.route_layer(axum::middleware::from_fn(negotiate::negotiate))
+}
+
+/// Documents what [`negotiate`] does to every operation: each answer it lets through comes in
+/// any of [`negotiate::ANSWER_TYPES`] (the handlers' annotations name the default one), and an
+/// unacceptable `Accept` is a 406.
+fn document_negotiation(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            offer_every_answer_type(op);
+            op.responses.responses.insert(
+                "406".to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(
+                            "The `Accept` header names none of the registry's media types (406)",
+                        )
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// Gives each of `op`'s documented answers the content of its first media type under every
+/// media type [`negotiate`] may answer in.
+fn offer_every_answer_type(op: &mut Operation) {
+    for response in op.responses.responses.values_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let Some(content) = response.content.values().next().cloned() else {
+            continue;
+        };
+        response.content = negotiate::ANSWER_TYPES
+            .iter()
+            .map(|(media_type, _)| ((*media_type).to_owned(), content.clone()))
+            .collect();
+    }
 }
 
 /// The registry, from the request extensions.

@@ -1,5 +1,6 @@
-//! `/schemas/...`: schema types, and schemas by global id (the hot path of every Confluent
-//! deserializer: `GET /schemas/ids/{id}` answers from a body built once per schema).
+//! `/schemas/...`: the listing of every subject's versions, schema types, and schemas by global
+//! id (the hot path of every Confluent deserializer: `GET /schemas/ids/{id}` answers from a body
+//! built once per schema).
 
 use axum::body::Bytes;
 use axum::response::{IntoResponse as _, Response};
@@ -9,17 +10,44 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::subjects::SubjectVersionBody;
 use super::{Reg, SchemaReference, SrJson, SrPath, SrQuery, raw_json};
 use crate::error::RegistryError;
-use crate::registry::{Registry, StoredSchema};
+use crate::registry::{Registry, SchemaListing, StoredSchema};
 
 pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
     OpenApiRouter::new()
+        .routes(routes!(list_schemas))
         .routes(routes!(schema_types))
         .routes(routes!(get_schema))
         .routes(routes!(get_raw_schema))
         .routes(routes!(get_schema_versions))
         .routes(routes!(get_schema_subjects))
+}
+
+/// Most versions one `GET /schemas` answers, and the count when `limit` is absent or out of
+/// range (Confluent's `schema.search.default.limit` and `schema.search.max.limit`).
+const SCHEMA_LISTING_MAX: usize = 1000;
+
+/// Query of `GET /schemas`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SchemasQuery {
+    /// Only subjects starting with this.
+    #[serde(rename = "subjectPrefix")]
+    #[param(rename = "subjectPrefix")]
+    subject_prefix: Option<String>,
+    /// Include soft-deleted versions.
+    deleted: Option<bool>,
+    /// Only the latest version of each subject (the latest soft-deleted one counts with
+    /// `deleted=true`).
+    #[serde(rename = "latestOnly")]
+    #[param(rename = "latestOnly")]
+    latest_only: Option<bool>,
+    /// Versions to skip from the start of the listing; a negative one counts as 0.
+    offset: Option<i32>,
+    /// Most versions to answer: 1 to 1000; anything else (or none) means 1000.
+    limit: Option<i32>,
 }
 
 /// `{id}`
@@ -94,6 +122,43 @@ fn stored(registry: &Registry, id: i32) -> Result<std::sync::Arc<StoredSchema>, 
     registry
         .stored_schema(id)
         .ok_or(RegistryError::SchemaIdNotFound(i64::from(id)))
+}
+
+/// Every version of the subjects that match, by subject then version, as schema objects.
+#[utoipa::path(
+    get,
+    path = "/schemas",
+    operation_id = "sr_list_schemas",
+    tag = "schema-registry",
+    params(SchemasQuery),
+    responses(
+        (status = 200, description = "The versions, as `GET /subjects/{subject}/versions/{version}` answers them but without `schemaType` for AVRO", body = Vec<SubjectVersionBody>, content_type = "application/vnd.schemaregistry.v1+json"),
+        (status = 400, description = "A query parameter does not parse (400)", body = ErrorBody),
+    ),
+)]
+pub(super) async fn list_schemas(
+    Reg(registry): Reg,
+    SrQuery(q): SrQuery<SchemasQuery>,
+) -> SrJson<Vec<SubjectVersionBody>> {
+    let limit = q
+        .limit
+        .and_then(|l| usize::try_from(l).ok())
+        .filter(|l| (1..=SCHEMA_LISTING_MAX).contains(l))
+        .unwrap_or(SCHEMA_LISTING_MAX);
+    let listing = SchemaListing {
+        prefix: q.subject_prefix.as_deref().unwrap_or(""),
+        deleted: q.deleted.unwrap_or(false),
+        latest_only: q.latest_only.unwrap_or(false),
+        offset: q.offset.and_then(|o| usize::try_from(o).ok()).unwrap_or(0),
+        limit,
+    };
+    SrJson(
+        registry
+            .schemas(&listing)
+            .into_iter()
+            .map(|v| SubjectVersionBody::from(v).omitting_avro_type())
+            .collect(),
+    )
 }
 
 /// The schema types this registry serves.

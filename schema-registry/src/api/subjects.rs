@@ -83,8 +83,10 @@ pub(super) struct SubjectVersionBody {
     subject: String,
     version: i32,
     id: i32,
+    /// Always present here; `GET /schemas` leaves it out for AVRO, as Confluent does.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "AVRO")]
-    schema_type: String,
+    schema_type: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     references: Vec<SchemaReference>,
     /// The schema, as a JSON string.
@@ -100,7 +102,7 @@ impl From<SchemaVersion> for SubjectVersionBody {
             subject: v.subject,
             version: v.version,
             id: v.id,
-            schema_type: v.schema.schema_type.clone(),
+            schema_type: Some(v.schema.schema_type.clone()),
             references: v
                 .schema
                 .references
@@ -110,6 +112,21 @@ impl From<SchemaVersion> for SubjectVersionBody {
             schema: v.schema.schema.clone(),
             deleted: v.deleted,
         }
+    }
+}
+
+impl SubjectVersionBody {
+    /// The body without `schemaType` when it is AVRO, the default (Confluent's
+    /// `SchemaTypeConverter`).
+    pub(super) fn omitting_avro_type(mut self) -> Self {
+        if self
+            .schema_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(crate::registry::AVRO))
+        {
+            self.schema_type = None;
+        }
+        self
     }
 }
 

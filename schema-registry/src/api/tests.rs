@@ -31,7 +31,21 @@ async fn call(
     ct: Option<&str>,
     body: &str,
 ) -> (StatusCode, Option<String>, Value) {
+    call_accepting(app, method, uri, ct, body, None).await
+}
+
+async fn call_accepting(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    ct: Option<&str>,
+    body: &str,
+    accept: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
     let mut req = Request::builder().method(method).uri(uri);
+    if let Some(accept) = accept {
+        req = req.header(header::ACCEPT, accept);
+    }
     if let Some(ct) = ct {
         req = req.header(header::CONTENT_TYPE, ct);
     }
@@ -148,6 +162,274 @@ fn the_document_lists_every_operation_under_the_tag() {
             assert_eq!(op.tags.as_deref(), Some(&[TAG.to_owned()][..]));
         }
     }
-    assert_eq!(operations, 28);
+    assert_eq!(operations, 31);
     assert!(doc.tags.unwrap().iter().any(|t| t.name == TAG));
+}
+
+#[test]
+fn the_document_offers_every_answer_type_and_a_406_on_each_operation() {
+    let (_, doc) = routes::<()>().split_for_parts();
+    for (path, item) in &doc.paths.paths {
+        for op in [&item.get, &item.put, &item.post, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let responses = &op.responses.responses;
+            assert!(responses.contains_key("406"), "{path}: no 406");
+            let Some(utoipa::openapi::RefOr::T(ok)) = responses.get("200") else {
+                panic!("{path}: no 200");
+            };
+            let types: Vec<&str> = ok.content.keys().map(String::as_str).collect();
+            let expected: Vec<&str> = negotiate::ANSWER_TYPES.iter().map(|(t, _)| *t).collect();
+            assert_eq!(types, expected, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_answer_content_type_follows_accept_on_success_and_error() {
+    let app = app().await;
+    for (accept, expected) in [
+        (None, MEDIA_TYPE),
+        (Some("*/*"), MEDIA_TYPE),
+        (Some("application/json"), "application/json"),
+        (
+            Some("application/vnd.schemaregistry+json"),
+            "application/vnd.schemaregistry+json",
+        ),
+        (
+            Some("application/vnd.schemaregistry.v1+json;q=0.2, application/json;q=0.8"),
+            "application/json",
+        ),
+    ] {
+        let (status, ct, v) = call_accepting(&app, "GET", "/subjects", None, "", accept).await;
+        assert_eq!(status, StatusCode::OK, "{accept:?}: {v}");
+        assert_eq!(ct.as_deref(), Some(expected), "{accept:?}");
+        let (status, ct, v) = call_accepting(&app, "GET", "/schemas/ids/9", None, "", accept).await;
+        assert_eq!(
+            (status, v["error_code"].as_u64()),
+            (StatusCode::NOT_FOUND, Some(40403))
+        );
+        assert_eq!(ct.as_deref(), Some(expected), "error under {accept:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unacceptable_accept_is_406_before_the_handler_runs() {
+    let app = app().await;
+    let body = json!({"schema": "\"string\""}).to_string();
+    for accept in ["text/html", "application/xml;q=1, application/json;q=0"] {
+        let (status, ct, v) = call_accepting(
+            &app,
+            "POST",
+            "/subjects/s/versions",
+            Some("application/json"),
+            &body,
+            Some(accept),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{accept}");
+        assert_eq!(ct.as_deref(), Some("application/json"));
+        assert_eq!(
+            v,
+            json!({"error_code": 406, "message": "HTTP 406 Not Acceptable"})
+        );
+    }
+    let (_, _, subjects) = call(&app, "GET", "/subjects", None, "").await;
+    assert_eq!(subjects, json!([]), "the refused registration did not run");
+}
+
+#[tokio::test]
+async fn root_answers_an_empty_object_and_contexts_the_default_one() {
+    let app = app().await;
+    let (status, ct, v) = call(&app, "GET", "/", None, "").await;
+    assert_eq!(
+        (status, ct.as_deref(), v),
+        (StatusCode::OK, Some(MEDIA_TYPE), json!({}))
+    );
+    let (status, _, v) = call(&app, "GET", "/contexts", None, "").await;
+    assert_eq!((status, v), (StatusCode::OK, json!(["."])));
+    let (_, _, v) = call(&app, "GET", "/contexts?contextPrefix=.x", None, "").await;
+    assert_eq!(v, json!([]));
+    let (_, _, v) = call(&app, "GET", "/contexts?offset=1", None, "").await;
+    assert_eq!(v, json!([]));
+}
+
+#[tokio::test]
+async fn confluent_texts_for_an_invalid_level_and_an_empty_schema() {
+    let app = app().await;
+    let (status, _, v) = call(
+        &app,
+        "PUT",
+        "/config",
+        Some("application/json"),
+        r#"{"compatibility": "SIDEWAYS"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v,
+        json!({"error_code": 42203, "message": "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"})
+    );
+    for uri in [
+        "/subjects/s/versions",
+        "/compatibility/subjects/s/versions",
+        "/compatibility/subjects/s/versions/latest",
+    ] {
+        for schema in ["", "  \n"] {
+            let body = json!({ "schema": schema }).to_string();
+            let (status, _, v) = call(&app, "POST", uri, Some("application/json"), &body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+            assert_eq!(
+                v,
+                json!({"error_code": 42201, "message": "Empty schema"}),
+                "{uri}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn schemas_lists_versions_by_subject_without_the_avro_type() {
+    let app = app().await;
+    let ct = Some("application/json");
+    let register = |subject: &'static str, schema: &'static str| {
+        let app = app.clone();
+        async move {
+            let body = json!({ "schema": schema }).to_string();
+            let uri = format!("/subjects/{subject}/versions");
+            let (status, _, v) = call(&app, "POST", &uri, ct, &body).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    };
+    register("b-value", "\"string\"").await;
+    let (status, _, v) = call(
+        &app,
+        "PUT",
+        "/config/a-value",
+        ct,
+        r#"{"compatibility":"NONE"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    register("a-value", "\"long\"").await;
+    register("a-value", "\"int\"").await;
+    let (status, _, all) = call(&app, "GET", "/schemas", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        all,
+        json!([
+            {"subject": "a-value", "version": 1, "id": 2, "schema": "\"long\""},
+            {"subject": "a-value", "version": 2, "id": 3, "schema": "\"int\""},
+            {"subject": "b-value", "version": 1, "id": 1, "schema": "\"string\""},
+        ])
+    );
+    let subjects = |v: &Value| -> Vec<(String, u64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["subject"].as_str().unwrap().to_owned(),
+                    s["version"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (_, _, v) = call(&app, "GET", "/schemas?subjectPrefix=a-", None, "").await;
+    assert_eq!(subjects(&v), [("a-value".into(), 1), ("a-value".into(), 2)]);
+    let (_, _, v) = call(&app, "GET", "/schemas?latestOnly=true", None, "").await;
+    assert_eq!(subjects(&v), [("a-value".into(), 2), ("b-value".into(), 1)]);
+    let (_, _, v) = call(&app, "GET", "/schemas?offset=1&limit=1", None, "").await;
+    assert_eq!(subjects(&v), [("a-value".into(), 2)]);
+    let (_, _, v) = call(&app, "GET", "/schemas?offset=-3&limit=0", None, "").await;
+    assert_eq!(
+        subjects(&v).len(),
+        3,
+        "out-of-range offset and limit fall back"
+    );
+
+    let (status, _, _) = call(&app, "DELETE", "/subjects/a-value/versions/2", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, v) = call(&app, "GET", "/schemas?latestOnly=true", None, "").await;
+    assert_eq!(subjects(&v), [("a-value".into(), 1), ("b-value".into(), 1)]);
+    let (_, _, v) = call(
+        &app,
+        "GET",
+        "/schemas?deleted=true&subjectPrefix=a",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(subjects(&v), [("a-value".into(), 1), ("a-value".into(), 2)]);
+    assert_eq!(v[1]["deleted"], true);
+    let (_, _, v) = call(
+        &app,
+        "GET",
+        "/schemas?latest_only=x&latestOnly=maybe",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(v["error_code"], 400);
+}
+
+#[tokio::test]
+async fn compatibility_against_a_version_the_registry_does_not_hold_is_40402() {
+    let app = app().await;
+    let ct = Some("application/json");
+    let body = json!({"schema": "\"string\""}).to_string();
+    // A subject that does not exist: a numbered version is not found; `latest` checks
+    // against nothing (Confluent's `testCompatibilityNonExistentSubject`).
+    let (status, _, v) = call(
+        &app,
+        "POST",
+        "/compatibility/subjects/nope/versions/3",
+        ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (status, v["error_code"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(40402))
+    );
+    assert_eq!(v["message"], "Version 3 not found.");
+    let (status, _, v) = call(
+        &app,
+        "POST",
+        "/compatibility/subjects/nope/versions/latest",
+        ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (status, v),
+        (StatusCode::OK, json!({"is_compatible": true}))
+    );
+    // An existing subject: the same.
+    call(&app, "POST", "/subjects/s/versions", ct, &body).await;
+    let (status, _, v) = call(
+        &app,
+        "POST",
+        "/compatibility/subjects/s/versions/2",
+        ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (status, v["error_code"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(40402))
+    );
+    let (status, _, v) = call(
+        &app,
+        "POST",
+        "/compatibility/subjects/s/versions/1",
+        ct,
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (status, v),
+        (StatusCode::OK, json!({"is_compatible": true}))
+    );
 }

@@ -17,15 +17,20 @@
 //! already has; a new one gets `max_id + 1`. `max_id` survives permanent deletes through the
 //! `NOOP` record (see `records.rs`), so ids are never reused, restarts included.
 //!
-//! Not owned here: HTTP shapes (`api/`), Avro parsing (`avro.rs`) and compatibility rules
-//! (`compat.rs`).
+//! Files: `register.rs` (registrations), `delete.rs` (soft and permanent deletes),
+//! `references.rs` (resolving schema references), `state.rs` (the in-memory state and how
+//! records apply to it), `records.rs` (the `_schemas` layouts).
+//!
+//! Not owned here: HTTP shapes (`api/`), Avro parsing (`avro/`) and compatibility rules
+//! (`compat/`).
 
+mod delete;
 pub mod records;
+mod references;
 mod register;
 pub(crate) mod state;
 mod subject_locks;
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -37,9 +42,10 @@ use crate::avro::{AvroSchema, Limits};
 use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::store::{Store, StoreError};
-use records::{Record, Reference, SchemaValue};
+use records::{Record, Reference};
+use references::reference_texts;
 pub use state::StoredSchema;
-use state::{State, SubjectState, VersionState};
+use state::{State, VersionState};
 use subject_locks::SubjectLocks;
 
 /// Longest subject name, in bytes: subjects are keys of every lookup map and of the store.
@@ -190,6 +196,21 @@ pub enum SubjectFilter {
     DeletedOnly,
 }
 
+/// Which versions `GET /schemas` lists (see [`Registry::schemas`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaListing<'a> {
+    /// Only subjects starting with this (`""`: every subject).
+    pub prefix: &'a str,
+    /// Soft-deleted versions too.
+    pub deleted: bool,
+    /// Only the last listed version of each subject.
+    pub latest_only: bool,
+    /// Versions skipped from the start of the listing.
+    pub offset: usize,
+    /// Most versions returned.
+    pub limit: usize,
+}
+
 /// A registration request, as `POST /subjects/{s}/versions` carries it.
 #[derive(Debug, Clone, Default)]
 pub struct NewSchema {
@@ -323,6 +344,35 @@ impl Registry {
                 SubjectFilter::DeletedOnly => s.has_deleted(),
             })
             .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Versions of the subjects starting with `prefix`, by subject then version (`GET
+    /// /schemas`): live ones, soft-deleted ones too with `deleted`; with `latest_only` the last
+    /// of those per subject. `offset` of them are skipped and at most `limit` returned, so the
+    /// work is bounded by what is returned, not by the registry's size.
+    pub fn schemas(&self, listing: &SchemaListing<'_>) -> Vec<SchemaVersion> {
+        let state = self.state.read();
+        state
+            .subjects
+            .range(listing.prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(listing.prefix))
+            .flat_map(|(name, s)| {
+                let mut shown = s
+                    .versions
+                    .iter()
+                    .filter(|(_, v)| listing.deleted || !v.deleted)
+                    .map(move |(number, v)| (name, *number, *v));
+                let all: Box<dyn Iterator<Item = _>> = if listing.latest_only {
+                    Box::new(shown.next_back().into_iter())
+                } else {
+                    Box::new(shown)
+                };
+                all
+            })
+            .skip(listing.offset)
+            .take(listing.limit)
+            .filter_map(|(name, number, v)| schema_version(&state, name, number, v).ok())
             .collect()
     }
 
@@ -548,12 +598,12 @@ impl Registry {
 
     /// Checks a schema against a subject's versions under its level: against one version, or
     /// (with `None`) against those the level names. Returns the incompatibilities; empty means
-    /// compatible. A subject without versions accepts anything when no version is named. The
-    /// parse and the check run on a blocking thread, holding no lock.
+    /// compatible. A subject without live versions accepts anything when no version or `latest`
+    /// is named. The parse and the check run on a blocking thread, holding no lock.
     ///
     /// # Errors
-    /// [`RegistryError::SubjectNotFound`] / [`RegistryError::VersionNotFound`] for a named
-    /// version, or the schema is invalid.
+    /// [`RegistryError::VersionNotFound`] for a numbered version the subject (or the registry)
+    /// does not hold, or the schema is invalid.
     pub async fn check_compatibility(
         &self,
         subject: &str,
@@ -563,7 +613,23 @@ impl Registry {
     ) -> Result<Vec<String>, RegistryError> {
         let level = self.level(Some(subject), true)?;
         let ids: Vec<i32> = match version {
-            Some(spec) => vec![self.version(subject, spec, false)?.id],
+            // As Confluent's `CompatibilityResource`: `latest` of a subject without live
+            // versions is checked against none (compatible); a numbered version the registry
+            // does not hold is 40402, whether or not its subject exists.
+            Some(spec) => match (spec, self.version(subject, spec, false)) {
+                (_, Ok(found)) => vec![found.id],
+                (
+                    VersionSpec::Latest,
+                    Err(RegistryError::SubjectNotFound(_) | RegistryError::VersionNotFound { .. }),
+                ) => Vec::new(),
+                (VersionSpec::Exact(version), Err(RegistryError::SubjectNotFound(_))) => {
+                    return Err(RegistryError::VersionNotFound {
+                        subject: subject.to_owned(),
+                        version,
+                    });
+                }
+                (_, Err(e)) => return Err(e),
+            },
             None => {
                 let state = self.state.read();
                 let live: Vec<i32> = state
@@ -589,183 +655,6 @@ impl Registry {
     }
 
     // ---- writes ------------------------------------------------------------------------
-
-    /// Deletes one version: soft (hidden, id still resolvable), or permanently (only after a
-    /// soft delete; the id goes with its last version). Returns the version number.
-    ///
-    /// # Errors
-    /// 40401, 40402, 40406, 40407, 42206 (referenced), 42205 (read-only), 50001.
-    pub async fn delete_version(
-        &self,
-        subject: &str,
-        version: VersionSpec,
-        permanent: bool,
-    ) -> Result<i32, RegistryError> {
-        let _writer = self.lock_writer().await?;
-        self.require_writable(subject)?;
-        let (number, v, current) = {
-            let state = self.state.read();
-            let s = state
-                .subjects
-                .get(subject)
-                .filter(|s| !s.versions.is_empty())
-                .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-            let found = match version {
-                VersionSpec::Latest if permanent => {
-                    s.versions.iter().next_back().map(|(n, v)| (*n, *v))
-                }
-                VersionSpec::Latest => s.latest_live(),
-                VersionSpec::Exact(n) => s.versions.get(&n).map(|v| (n, *v)),
-            };
-            let (number, v) = found.ok_or_else(|| RegistryError::VersionNotFound {
-                subject: subject.to_owned(),
-                version: match version {
-                    VersionSpec::Latest => -1,
-                    VersionSpec::Exact(n) => n,
-                },
-            })?;
-            let current = state.schemas.get(&v.id).cloned();
-            (number, v, current)
-        };
-        let not_found = || RegistryError::VersionNotFound {
-            subject: subject.to_owned(),
-            version: number,
-        };
-        match (permanent, v.deleted) {
-            (false, true) => {
-                return Err(RegistryError::VersionSoftDeleted {
-                    subject: subject.to_owned(),
-                    version: number,
-                });
-            }
-            (true, false) => {
-                return Err(RegistryError::VersionNotSoftDeleted {
-                    subject: subject.to_owned(),
-                    version: number,
-                });
-            }
-            _ => {}
-        }
-        if !self.state.read().referencing(subject, number).is_empty() {
-            return Err(RegistryError::ReferenceExists {
-                subject: subject.to_owned(),
-                version: number,
-            });
-        }
-        let records = if permanent {
-            vec![
-                Record::MaxId(self.max_id()),
-                Record::Schema {
-                    subject: subject.to_owned(),
-                    version: number,
-                    value: None,
-                },
-            ]
-        } else {
-            let stored = current.ok_or_else(not_found)?;
-            vec![Record::Schema {
-                subject: subject.to_owned(),
-                version: number,
-                value: Some(SchemaValue {
-                    subject: subject.to_owned(),
-                    version: number,
-                    id: v.id,
-                    schema_type: stored.schema_type.clone(),
-                    references: stored.references.clone(),
-                    schema: stored.schema.clone(),
-                    deleted: true,
-                }),
-            }]
-        };
-        self.write(records).await?;
-        Ok(number)
-    }
-
-    /// Deletes a subject: soft (every live version hidden; its config and mode removed), or
-    /// permanently (only after a soft delete). Returns the versions deleted.
-    ///
-    /// # Errors
-    /// 40401, 40404, 40405, 42206 (a version is referenced), 42205 (read-only), 50001.
-    pub async fn delete_subject(
-        &self,
-        subject: &str,
-        permanent: bool,
-    ) -> Result<Vec<i32>, RegistryError> {
-        let _writer = self.lock_writer().await?;
-        self.require_writable(subject)?;
-        let s: SubjectState = self
-            .state
-            .read()
-            .subjects
-            .get(subject)
-            .filter(|s| !s.versions.is_empty())
-            .cloned()
-            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let live: Vec<i32> = s
-            .versions
-            .iter()
-            .filter(|(_, v)| !v.deleted)
-            .map(|(n, _)| *n)
-            .collect();
-        if !permanent && live.is_empty() {
-            return Err(RegistryError::SubjectSoftDeleted(subject.to_owned()));
-        }
-        if permanent && !live.is_empty() {
-            return Err(RegistryError::SubjectNotSoftDeleted(subject.to_owned()));
-        }
-        {
-            let state = self.state.read();
-            for n in s.versions.keys() {
-                if state.referencing(subject, *n).iter().any(|id| {
-                    // A subject's own versions never reference each other in practice; a
-                    // reference from anywhere blocks the delete.
-                    state.schemas.contains_key(id)
-                }) {
-                    return Err(RegistryError::ReferenceExists {
-                        subject: subject.to_owned(),
-                        version: *n,
-                    });
-                }
-            }
-        }
-        let mut records = Vec::new();
-        let deleted: Vec<i32> = if permanent {
-            records.push(Record::MaxId(self.max_id()));
-            for n in s.versions.keys() {
-                records.push(Record::Schema {
-                    subject: subject.to_owned(),
-                    version: *n,
-                    value: None,
-                });
-            }
-            records.push(Record::DeleteSubject {
-                subject: subject.to_owned(),
-                up_to: None,
-            });
-            s.versions.keys().copied().collect()
-        } else {
-            let up_to = s.versions.keys().next_back().copied().unwrap_or(0);
-            records.push(Record::DeleteSubject {
-                subject: subject.to_owned(),
-                up_to: Some(up_to),
-            });
-            if s.level.is_some() {
-                records.push(Record::Config {
-                    subject: Some(subject.to_owned()),
-                    level: None,
-                });
-            }
-            if s.mode.is_some() {
-                records.push(Record::Mode {
-                    subject: Some(subject.to_owned()),
-                    mode: None,
-                });
-            }
-            live
-        };
-        self.write(records).await?;
-        Ok(deleted)
-    }
 
     /// Sets the global (`None`) or a subject's compatibility level.
     ///
@@ -945,6 +834,9 @@ impl Registry {
     /// The checks before parsing (type, size) and the references resolved: the references with
     /// concrete versions, and the texts of every schema they pull in.
     fn prepare(&self, request: &NewSchema) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
+        if request.schema.trim().is_empty() {
+            return Err(RegistryError::EmptySchema);
+        }
         match request.schema_type.as_deref() {
             None => {}
             Some(t) if t.eq_ignore_ascii_case(AVRO) => {}
@@ -962,42 +854,6 @@ impl Registry {
             )));
         }
         self.resolve_references(&request.references)
-    }
-
-    /// Resolves references to registered versions (`-1` = latest): the references with
-    /// concrete versions, and the texts of every schema they pull in, dependencies first.
-    fn resolve_references(
-        &self,
-        references: &[Reference],
-    ) -> Result<(Vec<Reference>, Vec<String>), RegistryError> {
-        let state = self.state.read();
-        let mut resolved = Vec::with_capacity(references.len());
-        for r in references {
-            let s = state.subjects.get(&r.subject);
-            let version = if r.version == -1 {
-                s.and_then(SubjectState::latest_live).map(|(n, _)| n)
-            } else {
-                s.and_then(|s| s.versions.get(&r.version))
-                    .map(|_| r.version)
-            };
-            let Some(version) = version else {
-                return Err(RegistryError::InvalidSchema(format!(
-                    "reference '{}' to subject '{}' version {} does not exist",
-                    r.name, r.subject, r.version
-                )));
-            };
-            resolved.push(Reference {
-                name: r.name.clone(),
-                subject: r.subject.clone(),
-                version,
-            });
-        }
-        let mut texts = Vec::new();
-        let mut seen = BTreeSet::new();
-        for r in &resolved {
-            collect_reference(&state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
-        }
-        Ok((resolved, texts))
     }
 
     /// The parsed schema of a stored one, parsing (and caching) on first use.
@@ -1054,51 +910,6 @@ fn parse_stored(
         RegistryError::InvalidSchema(e.to_string())
     })?;
     Ok(Arc::clone(stored.parsed.get_or_init(|| Arc::new(parsed))))
-}
-
-/// The texts of every schema `stored` references, dependencies first.
-fn reference_texts(state: &State, stored: &StoredSchema) -> Result<Vec<String>, RegistryError> {
-    let mut texts = Vec::new();
-    let mut seen = BTreeSet::new();
-    for r in &stored.references {
-        collect_reference(state, &r.subject, r.version, &mut seen, &mut texts, 0)?;
-    }
-    Ok(texts)
-}
-
-/// Adds the text of `(subject, version)` after the texts of its own references (depth first,
-/// each schema once).
-fn collect_reference(
-    state: &State,
-    subject: &str,
-    version: i32,
-    seen: &mut BTreeSet<(String, i32)>,
-    texts: &mut Vec<String>,
-    depth: usize,
-) -> Result<(), RegistryError> {
-    if !seen.insert((subject.to_owned(), version)) {
-        return Ok(());
-    }
-    if depth > 64 || seen.len() > MAX_REFERENCES {
-        return Err(RegistryError::InvalidSchema(
-            "too many or too deeply nested schema references".to_owned(),
-        ));
-    }
-    let stored = state
-        .subjects
-        .get(subject)
-        .and_then(|s| s.versions.get(&version))
-        .and_then(|v| state.schemas.get(&v.id))
-        .ok_or_else(|| {
-            RegistryError::InvalidSchema(format!(
-                "referenced subject '{subject}' version {version} does not exist"
-            ))
-        })?;
-    for r in &stored.references {
-        collect_reference(state, &r.subject, r.version, seen, texts, depth + 1)?;
-    }
-    texts.push(stored.schema.clone());
-    Ok(())
 }
 
 fn schema_version(

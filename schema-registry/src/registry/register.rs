@@ -14,17 +14,19 @@
 //! reused. The record is sized against the store's limit before the append: a schema whose
 //! record would not fit is refused as too large (42209), never a failed append.
 //!
-//! Not owned here: the compatibility rules (`compat.rs`) and the other writes (`mod.rs`).
+//! Not owned here: the compatibility rules (`compat/`) and the other writes (`mod.rs`,
+//! `delete.rs`).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::records::{Record, Reference, SchemaValue};
+use super::references::reference_texts;
 use super::state::{Generation, State, StoredSchema};
 use super::{
     AVRO, Candidate, Mode, NewSchema, Registered, Registry, effective_mode, parse_stored,
-    reference_texts, validate_subject,
+    validate_subject,
 };
 use crate::avro::AvroSchema;
 use crate::compat::{self, Level};

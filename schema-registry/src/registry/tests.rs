@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::records::SchemaValue;
 use super::*;
 use crate::store::MemoryStore;
 
@@ -365,10 +366,16 @@ async fn lookups_and_bad_input() {
         r.lookup("nope", &NewSchema::avro(&a), false, false),
         Err(RegistryError::SubjectNotFound(_))
     ));
-    for bad in ["", "{", r#"{"type":"record"}"#, r#"{"type":"nonsense"}"#] {
+    for bad in ["{", r#"{"type":"record"}"#, r#"{"type":"nonsense"}"#] {
         assert!(matches!(
             r.register("s", &NewSchema::avro(bad), false).await,
             Err(RegistryError::InvalidSchema(_))
+        ));
+    }
+    for empty in ["", " \n\t"] {
+        assert!(matches!(
+            r.register("s", &NewSchema::avro(empty), false).await,
+            Err(RegistryError::EmptySchema)
         ));
     }
     let json_schema = NewSchema {
