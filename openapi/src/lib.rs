@@ -59,9 +59,10 @@ pub struct ErrorBody {
     info(
         title = "Runnel",
         description = "Runnel is a partitioned commit log with an HTTP gateway that speaks the \
-            Confluent REST Proxy API: v2 metadata and produce (embedded formats `json` and \
-            `binary`), v3 clusters, brokers, topics, configs, partitions and produce, and a \
-            stateless read of a partition (Redpanda's shape). Every error answers \
+            Confluent REST Proxy API: v2 metadata, produce and consumers (embedded formats \
+            `json`, `binary` and `avro`), v3 clusters, brokers, topics, configs, partitions and produce, and a \
+            stateless read of a partition (Redpanda's shape), WebSocket produce and consume, and \
+            the Confluent Schema Registry API. Every error answers \
             `{\"error_code\", \"message\"}` with Confluent's codes.\n\n\
             Any operation may answer 429 when `limits.max_concurrent_requests` requests are \
             already in flight, and any request body larger than `limits.max_request_body` \
@@ -70,7 +71,7 @@ pub struct ErrorBody {
     servers((url = "/", description = "The server that serves this document")),
     tags(
         (name = "v2 metadata", description = "Confluent REST Proxy v2: topics, partitions, offsets and brokers."),
-        (name = "v2 produce", description = "Confluent REST Proxy v2 produce, embedded formats `json` and `binary`."),
+        (name = "v2 produce", description = "Confluent REST Proxy v2 produce, embedded formats `json`, `binary` and `avro`."),
         (name = "v2 consumers", description = "Confluent REST Proxy v2 consumer instances: subscribe or assign, poll records, commit and seek."),
         (name = "stateless read", description = "Read a partition from an offset without a consumer (Redpanda's HTTP proxy shape)."),
         (name = "v3 clusters", description = "Confluent REST Proxy v3: the cluster (always exactly one)."),

@@ -11,16 +11,15 @@
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`schemas`]: the schema registry's store, the compacted topic `_schemas` (the registry
 //!   itself and its HTTP API are the `runnel-schema-registry` crate, mounted by the gateway).
-//! - [`config`], [`cli`], [`shutdown`], [`serve`]: the process around them.
-//! - [`client`]: a typed HTTP client for the API above; [`commands`]: the `topics`, `produce`
-//!   and `consume` subcommands over it; [`bench`]: `runnel bench`, throughput and latency.
+//! - [`config`], [`shutdown`], [`serve`]: the server process around them.
+//! - [`cli`]: the client side — the command line, a typed HTTP client for the API above, the
+//!   `topics`, `produce` and `consume` subcommands and `runnel bench`. The server never
+//!   imports it.
+//! - [`ws_binary`]: the binary WebSocket produce frames, spoken by the gateway and the bench.
 
-pub mod bench;
 pub mod broker;
 pub mod cli;
-pub mod client;
 pub mod clock;
-pub mod commands;
 pub mod config;
 pub mod gateway;
 pub mod group;
@@ -28,3 +27,4 @@ pub mod log;
 pub mod schemas;
 pub mod serve;
 pub mod shutdown;
+pub mod ws_binary;

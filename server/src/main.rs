@@ -1,5 +1,5 @@
 //! The `runnel` binary: parse flags, load configuration, start logging, run until a signal; or
-//! run a client subcommand against a server (`runnel::commands`).
+//! run a client subcommand against a server (`runnel::cli::commands`).
 //!
 //! Kept thin, as mini-redis `bin/server.rs`: everything else lives in the library. Errors
 //! reaching here are printed once, as a chain (`error: a: b: c`), and the process exits 1;
@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
-        client_command => runnel::commands::run(client_command).await,
+        client_command => runnel::cli::commands::run(client_command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,7 @@
 //! by `broker::topic_config` together with per-topic overrides; this module only collects them.
 
 pub mod defaults;
+mod flags;
 pub mod raw;
 pub mod units;
 mod validate;
@@ -36,7 +37,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::ServeArgs;
+pub use flags::ServeArgs;
+
+/// The variable that supplies `--url` to the client subcommands: among the `RUNNEL_*`
+/// variables, but not the server's, so `serve`'s configuration ignores it.
+pub const ENV_URL: &str = "RUNNEL_URL";
 pub use raw::{RawConfig, RawLimits, Scalar};
 pub use units::{ByteSize, UnitError, format_duration, parse_duration};
 pub use validate::ValueError;
@@ -401,8 +406,7 @@ impl Config {
         env: impl Iterator<Item = (String, String)>,
     ) -> Result<(), ConfigError> {
         for (var, value) in env {
-            if !var.starts_with(ENV_PREFIX) || var == ENV_CONFIG_FILE || var == crate::cli::ENV_URL
-            {
+            if !var.starts_with(ENV_PREFIX) || var == ENV_CONFIG_FILE || var == ENV_URL {
                 continue;
             }
             if let Some(name) = var

@@ -217,7 +217,7 @@ pub fn produce_format(headers: &HeaderMap) -> Result<EmbeddedFormat, GatewayErro
         MediaType::Embedded(f) => Ok(f),
         MediaType::PlainJson => Ok(EmbeddedFormat::Json),
         MediaType::Any | MediaType::Other => Err(GatewayError::UnsupportedMediaType(format!(
-            "HTTP 415 Unsupported Media Type: Content-Type '{ct}' is not supported; use application/vnd.kafka.{{json,binary}}.v2+json"
+            "HTTP 415 Unsupported Media Type: Content-Type '{ct}' is not supported; use application/vnd.kafka.{{json,binary,avro}}.v2+json"
         ))),
     }
 }

@@ -46,7 +46,6 @@
 //!
 //! Not built yet: auth (`access_token`, `Origin` allow-list) comes with the rest of auth.
 
-pub mod binary;
 mod conn;
 pub mod consume;
 mod group;

@@ -7,7 +7,7 @@
 //! (the v2 `json` embedded format; keys in compact form, so equal keys pick the same
 //! partition); with `format=binary` they are base64 strings. `headers` are `{"key", "value":
 //! base64|null}` as in v2 produce. The id is echoed as given (a string or a number).
-//! Binary WebSocket messages use the compact encoding of [`super::binary`] and get binary
+//! Binary WebSocket messages use the compact encoding of [`crate::ws_binary`] and get binary
 //! replies.
 //!
 //! `acks` means what it means for HTTP produce: with `1` or `all` (the default) the ack comes
@@ -47,7 +47,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::conn::{End, Failure, Heartbeat, error_frame, finish, send};
-use super::{WsRuntime, accept, binary, query};
+use super::{WsRuntime, accept, query};
 use crate::broker::Acks;
 use crate::gateway::Limits;
 use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
@@ -59,6 +59,7 @@ use crate::gateway::produce::{
 };
 use crate::gateway::state::AppState;
 use crate::log::{self, NewRecord};
+use crate::ws_binary as binary;
 
 /// Replies written per flush at most.
 const REPLIES_PER_FLUSH: usize = 256;

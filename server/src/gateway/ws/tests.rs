@@ -19,12 +19,12 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
-use super::binary::{self, Reply};
 use super::{WsLimits, WsRuntime};
 use crate::broker::appender::Sized;
 use crate::broker::{Broker, BrokerConfig};
 use crate::gateway::{self, AppState, Limits};
 use crate::log::{Header, NewRecord};
+use crate::ws_binary::{self as binary, Reply};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -1021,7 +1021,7 @@ async fn bench_over_websockets_counts_every_record() {
         ]) else {
             unreachable!()
         };
-        let report = crate::bench::run_produce(&args, false).await.unwrap();
+        let report = crate::cli::bench::run_produce(&args, false).await.unwrap();
         assert_eq!(report.errors, 0, "{:?}", report.first_error);
         assert_eq!(report.records, 5000, "{format}");
         assert_eq!(report.bytes, 5000 * 100);
@@ -1030,7 +1030,7 @@ async fn bench_over_websockets_counts_every_record() {
     else {
         unreachable!()
     };
-    let report = crate::bench::run_consume(&args, false).await.unwrap();
+    let report = crate::cli::bench::run_consume(&args, false).await.unwrap();
     assert_eq!(report.errors, 0, "{:?}", report.first_error);
     assert_eq!(report.records, 10_000);
 }

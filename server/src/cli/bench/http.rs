@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::Budget;
 use super::report::Recorder;
-use crate::client::{Acks, Client, ClientError, Format, ReadRequest};
+use crate::cli::client::{Acks, Client, ClientError, Format, ReadRequest};
 
 /// `max_bytes` of each benchmark read.
 pub const READ_MAX_BYTES: usize = 1 << 20;

@@ -185,7 +185,7 @@ pub async fn run_sockets(args: &BenchSocketsArgs, show: bool) -> anyhow::Result<
             n + SPARE_FDS
         );
     }
-    let client = crate::commands::connect(&args.server)?;
+    let client = args.server.connect()?;
     let partitions = super::ensure_topic_named(&client, &args.topic, args.partitions).await?;
     let url: Arc<str> = Arc::from(super::tail_url(client.base_url(), &args.topic, 0));
 

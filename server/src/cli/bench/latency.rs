@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::report::{Latency, format_latency, group_digits};
 use crate::cli::BenchLatencyArgs;
-use crate::client::{Acks, Client, Format};
+use crate::cli::client::{Acks, Client, Format};
 
 /// Records the consume socket grants at the start (the server's largest grant); topped up by
 /// what arrived once half of it is used.
@@ -358,7 +358,7 @@ async fn progress(shared: Arc<Shared>, stop: CancellationToken) {
 /// # Errors
 /// The server cannot be reached, the topic cannot be created, the socket cannot be opened.
 pub async fn run_latency(args: &BenchLatencyArgs, show: bool) -> anyhow::Result<LatencyReport> {
-    let client = crate::commands::connect(&args.server)?;
+    let client = args.server.connect()?;
     let partitions = super::ensure_topic_named(&client, &args.topic, args.partitions).await?;
     let url = super::tail_url(client.base_url(), &args.topic, CREDIT);
     let (ws, _) = tokio_tungstenite::connect_async(url.as_str())

@@ -23,7 +23,6 @@
 //! stdout (`| head`) ends the run quietly.
 
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -32,7 +31,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::cli::ConsumeArgs;
-use crate::client::{
+use crate::cli::args::OffsetSpec;
+use crate::cli::client::{
     Client, ClientError, ConsumerInstance, Format, ReadRecord, ReadRequest, TopicPartitionOffset,
 };
 
@@ -42,31 +42,6 @@ const READ_MAX_BYTES: usize = 1 << 20;
 const FOLLOW_TIMEOUT_MS: u64 = 1000;
 /// Batches buffered between the readers and the printer.
 const CHANNEL_BATCHES: usize = 4;
-
-/// Where to start reading a partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OffsetSpec {
-    /// The log start offset (the oldest record still kept).
-    Earliest,
-    /// The log end offset: only records produced from now on.
-    Latest,
-    /// This offset in every partition read.
-    At(u64),
-}
-
-impl FromStr for OffsetSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "earliest" | "beginning" => Ok(OffsetSpec::Earliest),
-            "latest" | "end" => Ok(OffsetSpec::Latest),
-            n => n.parse().map(OffsetSpec::At).map_err(|_| {
-                format!("expected a non-negative offset, earliest or latest, got {s:?}")
-            }),
-        }
-    }
-}
 
 /// Reads and prints records until the end (or forever with `--follow`, or `--max-records`).
 /// Returns the number printed.

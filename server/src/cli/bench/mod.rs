@@ -47,8 +47,8 @@ use anyhow::Context as _;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::client::{Acks, Client, Format};
 use crate::cli::{BenchCommonArgs, BenchConsumeArgs, BenchProduceArgs};
-use crate::client::{Acks, Client, Format};
 use http::{ProduceWorkload, ReadRange};
 use report::{Recorder, Report, RunInfo};
 
@@ -155,7 +155,7 @@ fn emit(report: &Report, json: bool) -> anyhow::Result<()> {
 /// The server cannot be reached or the topic cannot be created.
 pub async fn run_produce(args: &BenchProduceArgs, progress: bool) -> anyhow::Result<Report> {
     let common = &args.common;
-    let client = crate::commands::connect(&common.server)?;
+    let client = common.server.connect()?;
     let partitions = ensure_topic(&client, common).await?;
     let concurrency = common.concurrency.unwrap_or(DEFAULT_PRODUCE_CONCURRENCY);
     let deadline = match (common.duration, common.records) {
@@ -275,7 +275,7 @@ async fn drive(
 /// The server cannot be reached, the topic cannot be created or filled.
 pub async fn run_consume(args: &BenchConsumeArgs, progress: bool) -> anyhow::Result<Report> {
     let common = &args.common;
-    let client = crate::commands::connect(&common.server)?;
+    let client = common.server.connect()?;
     let partitions = ensure_topic(&client, common).await?;
     let mut ranges = partition_ranges(&client, &common.topic, partitions, common.format).await?;
     if ranges.iter().all(|r| r.start == r.end) && args.prefill > 0 {

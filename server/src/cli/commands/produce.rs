@@ -21,7 +21,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt as _};
 
 use crate::cli::ProduceArgs;
-use crate::client::{Client, Format, ProduceRecord};
+use crate::cli::client::{Client, Format, ProduceRecord};
 
 /// How many per-record error messages are kept for the report.
 const MAX_REPORTED_ERRORS: usize = 5;

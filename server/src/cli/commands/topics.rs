@@ -12,9 +12,10 @@ use futures_util::future::try_join_all;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{KeyValue, write_table};
+use super::write_table;
+use crate::cli::args::KeyValue;
+use crate::cli::client::{Client, PartitionOffsets, TopicConfigEntry, TopicInfo};
 use crate::cli::{OutputFormat, TopicsCommand};
-use crate::client::{Client, PartitionOffsets, TopicConfigEntry, TopicInfo};
 
 /// What `topics describe` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

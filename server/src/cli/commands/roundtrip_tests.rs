@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{consume, produce, topics};
 use crate::broker::{Broker, BrokerConfig};
+use crate::cli::client::Client;
 use crate::cli::{BenchCommand, Cli, Command};
-use crate::client::Client;
 use crate::gateway::{self, AppState, Limits};
 
 /// A gateway serving a fresh data directory until the test's runtime ends.
@@ -321,7 +321,7 @@ async fn bench_produce_and_consume_report_sane_numbers() {
     let BenchCommand::Produce(args) = bench.command else {
         unreachable!()
     };
-    let report = crate::bench::run_produce(&args, false).await.unwrap();
+    let report = crate::cli::bench::run_produce(&args, false).await.unwrap();
     assert_eq!(report.errors, 0, "{:?}", report.first_error);
     assert!(report.records > 0 && report.records_per_sec > 0.0);
     assert_eq!(report.bytes, report.records * 100);
@@ -363,7 +363,7 @@ async fn bench_produce_and_consume_report_sane_numbers() {
     let BenchCommand::Consume(args) = bench.command else {
         unreachable!()
     };
-    let report = crate::bench::run_consume(&args, false).await.unwrap();
+    let report = crate::cli::bench::run_consume(&args, false).await.unwrap();
     assert_eq!(report.errors, 0, "{:?}", report.first_error);
     assert_eq!(report.records, 5_000);
     assert_eq!(report.bytes, 5_000 * 102, "100 characters and their quotes");

@@ -4,7 +4,7 @@
 //! A produce worker is one socket that keeps up to [`WINDOW`] messages of `--batch` records in
 //! flight and counts each ack (latency: message sent → its ack; acks come in order). With
 //! `--format json` the messages are JSON text frames whose values are JSON strings; with
-//! `--format binary` they use the compact binary encoding (`gateway::ws::binary`), raw bytes
+//! `--format binary` they use the compact binary encoding (`ws_binary.rs`), raw bytes
 //! without base64 — the encoding meant for services. A message's body is built once and only
 //! its id changes.
 //!
@@ -29,9 +29,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::Budget;
 use super::http::{ProduceWorkload, ReadRange};
 use super::report::Recorder;
-use crate::client::Format;
-use crate::gateway::ws::binary;
+use crate::cli::client::Format;
 use crate::log::NewRecord;
+use crate::ws_binary as binary;
 
 /// Produce messages a socket keeps in flight (below the server's default
 /// `limits.ws_max_in_flight`, 64).

@@ -1,4 +1,5 @@
-//! The compact binary encoding of `/v1/ws/produce`, for services: WebSocket binary messages
+//! The compact binary encoding of `/v1/ws/produce`, for services (shared by the gateway, which
+//! decodes requests and encodes replies, and `runnel bench`, which does the opposite): WebSocket binary messages
 //! instead of JSON text, keys and values as raw bytes (no JSON text, no base64).
 //!
 //! All integers are big-endian (network order, as in Kafka's protocol). Lengths of `-1` mean

@@ -13,21 +13,17 @@
 //! Not owned here: broker defaults and validation beyond types (see `config`), what the client
 //! subcommands do (see `commands` and `bench`).
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::client::{Acks, DEFAULT_URL, Format};
-use crate::commands::KeyValue;
-use crate::commands::consume::OffsetSpec;
-use crate::config::LogFormat;
+use crate::cli::client::{Acks, Client, DEFAULT_URL, Format};
+pub use crate::config::ENV_URL;
 
-/// The variable that supplies `--url` to the client subcommands. `serve`'s configuration ignores it.
-pub const ENV_URL: &str = "RUNNEL_URL";
-
-/// Runnel: a partitioned, replicated commit log with an HTTP and WebSocket gateway.
+/// Runnel: a partitioned commit log with an HTTP and WebSocket gateway and a schema registry
+/// (one broker today; clustering and replication are being built).
 #[derive(Debug, Parser)]
 #[command(name = "runnel", version, about, propagate_version = true)]
 pub struct Cli {
@@ -38,7 +34,8 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start a broker: the log, the HTTP gateway, the web UI, until SIGINT or SIGTERM.
+    /// Start a broker: the log, the HTTP and WebSocket gateway, the schema registry, until SIGINT
+    /// or SIGTERM.
     Serve(ServeArgs),
     /// Create, list, describe, alter and delete topics on a running server.
     Topics(TopicsArgs),
@@ -50,29 +47,8 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-/// Flags of `runnel serve`. Each overrides the config file and `RUNNEL_*` variables.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ServeArgs {
-    /// TOML config file; without one, built-in defaults apply (see runnel.example.toml).
-    #[arg(long, short = 'c', env = "RUNNEL_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Directory for all on-disk state [env: RUNNEL_DATA_DIR] [default: ./data]
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-
-    /// Address the HTTP gateway binds [env: RUNNEL_LISTEN] [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "IP:PORT")]
-    pub listen: Option<SocketAddr>,
-
-    /// Base URL put in links given to clients [env: RUNNEL_PUBLIC_URL] [default: http://LISTEN]
-    #[arg(long, value_name = "URL")]
-    pub public_url: Option<String>,
-
-    /// Log line format; the filter comes from RUST_LOG (default info) [env: RUNNEL_LOG_FORMAT]
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub log_format: Option<LogFormat>,
-}
+/// `runnel serve`'s flags belong to the server's configuration, which reads them.
+pub use crate::config::ServeArgs;
 
 /// Where the server is: shared by every client subcommand.
 #[derive(Debug, Clone, Args)]
@@ -80,6 +56,16 @@ pub struct ServerArgs {
     /// Base URL of the runnel server
     #[arg(long, global = true, env = ENV_URL, default_value = DEFAULT_URL, value_name = "URL")]
     pub url: String,
+}
+
+impl ServerArgs {
+    /// A client for `--url`.
+    ///
+    /// # Errors
+    /// The URL is not an http(s) URL.
+    pub fn connect(&self) -> anyhow::Result<Client> {
+        Ok(Client::new(&self.url)?)
+    }
 }
 
 /// How results are printed.
@@ -287,8 +273,8 @@ pub struct BenchCommonArgs {
     pub format: Format,
 
     /// HTTP requests, or WebSockets (binary produce then uses the compact binary frames)
-    #[arg(long, value_enum, default_value_t = crate::bench::ws::Transport::Http)]
-    pub transport: crate::bench::ws::Transport,
+    #[arg(long, value_enum, default_value_t = crate::cli::bench::ws::Transport::Http)]
+    pub transport: crate::cli::bench::ws::Transport,
 
     /// Print the final summary as JSON on stdout (the human one goes to stderr)
     #[arg(long)]
@@ -404,11 +390,66 @@ fn parse_duration_arg(s: &str) -> Result<Duration, String> {
     crate::config::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// A `KEY=VALUE` pair from the command line (`--config retention.ms=1000`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+impl FromStr for KeyValue {
+    type Err = String;
+
+    /// Splits at the first `=`, so values may contain `=`; the key must be non-empty.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok(KeyValue {
+                key: key.trim().to_owned(),
+                value: value.to_owned(),
+            }),
+            Some(_) => Err(format!("missing config name before '=' in {s:?}")),
+            None => Err(format!("expected KEY=VALUE, got {s:?}")),
+        }
+    }
+}
+
+impl fmt::Display for KeyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.key, self.value)
+    }
+}
+
+/// Where to start reading a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// The log start offset (the oldest record still kept).
+    Earliest,
+    /// The log end offset: only records produced from now on.
+    Latest,
+    /// This offset in every partition read.
+    At(u64),
+}
+
+impl FromStr for OffsetSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "earliest" | "beginning" => Ok(OffsetSpec::Earliest),
+            "latest" | "end" => Ok(OffsetSpec::Latest),
+            n => n.parse().map(OffsetSpec::At).map_err(|_| {
+                format!("expected a non-negative offset, earliest or latest, got {s:?}")
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
     use super::*;
+    use crate::config::LogFormat;
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -440,5 +481,20 @@ mod tests {
         assert!(Cli::try_parse_from(["runnel", "serve", "--listen", "localhost"]).is_err());
         assert!(Cli::try_parse_from(["runnel", "serve", "--log-format", "xml"]).is_err());
         assert!(Cli::try_parse_from(["runnel"]).is_err());
+    }
+
+    #[test]
+    fn key_values_split_at_the_first_equals_sign() {
+        let kv: KeyValue = "retention.ms=1000".parse().unwrap();
+        assert_eq!(
+            (kv.key.as_str(), kv.value.as_str()),
+            ("retention.ms", "1000")
+        );
+        let kv: KeyValue = "a=b=c".parse().unwrap();
+        assert_eq!((kv.key.as_str(), kv.value.as_str()), ("a", "b=c"));
+        let kv: KeyValue = "cleanup.policy=".parse().unwrap();
+        assert_eq!(kv.value, "");
+        assert!("novalue".parse::<KeyValue>().is_err());
+        assert!("=x".parse::<KeyValue>().is_err());
     }
 }

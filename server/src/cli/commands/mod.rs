@@ -1,5 +1,5 @@
 //! The client subcommands of the `runnel` binary: `topics`, `produce`, `consume` (and the
-//! dispatch to `bench`), each a thin layer over [`crate::client::Client`].
+//! dispatch to `bench`), each a thin layer over [`crate::cli::client::Client`].
 //!
 //! Each command fetches into a plain, serializable value and renders it separately, so tests
 //! check the value and `--output json` prints it as is. Human output goes to stdout, progress
@@ -13,12 +13,9 @@ pub mod produce;
 mod roundtrip_tests;
 pub mod topics;
 
-use std::fmt;
 use std::io::{self, Write};
-use std::str::FromStr;
 
-use crate::cli::{BenchCommand, Command, ServerArgs};
-use crate::client::Client;
+use crate::cli::{BenchCommand, Command};
 
 /// Runs a client subcommand, writing its output to stdout.
 ///
@@ -49,66 +46,29 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(_) => anyhow::bail!("`serve` is not a client command"),
         Command::Topics(args) => {
-            let client = connect(&args.server)?;
+            let client = args.server.connect()?;
             let mut out = stdout.lock();
             topics::run(&client, &args.command, args.output, &mut out).await
         }
         Command::Produce(args) => {
-            let client = connect(&args.server)?;
+            let client = args.server.connect()?;
             let input = tokio::io::BufReader::new(tokio::io::stdin());
             let summary = produce::run(&client, &args, input).await?;
             summary.print(&mut stdout.lock())?;
             summary.into_result()
         }
         Command::Consume(args) => {
-            let client = connect(&args.server)?;
+            let client = args.server.connect()?;
             consume::run(&client, &args, &mut stdout.lock())
                 .await
                 .map(drop)
         }
         Command::Bench(args) => match args.command {
-            BenchCommand::Produce(args) => crate::bench::produce(&args).await,
-            BenchCommand::Consume(args) => crate::bench::consume(&args).await,
-            BenchCommand::Latency(args) => crate::bench::latency::run(&args).await,
-            BenchCommand::Sockets(args) => crate::bench::sockets::run(&args).await,
+            BenchCommand::Produce(args) => crate::cli::bench::produce(&args).await,
+            BenchCommand::Consume(args) => crate::cli::bench::consume(&args).await,
+            BenchCommand::Latency(args) => crate::cli::bench::latency::run(&args).await,
+            BenchCommand::Sockets(args) => crate::cli::bench::sockets::run(&args).await,
         },
-    }
-}
-
-/// A client for `--url`.
-///
-/// # Errors
-/// The URL is not an http(s) URL.
-pub fn connect(server: &ServerArgs) -> anyhow::Result<Client> {
-    Ok(Client::new(&server.url)?)
-}
-
-/// A `KEY=VALUE` pair from the command line (`--config retention.ms=1000`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyValue {
-    pub key: String,
-    pub value: String,
-}
-
-impl FromStr for KeyValue {
-    type Err = String;
-
-    /// Splits at the first `=`, so values may contain `=`; the key must be non-empty.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => Ok(KeyValue {
-                key: key.trim().to_owned(),
-                value: value.to_owned(),
-            }),
-            Some(_) => Err(format!("missing config name before '=' in {s:?}")),
-            None => Err(format!("expected KEY=VALUE, got {s:?}")),
-        }
-    }
-}
-
-impl fmt::Display for KeyValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.key, self.value)
     }
 }
 
@@ -146,21 +106,6 @@ pub fn write_table<W: Write + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_values_split_at_the_first_equals_sign() {
-        let kv: KeyValue = "retention.ms=1000".parse().unwrap();
-        assert_eq!(
-            (kv.key.as_str(), kv.value.as_str()),
-            ("retention.ms", "1000")
-        );
-        let kv: KeyValue = "a=b=c".parse().unwrap();
-        assert_eq!((kv.key.as_str(), kv.value.as_str()), ("a", "b=c"));
-        let kv: KeyValue = "cleanup.policy=".parse().unwrap();
-        assert_eq!(kv.value, "");
-        assert!("novalue".parse::<KeyValue>().is_err());
-        assert!("=x".parse::<KeyValue>().is_err());
-    }
 
     #[test]
     fn tables_align_columns() {
