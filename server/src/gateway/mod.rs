@@ -58,6 +58,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::group::instances::InstanceSettings;
 pub use errors::GatewayError;
 pub use state::AppState;
 
@@ -105,7 +106,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits::from_config(
             &crate::config::HttpLimits::default(),
-            consumers::DEFAULT_INSTANCE_TIMEOUT,
+            crate::group::instances::DEFAULT_INSTANCE_TIMEOUT,
         )
     }
 }
@@ -113,7 +114,7 @@ impl Default for Limits {
 /// Every documented route, and the OpenAPI document they make (before the responses the
 /// middleware adds, see [`openapi_doc::document`]).
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    api_with(consumers::ConsumerSettings::default())
+    api_with(InstanceSettings::default())
 }
 
 /// The schema registry's routes, as axum matches them: they keep their own body limit and
@@ -124,7 +125,7 @@ fn registry_routes() -> std::collections::HashSet<String> {
 }
 
 /// [`api`] with the server's consumer-instance settings.
-fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn api_with(consumer: InstanceSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(runnel_openapi::skeleton())
         .routes(routes!(health))
         .routes(routes!(ready))
@@ -149,7 +150,7 @@ fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa:
 /// metrics; and admission (`body_guard.rs`: request slot, declared length, body rate)
 /// innermost, where it sees the matched route.
 pub fn router(state: AppState, limits: Limits) -> Router {
-    let (api, _) = api_with(consumers::ConsumerSettings {
+    let (api, _) = api_with(InstanceSettings {
         instance_timeout: limits.consumer_instance_timeout,
     });
     let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
