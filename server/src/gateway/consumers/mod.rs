@@ -358,7 +358,7 @@ async fn destroy(
         (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
         (status = 422, description = "Empty body (42206) or wrong shape (42203)", body = ErrorBody),
         (status = 404, description = "Unknown consumer instance (40403)", body = ErrorBody),
-        (status = 409, description = "The instance is assigned partitions by hand (40903)", body = ErrorBody),
+        (status = 409, description = "The instance is assigned partitions by hand, or the body names both `topics` and a `topic_pattern` (40903)", body = ErrorBody),
     ),
 )]
 async fn subscribe(
@@ -369,9 +369,15 @@ async fn subscribe(
     let inst = reg.get(&group, &name).map_err(v2)?;
     let req: SubscribeRequest = parse_json(&body, Api::V2)?;
     let subscription = match (req.topics, req.topic_pattern) {
+        // The Java consumer's IllegalStateException, which Confluent answers 40903.
+        (Some(_), Some(_)) => {
+            return Err(v2(GroupError::ExclusiveSubscription {
+                why: "the request names both 'topics' and a 'topic_pattern'.",
+            }));
+        }
         (Some(t), None) if !t.is_empty() => Subscription::topics(t),
         (None, Some(p)) => Subscription::pattern(&p).map_err(v2)?,
-        _ => {
+        (Some(_) | None, None) => {
             return Err(GatewayError::InvalidRecord(
                 "A subscription needs either a non-empty 'topics' list or a 'topic_pattern'."
                     .into(),

@@ -422,6 +422,49 @@ async fn assigning_a_subscribed_instance_is_an_illegal_state() {
     assert_eq!(code(answer), (StatusCode::CONFLICT, json!(40903)));
 }
 
+/// Confluent answers a subscription naming both `topics` and `topic_pattern` with the Java
+/// consumer's IllegalStateException, 409 40903 (issue 10: we answered 422 42203).
+#[tokio::test]
+async fn subscribing_to_both_topics_and_a_pattern_is_an_illegal_state() {
+    let gw = TestGateway::new();
+    gw.create_topic("t", 1);
+    let r = &gw.router;
+    let (s, v) = create(r, "g", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let path = format!("{}/subscription", base("g", "c"));
+    let (s, v) = send(
+        r,
+        Method::POST,
+        &path,
+        Some(json!({"topics": ["t"], "topic_pattern": "t.*"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v["error_code"].clone()),
+        (StatusCode::CONFLICT, json!(40903)),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("mutually exclusive")),
+        "{v}"
+    );
+    // Nothing was subscribed.
+    let (s, v) = send(r, Method::GET, &path, None, None).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"topics": []})));
+    // Neither, or an empty list: still a malformed subscription.
+    for bad in [json!({}), json!({"topics": []})] {
+        let answer = send(r, Method::POST, &path, Some(bad.clone()), None).await;
+        assert_eq!(
+            code(answer),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(42203)),
+            "{bad}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_instance_settings_are_refused() {
     let gw = TestGateway::new();
