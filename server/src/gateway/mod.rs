@@ -44,6 +44,7 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod topics_v2;
+mod trailing_slash;
 pub mod v3_records;
 pub mod ws;
 
@@ -148,13 +149,15 @@ fn api_with(consumer: InstanceSettings) -> (Router<AppState>, utoipa::openapi::O
 /// The whole HTTP API: the documented routes, the document and its browsable page, then the
 /// middleware stack: tracing; the body limit, the read budget and the limits for handlers;
 /// metrics; and admission (`body_guard.rs`: request slot, declared length, body rate)
-/// innermost, where it sees the matched route.
+/// innermost, where it sees the matched route. Outside it all, before routing, trailing
+/// slashes come off the path (`trailing_slash.rs`).
 pub fn router(state: AppState, limits: Limits) -> Router {
     let (api, _) = api_with(InstanceSettings {
         instance_timeout: limits.consumer_instance_timeout,
     });
     let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
-    api.merge(openapi_doc::routes())
+    let app = api
+        .merge(openapi_doc::routes())
         .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -181,7 +184,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                     .to_owned();
                 tracing::info_span!("http", method = %req.method(), route = %matched)
             }),
-        )
+        );
+    trailing_slash::accept(app)
 }
 
 /// The answer of `/health`.
