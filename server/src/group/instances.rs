@@ -16,7 +16,7 @@
 //! the reaper after `consumer.instance.timeout.ms` without a request, which leaves its group.
 //! Idleness is measured on a [`Clock`], so tests move time instead of sleeping.
 //!
-//! Not owned here: the HTTP shapes, reading and rendering records (`gateway/consumers.rs`); the
+//! Not owned here: the HTTP shapes, reading and rendering records (`gateway/consumers/`); the
 //! group state machine (`coordinator.rs`). `F` is what the front-end keeps per instance to
 //! render records (the gateway's embedded format); this module never looks inside it.
 
@@ -82,6 +82,8 @@ pub struct Instances<F> {
 }
 
 impl<F: fmt::Debug + Send + Sync + 'static> Instances<F> {
+    /// An empty registry whose instances expire after `settings.instance_timeout` without a
+    /// request, as `clock` measures it.
     pub fn new(settings: InstanceSettings, clock: Arc<dyn Clock>) -> Arc<Self> {
         Arc::new(Instances {
             map: parking_lot::Mutex::new(HashMap::new()),
@@ -265,6 +267,7 @@ impl InstanceState {
         self.positions.get(tp).copied()
     }
 
+    /// Sets the next offset to fetch from `tp`.
     pub fn set_position(&mut self, tp: TopicPartition, offset: u64) {
         self.positions.insert(tp, offset);
     }
@@ -301,10 +304,12 @@ impl InstanceState {
 }
 
 impl<F: fmt::Debug + Send + Sync + 'static> Instance<F> {
+    /// The group the instance belongs to.
     pub fn group(&self) -> &GroupId {
         &self.group
     }
 
+    /// The instance's name (its member's `group.instance.id` when subscribed).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -314,6 +319,7 @@ impl<F: fmt::Debug + Send + Sync + 'static> Instance<F> {
         &self.frontend
     }
 
+    /// The settings the client chose at creation.
     pub fn config(&self) -> &InstanceConfig {
         &self.config
     }

@@ -38,7 +38,7 @@
 //! }
 //! ```
 //!
-//! Not owned here: HTTP shapes (`gateway/groups.rs`, `gateway/consumers.rs`), fetching
+//! Not owned here: HTTP shapes (`gateway/groups.rs`, `gateway/consumers/`), fetching
 //! records, WebSocket group mode (built on this API), and persisting membership — members live in
 //! this process, so after a restart a group has only its committed offsets and is `Empty`.
 
