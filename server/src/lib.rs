@@ -6,7 +6,7 @@
 //! - [`broker`]: topics and partitions on this node, their metadata file, partition choice,
 //!   topic configs under Kafka's names, group commit and background maintenance.
 //! - [`group`]: consumer groups — the coordinator (membership, rebalances, assignors) and
-//!   committed offsets in `__consumer_offsets`.
+//!   committed offsets in `__consumer_offsets`, and the REST Proxy's v2 consumer instances.
 //! - [`clock`]: time as a dependency, so timeouts are tested without sleeping.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`schemas`]: the schema registry's store, the compacted topic `_schemas` (the registry

@@ -43,7 +43,7 @@ pub use error::Error;
 use internal::check_internal_config;
 pub use partition::{FetchResult, Partition};
 use partitioner::StickyPartitioner;
-use topic_config::{ConfigError, TopicConfig};
+use topic_config::{BrokerDefaults, ConfigError, EffectiveConfig, TopicConfig};
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;
@@ -115,7 +115,7 @@ pub struct Topic {
     name: Arc<str>,
     topic_id: String,
     /// Shared by every `Topic` value of this topic, so a config change reaches all holders.
-    config: Arc<RwLock<TopicConfig>>,
+    config: Arc<RwLock<TopicSettings>>,
     partitions: Vec<Arc<Partition>>,
 }
 
@@ -137,7 +137,15 @@ impl Topic {
     }
     /// The explicit overrides of this topic.
     pub fn config(&self) -> TopicConfig {
-        self.config.read().clone()
+        self.config.read().overrides.clone()
+    }
+    /// The topic's effective settings, typed (overrides over broker defaults over Kafka's).
+    pub fn effective_config(&self) -> EffectiveConfig {
+        self.config.read().effective.clone()
+    }
+    /// The effective log config of this topic.
+    pub fn log_config(&self) -> log::LogConfig {
+        self.config.read().effective.log.clone()
     }
     pub fn partition(&self, id: u32) -> Result<&Arc<Partition>> {
         self.partitions
@@ -149,10 +157,31 @@ impl Topic {
     }
 }
 
+/// A topic's overrides and the typed values they resolve to, replaced together: resolved when
+/// the topic is created, loaded or altered (or the broker opens with other defaults), so
+/// produce and read paths use typed values and never parse a config string.
+#[derive(Debug)]
+struct TopicSettings {
+    overrides: TopicConfig,
+    effective: EffectiveConfig,
+}
+
+impl TopicSettings {
+    fn new(overrides: TopicConfig, defaults: &BrokerDefaults) -> Self {
+        let effective = overrides.effective(defaults);
+        TopicSettings {
+            overrides,
+            effective,
+        }
+    }
+}
+
 /// The broker of this node.
 #[derive(Debug)]
 pub struct Broker {
     config: BrokerConfig,
+    /// `config.topic_defaults`, parsed once when the broker opens.
+    topic_defaults: BrokerDefaults,
     cluster_id: String,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     /// Serializes metadata changes (create, delete, alter) and their file writes.
@@ -224,10 +253,14 @@ impl Broker {
             "open-file budget"
         );
         let now = now_ms();
+        let topic_defaults = BrokerDefaults::new(&config.topic_defaults);
         let mut topics = BTreeMap::new();
         for (name, tm) in &meta.topics {
-            let topic_config = TopicConfig::from_overrides(tm.configs.clone())?;
-            let log_config = topic_config.to_log_config(&config.topic_defaults);
+            let settings = TopicSettings::new(
+                TopicConfig::from_overrides(tm.configs.clone())?,
+                &topic_defaults,
+            );
+            let log_config = settings.effective.log.clone();
             let name_arc: Arc<str> = Arc::from(name.as_str());
             let mut partitions = Vec::with_capacity(tm.partitions as usize);
             for p in 0..tm.partitions {
@@ -240,13 +273,14 @@ impl Broker {
                 Arc::new(Topic {
                     name: name_arc,
                     topic_id: tm.topic_id.clone(),
-                    config: Arc::new(RwLock::new(topic_config)),
+                    config: Arc::new(RwLock::new(settings)),
                     partitions,
                 }),
             );
         }
         let broker = Broker {
             config,
+            topic_defaults,
             cluster_id: meta.cluster_id.clone(),
             topics: RwLock::new(topics),
             metadata_lock: Mutex::new(()),
@@ -271,6 +305,10 @@ impl Broker {
     }
     pub fn config(&self) -> &BrokerConfig {
         &self.config
+    }
+    /// The broker-level defaults of topic configs, parsed.
+    pub fn topic_defaults(&self) -> &BrokerDefaults {
+        &self.topic_defaults
     }
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
@@ -303,7 +341,7 @@ impl Broker {
                         TopicMetadata {
                             topic_id: t.topic_id.clone(),
                             partitions: t.partition_count(),
-                            configs: t.config.read().overrides().clone(),
+                            configs: t.config.read().overrides.overrides(),
                         },
                     )
                 })
@@ -420,7 +458,8 @@ impl Broker {
             None | Some(-1) | Some(1) => {}
             Some(rf) => return Err(Error::InvalidReplicationFactor(rf)),
         }
-        let topic_config = TopicConfig::from_overrides(configs)?;
+        let settings =
+            TopicSettings::new(TopicConfig::from_overrides(configs)?, &self.topic_defaults);
         let _guard = self.metadata_lock.lock();
         if self.topics.read().contains_key(name) {
             return Err(Error::TopicExists(name.to_owned()));
@@ -443,11 +482,11 @@ impl Broker {
             return Ok(Arc::new(Topic {
                 name: name_arc,
                 topic_id,
-                config: Arc::new(RwLock::new(topic_config)),
+                config: Arc::new(RwLock::new(settings)),
                 partitions: Vec::new(),
             }));
         }
-        let log_config = topic_config.to_log_config(&self.config.topic_defaults);
+        let log_config = settings.effective.log.clone();
         let mut created = Vec::with_capacity(partitions as usize);
         let opened = (0..partitions).try_for_each(|p| {
             created.push(self.open_new_partition(&name_arc, &topic_id, p, &log_config)?);
@@ -456,7 +495,7 @@ impl Broker {
         let topic = Arc::new(Topic {
             name: Arc::clone(&name_arc),
             topic_id,
-            config: Arc::new(RwLock::new(topic_config)),
+            config: Arc::new(RwLock::new(settings)),
             partitions: created,
         });
         let committed = opened.and_then(|()| {
@@ -600,7 +639,7 @@ impl Broker {
         }
         let new_count = new_count as u32;
         self.check_open_files(new_count - current)?;
-        let log_config = self.log_config(&old);
+        let log_config = old.log_config();
         let mut partitions = old.partitions.clone();
         let opened = (current..new_count).try_for_each(|p| {
             partitions.push(self.open_new_partition(&old.name, &old.topic_id, p, &log_config)?);
@@ -670,24 +709,23 @@ impl Broker {
     /// holds the metadata lock.
     fn commit_topic_config(&self, topic: &Topic, config: TopicConfig) -> Result<()> {
         check_internal_config(topic, &topic.config(), &config)?;
-        let old = std::mem::replace(&mut *topic.config.write(), config.clone());
+        let settings = TopicSettings::new(config, &self.topic_defaults);
+        let log_config = settings.effective.log.clone();
+        let old = std::mem::replace(&mut *topic.config.write(), settings);
         if let Err(e) = self.write_metadata() {
             *topic.config.write() = old;
             return Err(e);
         }
-        let log_config = config.to_log_config(&self.config.topic_defaults);
         for p in topic.partitions() {
             p.set_config(log_config.clone());
         }
         Ok(())
     }
 
-    /// The effective log config of a topic (overrides over broker defaults over Kafka's).
+    /// The effective log config of a topic (overrides over broker defaults over Kafka's),
+    /// resolved when the topic's config last changed: a copy, no parsing.
     pub fn log_config(&self, topic: &Topic) -> log::LogConfig {
-        topic
-            .config
-            .read()
-            .to_log_config(&self.config.topic_defaults)
+        topic.log_config()
     }
 
     /// The partition for a record: explicit, by murmur2 of the key (as Kafka's Java client), or

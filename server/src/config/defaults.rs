@@ -27,7 +27,7 @@ pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Confluent REST Proxy's `consumer.instance.timeout.ms` default: five minutes.
 pub const DEFAULT_CONSUMER_INSTANCE_TIMEOUT: Duration =
-    crate::gateway::consumers::DEFAULT_INSTANCE_TIMEOUT;
+    crate::group::instances::DEFAULT_INSTANCE_TIMEOUT;
 /// Room for a large produce batch; bounds memory per request, times `max_concurrent_requests`.
 pub const DEFAULT_MAX_REQUEST_BODY: ByteSize = ByteSize(64 * ByteSize::MIB);
 /// In-flight requests across all connections; more are refused with 429.

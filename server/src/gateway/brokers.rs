@@ -91,7 +91,7 @@ fn broker_json(state: &AppState) -> Value {
 /// This broker's configs, by broker name: the broker-level resolution of every topic config.
 fn broker_configs(state: &AppState) -> Vec<(&'static str, ConfigEntry)> {
     let mut configs: Vec<(&'static str, ConfigEntry)> = TopicConfig::default()
-        .describe(&state.broker.config().topic_defaults)
+        .describe(state.broker.topic_defaults())
         .into_iter()
         .map(|e| {
             let name = config_def(e.name).map_or(e.name, |d| d.broker_synonym);

@@ -76,7 +76,7 @@ fn config_json(state: &AppState, topic: &str, e: &ConfigEntry) -> Value {
 /// Every config of `topic`, described, in name order.
 fn describe(state: &AppState, topic: &str) -> Result<Vec<ConfigEntry>, GatewayError> {
     let t = state.broker.topic(topic).map_err(GatewayError::v3)?;
-    Ok(t.config().describe(&state.broker.config().topic_defaults))
+    Ok(t.config().describe(state.broker.topic_defaults()))
 }
 
 /// List a topic's configs: every one, with its effective value and where it comes from.
@@ -124,7 +124,7 @@ pub async fn list_all_topic_configs(
     Path(cluster_id): Path<String>,
 ) -> Result<Json<Value>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    let defaults = &state.broker.config().topic_defaults;
+    let defaults = state.broker.topic_defaults();
     let data = state
         .broker
         .topics()

@@ -43,6 +43,13 @@ pub enum GatewayError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     NotAcceptable(String),
+    /// A v2 consumer read whose `Accept` names another embedded format than the instance's
+    /// (Confluent's 40601, not the plain 406).
+    #[error("{0}")]
+    ConsumerFormatMismatch(String),
+    /// A v2 consumer instance created with a setting or format we refuse (Confluent's 42204).
+    #[error("{0}")]
+    InvalidConsumerConfig(String),
     #[error("Payload error. Request body is empty. Data is required.")]
     EmptyBody(Api),
     #[error("{0}")]
@@ -107,6 +114,8 @@ impl GatewayError {
             GatewayError::MalformedJson(_) => (StatusCode::BAD_REQUEST, 400),
             GatewayError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
             GatewayError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),
+            GatewayError::ConsumerFormatMismatch(_) => (StatusCode::NOT_ACCEPTABLE, 40601),
+            GatewayError::InvalidConsumerConfig(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42204),
             GatewayError::EmptyBody(Api::V2) => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
             GatewayError::EmptyBody(Api::V3) => (StatusCode::UNPROCESSABLE_ENTITY, 422),
             GatewayError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
@@ -162,26 +171,35 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
 }
 
 /// Consumer-group errors: Kafka's group error codes as kafka-rest reports them — an unknown
-/// group is 40405, an unknown member the v2 "consumer instance not found" 40403, a member id
-/// taken 40902, a request that the group's state refuses (stale generation, rebalance, members
-/// present) 40903.
+/// group is 40405, an unknown member or consumer instance the v2 "consumer instance not found"
+/// 40403, a member id or instance name taken 40902, a request that the group's or the
+/// instance's state refuses (stale generation, rebalance, members present, subscribe and assign
+/// mixed: the Java consumer's `IllegalStateException`) 40903.
 fn group_status(e: &GroupError, api: Api) -> (StatusCode, u32) {
     use GroupError as G;
     match e {
         G::GroupIdNotFound(_) => (StatusCode::NOT_FOUND, 40405),
-        G::UnknownMemberId { .. } | G::UnknownTopicOrPartition(_) => (StatusCode::NOT_FOUND, 40403),
-        G::MemberIdInUse { .. } => (StatusCode::CONFLICT, 40902),
+        G::UnknownMemberId { .. } | G::UnknownTopicOrPartition(_) | G::UnknownInstance { .. } => {
+            (StatusCode::NOT_FOUND, 40403)
+        }
+        G::MemberIdInUse { .. } | G::InstanceExists { .. } => (StatusCode::CONFLICT, 40902),
         G::IllegalGeneration { .. }
         | G::RebalanceInProgress { .. }
         | G::InconsistentGroupProtocol { .. }
         | G::NonEmptyGroup { .. }
-        | G::GroupSubscribedToTopic { .. } => (StatusCode::CONFLICT, 40903),
-        G::InvalidSessionTimeout { .. } | G::InvalidOffsetReset(_) | G::InvalidPattern(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, 42204)
-        }
-        G::InvalidGroupId | G::OffsetMetadataTooLarge { .. } | G::NoOffsetForPartition(_) => {
-            (StatusCode::BAD_REQUEST, 40002)
-        }
+        | G::GroupSubscribedToTopic { .. }
+        | G::NotSubscribed
+        | G::ExclusiveSubscription { .. }
+        | G::PartitionNotAssigned(_)
+        | G::NoGeneration => (StatusCode::CONFLICT, 40903),
+        G::InvalidSessionTimeout { .. }
+        | G::InvalidOffsetReset(_)
+        | G::InvalidPattern(_)
+        | G::InvalidInstanceName => (StatusCode::UNPROCESSABLE_ENTITY, 42204),
+        G::InvalidGroupId
+        | G::OffsetMetadataTooLarge { .. }
+        | G::NoOffsetForPartition(_)
+        | G::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
         G::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
         G::Broker(b) => broker_status(b, api),
         G::Log(l) => log_status(l),

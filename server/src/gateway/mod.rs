@@ -45,6 +45,7 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod topics_v2;
+mod trailing_slash;
 pub mod v3_records;
 pub mod ws;
 
@@ -59,6 +60,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::group::instances::InstanceSettings;
 pub use errors::GatewayError;
 pub use state::AppState;
 
@@ -106,7 +108,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits::from_config(
             &crate::config::HttpLimits::default(),
-            consumers::DEFAULT_INSTANCE_TIMEOUT,
+            crate::group::instances::DEFAULT_INSTANCE_TIMEOUT,
         )
     }
 }
@@ -114,7 +116,7 @@ impl Default for Limits {
 /// Every documented route, and the OpenAPI document they make (before the responses the
 /// middleware adds, see [`openapi_doc::document`]).
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    api_with(consumers::ConsumerSettings::default())
+    api_with(InstanceSettings::default())
 }
 
 /// The schema registry's routes, as axum matches them: they keep their own body limit and
@@ -125,7 +127,7 @@ fn registry_routes() -> std::collections::HashSet<String> {
 }
 
 /// [`api`] with the server's consumer-instance settings.
-fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn api_with(consumer: InstanceSettings) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(runnel_openapi::skeleton())
         .routes(routes!(health))
         .routes(routes!(ready))
@@ -148,13 +150,15 @@ fn api_with(consumer: consumers::ConsumerSettings) -> (Router<AppState>, utoipa:
 /// The whole HTTP API: the documented routes, the document and its browsable page, then the
 /// middleware stack: tracing; the body limit, the read budget and the limits for handlers;
 /// metrics; and admission (`body_guard.rs`: request slot, declared length, body rate)
-/// innermost, where it sees the matched route.
+/// innermost, where it sees the matched route. Outside it all, before routing, trailing
+/// slashes come off the path (`trailing_slash.rs`).
 pub fn router(state: AppState, limits: Limits) -> Router {
-    let (api, _) = api_with(consumers::ConsumerSettings {
+    let (api, _) = api_with(InstanceSettings {
         instance_timeout: limits.consumer_instance_timeout,
     });
     let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
-    api.merge(openapi_doc::routes())
+    let app = api
+        .merge(openapi_doc::routes())
         .merge(ws::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -181,7 +185,8 @@ pub fn router(state: AppState, limits: Limits) -> Router {
                     .to_owned();
                 tracing::info_span!("http", method = %req.method(), route = %matched)
             }),
-        )
+        );
+    trailing_slash::accept(app)
 }
 
 /// The answer of `/health`.

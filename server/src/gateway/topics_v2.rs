@@ -120,7 +120,7 @@ pub async fn get_topic(
     let t = topic(&state, &name)?;
     let configs = t
         .config()
-        .describe(&state.broker.config().topic_defaults)
+        .describe(state.broker.topic_defaults())
         .into_iter()
         .map(|e| (e.name, e.value))
         .collect();

@@ -25,6 +25,9 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(45);
 /// removing it (Kafka's `max.poll.interval.ms`, whose default is 5 minutes). Members here are
 /// tasks in this process that react at once, so a minute is generous.
 pub const DEFAULT_REBALANCE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often a member that lives in this process (a v2 consumer instance, a WebSocket in group
+/// mode) heartbeats: well inside the default session timeout, so a slow client is not evicted.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(3);
 
 /// What a member consumes: named topics, or every topic whose whole name matches a regular
 /// expression (as Java's `Pattern.matcher(topic).matches()`), re-evaluated whenever topics

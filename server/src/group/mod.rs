@@ -15,6 +15,8 @@
 //! - [`member`]: the [`Member`] handle a consumer holds, and what it is told ([`Assignment`]).
 //! - [`assignor`]: Kafka's `RangeAssignor` and `RoundRobinAssignor` as pure functions.
 //! - [`offsets`]: committed offsets in the compacted topic `__consumer_offsets`.
+//! - [`instances`]: the REST Proxy's v2 consumer instances: each one's mode (subscribed or
+//!   assigned), fetch positions, heartbeat task, and the reaper of idle ones.
 //!
 //! # The member loop
 //!
@@ -36,13 +38,14 @@
 //! }
 //! ```
 //!
-//! Not owned here: HTTP shapes (`gateway/groups.rs`), fetching records, v2 consumer instances
-//! and WebSocket group mode (built on this API), and persisting membership — members live in
+//! Not owned here: HTTP shapes (`gateway/groups.rs`, `gateway/consumers/`), fetching
+//! records, WebSocket group mode (built on this API), and persisting membership — members live in
 //! this process, so after a restart a group has only its committed offsets and is `Empty`.
 
 pub mod admin;
 pub mod assignor;
 pub mod coordinator;
+pub mod instances;
 pub mod member;
 pub mod offsets;
 #[cfg(test)]
@@ -289,6 +292,42 @@ pub enum GroupError {
     /// A `topic_pattern` that is not a valid regular expression.
     #[error("Invalid topic pattern: {0}")]
     InvalidPattern(#[source] regex::Error),
+    /// A v2 consumer instance that does not exist (never created, destroyed, or expired).
+    #[error("Consumer instance '{instance}' not found in group '{group}'.")]
+    UnknownInstance { group: String, instance: String },
+    /// A v2 consumer instance created under a name its group already has.
+    #[error("Consumer with id '{instance}' already exists in group '{group}'.")]
+    InstanceExists { group: String, instance: String },
+    /// A v2 consumer instance name that cannot be a path segment.
+    #[error("The consumer name must not be empty, '.' or '..'.")]
+    InvalidInstanceName,
+    /// A poll of an instance that neither subscribed nor was assigned partitions (the Java
+    /// consumer's `IllegalStateException`).
+    #[error("Consumer is not subscribed to any topics or assigned any partitions.")]
+    NotSubscribed,
+    /// Subscribing and assigning by hand mixed, or a subscription to both topics and a
+    /// pattern (the Java consumer's `IllegalStateException`).
+    #[error("Subscription to topics, partitions and pattern are mutually exclusive: {why}")]
+    ExclusiveSubscription { why: &'static str },
+    /// A seek of a partition the consumer is not assigned (the Java consumer's
+    /// `IllegalStateException`).
+    #[error("No current assignment for partition {0}.")]
+    PartitionNotAssigned(TopicPartition),
+    /// A commit of fetched positions by a subscribed consumer that has had no assignment yet.
+    #[error("The consumer has no partitions assigned yet; poll first.")]
+    NoGeneration,
+    /// A fetch position outside the log with `auto.offset.reset=none` (Kafka's
+    /// `OFFSET_OUT_OF_RANGE` reaching a consumer without a reset policy).
+    #[error(
+        "Offsets out of range with no configured reset policy for partitions: \
+         {partition}={position} (log start {log_start}, log end {log_end}); seek to a valid offset."
+    )]
+    OffsetOutOfRange {
+        partition: TopicPartition,
+        position: u64,
+        log_start: u64,
+        log_end: u64,
+    },
     /// A blocking task the operation ran on panicked or was cancelled (runtime shutdown).
     #[error("a background task failed: {0}")]
     TaskFailed(#[source] tokio::task::JoinError),

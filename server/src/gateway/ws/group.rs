@@ -24,7 +24,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -33,14 +32,11 @@ use tokio::sync::watch;
 use super::conn::Failure;
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::kafka_offset;
+use crate::group::member::HEARTBEAT_INTERVAL;
 use crate::group::{
     Assignment, AutoOffsetReset, GenerationId, GroupCoordinator, Member, OffsetAndMetadata,
     TopicPartition,
 };
-
-/// How often a socket's member heartbeats: well inside the coordinator's default 45 s session
-/// timeout. A dead peer is found by the WebSocket ping instead, which ends the membership.
-const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(3);
 
 /// Close code after the coordinator removed this member (4000 + 409 Conflict).
 const REMOVED_CLOSE: u16 = 4409;
@@ -82,6 +78,7 @@ impl GroupMode {
         let mut assignments = member.assignments();
         // The join may have completed at once: handle the current assignment first thing.
         assignments.mark_changed();
+        // A dead peer is found by the WebSocket ping instead, which ends the membership.
         let mut tick = tokio::time::interval(HEARTBEAT_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         GroupMode {

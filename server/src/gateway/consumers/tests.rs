@@ -8,9 +8,11 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{ConsumerSettings, routes_with};
+use super::routes_with_clock;
+use crate::clock::{Clock, ManualClock};
 use crate::gateway::AppState;
 use crate::gateway::testing::{PUBLIC_URL, TestGateway, send};
+use crate::group::instances::InstanceSettings;
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
@@ -339,20 +341,33 @@ async fn committed_offsets_survive_a_broker_reopen() {
     assert_eq!(offsets, vec![4, 5]);
 }
 
+/// `(status, error_code)` of an answer.
+fn code(answer: (StatusCode, Value)) -> (StatusCode, Value) {
+    (answer.0, answer.1["error_code"].clone())
+}
+
 #[tokio::test]
-async fn errors_406_409_422() {
+async fn an_instance_name_taken_in_the_group_is_refused() {
     let gw = TestGateway::new();
-    gw.create_topic("t", 1);
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v) = create(r, "g", json!({"name": "c"})).await;
     assert_eq!(
-        (s, v["error_code"].clone()),
+        code(create(r, "g", json!({"name": "c"})).await),
         (StatusCode::CONFLICT, json!(40902))
     );
-    // Binary instance read as json.
-    let (s, v) = send(
+    // The same name in another group is another instance.
+    let (s, v) = create(r, "other", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn reading_in_another_format_than_the_instance_is_refused() {
+    let gw = TestGateway::new();
+    let r = &gw.router;
+    let (s, v) = create(r, "g", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let answer = send(
         r,
         Method::GET,
         &format!("{}/records", base("g", "c")),
@@ -360,11 +375,16 @@ async fn errors_406_409_422() {
         Some(JSON),
     )
     .await;
-    assert_eq!(
-        (s, v["error_code"].clone()),
-        (StatusCode::NOT_ACCEPTABLE, json!(40601))
-    );
-    let (s, v) = send(
+    assert_eq!(code(answer), (StatusCode::NOT_ACCEPTABLE, json!(40601)));
+}
+
+#[tokio::test]
+async fn polling_without_a_subscription_or_assignment_is_an_illegal_state() {
+    let gw = TestGateway::new();
+    let r = &gw.router;
+    let (s, v) = create(r, "g", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let answer = send(
         r,
         Method::GET,
         &format!("{}/records?timeout=0", base("g", "c")),
@@ -372,11 +392,16 @@ async fn errors_406_409_422() {
         Some(BINARY),
     )
     .await;
-    assert_eq!(
-        (s, v["error_code"].clone()),
-        (StatusCode::CONFLICT, json!(40903))
-    );
-    // Subscribe, then assign: illegal state.
+    assert_eq!(code(answer), (StatusCode::CONFLICT, json!(40903)));
+}
+
+#[tokio::test]
+async fn assigning_a_subscribed_instance_is_an_illegal_state() {
+    let gw = TestGateway::new();
+    gw.create_topic("t", 1);
+    let r = &gw.router;
+    let (s, v) = create(r, "g", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     let (s, _) = send(
         r,
         Method::POST,
@@ -386,7 +411,7 @@ async fn errors_406_409_422() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, v) = send(
+    let answer = send(
         r,
         Method::POST,
         &format!("{}/assignments", base("g", "c")),
@@ -394,25 +419,76 @@ async fn errors_406_409_422() {
         None,
     )
     .await;
+    assert_eq!(code(answer), (StatusCode::CONFLICT, json!(40903)));
+}
+
+/// Confluent answers a subscription naming both `topics` and `topic_pattern` with the Java
+/// consumer's IllegalStateException, 409 40903 (issue 10: we answered 422 42203).
+#[tokio::test]
+async fn subscribing_to_both_topics_and_a_pattern_is_an_illegal_state() {
+    let gw = TestGateway::new();
+    gw.create_topic("t", 1);
+    let r = &gw.router;
+    let (s, v) = create(r, "g", json!({"name": "c"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let path = format!("{}/subscription", base("g", "c"));
+    let (s, v) = send(
+        r,
+        Method::POST,
+        &path,
+        Some(json!({"topics": ["t"], "topic_pattern": "t.*"})),
+        None,
+    )
+    .await;
     assert_eq!(
         (s, v["error_code"].clone()),
-        (StatusCode::CONFLICT, json!(40903))
+        (StatusCode::CONFLICT, json!(40903)),
+        "{v}"
     );
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("mutually exclusive")),
+        "{v}"
+    );
+    // Nothing was subscribed.
+    let (s, v) = send(r, Method::GET, &path, None, None).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"topics": []})));
+    // Neither, or an empty list: still a malformed subscription.
+    for bad in [json!({}), json!({"topics": []})] {
+        let answer = send(r, Method::POST, &path, Some(bad.clone()), None).await;
+        assert_eq!(
+            code(answer),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(42203)),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_instance_settings_are_refused() {
+    let gw = TestGateway::new();
+    let r = &gw.router;
     for bad in [
         json!({"format": "avro"}),
         json!({"format": "xml"}),
         json!({"auto.offset.reset": "sometimes"}),
         json!({"auto.commit.enable": "maybe"}),
         json!({"fetch.min.bytes": "-1"}),
+        json!({"name": ".."}),
     ] {
-        let (s, v) = create(r, "g", bad.clone()).await;
         assert_eq!(
-            (s, v["error_code"].clone()),
+            code(create(r, "g", bad.clone()).await),
             (StatusCode::UNPROCESSABLE_ENTITY, json!(42204)),
             "{bad}"
         );
     }
-    // The legacy `id` alias, and a generated name.
+}
+
+#[tokio::test]
+async fn the_legacy_id_alias_names_an_instance_and_a_missing_name_is_generated() {
+    let gw = TestGateway::new();
+    let r = &gw.router;
     let (_, v) = create(r, "g", json!({"id": "legacy"})).await;
     assert_eq!(v["instance_id"], "legacy");
     let (s, v) = create(r, "g", json!({})).await;
@@ -517,8 +593,27 @@ async fn positions_seek_offsets_timestamps_beginning_end() {
     assert_eq!(offs(got), vec![5]);
 }
 
+/// Whether group `g` has no members left (or, without offsets, no longer exists).
+fn group_is_empty(gw: &TestGateway, g: &str) -> bool {
+    match gw
+        .groups
+        .describe_group(&crate::group::GroupId::new(g).expect("id"))
+    {
+        Ok(desc) => desc.members.is_empty(),
+        Err(e) => {
+            assert!(
+                matches!(e, crate::group::GroupError::GroupIdNotFound(_)),
+                "{e:?}"
+            );
+            true
+        }
+    }
+}
+
+/// Idleness is measured on the instances' clock, moved by hand: the test waits only for the
+/// reaper to notice, never for time to pass.
 #[tokio::test]
-async fn idle_instances_expire() {
+async fn idle_instances_expire_and_leave_their_group() {
     let gw = TestGateway::new();
     gw.create_topic("t", 1);
     let state = AppState {
@@ -526,9 +621,13 @@ async fn idle_instances_expire() {
         groups: Arc::clone(&gw.groups),
         public_url: Arc::from(PUBLIC_URL),
     };
-    let (r, _) = routes_with(ConsumerSettings {
-        instance_timeout: Duration::from_millis(200),
-    })
+    let clock = Arc::new(ManualClock::new(0));
+    let (r, _) = routes_with_clock(
+        InstanceSettings {
+            instance_timeout: Duration::from_millis(200),
+        },
+        Arc::clone(&clock) as Arc<dyn Clock>,
+    )
     .with_state(state)
     .split_for_parts();
     let (s, _) = create(&r, "g", json!({"name": "c"})).await;
@@ -542,41 +641,28 @@ async fn idle_instances_expire() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    // Used within the timeout: still there.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let (s, _) = send(
-        &r,
-        Method::GET,
-        &format!("{}/assignments", base("g", "c")),
-        None,
-        None,
-    )
-    .await;
+    let assignments = format!("{}/assignments", base("g", "c"));
+    // Used within the timeout: still there, and its expiry starts again.
+    clock.advance(Duration::from_millis(150));
+    let (s, _) = send(&r, Method::GET, &assignments, None, None).await;
     assert_eq!(s, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let (s, v) = send(
-        &r,
-        Method::GET,
-        &format!("{}/assignments", base("g", "c")),
-        None,
-        None,
-    )
-    .await;
+    clock.advance(Duration::from_millis(150));
+    assert!(!group_is_empty(&gw, "g"));
+
+    clock.advance(Duration::from_millis(100));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !group_is_empty(&gw, "g") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the idle instance was not reaped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (s, v) = send(&r, Method::GET, &assignments, None, None).await;
     assert_eq!(
         (s, v["error_code"].clone()),
         (StatusCode::NOT_FOUND, json!(40403))
     );
-    // It left its group (which, without members or offsets, no longer exists).
-    match gw
-        .groups
-        .describe_group(&crate::group::GroupId::new("g").expect("id"))
-    {
-        Ok(desc) => assert!(desc.members.is_empty(), "{desc:?}"),
-        Err(e) => assert!(
-            matches!(e, crate::group::GroupError::GroupIdNotFound(_)),
-            "{e:?}"
-        ),
-    }
 }
 
 #[tokio::test]
