@@ -247,3 +247,61 @@ async fn keyless_records_of_one_request_or_message_share_one_partition() {
     }
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn quoted_partitions_and_schema_ids_are_understood_as_confluent_s_jackson_does() {
+    let r = Runnel::start().await;
+    r.create_topic("q", 3, &[]).await;
+    let cid = r.cluster_id().await;
+    let (status, body) = r
+        .post(
+            "/topics/q",
+            JSON_V2,
+            &json!({"records": [{"value": 1, "partition": "2"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["offsets"][0]["partition"], 2, "{body}");
+    let (status, body) = r
+        .post(
+            &format!("/v3/clusters/{cid}/topics/q/records"),
+            "application/json",
+            &json!({"partition_id": "1", "value": {"type": "JSON", "data": 1}}),
+        )
+        .await;
+    assert_eq!((status, &body["partition_id"]), (200, &json!(1)), "{body}");
+
+    // An avro produce naming its value schema by a quoted id.
+    let (status, body) = r
+        .post(
+            "/subjects/q-value/versions",
+            "application/vnd.schemaregistry.v1+json",
+            &json!({"schema": "\"long\""}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_i64().unwrap().to_string();
+    let (status, body) = r
+        .post(
+            "/topics/q",
+            "application/vnd.kafka.avro.v2+json",
+            &json!({"value_schema_id": id, "records": [{"value": 5, "partition": 0}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value_schema_id"].to_string(), id, "{body}");
+
+    let (status, body) = r
+        .post(
+            "/topics/q",
+            JSON_V2,
+            &json!({"records": [{"value": 1, "partition": "two"}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (422, &json!(42203)),
+        "{body}"
+    );
+    r.assert_no_panic();
+}

@@ -114,7 +114,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 /// # Errors
 /// A value that is not an integer in `0..=i64::MAX`.
 pub fn kafka_offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let v = u64::deserialize(d)?;
+    let v = d.deserialize_any(Integer)?;
+    let v = u64::try_from(v).map_err(|_| {
+        serde::de::Error::custom(format!("offset {v} is negative; Kafka offsets start at 0"))
+    })?;
     if i64::try_from(v).is_err() {
         return Err(serde::de::Error::custom(format!(
             "offset {v} is larger than the largest Kafka offset ({})",
@@ -122,6 +125,62 @@ pub fn kafka_offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Er
         )));
     }
     Ok(v)
+}
+
+/// An optional integer that may come as a JSON number or a string of one (`"1"`), as
+/// Confluent's Jackson coerces scalars, so clients written for Confluent that quote their ids
+/// and partitions are understood. Use with `#[serde(default, deserialize_with)]`.
+///
+/// # Errors
+/// Anything but null, an integer, or a string holding one.
+pub fn lenient_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    struct OrNull;
+    impl<'de> serde::de::Visitor<'de> for OrNull {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer, a string holding one, or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Integer).map(Some)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Integer.visit_i64(v).map(Some)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Integer.visit_u64(v).map(Some)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Integer.visit_str(v).map(Some)
+        }
+    }
+    d.deserialize_option(OrNull)
+}
+
+/// An `i64` from a JSON integer or a string holding one.
+struct Integer;
+
+impl serde::de::Visitor<'_> for Integer {
+    type Value = i64;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an integer or a string holding one")
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom(format!("{v} is larger than {}", i64::MAX)))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format!("'{v}' is not an integer")))
+    }
 }
 
 /// Parses a JSON body, which must be an object: empty is a payload error, bad syntax a 400, a
@@ -276,6 +335,33 @@ pub fn accept_format(
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[derive(Debug, Deserialize)]
+    struct Ids {
+        #[serde(default, deserialize_with = "lenient_int")]
+        id: Option<i64>,
+        #[serde(default, deserialize_with = "kafka_offset")]
+        offset: u64,
+    }
+
+    #[test]
+    fn integers_may_come_quoted_as_jackson_coerces_them() {
+        let ids: Ids = serde_json::from_str(r#"{"id": "7", "offset": " 42 "}"#).unwrap();
+        assert_eq!((ids.id, ids.offset), (Some(7), 42));
+        let ids: Ids = serde_json::from_str(r#"{"id": -3, "offset": 0}"#).unwrap();
+        assert_eq!((ids.id, ids.offset), (Some(-3), 0));
+        let ids: Ids = serde_json::from_str(r#"{"id": null}"#).unwrap();
+        assert_eq!(ids.id, None);
+        for bad in [
+            r#"{"id": "seven"}"#,
+            r#"{"id": 1.5}"#,
+            r#"{"id": true}"#,
+            r#"{"offset": "-1"}"#,
+            r#"{"offset": 9223372036854775808}"#,
+        ] {
+            assert!(serde_json::from_str::<Ids>(bad).is_err(), "{bad}");
+        }
+    }
 
     fn headers(name: axum::http::HeaderName, v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

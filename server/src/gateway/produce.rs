@@ -28,7 +28,9 @@ use runnel_schema_registry::registry::Registry;
 use super::Limits;
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{Body, EmbeddedFormat, Object, Path, Query, parse_json, produce_format};
+use super::extract::{
+    Body, EmbeddedFormat, Object, Path, Query, lenient_int, parse_json, produce_format,
+};
 use super::ingest::Ingest;
 use super::json_value;
 use super::state::AppState;
@@ -42,11 +44,11 @@ pub struct ProduceRequest<'a> {
     records: Vec<Object<ProduceRecord<'a>>>,
     #[serde(default)]
     key_schema: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     key_schema_id: Option<i64>,
     #[serde(default)]
     value_schema: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     value_schema_id: Option<i64>,
 }
 
@@ -58,7 +60,7 @@ struct ProduceRecord<'a> {
     key: Option<&'a RawValue>,
     #[serde(borrow, default)]
     value: Option<&'a RawValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     partition: Option<i64>,
     #[serde(default)]
     headers: Vec<Object<HeaderIn>>,

@@ -32,7 +32,9 @@ use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
 
 use super::avro;
 use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{Body as LimitedBody, Object, Path, Query, parse_json, require_json};
+use super::extract::{
+    Body as LimitedBody, Object, Path, Query, lenient_int, parse_json, require_json,
+};
 use super::ingest::{Ingest, Submitted};
 use super::produce::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
 use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
@@ -56,7 +58,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct V3Record {
     /// The partition; default: by the key's hash, else round-robin.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     partition_id: Option<i64>,
     /// ISO-8601 date-time; default: now.
     #[serde(default)]
@@ -89,9 +91,9 @@ pub struct V3Data {
     data: Option<Value>,
     #[serde(default)]
     subject: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     schema_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     schema_version: Option<i64>,
     /// An Avro schema's text, already registered under the subject.
     #[serde(default)]
