@@ -124,9 +124,6 @@ pub enum RegistryError {
     /// 50001: the blocking task that parses or checks a schema panicked or was cancelled.
     #[error("a schema parse or compatibility check did not finish: {0}")]
     Worker(#[source] tokio::task::JoinError),
-    /// 50001: the server did not put the registry into the request (a wiring bug).
-    #[error("the schema registry is not mounted in this router")]
-    NotMounted,
 }
 
 impl RegistryError {
@@ -161,9 +158,7 @@ impl RegistryError {
             E::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
             E::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, 406),
             E::NotFound => (not_found, 404),
-            E::Store(_) | E::Worker(_) | E::NotMounted => {
-                (StatusCode::INTERNAL_SERVER_ERROR, 50001)
-            }
+            E::Store(_) | E::Worker(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
         }
     }
 }

@@ -32,6 +32,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use runnel_schema_registry::registry::{Registry, RegistryConfig};
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
 use tracing::{info, warn};
 
@@ -189,6 +190,27 @@ fn record_overhead() -> usize {
         value: None,
         headers: Vec::new(),
     })
+}
+
+/// The registry over this broker's `_schemas`, replayed: what `serve` mounts, and the test
+/// harnesses with it.
+///
+/// # Errors
+/// The topic cannot be opened (a record-deleting config included), or its records not loaded.
+pub async fn open_registry(
+    broker: Arc<Broker>,
+    config: RegistryConfig,
+) -> anyhow::Result<Arc<Registry>> {
+    use anyhow::Context as _;
+    let max_record_bytes = config.max_store_record_bytes();
+    let store = tokio::task::spawn_blocking(move || SchemasTopic::open(broker, max_record_bytes))
+        .await
+        .context("schema store start-up panicked")?
+        .context("cannot open the schema registry's topic")?;
+    let registry = Registry::open(Arc::new(store), config)
+        .await
+        .context("cannot load schemas from _schemas")?;
+    Ok(Arc::new(registry))
 }
 
 /// Every record of the partition, in offset order. Blocking.

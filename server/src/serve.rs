@@ -16,8 +16,7 @@ use crate::broker::{Broker, BrokerConfig};
 use crate::config::Config;
 use crate::gateway::{self, AppState, Limits};
 use crate::group::GroupCoordinator;
-use crate::schemas::SchemasTopic;
-use runnel_schema_registry::registry::{Registry, RegistryConfig};
+use runnel_schema_registry::registry::RegistryConfig;
 
 /// Raises the soft open-file limit to the hard one, as Kafka's operations guide asks of its
 /// operators: every partition keeps a file open, and the broker sizes its budget from the limit.
@@ -69,24 +68,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     };
 
     // Replays _schemas (if it exists) before anything is served.
-    let registry = {
-        let broker = Arc::clone(&broker);
-        let registry_config = RegistryConfig {
+    let registry = crate::schemas::open_registry(
+        Arc::clone(&broker),
+        RegistryConfig {
             default_level: config.schema_compatibility_level,
             ..RegistryConfig::default()
-        };
-        let max_record_bytes = registry_config.max_store_record_bytes();
-        let store =
-            tokio::task::spawn_blocking(move || SchemasTopic::open(broker, max_record_bytes))
-                .await
-                .context("schema store start-up panicked")?
-                .context("cannot open the schema registry's topic")?;
-        Arc::new(
-            Registry::open(Arc::new(store), registry_config)
-                .await
-                .context("cannot load schemas from _schemas")?,
-        )
-    };
+        },
+    )
+    .await?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -96,6 +85,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let state = AppState {
         broker: Arc::clone(&broker),
         groups: Arc::clone(&groups),
+        registry,
         public_url: Arc::from(public_url.as_str()),
     };
     let limits = Limits::from_config(&config.limits, config.consumer_instance_timeout);
@@ -105,9 +95,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         gateway::ws::WsLimits::from_config(&config.limits),
         shutdown.clone(),
     );
-    let app = gateway::router(state, limits)
-        .layer(axum::Extension(ws.clone()))
-        .layer(axum::Extension(registry));
+    let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
 
     let maintenance_stop = CancellationToken::new();
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));

@@ -1,17 +1,26 @@
 //! `/compatibility/...`, `/config[/{subject}]` and `/mode[/{subject}]`.
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use runnel_openapi::ErrorBody;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::registry::Registry;
+
 use super::{Reg, SchemaRequest, SrBody, SrJson, SrPath, SrQuery, SubjectPath, VersionPath};
 use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::registry::{Mode, VersionSpec};
 
-pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Registry>: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(check_all))
         .routes(routes!(check_version))

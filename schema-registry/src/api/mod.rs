@@ -26,7 +26,7 @@ mod subjects;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -59,7 +59,11 @@ struct TagDoc;
 
 /// Every registry route with its documentation, for any router state, each behind content
 /// negotiation ([`negotiate`]).
-pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Registry>: FromRef<S>,
+{
     let mut router = OpenApiRouter::with_openapi(<TagDoc as utoipa::OpenApi>::openapi())
         .merge(root::routes())
         .merge(schemas::routes())
@@ -121,19 +125,20 @@ fn offer_every_answer_type(op: &mut Operation) {
     }
 }
 
-/// The registry, from the request extensions.
+/// The registry, from the router's state: the server's state holds it (`FromRef`), so a
+/// router without one does not compile.
 #[derive(Debug, Clone)]
 pub struct Reg(pub Arc<Registry>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Reg {
-    type Rejection = RegistryError;
+impl<S> FromRequestParts<S> for Reg
+where
+    S: Send + Sync,
+    Arc<Registry>: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Arc<Registry>>()
-            .map(|r| Reg(Arc::clone(r)))
-            .ok_or(RegistryError::NotMounted)
+    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Reg(Arc::from_ref(state)))
     }
 }
 
@@ -166,7 +171,12 @@ pub(crate) fn raw_json(body: Bytes) -> Response {
 #[derive(Debug)]
 pub struct SrBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
+impl<S, T> FromRequest<S> for SrBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    Arc<Registry>: FromRef<S>,
+{
     type Rejection = RegistryError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
@@ -178,10 +188,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SrBody<T> {
                 ));
             }
         }
-        let limit = req
-            .extensions()
-            .get::<Arc<Registry>>()
-            .map_or(usize::MAX, |r| r.config().max_request_bytes);
+        let limit = Arc::<Registry>::from_ref(state).config().max_request_bytes;
         let declared = req
             .headers()
             .get(CONTENT_LENGTH)

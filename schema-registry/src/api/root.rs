@@ -2,15 +2,24 @@
 //! balancers use as a liveness check) and the list of schema contexts. Runnel has one context,
 //! the default one, `"."`, holding every subject.
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
 use runnel_openapi::ErrorBody;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::registry::Registry;
+
 use super::{SrJson, SrQuery};
 
-pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Registry>: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(root))
         .routes(routes!(list_contexts))

@@ -2,7 +2,10 @@
 //! id (the hot path of every Confluent deserializer: `GET /schemas/ids/{id}` answers from a body
 //! built once per schema).
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::response::{IntoResponse as _, Response};
 use runnel_openapi::ErrorBody;
 use serde::{Deserialize, Serialize};
@@ -15,7 +18,11 @@ use super::{Reg, SchemaReference, SrJson, SrPath, SrQuery, raw_json};
 use crate::error::RegistryError;
 use crate::registry::{Registry, SchemaListing, StoredSchema};
 
-pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Registry>: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_schemas))
         .routes(routes!(schema_types))

@@ -1,13 +1,18 @@
 //! `/subjects/...`: listing subjects and versions, registering, looking up by schema,
 //! `referencedby`, and soft and permanent deletes.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::response::Response;
 use runnel_openapi::ErrorBody;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use crate::registry::Registry;
 
 use super::{
     Reg, SchemaReference, SchemaRequest, SrBody, SrJson, SrPath, SrQuery, SubjectPath, VersionPath,
@@ -16,7 +21,11 @@ use super::{
 use crate::error::RegistryError;
 use crate::registry::{SchemaVersion, SubjectFilter, VersionSpec};
 
-pub(super) fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+pub(super) fn routes<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Registry>: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_subjects))
         .routes(routes!(list_versions, register))

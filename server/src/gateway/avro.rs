@@ -38,29 +38,6 @@ pub struct SideSchema {
     pub schema: Arc<AvroSchema>,
 }
 
-/// The registry, or the 415 a server without one answers the avro format with.
-pub fn required(registry: Option<&Arc<Registry>>) -> Result<&Arc<Registry>, GatewayError> {
-    registry.ok_or_else(|| {
-        GatewayError::UnsupportedMediaType(
-            "The avro embedded format needs the schema registry, which this server does not run."
-                .into(),
-        )
-    })
-}
-
-/// The registry for a read in the avro format (one only served with a registry).
-///
-/// # Errors
-/// 406 without a registry.
-pub fn required_for_read(registry: Option<&Registry>) -> Result<&Registry, GatewayError> {
-    registry.ok_or_else(|| {
-        GatewayError::NotAcceptable(
-            "The avro embedded format needs the schema registry, which this server does not run."
-                .into(),
-        )
-    })
-}
-
 /// A registry failure as the gateway reports it: schema problems are 42205 with the registry's
 /// message, a failed store is the registry's own 5xx code.
 fn registry_error(e: &RegistryError) -> GatewayError {

@@ -348,7 +348,7 @@ mod tests {
 
     #[tokio::test]
     async fn broker_resources_have_confluent_shapes() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         let (c, v3) = (gw.cluster_id(), gw.v3());
         let broker = json!({
             "kind": "KafkaBroker",
@@ -395,7 +395,8 @@ mod tests {
     #[tokio::test]
     async fn broker_configs_are_the_topic_defaults() {
         let gw =
-            TestGateway::with_defaults([("retention.ms".to_owned(), "1000".to_owned())].into());
+            TestGateway::with_defaults([("retention.ms".to_owned(), "1000".to_owned())].into())
+                .await;
         let (c, v3) = (gw.cluster_id(), gw.v3());
         let (status, body) = gw
             .get(format!(
@@ -456,7 +457,7 @@ mod tests {
 
     #[tokio::test]
     async fn cluster_configs_and_partition_replicas() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("a", 2);
         gw.create_topic("b", 1);
         let (c, v3) = (gw.cluster_id(), gw.v3());

@@ -374,7 +374,8 @@ mod tests {
     #[tokio::test]
     async fn config_resources_have_confluent_shapes() {
         let gw =
-            TestGateway::with_defaults([("retention.ms".to_owned(), "1000".to_owned())].into());
+            TestGateway::with_defaults([("retention.ms".to_owned(), "1000".to_owned())].into())
+                .await;
         gw.create_topic("t", 1);
         let (c, v3) = (gw.cluster_id(), gw.v3());
 
@@ -420,7 +421,7 @@ mod tests {
 
     #[tokio::test]
     async fn put_and_delete_one_config() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let c = gw.cluster_id();
         let uri = format!("/v3/clusters/{c}/topics/t/configs/cleanup.policy");
@@ -457,7 +458,7 @@ mod tests {
 
     #[tokio::test]
     async fn config_errors() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let c = gw.cluster_id();
         let base = format!("/v3/clusters/{c}/topics");
@@ -540,7 +541,7 @@ mod tests {
 
     #[tokio::test]
     async fn alter_is_all_or_nothing() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let c = gw.cluster_id();
         let uri = format!("/v3/clusters/{c}/topics/t/configs:alter");
@@ -633,7 +634,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_survive_reopen_and_all_topics_lists_them() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("a", 1);
         gw.create_topic("b", 1);
         let c = gw.cluster_id();
@@ -646,7 +647,7 @@ mod tests {
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
 
-        let gw = gw.reopen();
+        let gw = gw.reopen().await;
         assert_eq!(config(&gw, "b", "max.message.bytes").await["value"], "2048");
         let (status, all) = gw.get(&format!("/v3/clusters/{c}/topics/-/configs")).await;
         assert_eq!(status, StatusCode::OK);

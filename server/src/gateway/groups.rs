@@ -639,7 +639,7 @@ mod tests {
 
     #[tokio::test]
     async fn consumer_group_resources_have_confluent_shapes() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 2);
         produce(&gw, "t", 0, 5);
         let member = join(&gw, "g1", "m-1", &["t"]);
@@ -787,7 +787,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_group_with_only_offsets_is_empty_and_simple() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let g = GroupId::new("a b/c").unwrap();
         gw.groups
@@ -825,7 +825,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_groups_consumers_and_partitions_answer_404() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let _member = join(&gw, "g1", "m-1", &["t"]);
         let c = gw.cluster_id();
@@ -871,7 +871,7 @@ mod tests {
 
     #[tokio::test]
     async fn offsets_reset_moves_an_empty_groups_offsets() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 2);
         produce(&gw, "t", 0, 6);
         produce(&gw, "t", 1, 2);
@@ -944,7 +944,7 @@ mod tests {
 
     #[tokio::test]
     async fn metrics_export_consumer_group_lag() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         produce(&gw, "t", 0, 4);
         let g = GroupId::new("g1").unwrap();

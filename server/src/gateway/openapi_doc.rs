@@ -199,7 +199,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_document_and_swagger_ui_are_served() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         let (status, body) = gw.get("/openapi.json").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["info"]["title"], "Runnel");

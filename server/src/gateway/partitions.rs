@@ -409,7 +409,7 @@ mod tests {
 
     #[tokio::test]
     async fn partition_resources_have_confluent_shapes() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 2);
         let (c, v3) = (gw.cluster_id(), gw.v3());
         let p1 = format!("{v3}/topics/t/partitions/1");
@@ -482,7 +482,7 @@ mod tests {
 
     #[tokio::test]
     async fn offsets_and_offset_type() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let c = gw.cluster_id();
         let records = json!({ "records": [{ "value": "a" }, { "value": "b" }] });
@@ -518,7 +518,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_cluster_topic_and_partition() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let c = gw.cluster_id();
         let (status, body) = gw.get("/v3/clusters/other/topics/t/partitions").await;
@@ -547,7 +547,7 @@ mod tests {
 
     #[tokio::test]
     async fn reassignments_are_empty() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let (c, v3) = (gw.cluster_id(), gw.v3());
         let (status, body) = gw
@@ -585,7 +585,7 @@ mod tests {
 
     #[tokio::test]
     async fn patch_grows_partitions_and_survives_reopen() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 2);
         let c = gw.cluster_id();
         let uri = format!("/v3/clusters/{c}/topics/t");
@@ -655,7 +655,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["partitions_count"], 4);
 
-        let gw = gw.reopen();
+        let gw = gw.reopen().await;
         let (status, body) = gw.get(&uri).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["partitions_count"], 4);
@@ -667,7 +667,7 @@ mod tests {
 
     #[tokio::test]
     async fn internal_topics_keep_their_partition_count() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.broker
             .create_internal_topic("__internal", 1, std::collections::BTreeMap::new())
             .unwrap();

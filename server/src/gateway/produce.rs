@@ -8,8 +8,6 @@
 //! whose append fails (a full disk, say) reports the error on each of its records, as
 //! Confluent's proxy does, with HTTP 200.
 
-use std::sync::Arc;
-
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
@@ -22,8 +20,6 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-use runnel_schema_registry::registry::Registry;
 
 use super::Limits;
 use super::avro;
@@ -276,7 +272,6 @@ pub(crate) fn at_record(i: usize, e: GatewayError) -> GatewayError {
 pub async fn produce_to_topic(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
-    registry: Option<Extension<Arc<Registry>>>,
     Path(topic): Path<String>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
@@ -285,7 +280,6 @@ pub async fn produce_to_topic(
     let target = Target {
         topic,
         partition: None,
-        registry: registry.map(|Extension(r)| r),
     };
     produce(state, limits, target, acks.parse()?, headers, body).await
 }
@@ -318,7 +312,6 @@ pub async fn produce_to_topic(
 pub async fn produce_to_partition(
     State(state): State<AppState>,
     Extension(limits): Extension<Limits>,
-    registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
@@ -327,17 +320,15 @@ pub async fn produce_to_partition(
     let target = Target {
         topic,
         partition: Some(partition),
-        registry: registry.map(|Extension(r)| r),
     };
     produce(state, limits, target, acks.parse()?, headers, body).await
 }
 
-/// Where a produce request goes, and the registry its schemas come from.
+/// Where a produce request goes.
 struct Target {
     topic: String,
     /// The partition of the path, if any.
     partition: Option<u32>,
-    registry: Option<Arc<Registry>>,
 }
 
 /// The schemas of an avro produce, one per side.
@@ -380,14 +371,10 @@ async fn produce(
     let Target {
         topic: topic_name,
         partition: path_partition,
-        registry,
     } = target;
     let format = produce_format(&headers)?;
     match format {
-        EmbeddedFormat::Binary | EmbeddedFormat::Json => {}
-        EmbeddedFormat::Avro => {
-            avro::required(registry.as_ref())?;
-        }
+        EmbeddedFormat::Binary | EmbeddedFormat::Json | EmbeddedFormat::Avro => {}
         EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
             return Err(GatewayError::UnsupportedMediaType(format!(
                 "The {} embedded format is not served yet; use avro, json or binary.",
@@ -412,8 +399,9 @@ async fn produce(
     Ingest::check_count(request.records.len(), limits.max_records_per_request)?;
     let mut ingest = Ingest::to_topic(&state.broker, &topic_name, Api::V2)?;
     // Schemas are registered (or looked up) once the topic is known to exist.
-    let schemas = match (format, &registry) {
-        (EmbeddedFormat::Avro, Some(registry)) => Schemas {
+    let registry = &state.registry;
+    let schemas = match format {
+        EmbeddedFormat::Avro => Schemas {
             key: avro::v2_side(
                 registry,
                 &format!("{topic_name}-key"),

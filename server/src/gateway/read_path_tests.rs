@@ -198,7 +198,7 @@ async fn ws_frame(ws: &mut Ws) -> Value {
 }
 
 async fn run_case(ops: &[Op]) {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let configs = BTreeMap::from([
         ("cleanup.policy".to_owned(), "compact".to_owned()),
         ("segment.bytes".to_owned(), "14".to_owned()),

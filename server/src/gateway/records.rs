@@ -81,7 +81,7 @@ fn write_payload(
     out: &mut Vec<u8>,
     b: Option<&[u8]>,
     format: EmbeddedFormat,
-    registry: Option<&Registry>,
+    registry: &Registry,
     offset: u64,
 ) -> Result<(), GatewayError> {
     let Some(b) = b else {
@@ -102,7 +102,6 @@ fn write_payload(
             out.extend_from_slice(raw.get().as_bytes());
         }
         EmbeddedFormat::Avro => {
-            let registry = super::avro::required_for_read(registry)?;
             super::avro::write_json(out, b, registry, offset)?;
         }
         EmbeddedFormat::Binary | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
@@ -141,7 +140,7 @@ pub fn write_records_json(
     partition: u32,
     records: &[Record],
     format: EmbeddedFormat,
-    registry: Option<&Registry>,
+    registry: &Registry,
 ) -> Result<(), GatewayError> {
     match write_readable_records_json(out, topic, partition, records, format, registry) {
         (_, None) => Ok(()),
@@ -160,7 +159,7 @@ pub fn write_readable_records_json(
     partition: u32,
     records: &[Record],
     format: EmbeddedFormat,
-    registry: Option<&Registry>,
+    registry: &Registry,
 ) -> (usize, Option<GatewayError>) {
     let topic_json = serde_json::to_string(topic).unwrap_or_else(|_| "\"\"".into());
     let mut itoa = itoa::Buffer::new();
@@ -191,7 +190,7 @@ fn write_record(
     partition: u32,
     r: &Record,
     format: EmbeddedFormat,
-    registry: Option<&Registry>,
+    registry: &Registry,
 ) -> Result<(), GatewayError> {
     out.extend_from_slice(b"{\"topic\":");
     out.extend_from_slice(topic_json.as_bytes());
@@ -231,7 +230,7 @@ struct RecordsJson {
     partition: u32,
     records: std::vec::IntoIter<Record>,
     format: EmbeddedFormat,
-    registry: Option<Arc<Registry>>,
+    registry: Arc<Registry>,
     itoa: itoa::Buffer,
     /// Whether the first record has been written (a comma goes before every later one).
     started: bool,
@@ -271,7 +270,7 @@ impl RecordsJson {
                 self.partition,
                 &r,
                 self.format,
-                self.registry.as_deref(),
+                &self.registry,
             );
             match written {
                 Ok(()) => self.started = true,
@@ -317,21 +316,15 @@ pub async fn read_records(
     State(state): State<AppState>,
     Extension(budget): Extension<ReadBudget>,
     slot: Option<Extension<RequestSlot>>,
-    registry: Option<Extension<Arc<Registry>>>,
     Path((topic, partition)): Path<(String, u32)>,
     Query(params): Query<ReadParams>,
     headers: HeaderMap,
 ) -> Result<Response, GatewayError> {
-    let registry = registry.map(|Extension(r)| r);
-    let served: &[EmbeddedFormat] = if registry.is_some() {
-        &[
-            EmbeddedFormat::Binary,
-            EmbeddedFormat::Json,
-            EmbeddedFormat::Avro,
-        ]
-    } else {
-        &[EmbeddedFormat::Binary, EmbeddedFormat::Json]
-    };
+    let served = &[
+        EmbeddedFormat::Binary,
+        EmbeddedFormat::Json,
+        EmbeddedFormat::Avro,
+    ];
     let format = accept_format(&headers, EmbeddedFormat::Binary, served)?;
     let offset: u64 = parse_param(params.offset.as_deref(), "offset")?
         .ok_or_else(|| GatewayError::BadRequest("Query parameter 'offset' is required.".into()))?;
@@ -379,7 +372,7 @@ pub async fn read_records(
         partition,
         records: records.into_iter(),
         format,
-        registry,
+        registry: Arc::clone(&state.registry),
         itoa: itoa::Buffer::new(),
         started: false,
         done: false,
@@ -433,7 +426,7 @@ mod tests {
     /// at the end waits. (Found by schemathesis: such reads held connections for 30 s.)
     #[tokio::test]
     async fn only_a_read_at_the_log_end_waits() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         let records = json!({ "records": [{ "value": 1 }] });
         let (status, _) = gw.call(Method::POST, "/topics/t", Some(records)).await;

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+use runnel_schema_registry::registry::Registry;
+
 use crate::broker::Broker;
 use crate::group::GroupCoordinator;
 
@@ -11,6 +14,15 @@ pub struct AppState {
     pub broker: Arc<Broker>,
     /// Consumer groups and their committed offsets.
     pub groups: Arc<GroupCoordinator>,
+    /// The schema registry: its API, and the avro embedded format's schemas.
+    pub registry: Arc<Registry>,
     /// Base URL for links in responses (`metadata.self`, `base_uri`), without a trailing slash.
     pub public_url: Arc<str>,
+}
+
+/// The registry crate's handlers take the registry from the state.
+impl FromRef<AppState> for Arc<Registry> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.registry)
+    }
 }

@@ -14,6 +14,7 @@ use tower::ServiceExt as _;
 use super::{AppState, Limits, router};
 use crate::broker::{Broker, BrokerConfig};
 use crate::group::GroupCoordinator;
+use runnel_schema_registry::registry::Registry;
 
 /// The base of every link in responses.
 pub(crate) const PUBLIC_URL: &str = "http://runnel.test:8080";
@@ -23,22 +24,23 @@ pub(crate) struct TestGateway {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) broker: Arc<Broker>,
     pub(crate) groups: Arc<GroupCoordinator>,
+    pub(crate) registry: Arc<Registry>,
     pub(crate) router: Router,
 }
 
 impl TestGateway {
     /// A fresh broker with no topics and no broker-level topic defaults.
-    pub(crate) fn new() -> Self {
-        Self::with_defaults(BTreeMap::new())
+    pub(crate) async fn new() -> Self {
+        Self::with_defaults(BTreeMap::new()).await
     }
 
     /// A fresh broker with these broker-level topic defaults.
-    pub(crate) fn with_defaults(topic_defaults: BTreeMap<String, String>) -> Self {
+    pub(crate) async fn with_defaults(topic_defaults: BTreeMap<String, String>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::open(dir, topic_defaults)
+        Self::open(dir, topic_defaults).await
     }
 
-    fn open(dir: tempfile::TempDir, topic_defaults: BTreeMap<String, String>) -> Self {
+    async fn open(dir: tempfile::TempDir, topic_defaults: BTreeMap<String, String>) -> Self {
         let broker = Broker::open(BrokerConfig {
             data_dir: dir.path().to_path_buf(),
             broker_id: 1,
@@ -50,9 +52,13 @@ impl TestGateway {
         .expect("broker opens");
         let groups = GroupCoordinator::open_with_defaults(Arc::clone(&broker))
             .expect("group coordinator opens");
+        let registry = crate::schemas::open_registry(Arc::clone(&broker), Default::default())
+            .await
+            .expect("schema registry opens");
         let state = AppState {
             broker: Arc::clone(&broker),
             groups: Arc::clone(&groups),
+            registry: Arc::clone(&registry),
             public_url: Arc::from(PUBLIC_URL),
         };
         let limits = Limits {
@@ -65,24 +71,27 @@ impl TestGateway {
             dir,
             broker,
             groups,
+            registry,
             router: router(state, limits),
         }
     }
 
     /// Closes the broker cleanly and opens the same directory again.
-    pub(crate) fn reopen(self) -> Self {
+    pub(crate) async fn reopen(self) -> Self {
         let TestGateway {
             dir,
             broker,
             groups,
+            registry,
             router,
         } = self;
         drop(router);
+        drop(registry);
         drop(groups);
         let topic_defaults = broker.config().topic_defaults.clone();
         broker.close().expect("broker closes");
         drop(broker);
-        Self::open(dir, topic_defaults)
+        Self::open(dir, topic_defaults).await
     }
 
     pub(crate) fn cluster_id(&self) -> String {

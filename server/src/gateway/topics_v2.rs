@@ -228,7 +228,8 @@ mod tests {
     #[tokio::test]
     async fn topic_metadata_has_effective_configs_and_partitions() {
         let gw =
-            TestGateway::with_defaults([("segment.bytes".to_owned(), "1048576".to_owned())].into());
+            TestGateway::with_defaults([("segment.bytes".to_owned(), "1048576".to_owned())].into())
+                .await;
         gw.create_topic("orders", 2);
         gw.broker
             .update_topic_config("orders", false, |c| c.set("retention.ms", "1000"))
@@ -263,7 +264,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_topic_and_partition_codes() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         for uri in [
             "/topics/nope",
@@ -291,7 +292,7 @@ mod tests {
 
     #[tokio::test]
     async fn offsets_follow_produce_on_the_shared_paths() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 2);
         let (status, body) = gw.get("/topics/t/partitions/1/offsets").await;
         assert_eq!(status, StatusCode::OK);
@@ -320,7 +321,7 @@ mod tests {
 
     #[tokio::test]
     async fn brokers_lists_this_node() {
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         let (status, body) = gw.get("/brokers").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, json!({ "brokers": [1] }));

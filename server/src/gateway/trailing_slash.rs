@@ -91,7 +91,7 @@ mod tests {
 
         use crate::gateway::testing::TestGateway;
 
-        let gw = TestGateway::new();
+        let gw = TestGateway::new().await;
         gw.create_topic("t", 1);
         assert_eq!(gw.get("/topics/").await, (StatusCode::OK, json!(["t"])));
         let (status, body) = gw

@@ -145,7 +145,7 @@ fn bad(message: impl std::fmt::Display) -> FailureReport {
 /// Where a record goes and what its schema-based data is checked against.
 struct Context<'a> {
     topic: &'a Topic,
-    schemas: Option<&'a SchemaRegistry>,
+    schemas: &'a SchemaRegistry,
 }
 
 fn convert_data(
@@ -214,11 +214,7 @@ fn avro_data(
     d: V3Data,
     what: &str,
 ) -> Result<(Option<bytes::Bytes>, Option<DataReport>), FailureReport> {
-    let schemas = cx.schemas.ok_or_else(|| {
-        bad(format!(
-            "{what}: Avro data needs the schema registry, which this server does not run"
-        ))
-    })?;
+    let schemas = cx.schemas;
     if let Some(strategy) = d.subject_name_strategy.as_deref()
         && !strategy.eq_ignore_ascii_case("TOPIC_NAME")
     {
@@ -273,7 +269,7 @@ fn avro_data(
 /// words when it is not valid.
 fn prepare(
     topic: &Topic,
-    schemas: Option<&SchemaRegistry>,
+    schemas: &SchemaRegistry,
     r: V3Record,
 ) -> Result<(Option<i64>, NewRecord, Prepared), FailureReport> {
     let cx = Context { topic, schemas };
@@ -311,14 +307,8 @@ fn failure(e: &GatewayError) -> FailureReport {
 type Pending = Result<(Prepared, Submitted), FailureReport>;
 
 /// One record (one request, for the sticky partition) through the ingest pipeline.
-async fn produce_one(
-    state: &AppState,
-    topic: &Arc<Topic>,
-    schemas: Option<&SchemaRegistry>,
-    r: V3Record,
-    acks: Acks,
-) -> Pending {
-    let (partition, record, prepared) = prepare(topic, schemas, r)?;
+async fn produce_one(state: &AppState, topic: &Arc<Topic>, r: V3Record, acks: Acks) -> Pending {
+    let (partition, record, prepared) = prepare(topic, &state.registry, r)?;
     let mut ingest = Ingest::to(&state.broker, Arc::clone(topic), Api::V3);
     ingest.add(0, partition, record).map_err(|e| failure(&e))?;
     Ok((prepared, ingest.submit(acks).await))
@@ -396,7 +386,6 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
 )]
 pub async fn produce_records(
     State(state): State<AppState>,
-    schemas: Option<axum::Extension<Arc<SchemaRegistry>>>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
     axum::Extension(limits): axum::Extension<super::Limits>,
@@ -416,9 +405,8 @@ pub async fn produce_records(
         .get(TRANSFER_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let schemas = schemas.map(|axum::Extension(s)| s);
     if chunked {
-        return Ok(stream(state, topic, schemas, acks, request.into_body()));
+        return Ok(stream(state, topic, acks, request.into_body()));
     }
     // Read through the extractor so the router's body limit applies (413 past it).
     let LimitedBody(bytes) = LimitedBody::from_request(request, &()).await?;
@@ -442,7 +430,7 @@ pub async fn produce_records(
     if rest.is_empty() {
         // One record: failures answer with their own HTTP status.
         let pending = match serde_json::from_value::<Object<V3Record>>(first) {
-            Ok(Object(r)) => produce_one(&state, &topic, schemas.as_deref(), r, acks).await,
+            Ok(Object(r)) => produce_one(&state, &topic, r, acks).await,
             Err(e) => Err(bad(e)),
         };
         let (status, body) = finish(&state, &topic_name, pending).await;
@@ -453,7 +441,7 @@ pub async fn produce_records(
     for v in std::iter::once(Ok(first)).chain(rest) {
         let pending = match v {
             Ok(v) => match serde_json::from_value::<Object<V3Record>>(v) {
-                Ok(Object(r)) => produce_one(&state, &topic, schemas.as_deref(), r, acks).await,
+                Ok(Object(r)) => produce_one(&state, &topic, r, acks).await,
                 Err(e) => Err(bad(e)),
             },
             Err(e) => {
@@ -467,13 +455,7 @@ pub async fn produce_records(
 }
 
 /// Streaming mode: parse objects as they arrive, report each in order.
-fn stream(
-    state: AppState,
-    topic: Arc<Topic>,
-    schemas: Option<Arc<SchemaRegistry>>,
-    acks: Acks,
-    body: Body,
-) -> Response {
+fn stream(state: AppState, topic: Arc<Topic>, acks: Acks, body: Body) -> Response {
     let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(STREAM_IN_FLIGHT);
     let (out_tx, out_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     let max_object = state
@@ -500,14 +482,7 @@ fn stream(
                         buf.drain(..used);
                         let pending = match serde_json::from_value::<Object<V3Record>>(v) {
                             Ok(Object(r)) => {
-                                produce_one(
-                                    &reader_state,
-                                    &reader_topic,
-                                    schemas.as_deref(),
-                                    r,
-                                    acks,
-                                )
-                                .await
+                                produce_one(&reader_state, &reader_topic, r, acks).await
                             }
                             Err(e) => Err(bad(e)),
                         };
@@ -598,7 +573,6 @@ pub struct BatchEntry {
 )]
 pub async fn produce_batch(
     State(state): State<AppState>,
-    schemas: Option<axum::Extension<Arc<SchemaRegistry>>>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
@@ -645,14 +619,7 @@ pub async fn produce_batch(
     let mut pendings = Vec::with_capacity(req.entries.len());
     for e in req.entries {
         let id = e.id.as_str().unwrap_or_default().to_owned();
-        let pending = produce_one(
-            &state,
-            &topic,
-            schemas.as_deref().map(|s| &**s),
-            e.record,
-            acks,
-        )
-        .await;
+        let pending = produce_one(&state, &topic, e.record, acks).await;
         pendings.push((id, pending));
     }
     let mut successes = Vec::new();

@@ -37,8 +37,12 @@ async fn start_server() -> TestServer {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let registry = crate::schemas::open_registry(Arc::clone(&broker), Default::default())
+        .await
+        .unwrap();
     let state = AppState {
         groups: crate::group::GroupCoordinator::open_with_defaults(Arc::clone(&broker)).unwrap(),
+        registry,
         broker,
         public_url: Arc::from(url.as_str()),
     };

@@ -48,7 +48,7 @@ const MAX_POLL_TIMEOUT_MS: u64 = 30_000;
 struct ReadFormat {
     format: EmbeddedFormat,
     /// The schema registry, which the avro format decodes with.
-    schemas: Option<Arc<SchemaRegistry>>,
+    schemas: Arc<SchemaRegistry>,
 }
 
 /// The instances this router serves.
@@ -243,11 +243,10 @@ fn optional_json<T: for<'a> Deserialize<'a>>(body: &[u8]) -> Result<Option<T>> {
 async fn create(
     State(state): State<AppState>,
     Extension(reg): Extension<Arc<Registry>>,
-    schemas: Option<Extension<Arc<SchemaRegistry>>>,
     Path(group): Path<String>,
     Body(body): Body,
 ) -> Result<Response> {
-    let schemas = schemas.map(|Extension(s)| s);
+    let schemas = Arc::clone(&state.registry);
     let req: CreateRequest = optional_json(&body)?.unwrap_or(CreateRequest {
         name: None,
         id: None,
@@ -261,8 +260,8 @@ async fn create(
     let format = match req.format.as_deref().unwrap_or("binary") {
         "binary" => EmbeddedFormat::Binary,
         "json" => EmbeddedFormat::Json,
-        "avro" if schemas.is_some() => EmbeddedFormat::Avro,
-        f @ ("avro" | "jsonschema" | "protobuf") => {
+        "avro" => EmbeddedFormat::Avro,
+        f @ ("jsonschema" | "protobuf") => {
             return Err(GatewayError::InvalidConsumerConfig(format!(
                 "The '{f}' consumer format is not served here; use binary, json or avro."
             )));

@@ -273,7 +273,7 @@ pub(super) async fn poll(
             t.partition,
             records,
             format,
-            inst.frontend().schemas.as_deref(),
+            &inst.frontend().schemas,
         );
         if let (0, Some(e)) = (written, failure) {
             return Err(e);

@@ -61,7 +61,7 @@ async fn poll(r: &Router, group: &str, name: &str, timeout: u64) -> Vec<Value> {
 
 #[tokio::test]
 async fn lifecycle_create_subscribe_poll_commit_offsets_delete() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     produce(&gw, "t", 0, 0..3).await;
     let r = &gw.router;
@@ -183,7 +183,7 @@ async fn lifecycle_create_subscribe_poll_commit_offsets_delete() {
 
 #[tokio::test]
 async fn two_instances_split_partitions_and_read_every_record_once() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 4);
     for p in 0..4 {
         produce(&gw, "t", p, 0..5).await;
@@ -261,7 +261,7 @@ async fn two_instances_split_partitions_and_read_every_record_once() {
 
 #[tokio::test]
 async fn committed_offsets_survive_a_broker_reopen() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     produce(&gw, "t", 0, 0..4).await;
     let (s, _) = create(
@@ -303,7 +303,7 @@ async fn committed_offsets_survive_a_broker_reopen() {
     let (s, _) = send(&gw.router, Method::DELETE, &b, None, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
-    let gw = gw.reopen();
+    let gw = gw.reopen().await;
     produce(&gw, "t", 0, 4..6).await;
     let (s, _) = create(
         &gw.router,
@@ -348,7 +348,7 @@ fn code(answer: (StatusCode, Value)) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn an_instance_name_taken_in_the_group_is_refused() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -363,7 +363,7 @@ async fn an_instance_name_taken_in_the_group_is_refused() {
 
 #[tokio::test]
 async fn reading_in_another_format_than_the_instance_is_refused() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -380,7 +380,7 @@ async fn reading_in_another_format_than_the_instance_is_refused() {
 
 #[tokio::test]
 async fn polling_without_a_subscription_or_assignment_is_an_illegal_state() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -397,7 +397,7 @@ async fn polling_without_a_subscription_or_assignment_is_an_illegal_state() {
 
 #[tokio::test]
 async fn assigning_a_subscribed_instance_is_an_illegal_state() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
@@ -426,7 +426,7 @@ async fn assigning_a_subscribed_instance_is_an_illegal_state() {
 /// consumer's IllegalStateException, 409 40903 (issue 10: we answered 422 42203).
 #[tokio::test]
 async fn subscribing_to_both_topics_and_a_pattern_is_an_illegal_state() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     let r = &gw.router;
     let (s, v) = create(r, "g", json!({"name": "c"})).await;
@@ -467,10 +467,10 @@ async fn subscribing_to_both_topics_and_a_pattern_is_an_illegal_state() {
 
 #[tokio::test]
 async fn bad_instance_settings_are_refused() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let r = &gw.router;
     for bad in [
-        json!({"format": "avro"}),
+        json!({"format": "protobuf"}),
         json!({"format": "xml"}),
         json!({"auto.offset.reset": "sometimes"}),
         json!({"auto.commit.enable": "maybe"}),
@@ -487,7 +487,7 @@ async fn bad_instance_settings_are_refused() {
 
 #[tokio::test]
 async fn the_legacy_id_alias_names_an_instance_and_a_missing_name_is_generated() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     let r = &gw.router;
     let (_, v) = create(r, "g", json!({"id": "legacy"})).await;
     assert_eq!(v["instance_id"], "legacy");
@@ -503,7 +503,7 @@ async fn the_legacy_id_alias_names_an_instance_and_a_missing_name_is_generated()
 
 #[tokio::test]
 async fn positions_seek_offsets_timestamps_beginning_end() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     produce(&gw, "t", 0, 0..5).await;
     let r = &gw.router;
@@ -614,11 +614,12 @@ fn group_is_empty(gw: &TestGateway, g: &str) -> bool {
 /// reaper to notice, never for time to pass.
 #[tokio::test]
 async fn idle_instances_expire_and_leave_their_group() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     let state = AppState {
         broker: Arc::clone(&gw.broker),
         groups: Arc::clone(&gw.groups),
+        registry: Arc::clone(&gw.registry),
         public_url: Arc::from(PUBLIC_URL),
     };
     let clock = Arc::new(ManualClock::new(0));
@@ -667,7 +668,7 @@ async fn idle_instances_expire_and_leave_their_group() {
 
 #[tokio::test]
 async fn auto_commit_commits_what_was_fetched_before_the_next_poll() {
-    let gw = TestGateway::new();
+    let gw = TestGateway::new().await;
     gw.create_topic("t", 1);
     produce(&gw, "t", 0, 0..3).await;
     let r = &gw.router;

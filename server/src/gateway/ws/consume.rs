@@ -161,7 +161,7 @@ impl Cursor {
 #[derive(Debug, Clone)]
 struct Encoding {
     format: EmbeddedFormat,
-    schemas: Option<Arc<SchemaRegistry>>,
+    schemas: Arc<SchemaRegistry>,
 }
 
 /// A consume socket's state.
@@ -191,12 +191,10 @@ struct Session {
 pub async fn upgrade(
     State(state): State<AppState>,
     Extension(rt): Extension<WsRuntime>,
-    schemas: Option<Extension<Arc<SchemaRegistry>>>,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let schemas = schemas.map(|Extension(s)| s);
-    let mut session = match check(&state, rt, schemas, &uri).await {
+    let mut session = match check(&state, rt, &uri).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -218,12 +216,8 @@ pub async fn upgrade(
     rt.spawn_connection(ws, permit, move |socket| run(socket, session))
 }
 
-async fn check(
-    state: &AppState,
-    rt: WsRuntime,
-    schemas: Option<Arc<SchemaRegistry>>,
-    uri: &Uri,
-) -> Result<Session, GatewayError> {
+async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, GatewayError> {
+    let schemas = Arc::clone(&state.registry);
     let mut params: ConsumeParams = query(uri)?;
     // Subscribed before the topic is looked up, so a deletion right after is not missed.
     let metadata = state.broker.watch_metadata();
@@ -235,8 +229,8 @@ async fn check(
     let format = match params.format.as_deref() {
         None | Some("json") => EmbeddedFormat::Json,
         Some("binary") => EmbeddedFormat::Binary,
-        Some("avro") if schemas.is_some() => EmbeddedFormat::Avro,
-        Some(f @ ("avro" | "jsonschema" | "protobuf")) => {
+        Some("avro") => EmbeddedFormat::Avro,
+        Some(f @ ("jsonschema" | "protobuf")) => {
             return Err(GatewayError::BadRequest(format!(
                 "format={f} is not served here; use json, binary or avro."
             )));
@@ -832,7 +826,7 @@ impl FrameBuilder {
             partition,
             records,
             enc.format,
-            enc.schemas.as_deref(),
+            &enc.schemas,
         ) {
             self.buf.truncate(start);
             if continuing {

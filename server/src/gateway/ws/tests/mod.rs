@@ -80,10 +80,14 @@ impl Server {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let registry = crate::schemas::open_registry(Arc::clone(&broker), Default::default())
+            .await
+            .unwrap();
         let state = AppState {
             broker: Arc::clone(&broker),
             groups: crate::group::GroupCoordinator::open_with_defaults(Arc::clone(&broker))
                 .unwrap(),
+            registry,
             public_url: Arc::from(format!("http://{addr}").as_str()),
         };
         let http = Limits {
