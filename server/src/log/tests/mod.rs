@@ -8,6 +8,7 @@
 
 mod append;
 mod compaction;
+mod faults;
 mod model;
 mod read;
 mod recovery;
