@@ -273,7 +273,8 @@ fn reencode(
         h.compression,
         max_batch_bytes,
         Some((&deltas, h.last_offset_delta)),
-    )?;
+    )?
+    .into_bytes();
     batch::set_base_offset_and_epoch(&mut out, h.base_offset, h.leader_epoch);
     if h.timestamp_type == TimestampType::LogAppendTime {
         batch::set_log_append_time(&mut out, h.max_timestamp);

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use tracing::{info, warn};
 
-pub use batch::{BatchHeader, Compression, TimestampType};
+pub use batch::{BatchHeader, Compression, EncodedBatch, TimestampType};
 pub use config::{CleanupPolicy, CompressionType, LogConfig};
 pub use error::{Error, Result};
 pub use record::{Header, NewRecord, Record};
@@ -312,8 +312,8 @@ impl Log {
         self.offline = true;
     }
 
-    /// Appends one encoded batch (base offset 0 as built by [`batch::encode_batch`]), giving it
-    /// the next offsets.
+    /// Appends one batch whose bytes come from outside this process (a replica's fetch, a
+    /// client's raw batch), giving it the next offsets.
     ///
     /// The batch is checked (framing, CRC, `max.message.bytes`) before anything is written; a
     /// failed write is rolled back, so the log never holds part of a batch.
@@ -323,19 +323,14 @@ impl Log {
     /// [`Error::DiskFull`] (retriable, nothing written); [`Error::Offline`].
     pub fn append(
         &mut self,
-        mut bytes: BytesMut,
+        bytes: BytesMut,
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo> {
         if self.offline {
             return Err(self.offline_error());
         }
-        if bytes.len() > self.config.max_batch_bytes() {
-            return Err(Error::BatchTooLarge {
-                size: bytes.len(),
-                limit: self.config.max_batch_bytes(),
-            });
-        }
+        self.check_size(bytes.len())?;
         let header = match batch::check_batch(&bytes, self.config.max_batch_bytes())? {
             batch::Check::Valid(h) if h.size == bytes.len() && h.records_count > 0 => h,
             batch::Check::Valid(_) => {
@@ -345,6 +340,46 @@ impl Log {
             }
             batch::Check::Incomplete => return Err(Error::corrupt("incomplete batch")),
         };
+        self.append_checked(bytes, header, leader_epoch, now_ms)
+    }
+
+    /// Appends a batch this process encoded (the produce path), giving it the next offsets.
+    ///
+    /// Its header comes from the encoder, so there is no CRC pass over bytes computed moments
+    /// ago; only `max.message.bytes` is checked, as the topic's config may have changed since.
+    ///
+    /// # Errors
+    /// As [`Self::append`], without the corruption cases.
+    pub fn append_encoded(
+        &mut self,
+        batch: EncodedBatch,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
+        if self.offline {
+            return Err(self.offline_error());
+        }
+        let (bytes, header) = batch.into_parts();
+        self.check_size(bytes.len())?;
+        self.append_checked(bytes, header, leader_epoch, now_ms)
+    }
+
+    fn check_size(&self, size: usize) -> Result<()> {
+        let limit = self.config.max_batch_bytes();
+        if size > limit {
+            return Err(Error::BatchTooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    /// Writes a batch known to be whole and valid, described by `header`.
+    fn append_checked(
+        &mut self,
+        mut bytes: BytesMut,
+        header: BatchHeader,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         let base_offset = self.log_end_offset;
         batch::set_base_offset_and_epoch(&mut bytes, base_offset, leader_epoch);
         let log_append_time =
