@@ -1,13 +1,16 @@
-//! Append throughput of `Log::append` (issue targets, compared by `scripts/bench-log.sh`).
+//! Append throughput of `Log::append_encoded`, the produce path's append (issue targets, compared
+//! by `scripts/bench-log.sh`).
 //!
 //! - `append_durable`: 1 KiB records in batches of 64 (≈ 66 KB per batch), `RUNNEL_BENCH_DURABLE_MIB`
 //!   (default 1024) MiB per iteration into a fresh log, then one `Log::flush` (fdatasync).
 //!   Target: ≥ 80 % of `dd bs=1M count=<same MiB> conv=fdatasync` on the same disk, same run.
-//!   `preencoded` appends batches encoded before the clock starts (the produce path hands the log
-//!   a finished `BytesMut`); `encode_in_loop` also times `batch::encode_batch`.
+//!   `preencoded` appends batches encoded before the clock starts (the appender hands the log a
+//!   finished `EncodedBatch`); `encode_in_loop` also times `EncodedBatch::encode`;
+//!   `preencoded_checked` appends the same bytes through the CRC-checking `Log::append` that
+//!   bytes from outside the process take.
 //! - `append_page_cache`: 100-byte records in batches of 1,000, no fsync; one iteration is one
 //!   batch, throughput in records. Target: ≥ 5 million records/s on one core. `preencoded` appends
-//!   finished batches; `encode_and_append` times `encode_batch` of 1,000 `NewRecord`s plus append.
+//!   finished batches; `encode_and_append` times encoding 1,000 `NewRecord`s plus append.
 //!
 //! Temporary logs live under `RUNNEL_BENCH_DIR` (default the system temp dir; it must be on the
 //! disk under test, not tmpfs). Never run while something else writes to the disk (a build).
@@ -18,9 +21,8 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use runnel::log::LogConfig;
+use runnel::log::{EncodedBatch, LogConfig};
 
 /// Batches of 1,000 × 100 B appended to one fresh log before it is replaced (≈ 22 MB), so the
 /// page-cache bench never turns into a writeback bench.
@@ -29,10 +31,11 @@ const PAGE_CACHE_BATCHES_PER_LOG: u64 = 200;
 fn append_durable(c: &mut Criterion) {
     let config = LogConfig::default();
     let recs = common::records(64, 1024);
-    let template = common::encode(&recs, &config);
+    let template = common::encode_here(&recs, &config);
+    let batch_len = template.header().size as u64;
     let total = common::env_mib("RUNNEL_BENCH_DURABLE_MIB", 1024);
-    let batches = total.div_ceil(template.len() as u64);
-    let bytes = batches * template.len() as u64;
+    let batches = total.div_ceil(batch_len);
+    let bytes = batches * batch_len;
 
     let mut group = c.benchmark_group("append_durable");
     group
@@ -48,7 +51,28 @@ fn append_durable(c: &mut Criterion) {
             for _ in 0..iters {
                 let dir = common::tempdir();
                 let mut log = common::open_empty(dir.path(), config.clone());
-                let input: Vec<BytesMut> = (0..batches).map(|_| template.clone()).collect();
+                let input: Vec<EncodedBatch> = (0..batches).map(|_| template.clone()).collect();
+                let now = common::now_ms();
+                let start = Instant::now();
+                for batch in input {
+                    black_box(log.append_encoded(batch, 0, now).expect("append"));
+                }
+                log.flush(now).expect("flush");
+                timed += start.elapsed();
+            }
+            timed
+        });
+    });
+
+    group.bench_function("preencoded_checked", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = common::tempdir();
+                let mut log = common::open_empty(dir.path(), config.clone());
+                let input: Vec<_> = (0..batches)
+                    .map(|_| template.clone().into_bytes())
+                    .collect();
                 let now = common::now_ms();
                 let start = Instant::now();
                 for batch in input {
@@ -70,8 +94,8 @@ fn append_durable(c: &mut Criterion) {
                 let now = common::now_ms();
                 let start = Instant::now();
                 for _ in 0..batches {
-                    let batch = common::encode(&recs, &config);
-                    black_box(log.append(batch, 0, now).expect("append"));
+                    let batch = common::encode_here(&recs, &config);
+                    black_box(log.append_encoded(batch, 0, now).expect("append"));
                 }
                 log.flush(now).expect("flush");
                 timed += start.elapsed();
@@ -87,8 +111,8 @@ fn append_durable(c: &mut Criterion) {
 /// is timed.
 fn page_cache_iters<P, A>(iters: u64, config: &LogConfig, mut prepare: P, mut append: A) -> Duration
 where
-    P: FnMut(u64) -> Vec<BytesMut>,
-    A: FnMut(&mut runnel::log::Log, Vec<BytesMut>, u64, i64),
+    P: FnMut(u64) -> Vec<EncodedBatch>,
+    A: FnMut(&mut runnel::log::Log, Vec<EncodedBatch>, u64, i64),
 {
     let mut timed = Duration::ZERO;
     let mut left = iters;
@@ -109,7 +133,7 @@ where
 fn append_page_cache(c: &mut Criterion) {
     let config = LogConfig::default();
     let recs = common::records(1000, 100);
-    let template = common::encode(&recs, &config);
+    let template = common::encode_here(&recs, &config);
 
     let mut group = c.benchmark_group("append_page_cache");
     group
@@ -126,7 +150,7 @@ fn append_page_cache(c: &mut Criterion) {
                 |n| (0..n).map(|_| template.clone()).collect(),
                 |log, input, _, now| {
                     for batch in input {
-                        black_box(log.append(batch, 0, now).expect("append"));
+                        black_box(log.append_encoded(batch, 0, now).expect("append"));
                     }
                 },
             )
@@ -141,8 +165,8 @@ fn append_page_cache(c: &mut Criterion) {
                 |_| Vec::new(),
                 |log, _, n, now| {
                     for _ in 0..n {
-                        let batch = common::encode(black_box(&recs), &config);
-                        black_box(log.append(batch, 0, now).expect("append"));
+                        let batch = common::encode_here(black_box(&recs), &config);
+                        black_box(log.append_encoded(batch, 0, now).expect("append"));
                     }
                 },
             )

@@ -29,7 +29,7 @@ use bytes::BytesMut;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use runnel::log::segment::{IndexConfig, Segment};
-use runnel::log::{Log, LogConfig};
+use runnel::log::{Log, LogConfig, Storage};
 
 /// Name of the log's recovery-point checkpoint (private to `runnel::log`; checked after use).
 const RECOVERY_POINT_FILE: &str = "recovery-point";
@@ -106,7 +106,8 @@ fn lookups(group: &mut BenchmarkGroup<'_, WallTime>, label: &str, template: &Byt
     // `Log::open` makes the newest one active again and regrows its index).
     let mut segments = BTreeMap::new();
     for base in bases {
-        let mut seg = Segment::open(dir.path(), base, index_config(&config)).expect("segment");
+        let mut seg = Segment::open(dir.path(), base, index_config(&config), &Storage::real())
+            .expect("segment");
         seg.load_next_offset().expect("load segment");
         segments.insert(base, seg);
     }

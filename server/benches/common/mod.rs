@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
-use runnel::log::{Compression, Log, LogConfig, NewRecord, batch};
+use runnel::log::{Compression, EncodedBatch, Log, LogConfig, NewRecord, batch};
 use tempfile::TempDir;
 
 const MIB: u64 = 1 << 20;
@@ -72,9 +72,14 @@ pub(crate) fn records(count: usize, value_len: usize) -> Vec<NewRecord> {
         .collect()
 }
 
-/// One uncompressed batch of `recs`, as the produce path hands it to [`Log::append`].
+/// One uncompressed batch of `recs`, as bytes from outside the process reach [`Log::append`].
 pub(crate) fn encode(recs: &[NewRecord], config: &LogConfig) -> BytesMut {
-    batch::encode_batch(recs, Compression::None, now_ms(), config.max_batch_bytes())
+    encode_here(recs, config).into_bytes()
+}
+
+/// One uncompressed batch of `recs`, as the produce path hands it to [`Log::append_encoded`].
+pub(crate) fn encode_here(recs: &[NewRecord], config: &LogConfig) -> EncodedBatch {
+    EncodedBatch::encode(recs, Compression::None, now_ms(), config.max_batch_bytes())
         .expect("encode a batch")
 }
 

@@ -113,7 +113,7 @@ fn write_group(p: &Arc<Partition>, requests: Vec<Vec<Sized>>) -> Vec<Vec<log::Re
     if start < all.len() {
         batches.push(start..all.len());
     }
-    let encoded: Vec<log::Result<bytes::BytesMut>> = batches
+    let encoded: Vec<log::Result<batch::EncodedBatch>> = batches
         .iter()
         .map(|range| {
             let records = all.get(range.clone()).unwrap_or_default();

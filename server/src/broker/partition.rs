@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::appender::{self, AppendRequest, Sized};
-use crate::log::{self, AppendInfo, Log, LogConfig, Record, batch};
+use crate::log::{self, AppendInfo, EncodedBatch, Log, LogConfig, Record, batch};
 
 /// What a read returns: the records from the requested offset on, where the next read starts,
 /// and the partition's offsets at that time.
@@ -76,7 +76,7 @@ impl Partition {
     /// # Errors
     /// As [`Log::append`] and [`Log::flush`].
     pub fn append(&self, batch: BytesMut, now_ms: i64) -> log::Result<AppendInfo> {
-        self.append_many(vec![Ok(batch)], now_ms)
+        self.append_with(vec![Ok(batch)], now_ms, Log::append)
             .pop()
             .unwrap_or_else(|| Err(log::Error::InvalidRequest("nothing appended".into())))
     }
@@ -112,18 +112,28 @@ impl Partition {
         self.log.lock().offline_error()
     }
 
-    /// Appends several encoded batches under one lock and flushes once if the policy asks.
+    /// Appends several batches encoded here under one lock and flushes once if the policy asks.
     /// Blocking. A batch that failed to encode is reported as its own error.
     pub(crate) fn append_many(
         &self,
-        batches: Vec<log::Result<BytesMut>>,
+        batches: Vec<log::Result<EncodedBatch>>,
         now_ms: i64,
+    ) -> Vec<log::Result<AppendInfo>> {
+        self.append_with(batches, now_ms, Log::append_encoded)
+    }
+
+    /// Appends with `append` (checking the bytes or trusting the encoder) under one lock.
+    fn append_with<B>(
+        &self,
+        batches: Vec<log::Result<B>>,
+        now_ms: i64,
+        append: impl Fn(&mut Log, B, i32, i64) -> log::Result<AppendInfo>,
     ) -> Vec<log::Result<AppendInfo>> {
         let (results, flush) = {
             let mut log = self.log.lock();
             let results: Vec<_> = batches
                 .into_iter()
-                .map(|b| b.and_then(|b| log.append(b, 0, now_ms)))
+                .map(|b| b.and_then(|b| append(&mut log, b, 0, now_ms)))
                 .collect();
             (results, log.should_flush(now_ms))
         };

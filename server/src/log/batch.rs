@@ -21,7 +21,10 @@
 //! (`crc32fast`), so stored batches are Kafka-shaped but not Kafka-wire-identical.
 //!
 //! Validation is check-then-decode (mini-redis `Frame::check`): [`check_batch`] looks only at
-//! framing and CRC and never allocates; decoding records happens after it passed.
+//! framing and CRC and never allocates; decoding records happens after it passed. A batch this
+//! process encoded is an [`EncodedBatch`], which carries the header the encoder wrote, so the log
+//! can append it without checking again what it has just computed; bytes from outside the
+//! process (recovery, replication) are always checked.
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -328,6 +331,54 @@ pub fn set_log_append_time(batch: &mut [u8], now_ms: i64) {
     }
 }
 
+/// A batch encoded by this process (base offset 0, leader epoch 0), with the header the encoder
+/// wrote. Only the encoder makes one, so its header and CRC are right by construction and
+/// [`super::Log::append_encoded`] skips the CRC pass that bytes from elsewhere need.
+#[derive(Debug, Clone)]
+pub struct EncodedBatch {
+    bytes: BytesMut,
+    header: BatchHeader,
+}
+
+impl EncodedBatch {
+    /// Encodes records into one batch; records without a timestamp get `now_ms`.
+    ///
+    /// # Errors
+    /// As [`encode_batch`].
+    pub fn encode(
+        records: &[NewRecord],
+        compression: Compression,
+        now_ms: i64,
+        max_batch_bytes: usize,
+    ) -> Result<Self> {
+        let refs = records.iter().map(|r| {
+            (
+                r.timestamp.unwrap_or(now_ms),
+                RecordRef {
+                    key: r.key.as_deref(),
+                    value: r.value.as_deref(),
+                    headers: &r.headers,
+                },
+            )
+        });
+        encode_batch_from(refs, records.len(), compression, max_batch_bytes, None)
+    }
+
+    /// The header as encoded (base offset 0).
+    pub fn header(&self) -> &BatchHeader {
+        &self.header
+    }
+
+    /// The encoded bytes, to append through the checking [`super::Log::append`] or to send.
+    pub fn into_bytes(self) -> BytesMut {
+        self.bytes
+    }
+
+    pub(super) fn into_parts(self) -> (BytesMut, BatchHeader) {
+        (self.bytes, self.header)
+    }
+}
+
 /// Encodes records into one batch with base offset 0, ready for [`super::Log::append`].
 ///
 /// Records without a timestamp get `now_ms`.
@@ -341,17 +392,8 @@ pub fn encode_batch(
     now_ms: i64,
     max_batch_bytes: usize,
 ) -> Result<BytesMut> {
-    let refs = records.iter().map(|r| {
-        (
-            r.timestamp.unwrap_or(now_ms),
-            RecordRef {
-                key: r.key.as_deref(),
-                value: r.value.as_deref(),
-                headers: &r.headers,
-            },
-        )
-    });
-    encode_batch_from(refs, records.len(), compression, max_batch_bytes, None)
+    EncodedBatch::encode(records, compression, now_ms, max_batch_bytes)
+        .map(EncodedBatch::into_bytes)
 }
 
 /// Encodes `(timestamp, record)` pairs; `offset_deltas` overrides the consecutive deltas (the
@@ -362,7 +404,7 @@ pub(crate) fn encode_batch_from<'a>(
     compression: Compression,
     max_batch_bytes: usize,
     offset_deltas: Option<(&[u32], u32)>,
-) -> Result<BytesMut> {
+) -> Result<EncodedBatch> {
     if count == 0 {
         return Err(Error::InvalidRequest(
             "a batch needs at least one record".into(),
@@ -432,7 +474,18 @@ pub(crate) fn encode_batch_from<'a>(
     if let Some(s) = out.get_mut(17..21) {
         s.copy_from_slice(&crc.to_be_bytes());
     }
-    Ok(out)
+    let header = BatchHeader {
+        base_offset: 0,
+        size: out.len(),
+        leader_epoch: 0,
+        compression,
+        timestamp_type: TimestampType::CreateTime,
+        last_offset_delta,
+        base_timestamp,
+        max_timestamp,
+        records_count: count as u32,
+    };
+    Ok(EncodedBatch { bytes: out, header })
 }
 
 /// Decodes the records of one checked batch (`batch` starts at the batch's first byte).
@@ -626,6 +679,30 @@ mod tests {
             .collect()
     }
 
+    /// The log trusts an [`EncodedBatch`]'s header instead of checking the bytes: it must be
+    /// exactly what the check would read, in every codec.
+    #[test]
+    fn an_encoded_batch_header_is_what_the_check_reads() {
+        for codec in [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let mut records = recs(40);
+            records[7].timestamp = Some(9_999);
+            let encoded = EncodedBatch::encode(&records, codec, 5, 1 << 20).unwrap();
+            let header = *encoded.header();
+            let bytes = encoded.into_bytes();
+            assert_eq!(
+                check_batch(&bytes, 1 << 20).unwrap(),
+                Check::Valid(header),
+                "{codec:?}"
+            );
+            assert_eq!(header.max_timestamp, 9_999);
+        }
+    }
+
     #[test]
     fn every_codec_round_trips() {
         for c in [
@@ -704,8 +781,9 @@ mod tests {
                 headers: &[],
             },
         ));
-        let mut b =
-            encode_batch_from(refs, 1, Compression::None, 1 << 20, Some((&[0], 9))).unwrap();
+        let mut b = encode_batch_from(refs, 1, Compression::None, 1 << 20, Some((&[0], 9)))
+            .unwrap()
+            .into_bytes();
         set_base_offset_and_epoch(&mut b, base, 0);
         b
     }

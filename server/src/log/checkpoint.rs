@@ -1,27 +1,36 @@
 //! Small checkpoint files: one number that must survive a crash intact or not at all.
 //!
 //! Written as tmp file + fsync + rename + directory fsync, so a reader sees either the old or the
-//! new value. The format is text, `0\n<value>\n` (version 0), readable with `cat`.
+//! new value. The format is text, `0\n<value>\n` (version 0), readable with `cat`. Every call
+//! that changes a file goes through the log's [`Storage`], so tests can fail any step.
 
-use std::fs::File;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 
 use super::error::{Error, Result};
+use super::storage::Storage;
 
 /// Writes `value` to `path` atomically and durably.
 ///
 /// # Errors
 /// I/O errors, [`Error::DiskFull`].
-pub fn write(path: &Path, value: u64) -> Result<()> {
-    write_bytes(path, format!("0\n{value}\n").as_bytes())
+pub fn write(storage: &Storage, path: &Path, value: u64) -> Result<()> {
+    write_bytes_with(storage, path, format!("0\n{value}\n").as_bytes())
 }
 
-/// Replaces `path` with `bytes` atomically and durably.
+/// Replaces `path` with `bytes` atomically and durably, with real file calls.
 ///
 /// # Errors
 /// I/O errors, [`Error::DiskFull`].
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_bytes_with(&Storage::real(), path, bytes)
+}
+
+/// [`write_bytes`] through `storage`.
+///
+/// # Errors
+/// I/O errors, [`Error::DiskFull`].
+pub fn write_bytes_with(storage: &Storage, path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let io = |p: &Path, e: std::io::Error| {
         if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
@@ -36,14 +45,18 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
         // after it can only be the directory fsync: an error here means the old file stands
         // unless the rename itself happened (see `Broker`'s commit, which checks).
         let dir = File::open(dir_path).map_err(|e| io(dir_path, e))?;
-        let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| io(&tmp, e))?;
-        f.sync_all().map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;
-        dir.sync_all().map_err(|e| Error::io(dir_path, e))
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        let f = storage.create(&tmp, &options).map_err(|e| io(&tmp, e))?;
+        storage.write_all(&f, bytes).map_err(|e| io(&tmp, e))?;
+        storage.sync_all(&f, &tmp).map_err(|e| io(&tmp, e))?;
+        storage.rename(&tmp, path).map_err(|e| io(path, e))?;
+        storage
+            .sync_all(&dir, dir_path)
+            .map_err(|e| Error::io(dir_path, e))
     })();
     if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        let _ = storage.remove_file(&tmp);
     }
     result
 }
@@ -52,10 +65,8 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 ///
 /// # Errors
 /// I/O errors.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
+pub fn sync_dir(storage: &Storage, dir: &Path) -> Result<()> {
+    storage.sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// Reads a checkpoint; a missing or unreadable file gives `None` (start from the safe default).
@@ -75,7 +86,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("recovery-point");
         assert_eq!(read(&p), None);
-        write(&p, 42).expect("write");
+        write(&Storage::real(), &p, 42).expect("write");
         assert_eq!(read(&p), Some(42));
         std::fs::write(&p, "7\nxx\n").expect("write");
         assert_eq!(read(&p), None);

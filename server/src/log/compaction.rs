@@ -20,7 +20,6 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -87,7 +86,7 @@ fn for_each_batch(
 /// # Errors
 /// I/O errors; a corrupt sealed segment (the pass stops and nothing is swapped).
 pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
-    let (snapshot, max_batch_bytes, delete_retention_ms, dir) = {
+    let (snapshot, max_batch_bytes, delete_retention_ms, dir, storage) = {
         let log = log.lock();
         if !log.config.cleanup_policy.compact || log.offline {
             return Ok(CompactionStats::default());
@@ -119,6 +118,7 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
             log.config.max_batch_bytes(),
             log.config.delete_retention_ms,
             log.dir.clone(),
+            log.storage.clone(),
         )
     };
 
@@ -144,11 +144,10 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
     let mut cleaned = Vec::new();
     for seg in &snapshot {
         let path = dir.join(format!("{}.cleaned", file_name(seg.base, "log")));
-        let mut out = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        let out = storage
+            .create(&path, &options)
             .map_err(|e| Error::io(&path, e))?;
         let mut written = 0u64;
         for_each_batch(seg, max_batch_bytes, |h, bytes| {
@@ -174,11 +173,15 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
             } else {
                 reencode(h, &records, &keep, max_batch_bytes)?
             };
-            out.write_all(&new_bytes).map_err(|e| Error::io(&path, e))?;
+            storage
+                .write_all(&out, &new_bytes)
+                .map_err(|e| Error::io(&path, e))?;
             written += new_bytes.len() as u64;
             Ok(())
         })?;
-        out.sync_all().map_err(|e| Error::io(&path, e))?;
+        storage
+            .sync_all(&out, &path)
+            .map_err(|e| Error::io(&path, e))?;
         stats.segments += 1;
         stats.bytes_before += seg.size;
         stats.bytes_after += written;
@@ -196,21 +199,23 @@ pub fn compact(log: &Mutex<Log>, now_ms: i64) -> Result<CompactionStats> {
             .is_some_and(|s| s.id() == snap.id && s.size() == snap.size);
         let is_active = log.segments.keys().next_back() == Some(&snap.base);
         if !unchanged || is_active {
-            let _ = std::fs::remove_file(&cleaned_path);
+            let _ = storage.remove_file(&cleaned_path);
             continue;
         }
         let log_path = dir.join(file_name(snap.base, "log"));
         for ext in ["index", "timeindex"] {
             let p = dir.join(file_name(snap.base, ext));
-            if let Err(e) = std::fs::remove_file(&p)
+            if let Err(e) = storage.remove_file(&p)
                 && e.kind() != std::io::ErrorKind::NotFound
             {
                 return Err(Error::io(&p, e));
             }
         }
-        std::fs::rename(&cleaned_path, &log_path).map_err(|e| Error::io(&log_path, e))?;
-        checkpoint::sync_dir(&dir)?;
-        let mut seg = Segment::open(&dir, snap.base, index_config)?;
+        storage
+            .rename(&cleaned_path, &log_path)
+            .map_err(|e| Error::io(&log_path, e))?;
+        checkpoint::sync_dir(&storage, &dir)?;
+        let mut seg = Segment::open(&dir, snap.base, index_config, &storage)?;
         let scan = seg.scan_and_rebuild()?;
         if let Some(reason) = scan.reason {
             log.set_offline();
@@ -268,7 +273,8 @@ fn reencode(
         h.compression,
         max_batch_bytes,
         Some((&deltas, h.last_offset_delta)),
-    )?;
+    )?
+    .into_bytes();
     batch::set_base_offset_and_epoch(&mut out, h.base_offset, h.leader_epoch);
     if h.timestamp_type == TimestampType::LogAppendTime {
         batch::set_log_append_time(&mut out, h.max_timestamp);

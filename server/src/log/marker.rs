@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::checkpoint;
 use super::error::{Error, Result};
+use super::storage::Storage;
 
 const MARKER: &str = ".clean_shutdown";
 
@@ -19,7 +20,7 @@ pub fn take(data_dir: &Path) -> Result<bool> {
     let path = data_dir.join(MARKER);
     match std::fs::remove_file(&path) {
         Ok(()) => {
-            checkpoint::sync_dir(data_dir)?;
+            checkpoint::sync_dir(&Storage::real(), data_dir)?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

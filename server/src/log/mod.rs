@@ -27,6 +27,7 @@ pub mod record;
 mod recovery;
 pub mod retention;
 pub mod segment;
+pub mod storage;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -36,11 +37,12 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use tracing::{info, warn};
 
-pub use batch::{BatchHeader, Compression, TimestampType};
+pub use batch::{BatchHeader, Compression, EncodedBatch, TimestampType};
 pub use config::{CleanupPolicy, CompressionType, LogConfig};
 pub use error::{Error, Result};
 pub use record::{Header, NewRecord, Record};
 use segment::Segment;
+pub use storage::Storage;
 
 const RECOVERY_POINT_FILE: &str = "recovery-point";
 const LOG_START_OFFSET_FILE: &str = "log-start-offset";
@@ -121,6 +123,7 @@ fn whole_batches_len(buf: &[u8]) -> usize {
 pub struct FlushPlan {
     files: Vec<(Option<Arc<File>>, PathBuf)>,
     target: u64,
+    storage: Storage,
 }
 
 impl FlushPlan {
@@ -150,7 +153,9 @@ impl FlushPlan {
                     Err(e) => return Err(Error::io(path, e)),
                 },
             };
-            file.sync_data().map_err(|e| Error::io(path, e))?;
+            self.storage
+                .sync_data(file, path)
+                .map_err(|e| Error::io(path, e))?;
         }
         Ok(())
     }
@@ -175,6 +180,8 @@ pub struct Log {
     /// Compaction has covered every sealed segment below this offset (in memory only: after a
     /// restart the first pass cleans everything again, which is idempotent).
     cleaned_up_to: u64,
+    /// Every call that changes a file of this log goes through it (tests inject faults).
+    storage: Storage,
 }
 
 impl Log {
@@ -184,11 +191,31 @@ impl Log {
     /// # Errors
     /// I/O errors.
     pub fn open(dir: &Path, config: LogConfig, clean_shutdown: bool, now_ms: i64) -> Result<Self> {
+        Self::open_with_storage(dir, config, clean_shutdown, now_ms, Storage::real())
+    }
+
+    /// [`Self::open`], changing files through `storage` (tests pass one that injects faults).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn open_with_storage(
+        dir: &Path,
+        config: LogConfig,
+        clean_shutdown: bool,
+        now_ms: i64,
+        storage: Storage,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let recovery_point = checkpoint::read(&dir.join(RECOVERY_POINT_FILE)).unwrap_or(0);
         let log_start = checkpoint::read(&dir.join(LOG_START_OFFSET_FILE)).unwrap_or(0);
-        let segments =
-            recovery::load_segments(dir, &config, clean_shutdown, recovery_point, log_start)?;
+        let segments = recovery::load_segments(
+            dir,
+            &config,
+            clean_shutdown,
+            recovery_point,
+            log_start,
+            &storage,
+        )?;
         let mut log = Log {
             dir: dir.into(),
             config,
@@ -200,6 +227,7 @@ impl Log {
             offline: false,
             retired: false,
             cleaned_up_to: 0,
+            storage,
         };
         log.log_end_offset = log.active().map_or(log_start, Segment::next_offset);
         let first_base = log.segments.keys().next().copied().unwrap_or(log_start);
@@ -284,8 +312,8 @@ impl Log {
         self.offline = true;
     }
 
-    /// Appends one encoded batch (base offset 0 as built by [`batch::encode_batch`]), giving it
-    /// the next offsets.
+    /// Appends one batch whose bytes come from outside this process (a replica's fetch, a
+    /// client's raw batch), giving it the next offsets.
     ///
     /// The batch is checked (framing, CRC, `max.message.bytes`) before anything is written; a
     /// failed write is rolled back, so the log never holds part of a batch.
@@ -295,19 +323,14 @@ impl Log {
     /// [`Error::DiskFull`] (retriable, nothing written); [`Error::Offline`].
     pub fn append(
         &mut self,
-        mut bytes: BytesMut,
+        bytes: BytesMut,
         leader_epoch: i32,
         now_ms: i64,
     ) -> Result<AppendInfo> {
         if self.offline {
             return Err(self.offline_error());
         }
-        if bytes.len() > self.config.max_batch_bytes() {
-            return Err(Error::BatchTooLarge {
-                size: bytes.len(),
-                limit: self.config.max_batch_bytes(),
-            });
-        }
+        self.check_size(bytes.len())?;
         let header = match batch::check_batch(&bytes, self.config.max_batch_bytes())? {
             batch::Check::Valid(h) if h.size == bytes.len() && h.records_count > 0 => h,
             batch::Check::Valid(_) => {
@@ -317,6 +340,46 @@ impl Log {
             }
             batch::Check::Incomplete => return Err(Error::corrupt("incomplete batch")),
         };
+        self.append_checked(bytes, header, leader_epoch, now_ms)
+    }
+
+    /// Appends a batch this process encoded (the produce path), giving it the next offsets.
+    ///
+    /// Its header comes from the encoder, so there is no CRC pass over bytes computed moments
+    /// ago; only `max.message.bytes` is checked, as the topic's config may have changed since.
+    ///
+    /// # Errors
+    /// As [`Self::append`], without the corruption cases.
+    pub fn append_encoded(
+        &mut self,
+        batch: EncodedBatch,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
+        if self.offline {
+            return Err(self.offline_error());
+        }
+        let (bytes, header) = batch.into_parts();
+        self.check_size(bytes.len())?;
+        self.append_checked(bytes, header, leader_epoch, now_ms)
+    }
+
+    fn check_size(&self, size: usize) -> Result<()> {
+        let limit = self.config.max_batch_bytes();
+        if size > limit {
+            return Err(Error::BatchTooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    /// Writes a batch known to be whole and valid, described by `header`.
+    fn append_checked(
+        &mut self,
+        mut bytes: BytesMut,
+        header: BatchHeader,
+        leader_epoch: i32,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         let base_offset = self.log_end_offset;
         batch::set_base_offset_and_epoch(&mut bytes, base_offset, leader_epoch);
         let log_append_time =
@@ -386,7 +449,7 @@ impl Log {
             return Ok(());
         }
         // Create first: if the disk is full the old segment simply stays active.
-        let new = Segment::create(&self.dir, base, self.config.index_config())?;
+        let new = Segment::create(&self.dir, base, self.config.index_config(), &self.storage)?;
         if let Some(old) = self.segments.values_mut().next_back()
             && let Err(e) = old.seal()
         {
@@ -397,7 +460,7 @@ impl Log {
             }
             return Err(e);
         }
-        checkpoint::sync_dir(&self.dir)?;
+        checkpoint::sync_dir(&self.storage, &self.dir)?;
         self.segments.insert(base, new);
         Ok(())
     }
@@ -552,7 +615,7 @@ impl Log {
         // The removed batch may have held a log start offset set inside it (`DeleteRecords`).
         self.log_start_offset = self.log_start_offset.min(self.log_end_offset);
         self.flushed_offset = self.flushed_offset.min(self.log_end_offset);
-        checkpoint::sync_dir(&self.dir)?;
+        checkpoint::sync_dir(&self.storage, &self.dir)?;
         self.checkpoint()
     }
 
@@ -560,12 +623,12 @@ impl Log {
         for (_, seg) in std::mem::take(&mut self.segments) {
             seg.delete_files()?;
         }
-        let seg = Segment::create(&self.dir, offset, self.config.index_config())?;
+        let seg = Segment::create(&self.dir, offset, self.config.index_config(), &self.storage)?;
         self.segments.insert(offset, seg);
         self.log_start_offset = offset;
         self.log_end_offset = offset;
         self.flushed_offset = offset;
-        checkpoint::sync_dir(&self.dir)?;
+        checkpoint::sync_dir(&self.storage, &self.dir)?;
         self.checkpoint()
     }
 
@@ -583,8 +646,10 @@ impl Log {
             });
         }
         if offset > self.log_start_offset {
+            // Checkpoint first: a failed call changes nothing, and memory never runs ahead of
+            // what a restart will read.
+            checkpoint::write(&self.storage, &self.dir.join(LOG_START_OFFSET_FILE), offset)?;
             self.log_start_offset = offset;
-            checkpoint::write(&self.dir.join(LOG_START_OFFSET_FILE), offset)?;
         }
         Ok(())
     }
@@ -608,6 +673,7 @@ impl Log {
         FlushPlan {
             files,
             target: self.log_end_offset,
+            storage: self.storage.clone(),
         }
     }
 
@@ -641,8 +707,16 @@ impl Log {
     /// # Errors
     /// I/O errors.
     pub fn checkpoint(&self) -> Result<()> {
-        checkpoint::write(&self.dir.join(RECOVERY_POINT_FILE), self.flushed_offset)?;
-        checkpoint::write(&self.dir.join(LOG_START_OFFSET_FILE), self.log_start_offset)
+        checkpoint::write(
+            &self.storage,
+            &self.dir.join(RECOVERY_POINT_FILE),
+            self.flushed_offset,
+        )?;
+        checkpoint::write(
+            &self.storage,
+            &self.dir.join(LOG_START_OFFSET_FILE),
+            self.log_start_offset,
+        )
     }
 
     /// Flushes, trims the active segment's indexes and writes checkpoints: after this the log

@@ -20,6 +20,7 @@ use tracing::warn;
 use super::config::LogConfig;
 use super::error::{Error, Result};
 use super::segment::{self, Segment};
+use super::storage::Storage;
 
 /// Opens every segment in `dir`, recovering as described in the module docs; the newest segment
 /// is returned active (unsealed), the others sealed. An empty directory gets one empty segment
@@ -30,6 +31,7 @@ pub(super) fn load_segments(
     clean_shutdown: bool,
     recovery_point: u64,
     log_start: u64,
+    storage: &Storage,
 ) -> Result<BTreeMap<u64, Segment>> {
     let index_config = config.index_config();
     let mut bases = Vec::new();
@@ -39,7 +41,7 @@ pub(super) fn load_segments(
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.ends_with(".tmp") || name.ends_with(".cleaned") {
-            remove(&entry.path());
+            remove(storage, &entry.path());
         } else if let Some(base) = segment::parse_file_name(name, "log") {
             bases.push(base);
         }
@@ -53,7 +55,7 @@ pub(super) fn load_segments(
                 if let Some(base) = name.to_str().and_then(|n| segment::parse_file_name(n, ext))
                     && bases.binary_search(&base).is_err()
                 {
-                    remove(&entry.path());
+                    remove(storage, &entry.path());
                 }
             }
         }
@@ -86,7 +88,10 @@ pub(super) fn load_segments(
             .or(to_open.first())
             .copied()
             .unwrap_or(base);
-        segments.insert(base, Segment::sealed(dir, base, size, next, index_config));
+        segments.insert(
+            base,
+            Segment::sealed(dir, base, size, next, index_config, storage),
+        );
     }
     let mut expected_next: Option<u64> = None;
     let mut iter = to_open.iter().copied();
@@ -96,7 +101,7 @@ pub(super) fn load_segments(
             prev.seal()?;
         }
         let (mut seg, needs_scan) = if clean_shutdown {
-            let mut seg = Segment::open_active(dir, base, index_config)?;
+            let mut seg = Segment::open_active(dir, base, index_config, storage)?;
             match seg.load_next_offset() {
                 Ok(()) => (seg, false),
                 Err(e) => {
@@ -105,7 +110,7 @@ pub(super) fn load_segments(
                 }
             }
         } else {
-            (Segment::open(dir, base, index_config)?, true)
+            (Segment::open(dir, base, index_config, storage)?, true)
         };
         if expected_next.is_some_and(|n| base < n) {
             // A segment that overlaps its predecessor cannot be trusted: stop here.
@@ -139,11 +144,11 @@ pub(super) fn load_segments(
         let path = dir.join(segment::file_name(base, "log"));
         warn!(path = %path.display(), "deleting a segment that follows a truncated one");
         for ext in ["log", "index", "timeindex"] {
-            remove(&dir.join(segment::file_name(base, ext)));
+            remove(storage, &dir.join(segment::file_name(base, ext)));
         }
     }
     if segments.is_empty() {
-        let seg = Segment::create(dir, log_start, index_config)?;
+        let seg = Segment::create(dir, log_start, index_config, storage)?;
         segments.insert(log_start, seg);
     }
     // The newest segment becomes the active one.
@@ -153,8 +158,8 @@ pub(super) fn load_segments(
     Ok(segments)
 }
 
-fn remove(path: &Path) {
-    if let Err(e) = std::fs::remove_file(path)
+fn remove(storage: &Storage, path: &Path) {
+    if let Err(e) = storage.remove_file(path)
         && e.kind() != std::io::ErrorKind::NotFound
     {
         warn!(path = %path.display(), cause = %e, "could not remove a leftover file");

@@ -83,8 +83,13 @@ impl Log {
             .next()
             .map_or(self.log_end_offset, |(b, _)| *b);
         if new_start > self.log_start_offset {
+            // Checkpoint first, so a failure leaves memory and disk agreeing on the old start.
+            checkpoint::write(
+                &self.storage,
+                &self.dir.join(LOG_START_OFFSET_FILE),
+                new_start,
+            )?;
             self.log_start_offset = new_start;
-            checkpoint::write(&self.dir.join(LOG_START_OFFSET_FILE), new_start)?;
         }
         for base in &doomed {
             self.delete_segment(*base)?;

@@ -28,6 +28,7 @@ use super::batch::{self, BatchHeader, Check};
 use super::error::{Error, Result};
 use super::index::{OffsetIndex, TimeIndex};
 use super::open_files;
+use super::storage::Storage;
 pub use sealed::SealedFiles;
 use sealed::open_with_retry;
 use view::View;
@@ -101,6 +102,8 @@ pub struct Segment {
     next_offset: u64,
     config: IndexConfig,
     state: State,
+    /// The log's seam for every call that changes a file.
+    storage: Storage,
 }
 
 /// Outcome of a validating scan of a segment file.
@@ -124,7 +127,14 @@ impl Segment {
         self.log_path.with_extension(ext)
     }
 
-    fn new(dir: &Path, base_offset: u64, size: u64, config: IndexConfig, state: State) -> Self {
+    fn new(
+        dir: &Path,
+        base_offset: u64,
+        size: u64,
+        config: IndexConfig,
+        state: State,
+        storage: &Storage,
+    ) -> Self {
         Segment {
             id: open_files::next_id(),
             base_offset,
@@ -133,6 +143,7 @@ impl Segment {
             next_offset: base_offset,
             config,
             state,
+            storage: storage.clone(),
         }
     }
 
@@ -140,16 +151,25 @@ impl Segment {
     ///
     /// # Errors
     /// I/O errors; [`Error::TooManyOpenFiles`]. Nothing is left behind on failure.
-    pub fn create(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
+    pub fn create(
+        dir: &Path,
+        base_offset: u64,
+        config: IndexConfig,
+        storage: &Storage,
+    ) -> Result<Self> {
         let result = (|| {
             let mut options = read_write();
             options.create(true).truncate(true);
             let log_path = dir.join(file_name(base_offset, "log"));
-            let file = open_with_retry(&log_path, &options)?;
+            let file = open_with_retry(&log_path, || storage.create(&log_path, &options))?;
             let mut indexes = [PathBuf::new(), PathBuf::new()];
+            let mut create = OpenOptions::new();
+            create.write(true).create(true).truncate(true);
             for (slot, ext) in indexes.iter_mut().zip(["index", "timeindex"]) {
                 *slot = dir.join(file_name(base_offset, ext));
-                File::create(&*slot).map_err(|e| Error::write(&*slot, e))?;
+                storage
+                    .create(slot, &create)
+                    .map_err(|e| Error::write(&*slot, e))?;
             }
             let [oi, ti] = &indexes;
             let active = Active {
@@ -166,11 +186,12 @@ impl Segment {
                 0,
                 config,
                 State::Active(Box::new(active)),
+                storage,
             ))
         })();
         if result.is_err() {
             for ext in ["log", "index", "timeindex"] {
-                let _ = std::fs::remove_file(dir.join(file_name(base_offset, ext)));
+                let _ = storage.remove_file(&dir.join(file_name(base_offset, ext)));
             }
         }
         result
@@ -181,7 +202,12 @@ impl Segment {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn open(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
+    pub fn open(
+        dir: &Path,
+        base_offset: u64,
+        config: IndexConfig,
+        storage: &Storage,
+    ) -> Result<Self> {
         let mut seg = Segment::new(
             dir,
             base_offset,
@@ -191,6 +217,7 @@ impl Segment {
                 max_timestamp: OnceLock::new(),
                 indexes_checked: AtomicBool::new(false),
             },
+            storage,
         );
         seg.activate_empty()?;
         Ok(seg)
@@ -201,7 +228,12 @@ impl Segment {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn open_active(dir: &Path, base_offset: u64, config: IndexConfig) -> Result<Self> {
+    pub fn open_active(
+        dir: &Path,
+        base_offset: u64,
+        config: IndexConfig,
+        storage: &Storage,
+    ) -> Result<Self> {
         let mut seg = Segment::new(
             dir,
             base_offset,
@@ -211,8 +243,9 @@ impl Segment {
                 max_timestamp: OnceLock::new(),
                 indexes_checked: AtomicBool::new(false),
             },
+            storage,
         );
-        let file = open_with_retry(&seg.log_path, &read_write())?;
+        let file = open_with_retry(&seg.log_path, || read_write().open(&seg.log_path))?;
         seg.size = file
             .metadata()
             .map_err(|e| Error::io(&seg.log_path, e))?
@@ -252,6 +285,7 @@ impl Segment {
         size: u64,
         next_offset: u64,
         c: IndexConfig,
+        storage: &Storage,
     ) -> Self {
         let mut seg = Segment::new(
             dir,
@@ -262,6 +296,7 @@ impl Segment {
                 max_timestamp: OnceLock::new(),
                 indexes_checked: AtomicBool::new(false),
             },
+            storage,
         );
         seg.next_offset = next_offset.max(base_offset);
         seg
@@ -403,8 +438,9 @@ impl Segment {
                 path: self.log_path.clone(),
             });
         };
-        if let Err(e) = a.file.write_all_at(bytes, self.size) {
-            if a.file.set_len(self.size).is_err() {
+        if let Err(e) = self.storage.write_all_at(&a.file, bytes, self.size) {
+            // Cut what part of the batch reached the file, so no reader or recovery sees it.
+            if self.storage.set_len(&a.file, self.size).is_err() {
                 return Err(Error::Offline {
                     path: self.log_path.clone(),
                 });
@@ -486,8 +522,8 @@ impl Segment {
         if let Some((ts, o)) = a.max_timestamp {
             a.time_index.maybe_append(ts, o);
         }
-        a.offset_index.flush()?;
-        a.time_index.flush()?;
+        a.offset_index.flush(&self.storage)?;
+        a.time_index.flush(&self.storage)?;
         let max_timestamp = OnceLock::new();
         let _ = max_timestamp.set(a.max_timestamp.map(|(ts, _)| ts));
         self.state = State::Sealed {
@@ -510,7 +546,7 @@ impl Segment {
             let f = self.sealed_files()?;
             (f.offset_index.entries(), f.time_index.entries())
         };
-        let file = open_with_retry(&self.log_path, &read_write())?;
+        let file = open_with_retry(&self.log_path, || read_write().open(&self.log_path))?;
         let max = self.config.max_index_bytes;
         let mut active = Active {
             file: Arc::new(file),
@@ -545,7 +581,7 @@ impl Segment {
             a.time_index.truncate_to_offset(self.base_offset);
             return Ok(());
         }
-        let file = open_with_retry(&self.log_path, &read_write())?;
+        let file = open_with_retry(&self.log_path, || read_write().open(&self.log_path))?;
         let max = self.config.max_index_bytes;
         let active = Active {
             file: Arc::new(file),
@@ -597,8 +633,8 @@ impl Segment {
                 path: self.log_path.clone(),
             });
         };
-        a.file
-            .set_len(len)
+        self.storage
+            .set_len(&a.file, len)
             .map_err(|e| Error::io(&self.log_path, e))
     }
 
@@ -698,8 +734,8 @@ impl Segment {
     pub fn truncate_invalid_tail(&mut self) -> Result<()> {
         self.set_file_len(self.size)?;
         if let State::Active(a) = &self.state {
-            a.file
-                .sync_all()
+            self.storage
+                .sync_all(&a.file, &self.log_path)
                 .map_err(|e| Error::io(&self.log_path, e))?;
         }
         Ok(())
@@ -716,7 +752,7 @@ impl Segment {
             self.index_path("index"),
             self.index_path("timeindex"),
         ] {
-            match std::fs::remove_file(&p) {
+            match self.storage.remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::io(&p, e)),

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 
 use crate::log::error::{Error, Result};
+use crate::log::storage::Storage;
 
 #[derive(Debug)]
 enum Data {
@@ -164,7 +165,7 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
     ///
     /// # Errors
     /// I/O errors; [`Error::DiskFull`] when the device is full (the entries stay in memory).
-    pub(super) fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self, storage: &Storage) -> Result<()> {
         let Data::Memory {
             bytes,
             written,
@@ -177,18 +178,21 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
         if *written == bytes.len() && !*dirty {
             return Ok(());
         }
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&self.path)
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        let file = storage
+            .create(&self.path, &options)
             .map_err(|e| Error::io(&self.path, e))?;
         let tail = bytes.get(*written..).unwrap_or_default();
-        file.write_all_at(tail, *written as u64)
+        storage
+            .write_all_at(&file, tail, *written as u64)
             .map_err(|e| Error::write(&self.path, e))?;
-        file.set_len(bytes.len() as u64)
+        storage
+            .set_len(&file, bytes.len() as u64)
             .map_err(|e| Error::write(&self.path, e))?;
-        file.sync_all().map_err(|e| Error::write(&self.path, e))?;
+        storage
+            .sync_all(&file, &self.path)
+            .map_err(|e| Error::write(&self.path, e))?;
         *written = bytes.len();
         *dirty = false;
         Ok(())
@@ -198,8 +202,8 @@ impl<const ENTRY: usize> IndexFile<ENTRY> {
     ///
     /// # Errors
     /// As [`Self::flush`], and mapping errors.
-    pub(super) fn seal(&mut self) -> Result<()> {
-        self.flush()?;
+    pub(super) fn seal(&mut self, storage: &Storage) -> Result<()> {
+        self.flush(storage)?;
         *self = Self::open_sealed(&self.path)?;
         Ok(())
     }

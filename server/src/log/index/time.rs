@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::file::IndexFile;
 use crate::log::error::{Error, Result};
+use crate::log::storage::Storage;
 
 const ENTRY: usize = 12;
 
@@ -143,15 +144,15 @@ impl TimeIndex {
     ///
     /// # Errors
     /// I/O errors, [`Error::DiskFull`].
-    pub fn flush(&mut self) -> Result<()> {
-        self.file.flush()
+    pub fn flush(&mut self, storage: &Storage) -> Result<()> {
+        self.file.flush(storage)
     }
 
     /// Writes the file trimmed to its entries and maps it read-only.
     ///
     /// # Errors
     /// I/O errors, [`Error::DiskFull`].
-    pub fn seal(&mut self) -> Result<()> {
-        self.file.seal()
+    pub fn seal(&mut self, storage: &Storage) -> Result<()> {
+        self.file.seal(storage)
     }
 }

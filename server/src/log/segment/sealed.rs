@@ -25,11 +25,14 @@ pub struct SealedFiles {
 
 /// Opens a file, giving the least recently used sealed segments' descriptors back once if the
 /// process has none left.
-pub(super) fn open_with_retry(path: &Path, options: &OpenOptions) -> Result<File> {
-    match options.open(path).map_err(|e| Error::io(path, e)) {
+pub(super) fn open_with_retry(
+    path: &Path,
+    mut open: impl FnMut() -> std::io::Result<File>,
+) -> Result<File> {
+    match open().map_err(|e| Error::io(path, e)) {
         Err(Error::TooManyOpenFiles { .. }) if open_files::sealed().shed_half() > 0 => {
             warn!(path = %path.display(), "out of file descriptors; closed idle segments");
-            options.open(path).map_err(|e| Error::io(path, e))
+            open().map_err(|e| Error::io(path, e))
         }
         other => other,
     }
@@ -52,7 +55,9 @@ impl Segment {
         read.read(true);
         let open = || -> Result<SealedFiles> {
             Ok(SealedFiles {
-                file: Arc::new(open_with_retry(&self.log_path, &read)?),
+                file: Arc::new(open_with_retry(&self.log_path, || {
+                    read.open(&self.log_path)
+                })?),
                 offset_index: OffsetIndex::open_sealed(
                     &self.index_path("index"),
                     self.base_offset,
@@ -81,7 +86,7 @@ impl Segment {
         warn!(path = %self.log_path.display(), cause = %e, "rebuilding the indexes of a segment");
         drop(files);
         let dir = self.log_path.parent().unwrap_or(Path::new("."));
-        let mut rebuilt = Segment::open(dir, self.base_offset, self.config)?;
+        let mut rebuilt = Segment::open(dir, self.base_offset, self.config, &self.storage)?;
         let scan = rebuilt.scan_and_rebuild()?;
         if let Some(reason) = scan.reason {
             // Below the recovery point nothing is truncated; reads stop at the damage.
