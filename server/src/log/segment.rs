@@ -612,6 +612,13 @@ impl Segment {
     /// I/O errors.
     pub fn truncate_to(&mut self, offset: u64) -> Result<u64> {
         let Some(p) = self.find(offset)? else {
+            if self.next_offset > offset {
+                // Nothing stored here reaches `offset`, yet the segment's range did: compaction
+                // removed its last batches. Its end is what it stores now; the log keeps the
+                // offsets handed out below `offset` (`Log::truncate_segments`).
+                self.unseal()?;
+                self.load_next_offset()?;
+            }
             return Ok(0);
         };
         let removed = self.size - p.position;
