@@ -11,14 +11,11 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Options, Runnel, runnel_bin};
+use crate::support::{Options, Runnel, Ws, runnel_bin};
 
 const V2: &str = "application/vnd.kafka.v2+json";
 const JSON_V2: &str = "application/vnd.kafka.json.v2+json";
 const SETTLE: Duration = Duration::from_secs(20);
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A v2 consumer instance of `group` named `name`, subscribed to `topic`.
 async fn member(r: &Runnel, group: &str, name: &str, topic: &str) {

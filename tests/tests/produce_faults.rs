@@ -3,11 +3,10 @@
 //! HTTP status on each, with the code each API's convention gives it (v2 and WebSocket:
 //! Confluent's five-digit codes; v3: its own), and nothing of a refused request is written.
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite;
 
-use crate::support::{JSON_V2, Runnel};
+use crate::support::{JSON_V2, Runnel, ws_produce, ws_reply};
 
 /// One faulty input, as each front-end spells it, and the answers expected.
 struct Fault {
@@ -61,20 +60,6 @@ fn faults() -> Vec<Fault> {
             v3_code: 42203,
         },
     ]
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn ws_reply(ws: &mut Ws, text: String) -> Value {
-    ws.send(Message::Text(text.into())).await.expect("send");
-    loop {
-        match ws.next().await.expect("a reply").expect("frame") {
-            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
 }
 
 /// The HTTP status of a WebSocket upgrade the server refused.
@@ -142,12 +127,7 @@ async fn the_same_fault_gets_the_same_status_on_every_front_end() {
         );
 
         // WebSocket: an error frame with the v2 code, the socket stays open.
-        let url = format!(
-            "ws://127.0.0.1:{}/v1/ws/produce?topic={}",
-            r.port(),
-            f.topic
-        );
-        let mut ws = tokio_tungstenite::connect_async(url).await.expect("ws").0;
+        let mut ws = ws_produce(&r, f.topic).await;
         let message = json!({"type": "produce", "id": "m1", "records": [f.v2]});
         let frame = ws_reply(&mut ws, message.to_string()).await;
         assert_eq!(
@@ -228,8 +208,7 @@ async fn keyless_records_of_one_request_or_message_share_one_partition() {
             "v2 request split: {offsets:?}"
         );
     }
-    let url = format!("ws://127.0.0.1:{}/v1/ws/produce?topic=spread", r.port());
-    let mut ws = tokio_tungstenite::connect_async(url).await.expect("ws").0;
+    let mut ws = ws_produce(&r, "spread").await;
     for id in 0..5 {
         let message = json!({"type": "produce", "id": id, "records": records});
         let frame = ws_reply(&mut ws, message.to_string()).await;

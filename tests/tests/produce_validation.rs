@@ -8,10 +8,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{
     BINARY_V2, JSON_V2, Runnel, assert_error, http_client, raw_request_body, status_json,
+    ws_produce, ws_reply,
 };
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// POSTs `body` byte for byte (a `serde_json::Value` could not even hold these bodies).
 async fn post_text(r: &Runnel, path: &str, content_type: &str, body: String) -> (u16, Value) {
@@ -40,22 +38,6 @@ fn unreadable_values() -> Vec<String> {
         r#""\ud800""#.to_owned(),
         r#"{"s":"ok \udc00"}"#.to_owned(),
     ]
-}
-
-async fn ws_produce(r: &Runnel, topic: &str) -> Ws {
-    let url = format!("ws://127.0.0.1:{}/v1/ws/produce?topic={topic}", r.port());
-    tokio_tungstenite::connect_async(url).await.expect("ws").0
-}
-
-async fn ws_reply(ws: &mut Ws, text: String) -> Value {
-    ws.send(Message::Text(text.into())).await.expect("send");
-    loop {
-        match ws.next().await.expect("a reply").expect("frame") {
-            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
 }
 
 #[tokio::test]

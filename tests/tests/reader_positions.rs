@@ -10,15 +10,12 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::support::{JSON_V2, Runnel, assert_error};
+use crate::support::{JSON_V2, Runnel, Ws, assert_error};
 
 const V2: &str = "application/vnd.kafka.v2+json";
 /// Longest a test waits for the server to do something in the background (a compaction pass
 /// runs every second by default).
 const PATIENCE: Duration = Duration::from_secs(20);
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Produces keyed JSON records to partition 0 in one request (one batch); returns their offsets.
 async fn produce_keyed(r: &Runnel, topic: &str, keys: &[String]) -> Vec<u64> {

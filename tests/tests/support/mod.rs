@@ -684,3 +684,27 @@ fn murmur2_matches_kafka_vectors() {
     );
     assert_eq!(murmur2(b"abc"), 479_470_107);
 }
+
+/// A WebSocket client connection to the server under test.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A produce socket on `topic` (JSON frames).
+pub async fn ws_produce(r: &Runnel, topic: &str) -> Ws {
+    let url = format!("ws://127.0.0.1:{}/v1/ws/produce?topic={topic}", r.port());
+    tokio_tungstenite::connect_async(url).await.expect("ws").0
+}
+
+/// Sends one text frame and returns the next JSON text frame, skipping pings and pongs.
+pub async fn ws_reply(ws: &mut Ws, text: String) -> Value {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(Message::Text(text.into())).await.expect("send");
+    loop {
+        match ws.next().await.expect("a reply").expect("frame") {
+            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
