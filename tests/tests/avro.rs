@@ -20,24 +20,16 @@ const USER: &str = r#"{"type":"record","name":"User","namespace":"acme","fields"
     {"name":"email","type":["null","string"],"default":null}]}"#;
 
 async fn read_as(r: &Runnel, topic: &str, offset: u64, accept: &str) -> (u16, Value) {
-    let url = r.url(&format!(
-        "/topics/{topic}/partitions/0/records?offset={offset}"
-    ));
-    let resp = r
-        .http
-        .get(url)
-        .header("accept", accept)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    r.get_accept(
+        &format!("/topics/{topic}/partitions/0/records?offset={offset}"),
+        accept,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn avro_produce_is_framed_and_every_read_path_decodes_it() {
-    let r = Runnel::start().await;
-    r.create_topic("users", 1, &[]).await;
+    let r = Runnel::start_with_topic("users", 1).await;
     let records = json!([
         {"value": {"id": 1, "name": "ada", "email": {"string": "ada@example.com"}}},
         {"value": {"id": 2, "name": "bob", "email": null}},
@@ -68,15 +60,15 @@ async fn avro_produce_is_framed_and_every_read_path_decodes_it() {
     assert_eq!((status, key_latest["id"].as_i64()), (200, Some(key_id)));
 
     // The same schema again by id: same id, next offsets.
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             "/topics/users",
             AVRO_V2,
             &json!({"value_schema_id": value_id,
                     "records": [{"value": {"id": 4, "name": "dee"}}]}),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["value_schema_id"].as_i64(), Some(value_id));
     assert_eq!(body["offsets"][0]["offset"], 3);
 
@@ -123,33 +115,27 @@ async fn avro_produce_is_framed_and_every_read_path_decodes_it() {
     assert_eq!(read[1]["key"], "k1");
 
     // A v2 consumer instance in the avro format.
-    let (status, created) = r
-        .post(
-            "/consumers/av",
-            V2,
-            &json!({"name": "c", "format": "avro", "auto.offset.reset": "earliest"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{created}");
-    let (status, _) = r
-        .post(
-            "/consumers/av/instances/c/subscription",
-            V2,
-            &json!({"topics": ["users"]}),
-        )
-        .await;
-    assert_eq!(status, 204);
+    r.post_expect(
+        "/consumers/av",
+        V2,
+        &json!({"name": "c", "format": "avro", "auto.offset.reset": "earliest"}),
+        200,
+    )
+    .await;
+    r.post_expect(
+        "/consumers/av/instances/c/subscription",
+        V2,
+        &json!({"topics": ["users"]}),
+        204,
+    )
+    .await;
     let mut polled = Vec::new();
     for _ in 0..20 {
-        let resp = r
-            .http
-            .get(r.url("/consumers/av/instances/c/records?timeout=500"))
-            .header("accept", AVRO_V2)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        polled.extend(resp.json::<Vec<Value>>().await.unwrap());
+        let (status, records) = r
+            .get_accept("/consumers/av/instances/c/records?timeout=500", AVRO_V2)
+            .await;
+        assert_eq!(status, 200, "{records}");
+        polled.extend(records.as_array().expect("records").iter().cloned());
         if polled.len() >= 4 {
             break;
         }
@@ -182,17 +168,8 @@ async fn avro_produce_is_framed_and_every_read_path_decodes_it() {
 
 #[tokio::test]
 async fn v3_avro_records_use_the_subjects_schemas() {
-    let r = Runnel::start().await;
-    r.create_topic("v3a", 1, &[]).await;
-    let (status, reg) = r
-        .post(
-            "/subjects/v3a-value/versions",
-            "application/vnd.schemaregistry.v1+json",
-            &json!({"schema": USER}),
-        )
-        .await;
-    assert_eq!(status, 200, "{reg}");
-    let id = reg["id"].as_i64().unwrap();
+    let r = Runnel::start_with_topic("v3a", 1).await;
+    let id = r.register_schema("v3a-value", USER).await;
     let cluster = r.cluster_id().await;
     let path = format!("/v3/clusters/{cluster}/topics/v3a/records");
     // By the subject's latest (no type, no id: schema-based), then by id, then by version.
@@ -201,10 +178,9 @@ async fn v3_avro_records_use_the_subjects_schemas() {
         json!({"type": "AVRO", "schema_id": id, "data": {"id": 8, "name": "y"}}),
         json!({"schema_version": 1, "data": {"id": 9, "name": "z"}}),
     ] {
-        let (status, report) = r
-            .post(&path, "application/json", &json!({"value": value}))
+        let report = r
+            .post_expect(&path, "application/json", &json!({"value": value}), 200)
             .await;
-        assert_eq!(status, 200, "{report}");
         assert_eq!(report["value"]["type"], "AVRO", "{report}");
         assert_eq!(report["value"]["schema_id"].as_i64(), Some(id), "{report}");
         assert_eq!(report["value"]["subject"], "v3a-value", "{report}");
@@ -252,8 +228,7 @@ async fn v3_avro_records_use_the_subjects_schemas() {
 
 #[tokio::test]
 async fn avro_errors_have_the_rest_proxy_codes_and_write_nothing() {
-    let r = Runnel::start().await;
-    r.create_topic("bad-avro", 1, &[]).await;
+    let r = Runnel::start_with_topic("bad-avro", 1).await;
     let post = |body: Value| {
         let r = &r;
         async move { r.post("/topics/bad-avro", AVRO_V2, &body).await }
@@ -313,14 +288,13 @@ async fn avro_errors_have_the_rest_proxy_codes_and_write_nothing() {
     assert_eq!(offsets["end_offset"], 0, "nothing was written");
 
     // Bytes that are not framed Avro fail an avro read with 42203, naming the offset.
-    let (status, _) = r
-        .post(
-            "/topics/bad-avro",
-            BINARY_V2,
-            &json!({"records": [{"value": "aGVsbG8="}]}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    r.post_expect(
+        "/topics/bad-avro",
+        BINARY_V2,
+        &json!({"records": [{"value": "aGVsbG8="}]}),
+        200,
+    )
+    .await;
     let got = read_as(&r, "bad-avro", 0, AVRO_V2).await;
     assert_error("not avro", &got, 422, 42203);
     assert!(

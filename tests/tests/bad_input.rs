@@ -11,8 +11,7 @@ use crate::support::{JSON_V2, Runnel, assert_error, raw_request, raw_request_bod
 
 #[tokio::test]
 async fn hostile_topic_names_are_refused_without_touching_the_disk() {
-    let r = Runnel::start().await;
-    r.create_topic("legit", 1, &[]).await;
+    let r = Runnel::start_with_topic("legit", 1).await;
     let before = snapshot(r.root());
     let topics_before = snapshot(&r.data_dir().join("topics"));
 

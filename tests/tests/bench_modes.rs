@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Options, Runnel, runnel_bin};
+use crate::support::{Runnel, runnel_bin};
 
 /// What a `runnel bench ... --json` run did.
 #[derive(Debug)]
@@ -114,11 +114,7 @@ async fn bench_sockets_opens_holds_and_closes_them_all() {
 
 #[tokio::test]
 async fn bench_sockets_fails_past_the_servers_connection_limit() {
-    let r = Runnel::start_with(Options {
-        env: vec![("RUNNEL_LIMITS_WS_MAX_CONNECTIONS".into(), "20".into())],
-        ..Options::default()
-    })
-    .await;
+    let r = Runnel::start_with_env(&[("RUNNEL_LIMITS_WS_MAX_CONNECTIONS", "20")]).await;
     let run = bench(&r, &["sockets", "--connections", "30", "--hold", "100ms"]).await;
     assert!(!run.ok, "{run:#?}");
     assert_eq!(run.report["opened"], 20, "{run:#?}");

@@ -148,14 +148,13 @@ async fn topics_create_list_describe_alter_and_delete() {
     );
 
     // describe: partitions with offsets, configs.
-    let (status, body) = r
-        .post(
-            "/topics/orders/partitions/2",
-            BINARY_V2,
-            &json!({"records": [{"value": B64.encode("x")}, {"value": B64.encode("y")}]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect(
+        "/topics/orders/partitions/2",
+        BINARY_V2,
+        &json!({"records": [{"value": B64.encode("x")}, {"value": B64.encode("y")}]}),
+        200,
+    )
+    .await;
     let run = cli(&r, &["topics", "describe", "orders", "-o", "json"], "")
         .await
         .success();

@@ -153,13 +153,12 @@ fn concatenated(text: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
-    let r = Runnel::start().await;
-    r.create_topic("single", 2, &[]).await;
+    let r = Runnel::start_with_topic("single", 2).await;
     let cid = r.cluster_id().await;
     let path = format!("/v3/clusters/{cid}/topics/single/records");
 
-    let (status, report) = r
-        .post(
+    let report = r
+        .post_expect(
             &path,
             "application/json",
             &json!({
@@ -168,16 +167,16 @@ async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
                 "key": {"type": "BINARY", "data": B64.encode("foobar")},
                 "value": {"type": "JSON", "data": {"a": 1}},
             }),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{report}");
     assert_eq!(assert_report(&report, &cid, "single", 1), 0);
     assert_eq!(report["key"], json!({"type": "BINARY", "size": 6}));
     assert_eq!(report["value"], json!({"type": "JSON", "size": 7}));
 
     // A given timestamp comes back in ISO form; no key is a null key; STRING data.
-    let (status, report) = r
-        .post(
+    let report = r
+        .post_expect(
             &path,
             "application/json",
             &json!({
@@ -185,9 +184,9 @@ async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
                 "timestamp": "2021-02-05T19:14:42Z",
                 "value": {"type": "STRING", "data": "héllo"},
             }),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{report}");
     assert_eq!(report["offset"], 1, "{report}");
     assert_eq!(report["timestamp"], "2021-02-05T19:14:42.000Z", "{report}");
     assert_eq!(report["key"], Value::Null, "{report}");
@@ -220,14 +219,14 @@ async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
             json!({"error_code": 400, "message": "Bad Request: data=1 is not a base64 string."})
         )
     );
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             &path,
             "application/json",
             &json!({"partition_id": 1, "value": {"type": "BINARY", "data": "!!not base64"}}),
+            400,
         )
         .await;
-    assert_eq!(status, 400, "{body}");
     assert_error_body("bad base64", &body, 400);
     assert!(
         body["message"]
@@ -248,14 +247,14 @@ async fn v3_single_record_answers_a_delivery_report_or_its_own_error() {
     assert_eq!(offsets(&r, "single", 1).await, (0, 2), "nothing written");
 
     // Unknown partition, topic and cluster; malformed JSON; a non-JSON content type.
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             &path,
             "application/json",
             &json!({"partition_id": 7, "value": {"type": "JSON", "data": 1}}),
+            404,
         )
         .await;
-    assert_eq!(status, 404, "{body}");
     assert_error_body("unknown partition", &body, 40403);
     let got = r
         .post(
@@ -340,8 +339,7 @@ impl Reports {
 /// 400 and the others have consecutive offsets.
 #[tokio::test]
 async fn v3_streaming_mode_reports_each_record_as_it_arrives() {
-    let r = Runnel::start().await;
-    r.create_topic("stream", 1, &[]).await;
+    let r = Runnel::start_with_topic("stream", 1).await;
     let cid = r.cluster_id().await;
     r.produce_ok("stream", &[json!("before")]).await;
 
@@ -442,8 +440,7 @@ async fn v3_streaming_mode_reports_each_record_as_it_arrives() {
 /// that stops being JSON ends the answer with an error report.
 #[tokio::test]
 async fn v3_concatenated_records_in_one_body_answer_one_report_each() {
-    let r = Runnel::start().await;
-    r.create_topic("concat", 1, &[]).await;
+    let r = Runnel::start_with_topic("concat", 1).await;
     let cid = r.cluster_id().await;
     let path = format!("/v3/clusters/{cid}/topics/concat/records");
     let ok = json!({"value": {"type": "STRING", "data": "ok"}}).to_string();
@@ -470,14 +467,13 @@ async fn v3_concatenated_records_in_one_body_answer_one_report_each() {
 
 #[tokio::test]
 async fn records_batch_answers_207_and_refuses_bad_batches_with_42208() {
-    let r = Runnel::start().await;
-    r.create_topic("batch", 1, &[]).await;
+    let r = Runnel::start_with_topic("batch", 1).await;
     let cid = r.cluster_id().await;
     let path = format!("/v3/clusters/{cid}/topics/batch/records:batch");
     let entry = |id: &str| json!({"id": id, "value": {"type": "JSON", "data": id}});
 
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             &path,
             "application/json",
             &json!({"entries": [
@@ -485,9 +481,9 @@ async fn records_batch_answers_207_and_refuses_bad_batches_with_42208() {
                 {"id": "b", "value": {"type": "BINARY", "data": 12}},
                 {"id": "c", "key": {"type": "STRING", "data": "kc"}, "value": {"type": "STRING", "data": "vc"}},
             ]}),
+            207,
         )
         .await;
-    assert_eq!(status, 207, "{body}");
     let successes = body["successes"].as_array().expect("successes");
     let failures = body["failures"].as_array().expect("failures");
     assert_eq!(successes.len(), 2, "{body}");
@@ -534,10 +530,9 @@ async fn records_batch_answers_207_and_refuses_bad_batches_with_42208() {
 
     // Exactly ten entries is fine.
     let ten: Vec<Value> = (0..10).map(|i| entry(&format!("e{i}"))).collect();
-    let (status, body) = r
-        .post(&path, "application/json", &json!({ "entries": ten }))
+    let body = r
+        .post_expect(&path, "application/json", &json!({ "entries": ten }), 207)
         .await;
-    assert_eq!(status, 207, "{body}");
     assert_eq!(body["successes"].as_array().unwrap().len(), 10, "{body}");
     assert_eq!(body["failures"], json!([]), "{body}");
     assert_eq!(offsets(&r, "batch", 0).await, (0, 12));
@@ -585,8 +580,7 @@ async fn records_batch_answers_207_and_refuses_bad_batches_with_42208() {
 
 #[tokio::test]
 async fn empty_bodies_answer_payload_errors() {
-    let r = Runnel::start().await;
-    r.create_topic("empty", 1, &[]).await;
+    let r = Runnel::start_with_topic("empty", 1).await;
     let cid = r.cluster_id().await;
 
     // v2: 42206, for no body, whitespace and no records, in both formats.
@@ -651,8 +645,7 @@ async fn empty_bodies_answer_payload_errors() {
 
 #[tokio::test]
 async fn acks_zero_one_and_all_are_served_and_others_refused() {
-    let r = Runnel::start().await;
-    r.create_topic("acks", 1, &[]).await;
+    let r = Runnel::start_with_topic("acks", 1).await;
     let cid = r.cluster_id().await;
     let v3 = format!("/v3/clusters/{cid}/topics/acks/records");
     let records = json!({"records": [{"value": 1}, {"value": 2}]});
@@ -698,14 +691,14 @@ async fn acks_zero_one_and_all_are_served_and_others_refused() {
     assert_eq!(status, 200, "v3 acks=0: {report}");
     assert_eq!(report["error_code"], 200, "{report}");
     assert_eq!(report["offset"], Value::Null, "v3 acks=0: {report}");
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             &format!("{v3}:batch?acks=0"),
             "application/json",
             &json!({"entries": [{"id": "z", "value": {"type": "JSON", "data": 0}}]}),
+            207,
         )
         .await;
-    assert_eq!(status, 207, "{body}");
     assert_eq!(body["successes"][0]["offset"], Value::Null, "{body}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while offsets(&r, "acks", 0).await.1 < next + 4 {
@@ -779,14 +772,14 @@ async fn v2_metadata_describes_topics_partitions_offsets_and_brokers() {
         r.get_json("/topics/meta/partitions/1/offsets").await,
         (200, json!({"beginning_offset": 0, "end_offset": 0}))
     );
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             "/topics/meta/partitions/1",
             JSON_V2,
             &json!({"records": [{"value": 1}, {"value": 2}, {"value": 3}]}),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(offsets_of(&body), [(1, 0), (1, 1), (1, 2)]);
     assert_eq!(
         r.get_json("/topics/meta/partitions/1/offsets").await,
@@ -827,8 +820,7 @@ async fn v2_metadata_describes_topics_partitions_offsets_and_brokers() {
 
 #[tokio::test]
 async fn v3_partitions_configs_and_partition_count() {
-    let r = Runnel::start().await;
-    r.create_topic("cfg", 2, &[]).await;
+    let r = Runnel::start_with_topic("cfg", 2).await;
     let cid = r.cluster_id().await;
     let topic = format!("/v3/clusters/{cid}/topics/cfg");
     r.produce_ok("cfg", &[json!(1), json!(2)]).await;
@@ -1139,8 +1131,7 @@ async fn metrics_text(r: &Runnel) -> String {
 
 #[tokio::test]
 async fn metrics_count_records_requests_latency_and_connections() {
-    let r = Runnel::start().await;
-    r.create_topic("counted", 2, &[]).await;
+    let r = Runnel::start_with_topic("counted", 2).await;
     let cid = r.cluster_id().await;
     let series = "runnel_topic_records_in_total{topic=\"counted\"}";
     let before = sample(&metrics_text(&r).await, series).unwrap_or(0.0);
@@ -1148,25 +1139,23 @@ async fn metrics_count_records_requests_latency_and_connections() {
     // 5 (v2 json) + 2 (v2 binary) + 1 (v3) + 3 (v3 batch, one failure) + 2 (v3 concatenated).
     let values: Vec<Value> = (0..5).map(|i| json!(i)).collect();
     r.produce_ok("counted", &values).await;
-    let (status, body) = r
-        .post(
-            "/topics/counted",
-            BINARY_V2,
-            &json!({"records": [{"value": B64.encode("a")}, {"value": B64.encode("b")}]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect(
+        "/topics/counted",
+        BINARY_V2,
+        &json!({"records": [{"value": B64.encode("a")}, {"value": B64.encode("b")}]}),
+        200,
+    )
+    .await;
     let records = format!("/v3/clusters/{cid}/topics/counted/records");
-    let (status, body) = r
-        .post(
-            &records,
-            "application/json",
-            &json!({"value": {"type": "JSON", "data": 1}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = r
-        .post(
+    r.post_expect(
+        &records,
+        "application/json",
+        &json!({"value": {"type": "JSON", "data": 1}}),
+        200,
+    )
+    .await;
+    let body = r
+        .post_expect(
             &format!("{records}:batch"),
             "application/json",
             &json!({"entries": [
@@ -1175,9 +1164,9 @@ async fn metrics_count_records_requests_latency_and_connections() {
                 {"id": "3", "value": {"type": "JSON", "data": 3}},
                 {"id": "4", "value": {"type": "JSON", "data": 4}},
             ]}),
+            207,
         )
         .await;
-    assert_eq!(status, 207, "{body}");
     assert_eq!(body["successes"].as_array().unwrap().len(), 3, "{body}");
     let one = json!({"value": {"type": "JSON", "data": 1}}).to_string();
     let (status, _, text) =
@@ -1188,14 +1177,13 @@ async fn metrics_count_records_requests_latency_and_connections() {
         .produce_json("counted", &[json!({"value": 1, "partition": 9})])
         .await;
     assert_error("unknown partition", &got, 404, 40402);
-    let (status, _) = r
-        .post(
-            &records,
-            "application/json",
-            &json!({"value": {"type": "BINARY", "data": 1}}),
-        )
-        .await;
-    assert_eq!(status, 400);
+    r.post_expect(
+        &records,
+        "application/json",
+        &json!({"value": {"type": "BINARY", "data": 1}}),
+        400,
+    )
+    .await;
 
     let text = metrics_text(&r).await;
     let after = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
@@ -1263,8 +1251,7 @@ async fn metrics_count_records_requests_latency_and_connections() {
 
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_answer_in_confluent_format() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let cid = r.cluster_id().await;
     let not_found = json!({"error_code": 404, "message": "HTTP 404 Not Found"});
     for path in [

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::support::{JSON_V2, Options, Runnel};
+use crate::support::{JSON_V2, Runnel};
 
 const KILLS: usize = 20;
 const PRODUCERS: usize = 3;
@@ -73,11 +73,7 @@ async fn log_seqs(r: &Runnel) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_produce_loses_no_acknowledged_record() {
     let started = Instant::now();
-    let mut r = Runnel::start_with(Options {
-        env: vec![("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES".into(), "1".into())],
-        ..Options::default()
-    })
-    .await;
+    let mut r = Runnel::start_with_env(&[("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES", "1")]).await;
     r.create_topic(TOPIC, 1, &[("flush.messages", "1")]).await;
 
     let next_seq = Arc::new(AtomicU64::new(0));

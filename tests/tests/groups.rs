@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Options, Runnel, Ws, runnel_bin};
+use crate::support::{Runnel, Ws, runnel_bin};
 
 const V2: &str = "application/vnd.kafka.v2+json";
 const JSON_V2: &str = "application/vnd.kafka.json.v2+json";
@@ -21,8 +21,9 @@ const SETTLE: Duration = Duration::from_secs(20);
 async fn member(r: &Runnel, group: &str, name: &str, topic: &str) {
     let body = json!({"name": name, "format": "json", "auto.offset.reset": "earliest",
                       "auto.commit.enable": "false"});
-    let (status, created) = r.post(&format!("/consumers/{group}"), V2, &body).await;
-    assert_eq!(status, 200, "{created}");
+    let created = r
+        .post_expect(&format!("/consumers/{group}"), V2, &body, 200)
+        .await;
     assert!(
         created["base_uri"]
             .as_str()
@@ -31,8 +32,8 @@ async fn member(r: &Runnel, group: &str, name: &str, topic: &str) {
         "{created}"
     );
     let path = format!("/consumers/{group}/instances/{name}/subscription");
-    let (status, body) = r.post(&path, V2, &json!({"topics": [topic]})).await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(&path, V2, &json!({"topics": [topic]}), 204)
+        .await;
 }
 
 async fn assigned(r: &Runnel, group: &str, name: &str) -> BTreeSet<u32> {
@@ -79,18 +80,10 @@ async fn settled(
 }
 
 async fn poll(r: &Runnel, group: &str, name: &str) -> Vec<Value> {
-    let url = r.url(&format!(
-        "/consumers/{group}/instances/{name}/records?timeout=500"
-    ));
-    let resp = r
-        .http
-        .get(url)
-        .header("accept", JSON_V2)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json::<Vec<Value>>().await.unwrap()
+    let path = format!("/consumers/{group}/instances/{name}/records?timeout=500");
+    let (status, records) = r.get_accept(&path, JSON_V2).await;
+    assert_eq!(status, 200, "{records}");
+    records.as_array().expect("records").clone()
 }
 
 /// Each record's (partition, offset).
@@ -114,14 +107,14 @@ async fn produce(r: &Runnel, topic: &str, partitions: u32, n: u32) -> BTreeSet<(
             .filter(|i| i % partitions == p)
             .map(|i| json!({"value": {"n": i}}))
             .collect();
-        let (status, body) = r
-            .post(
+        let body = r
+            .post_expect(
                 &format!("/topics/{topic}/partitions/{p}"),
                 JSON_V2,
                 &json!({ "records": records }),
+                200,
             )
             .await;
-        assert_eq!(status, 200, "{body}");
         for o in body["offsets"].as_array().unwrap() {
             out.insert((p, o["offset"].as_u64().unwrap()));
         }
@@ -131,8 +124,7 @@ async fn produce(r: &Runnel, topic: &str, partitions: u32, n: u32) -> BTreeSet<(
 
 #[tokio::test]
 async fn two_then_three_members_share_six_partitions_with_no_overlap_or_gap() {
-    let r = Runnel::start().await;
-    r.create_topic("six", 6, &[]).await;
+    let r = Runnel::start_with_topic("six", 6).await;
     member(&r, "g", "a", "six").await;
     assert_eq!(
         settled(&r, "g", &["a"], 6, &[6]).await,
@@ -246,13 +238,10 @@ async fn ws_frame(ws: &mut Ws) -> Value {
 
 #[tokio::test]
 async fn a_member_that_stops_answering_is_evicted_and_its_partitions_move() {
-    let r = Runnel::start_with(Options {
-        env: vec![
-            ("RUNNEL_LIMITS_WS_PING_INTERVAL".into(), "200ms".into()),
-            ("RUNNEL_LIMITS_WS_PONG_TIMEOUT".into(), "500ms".into()),
-        ],
-        ..Options::default()
-    })
+    let r = Runnel::start_with_env(&[
+        ("RUNNEL_LIMITS_WS_PING_INTERVAL", "200ms"),
+        ("RUNNEL_LIMITS_WS_PONG_TIMEOUT", "500ms"),
+    ])
     .await;
     r.create_topic("evict", 6, &[]).await;
     let mut live = ws_member(&r, "evict", "e").await;
@@ -278,11 +267,7 @@ async fn a_member_that_stops_answering_is_evicted_and_its_partitions_move() {
 
 #[tokio::test]
 async fn committed_offsets_survive_a_graceful_restart_and_a_crash() {
-    let mut r = Runnel::start_with(Options {
-        env: vec![("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES".into(), "1".into())],
-        ..Options::default()
-    })
-    .await;
+    let mut r = Runnel::start_with_env(&[("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES", "1")]).await;
     r.create_topic("keep", 2, &[]).await;
     produce(&r, "keep", 2, 40).await;
     member(&r, "k", "one", "keep").await;
@@ -292,10 +277,8 @@ async fn committed_offsets_survive_a_graceful_restart_and_a_crash() {
         {"topic": "keep", "partition": 0, "offset": 7},
         {"topic": "keep", "partition": 1, "offset": 13},
     ]});
-    let (status, body) = r
-        .post("/consumers/k/instances/one/offsets", V2, &commit)
+    r.post_expect("/consumers/k/instances/one/offsets", V2, &commit, 200)
         .await;
-    assert_eq!(status, 200, "{body}");
 
     let before = lags(&r, "k").await;
     assert_eq!(before, vec![(0, 8, 12), (1, 14, 6)]);
@@ -386,8 +369,7 @@ async fn cli_consume_group(r: &Runnel, topic: &str, group: &str, extra: &[&str])
 
 #[tokio::test]
 async fn two_groups_each_see_every_record() {
-    let r = Runnel::start().await;
-    r.create_topic("both", 6, &[]).await;
+    let r = Runnel::start_with_topic("both", 6).await;
     // Group "ws": two WebSocket members, settled before anything is produced.
     let mut a = ws_member(&r, "both", "ws").await;
     assert_eq!(ws_assignment(&mut a).await.len(), 6);
@@ -520,11 +502,7 @@ async fn bench_consume_as_a_group_reads_every_record_over_both_transports() {
 
 #[tokio::test]
 async fn an_idle_consumer_instance_expires_after_the_configured_timeout() {
-    let r = Runnel::start_with(Options {
-        env: vec![("RUNNEL_CONSUMER_INSTANCE_TIMEOUT".into(), "1s".into())],
-        ..Options::default()
-    })
-    .await;
+    let r = Runnel::start_with_env(&[("RUNNEL_CONSUMER_INSTANCE_TIMEOUT", "1s")]).await;
     r.create_topic("idle", 4, &[]).await;
     member(&r, "i", "busy", "idle").await;
     member(&r, "i", "idle", "idle").await;

@@ -215,8 +215,7 @@ async fn create_topic_answers_kafka_topic_and_refuses_bad_requests() {
 
 #[tokio::test]
 async fn v2_produce_json_and_binary_report_offsets_and_errors() {
-    let r = Runnel::start().await;
-    r.create_topic("events", 3, &[]).await;
+    let r = Runnel::start_with_topic("events", 3).await;
 
     // json: values of every JSON type; the response is Confluent's shape.
     let (status, body) = r
@@ -247,17 +246,17 @@ async fn v2_produce_json_and_binary_report_offsets_and_errors() {
     for key in ["user-1", "user-2", "another key", "k"] {
         let expected = kafka_partition(key.as_bytes(), 3);
         for i in 0..4 {
-            let (status, body) = r
-                .post(
+            let body = r
+                .post_expect(
                     "/topics/events",
                     BINARY_V2,
                     &json!({"records": [{
                         "key": B64.encode(key),
                         "value": B64.encode(format!("v{i}")),
                     }]}),
+                    200,
                 )
                 .await;
-            assert_eq!(status, 200, "{body}");
             let offs = offsets_of(&body);
             assert_eq!(
                 offs[0].0, expected,
@@ -372,11 +371,10 @@ async fn v2_produce_json_and_binary_report_offsets_and_errors() {
 
 #[tokio::test]
 async fn stateless_read_answers_json_and_binary_with_headers_and_timestamps() {
-    let r = Runnel::start().await;
-    r.create_topic("reads", 1, &[]).await;
+    let r = Runnel::start_with_topic("reads", 1).await;
     let before = now_ms();
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             "/topics/reads",
             BINARY_V2,
             &json!({"records": [
@@ -384,9 +382,9 @@ async fn stateless_read_answers_json_and_binary_with_headers_and_timestamps() {
                  "headers": [{"key": "trace", "value": B64.encode("abc")}, {"key": "empty", "value": null}]},
                 {"value": B64.encode("{\"n\":2}")},
             ]}),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(offsets_of(&body), vec![(0, 0), (0, 1)]);
     r.produce_ok("reads", &[json!({"n": 3})]).await;
 
@@ -457,8 +455,7 @@ async fn stateless_read_answers_json_and_binary_with_headers_and_timestamps() {
 /// is appended, long before the timeout; without a record it answers `[]` at the timeout.
 #[tokio::test]
 async fn long_poll_returns_as_soon_as_a_record_arrives() {
-    let r = Runnel::start().await;
-    r.create_topic("tail", 1, &[]).await;
+    let r = Runnel::start_with_topic("tail", 1).await;
     r.produce_ok("tail", &[json!("first")]).await;
 
     let started = Instant::now();

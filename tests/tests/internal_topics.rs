@@ -9,22 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{JSON_V2, Options, Runnel, assert_error, runnel_bin};
+use crate::support::{JSON_V2, Runnel, assert_error, runnel_bin};
 
-const SCHEMA_JSON: &str = "application/vnd.schemaregistry.v1+json";
 const SCHEMA: &str = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]}"#;
 
 /// Registers a schema (which creates `_schemas`) and commits an offset for group `g` on topic
 /// `data` (which creates `__consumer_offsets`).
 async fn make_internal_state(r: &Runnel) {
-    let (status, body) = r
-        .post(
-            "/subjects/orders-value/versions",
-            SCHEMA_JSON,
-            &json!({ "schema": SCHEMA }),
-        )
-        .await;
-    assert_eq!(status, 200, "register: {body}");
+    r.register_schema("orders-value", SCHEMA).await;
     r.create_topic("data", 1, &[]).await;
     r.produce_ok("data", &[json!(1), json!(2), json!(3)]).await;
     let (status, body) = r
@@ -70,21 +62,6 @@ async fn internal_state(r: &Runnel) -> (Value, Value) {
         .map(|l| json!([l["topic_name"], l["partition_id"], l["current_offset"]]))
         .collect();
     (versions, offsets)
-}
-
-async fn call(
-    r: &Runnel,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = r.http.request(method, r.url(path));
-    if let Some(b) = body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.to_string());
-    }
-    crate::support::status_json(req.send().await.expect("request")).await
 }
 
 #[tokio::test]
@@ -160,11 +137,10 @@ async fn internal_topics_refuse_deletion_and_configs_that_would_lose_records() {
     make_internal_state(&r).await;
     let before = internal_state(&r).await;
     let c = r.cluster_id().await;
-    use reqwest::Method;
 
     for topic in ["_schemas", "__consumer_offsets"] {
         let t = format!("/v3/clusters/{c}/topics/{topic}");
-        let got = call(&r, Method::DELETE, &t, None).await;
+        let got = r.call("DELETE", &t, None).await;
         assert_error(&format!("DELETE {topic}"), &got, 400, 40002);
 
         for (name, value) in [
@@ -173,40 +149,36 @@ async fn internal_topics_refuse_deletion_and_configs_that_would_lose_records() {
             ("retention.ms", "1"),
             ("retention.bytes", "1"),
         ] {
-            let got = call(
-                &r,
-                Method::PUT,
-                &format!("{t}/configs/{name}"),
-                Some(json!({ "value": value })),
-            )
-            .await;
+            let got = r
+                .call(
+                    "PUT",
+                    &format!("{t}/configs/{name}"),
+                    Some(&json!({ "value": value })),
+                )
+                .await;
             assert_error(&format!("{topic} {name}={value}"), &got, 400, 40002);
-            let got = call(
-                &r,
-                Method::POST,
-                &format!("{t}/configs:alter"),
-                Some(json!({"data": [{ "name": name, "value": value }]})),
-            )
-            .await;
+            let got = r
+                .call(
+                    "POST",
+                    &format!("{t}/configs:alter"),
+                    Some(&json!({"data": [{ "name": name, "value": value }]})),
+                )
+                .await;
             assert_error(&format!("{topic} alter {name}={value}"), &got, 400, 40002);
         }
         // Resetting the policy would bring back the default, delete.
-        let got = call(
-            &r,
-            Method::DELETE,
-            &format!("{t}/configs/cleanup.policy"),
-            None,
-        )
-        .await;
+        let got = r
+            .call("DELETE", &format!("{t}/configs/cleanup.policy"), None)
+            .await;
         assert_error(&format!("{topic} reset cleanup.policy"), &got, 400, 40002);
         // A config that keeps every record stays the operator's.
-        let got = call(
-            &r,
-            Method::PUT,
-            &format!("{t}/configs/flush.messages"),
-            Some(json!({ "value": "1" })),
-        )
-        .await;
+        let got = r
+            .call(
+                "PUT",
+                &format!("{t}/configs/flush.messages"),
+                Some(&json!({ "value": "1" })),
+            )
+            .await;
         assert_eq!(got.0, 204, "{topic} flush.messages=1: {}", got.1);
     }
 
@@ -226,14 +198,7 @@ async fn clients_cannot_create_internal_topics() {
         assert_error(&format!("create {name}"), &got, 400, 40002);
     }
     // The registry still creates its own topic, compacted.
-    let (status, body) = r
-        .post(
-            "/subjects/s-value/versions",
-            SCHEMA_JSON,
-            &json!({ "schema": SCHEMA }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.register_schema("s-value", SCHEMA).await;
     let c = r.cluster_id().await;
     let (status, body) = r
         .get_json(&format!(
@@ -318,8 +283,7 @@ async fn registry_and_coordinator_refuse_to_run_on_a_topic_that_deletes_records(
 
 #[tokio::test]
 async fn topic_names_differing_only_in_dot_and_underscore_collide() {
-    let r = Runnel::start().await;
-    r.create_topic("col.x", 1, &[]).await;
+    let r = Runnel::start_with_topic("col.x", 1).await;
     let got = r
         .try_create_topic(&json!({"topic_name": "col_x", "partitions_count": 1}))
         .await;
@@ -332,13 +296,9 @@ async fn topic_names_differing_only_in_dot_and_underscore_collide() {
         got.1
     );
     let c = r.cluster_id().await;
-    let got = call(
-        &r,
-        reqwest::Method::DELETE,
-        &format!("/v3/clusters/{c}/topics/col.x"),
-        None,
-    )
-    .await;
+    let got = r
+        .call("DELETE", &format!("/v3/clusters/{c}/topics/col.x"), None)
+        .await;
     assert_eq!(got.0, 204, "{}", got.1);
     r.create_topic("col_x", 1, &[]).await;
 }
@@ -377,11 +337,7 @@ fn hard_limit() -> String {
 /// start must find the whole topic (if the delete failed) or none of it (if it succeeded).
 #[tokio::test]
 async fn a_failed_topic_delete_deletes_nothing() {
-    let mut r = Runnel::start_with(Options {
-        env: vec![("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES".into(), "1".into())],
-        ..Options::default()
-    })
-    .await;
+    let mut r = Runnel::start_with_env(&[("RUNNEL_TOPIC_DEFAULTS_FLUSH_MESSAGES", "1")]).await;
     let c = r.cluster_id().await;
     let values: Vec<Value> = (0..50).map(|i| json!({ "n": i })).collect();
     let mut failed = 0;
@@ -455,13 +411,9 @@ async fn a_produce_racing_a_topic_delete_is_told_the_topic_is_unknown() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let got = call(
-            &r,
-            reqwest::Method::DELETE,
-            &format!("/v3/clusters/{c}/topics/{topic}"),
-            None,
-        )
-        .await;
+        let got = r
+            .call("DELETE", &format!("/v3/clusters/{c}/topics/{topic}"), None)
+            .await;
         assert_eq!(got.0, 204, "{}", got.1);
         for p in producers {
             for (status, body) in p.await.expect("producer") {

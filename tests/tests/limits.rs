@@ -25,16 +25,6 @@ const GIB: u64 = 1 << 30;
 /// sockets buffer on both sides; a small part of the gigabyte, whatever the machine's speed.
 const REFUSED_WITHIN: u64 = GIB / 16;
 
-fn options(env: &[(&str, &str)]) -> Options {
-    Options {
-        env: env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        ..Options::default()
-    }
-}
-
 /// A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
 fn status_kib(pid: u32, field: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read proc status");
@@ -236,20 +226,19 @@ async fn end_offset(r: &Runnel, topic: &str) -> u64 {
 
 #[tokio::test]
 async fn a_gigabyte_body_is_refused_after_a_small_part_and_memory_stays_bounded() {
-    let r = Runnel::start_with(options(&[("RUNNEL_LIMITS_MAX_REQUEST_BODY", "8MiB")])).await;
+    let r = Runnel::start_with_env(&[("RUNNEL_LIMITS_MAX_REQUEST_BODY", "8MiB")]).await;
     r.create_topic("big", 1, &[]).await;
     let cid = r.cluster_id().await;
     // Warm up the paths measured, so first-use allocations are not counted as growth.
     r.produce_ok("big", &[json!("warm")]).await;
     let v3 = format!("/v3/clusters/{cid}/topics/big/records");
-    let (status, _) = r
-        .post(
-            &v3,
-            "application/json",
-            &json!({"value": {"type": "JSON", "data": 1}}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    r.post_expect(
+        &v3,
+        "application/json",
+        &json!({"value": {"type": "JSON", "data": 1}}),
+        200,
+    )
+    .await;
 
     for path in ["/topics/big".to_owned(), v3.clone(), format!("{v3}:batch")] {
         let a = send_gib_checking_rss(&r, &path, Framing::Length, b"", 0);
@@ -284,7 +273,7 @@ async fn a_gigabyte_body_is_refused_after_a_small_part_and_memory_stays_bounded(
 
 #[tokio::test]
 async fn more_records_than_the_limit_are_refused_with_nothing_written() {
-    let r = Runnel::start_with(options(&[("RUNNEL_LIMITS_MAX_RECORDS_PER_REQUEST", "10")])).await;
+    let r = Runnel::start_with_env(&[("RUNNEL_LIMITS_MAX_RECORDS_PER_REQUEST", "10")]).await;
     r.create_topic("few", 1, &[]).await;
     let cid = r.cluster_id().await;
     let records = |n: usize| -> Vec<Value> { (0..n).map(|i| json!({ "value": i })).collect() };
@@ -413,8 +402,7 @@ async fn five_hundred_slow_clients_do_not_stop_a_normal_client() {
     const SLOW: usize = 500;
     ensure_fd_limit(4 * SLOW as u64);
     // The default header timeout (30 s) outlasts the test: the slow clients stay connected.
-    let r = Runnel::start().await;
-    r.create_topic("fast", 1, &[]).await;
+    let r = Runnel::start_with_topic("fast", 1).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut slow = tokio::task::JoinSet::new();
@@ -502,7 +490,7 @@ async fn five_hundred_slow_clients_do_not_stop_a_normal_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_trickling_headers_is_closed_at_the_header_read_timeout() {
     const SLOW: usize = 20;
-    let r = Runnel::start_with(options(&[("RUNNEL_LIMITS_HEADER_READ_TIMEOUT", "2s")])).await;
+    let r = Runnel::start_with_env(&[("RUNNEL_LIMITS_HEADER_READ_TIMEOUT", "2s")]).await;
     let stop = Arc::new(AtomicBool::new(false));
     let mut slow = tokio::task::JoinSet::new();
     for _ in 0..SLOW {
@@ -562,14 +550,13 @@ async fn partitions_past_the_open_file_limit_are_refused_with_nothing_created() 
     .await;
     let cluster = r.cluster_id().await;
     let topics = format!("/v3/clusters/{cluster}/topics");
-    let (status, body) = r
-        .post(
-            &topics,
-            "application/json",
-            &json!({"topic_name": "fits", "partitions_count": 50}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    r.post_expect(
+        &topics,
+        "application/json",
+        &json!({"topic_name": "fits", "partitions_count": 50}),
+        201,
+    )
+    .await;
     let got = r
         .post(
             &topics,
@@ -606,13 +593,12 @@ async fn partitions_past_the_open_file_limit_are_refused_with_nothing_created() 
     assert_eq!(dirs, 50, "only fits-0..49 exist");
     let (status, _) = r.get_json("/topics/huge").await;
     assert_eq!(status, 404);
-    let (status, body) = r
-        .post(
-            "/topics/fits/partitions/49",
-            JSON_V2,
-            &json!({"records": [{"value": 1}]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect(
+        "/topics/fits/partitions/49",
+        JSON_V2,
+        &json!({"records": [{"value": 1}]}),
+        200,
+    )
+    .await;
     r.assert_no_panic();
 }

@@ -133,8 +133,7 @@ async fn tiny_segments_keep_open_descriptors_bounded_and_every_record_readable()
 
 #[tokio::test]
 async fn empty_partitions_index_files_take_no_disk_blocks() {
-    let mut r = Runnel::start().await;
-    r.create_topic("empty", 200, &[]).await;
+    let mut r = Runnel::start_with_topic("empty", 200).await;
     let topics = r.data_dir().join("topics");
     for ext in ["index", "timeindex"] {
         let (n, len, blocks) = files_with_ext(&topics, ext);

@@ -74,8 +74,7 @@ async fn refused_upgrade(r: &Runnel, topic: &str) -> u16 {
 
 #[tokio::test]
 async fn the_same_fault_gets_the_same_status_on_every_front_end() {
-    let r = Runnel::start().await;
-    r.create_topic("plain", 2, &[]).await;
+    let r = Runnel::start_with_topic("plain", 2).await;
     r.create_topic("small", 1, &[("max.message.bytes", "1024")])
         .await;
     r.create_topic("compacted", 1, &[("cleanup.policy", "compact")])
@@ -140,14 +139,7 @@ async fn the_same_fault_gets_the_same_status_on_every_front_end() {
 
     // Faults of the topic itself: the same status before any record is looked at. A first
     // schema brings the registry's internal topic into being.
-    let (status, body) = r
-        .post(
-            "/subjects/s-value/versions",
-            "application/vnd.schemaregistry.v1+json",
-            &json!({"schema": "\"string\""}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.register_schema("s-value", "\"string\"").await;
     for (topic, status, v2_code, v3_code) in [
         ("missing", 404, 40401, 40403),
         ("_schemas", 400, 40002, 40002),
@@ -193,8 +185,7 @@ async fn the_same_fault_gets_the_same_status_on_every_front_end() {
 
 #[tokio::test]
 async fn keyless_records_of_one_request_or_message_share_one_partition() {
-    let r = Runnel::start().await;
-    r.create_topic("spread", 8, &[]).await;
+    let r = Runnel::start_with_topic("spread", 8).await;
     // 40 KiB a request: more than the 16 KiB after which a sticky partition moves on, so a
     // choice per record would spread one request.
     let records: Vec<Value> = (0..20)
@@ -229,17 +220,16 @@ async fn keyless_records_of_one_request_or_message_share_one_partition() {
 
 #[tokio::test]
 async fn quoted_partitions_and_schema_ids_are_understood_as_confluent_s_jackson_does() {
-    let r = Runnel::start().await;
-    r.create_topic("q", 3, &[]).await;
+    let r = Runnel::start_with_topic("q", 3).await;
     let cid = r.cluster_id().await;
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             "/topics/q",
             JSON_V2,
             &json!({"records": [{"value": 1, "partition": "2"}]}),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["offsets"][0]["partition"], 2, "{body}");
     let (status, body) = r
         .post(
@@ -251,23 +241,15 @@ async fn quoted_partitions_and_schema_ids_are_understood_as_confluent_s_jackson_
     assert_eq!((status, &body["partition_id"]), (200, &json!(1)), "{body}");
 
     // An avro produce naming its value schema by a quoted id.
-    let (status, body) = r
-        .post(
-            "/subjects/q-value/versions",
-            "application/vnd.schemaregistry.v1+json",
-            &json!({"schema": "\"long\""}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let id = body["id"].as_i64().unwrap().to_string();
-    let (status, body) = r
-        .post(
+    let id = r.register_schema("q-value", "\"long\"").await.to_string();
+    let body = r
+        .post_expect(
             "/topics/q",
             "application/vnd.kafka.avro.v2+json",
             &json!({"value_schema_id": id, "records": [{"value": 5, "partition": 0}]}),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["value_schema_id"].to_string(), id, "{body}");
 
     let (status, body) = r

@@ -42,8 +42,7 @@ fn unreadable_values() -> Vec<String> {
 
 #[tokio::test]
 async fn json_values_readers_cannot_parse_are_refused_at_produce() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let cid = r.cluster_id().await;
     let mut ws = ws_produce(&r, "t").await;
     for (i, bad) in unreadable_values().into_iter().enumerate() {
@@ -107,16 +106,14 @@ async fn json_values_readers_cannot_parse_are_refused_at_produce() {
 /// then fails on it alone, naming its offset, and continues past it once it skips it.
 #[tokio::test]
 async fn an_unreadable_stored_value_costs_readers_only_itself() {
-    let r = Runnel::start().await;
-    r.create_topic("old", 1, &[]).await;
+    let r = Runnel::start_with_topic("old", 1).await;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let records = json!({"records": [
         {"value": b64("\"first\"")},
         {"value": b64(r#""\ud800""#)},
         {"value": b64("\"third\"")},
     ]});
-    let (status, body) = r.post("/topics/old", BINARY_V2, &records).await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect("/topics/old", BINARY_V2, &records, 200).await;
 
     // Stateless read.
     let (status, body) = r.read_raw("old", 0, 0, JSON_V2, "").await;
@@ -143,33 +140,30 @@ async fn an_unreadable_stored_value_costs_readers_only_itself() {
 
     // A v2 consumer instance: the first poll answers the good record, the next fails naming
     // the bad one without moving, a seek past it goes on.
-    let (status, body) = r
-        .post(
-            "/consumers/g",
-            "application/vnd.kafka.v2+json",
-            &json!({"name": "c", "format": "json"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect(
+        "/consumers/g",
+        "application/vnd.kafka.v2+json",
+        &json!({"name": "c", "format": "json"}),
+        200,
+    )
+    .await;
     let inst = "/consumers/g/instances/c";
     let parts = json!({"partitions": [{"topic": "old", "partition": 0}]});
-    let (status, body) = r
-        .post(
-            &format!("{inst}/assignments"),
-            "application/vnd.kafka.v2+json",
-            &parts,
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(
+        &format!("{inst}/assignments"),
+        "application/vnd.kafka.v2+json",
+        &parts,
+        204,
+    )
+    .await;
     let positions = json!({"offsets": [{"topic": "old", "partition": 0, "offset": 0}]});
-    let (status, body) = r
-        .post(
-            &format!("{inst}/positions"),
-            "application/vnd.kafka.v2+json",
-            &positions,
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(
+        &format!("{inst}/positions"),
+        "application/vnd.kafka.v2+json",
+        &positions,
+        204,
+    )
+    .await;
     let poll = || async {
         let resp = http_client()
             .get(r.url(&format!("{inst}/records?timeout=200")))
@@ -188,14 +182,13 @@ async fn an_unreadable_stored_value_costs_readers_only_itself() {
         assert_error("poll at the bad record", &got, 422, 42203);
     }
     let skip = json!({"offsets": [{"topic": "old", "partition": 0, "offset": 2}]});
-    let (status, body) = r
-        .post(
-            &format!("{inst}/positions"),
-            "application/vnd.kafka.v2+json",
-            &skip,
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(
+        &format!("{inst}/positions"),
+        "application/vnd.kafka.v2+json",
+        &skip,
+        204,
+    )
+    .await;
     let (status, body) = poll().await;
     assert_eq!(
         (status, &body[0]["value"]),
@@ -284,8 +277,7 @@ async fn compacted_topics_refuse_records_without_keys() {
 
 #[tokio::test]
 async fn v3_timestamps_must_be_real_instants_since_the_epoch() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let cid = r.cluster_id().await;
     let path = format!("/v3/clusters/{cid}/topics/t/records");
     for bad in [
@@ -312,10 +304,9 @@ async fn v3_timestamps_must_be_real_instants_since_the_epoch() {
             "{bad}: {got:?}"
         );
     }
-    let (status, body) = r
-        .post(&path, "application/json", &json!({"timestamp": "2024-02-29T01:00:00.250+01:00", "value": {"type": "JSON", "data": 1}}))
+    let body = r
+        .post_expect(&path, "application/json", &json!({"timestamp": "2024-02-29T01:00:00.250+01:00", "value": {"type": "JSON", "data": 1}}), 200)
         .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(body["timestamp"], "2024-02-29T00:00:00.250Z", "{body}");
     let read = r.read_all("t", 0).await;
     assert_eq!(read.len(), 1, "only the good record is stored: {read:?}");
@@ -325,25 +316,22 @@ async fn v3_timestamps_must_be_real_instants_since_the_epoch() {
 
 #[tokio::test]
 async fn committed_offsets_stay_within_int64() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let v2 = "application/vnd.kafka.v2+json";
-    let (status, body) = r.post("/consumers/g", v2, &json!({"name": "c"})).await;
-    assert_eq!(status, 200, "{body}");
+    r.post_expect("/consumers/g", v2, &json!({"name": "c"}), 200)
+        .await;
     let inst = "/consumers/g/instances/c";
     let parts = json!({"partitions": [{"topic": "t", "partition": 0}]});
-    let (status, body) = r.post(&format!("{inst}/assignments"), v2, &parts).await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(&format!("{inst}/assignments"), v2, &parts, 204)
+        .await;
 
     // The last processed offset i64::MAX has no next offset to commit.
     let max = i64::MAX;
     let commit = |o: i64| json!({"offsets": [{"topic": "t", "partition": 0, "offset": o}]});
     let got = r.post(&format!("{inst}/offsets"), v2, &commit(max)).await;
     assert_error("commit i64::MAX", &got, 422, 42203);
-    let (status, body) = r
-        .post(&format!("{inst}/offsets"), v2, &commit(max - 1))
+    r.post_expect(&format!("{inst}/offsets"), v2, &commit(max - 1), 200)
         .await;
-    assert_eq!(status, 200, "{body}");
     let resp = http_client()
         .get(r.url(&format!("{inst}/offsets")))
         .header("Content-Type", v2)
@@ -386,8 +374,7 @@ async fn committed_offsets_stay_within_int64() {
 
 #[tokio::test]
 async fn links_to_groups_and_instances_are_well_formed() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let v2 = "application/vnd.kafka.v2+json";
     // `.` and `..` cannot be addressed by a URL (parsers resolve them, percent-encoded too),
     // so they are refused as group and instance names. Sent byte for byte: a URL library would
@@ -452,8 +439,7 @@ async fn links_to_groups_and_instances_are_well_formed() {
 
 #[tokio::test]
 async fn negative_partitions_are_named_as_given() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 2, &[]).await;
+    let r = Runnel::start_with_topic("t", 2).await;
     for p in [-1_i64, -2_147_483_648, 4_294_967_295] {
         let got = r
             .produce_json("t", &[json!({"value": 1, "partition": p})])

@@ -23,14 +23,14 @@ async fn produce_keyed(r: &Runnel, topic: &str, keys: &[String]) -> Vec<u64> {
         .iter()
         .map(|k| json!({"key": k, "value": {"key": k}}))
         .collect();
-    let (status, body) = r
-        .post(
+    let body = r
+        .post_expect(
             &format!("/topics/{topic}/partitions/0"),
             JSON_V2,
             &json!({ "records": records }),
+            200,
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     body["offsets"]
         .as_array()
         .unwrap()
@@ -132,21 +132,13 @@ async fn stateless_reads_continue_past_offsets_compaction_removed() {
 async fn instance(r: &Runnel, group: &str, name: &str, reset: &str) {
     let body = json!({"name": name, "format": "json", "auto.offset.reset": reset,
                       "auto.commit.enable": "false"});
-    let (status, created) = r.post(&format!("/consumers/{group}"), V2, &body).await;
-    assert_eq!(status, 200, "{created}");
+    r.post_expect(&format!("/consumers/{group}"), V2, &body, 200)
+        .await;
 }
 
 async fn poll(r: &Runnel, group: &str, name: &str, timeout_ms: u64) -> (u16, Value) {
-    let resp = r
-        .http
-        .get(r.url(&format!(
-            "/consumers/{group}/instances/{name}/records?timeout={timeout_ms}"
-        )))
-        .header("accept", JSON_V2)
-        .send()
-        .await
-        .unwrap();
-    crate::support::status_json(resp).await
+    let path = format!("/consumers/{group}/instances/{name}/records?timeout={timeout_ms}");
+    r.get_accept(&path, JSON_V2).await
 }
 
 /// Polls until `want` records arrived or polls stay empty for a while.
@@ -170,14 +162,13 @@ async fn a_group_consumer_sees_every_record_that_survived_compaction() {
     let r = Runnel::start().await;
     let surviving = compacted_topic(&r, "compacted").await;
     instance(&r, "readers", "one", "earliest").await;
-    let (status, body) = r
-        .post(
-            "/consumers/readers/instances/one/subscription",
-            V2,
-            &json!({"topics": ["compacted"]}),
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(
+        "/consumers/readers/instances/one/subscription",
+        V2,
+        &json!({"topics": ["compacted"]}),
+        204,
+    )
+    .await;
     assert_eq!(
         poll_all(&r, "readers", "one", surviving.len()).await,
         surviving
@@ -253,11 +244,11 @@ async fn assigned_and_sought(r: &Runnel, group: &str, reset: &str, topic: &str, 
     instance(r, group, "c", reset).await;
     let base = format!("/consumers/{group}/instances/c");
     let parts = json!({"partitions": [{"topic": topic, "partition": 0}]});
-    let (status, body) = r.post(&format!("{base}/assignments"), V2, &parts).await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(&format!("{base}/assignments"), V2, &parts, 204)
+        .await;
     let seek = json!({"offsets": [{"topic": topic, "partition": 0, "offset": offset}]});
-    let (status, body) = r.post(&format!("{base}/positions"), V2, &seek).await;
-    assert_eq!(status, 204, "{body}");
+    r.post_expect(&format!("{base}/positions"), V2, &seek, 204)
+        .await;
 }
 
 /// Before the fix an instance sought past the end polled `[]` forever, even after new records
@@ -265,8 +256,7 @@ async fn assigned_and_sought(r: &Runnel, group: &str, reset: &str, topic: &str, 
 /// position, `none` fails the poll; the log end itself is in range.
 #[tokio::test]
 async fn a_consumer_sought_past_the_end_applies_its_reset_policy() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     let keys: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();
     produce_keyed(&r, "t", &keys).await;
 
@@ -326,8 +316,7 @@ async fn expect_topic_gone(ws: &mut Ws) {
 /// deleted and created again: its positions pointed into the deleted log.
 #[tokio::test]
 async fn a_websocket_consumer_is_closed_when_its_topic_is_deleted_or_recreated() {
-    let r = Runnel::start().await;
-    r.create_topic("t", 1, &[]).await;
+    let r = Runnel::start_with_topic("t", 1).await;
     produce_keyed(&r, "t", &["a".into()]).await;
     let mut ws = ws_connect(&r, "topic=t&from=earliest&credit=100").await;
     assert_eq!(ws_records(&mut ws, 1).await, vec![0]);

@@ -5,9 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::Runnel;
-
-const SR: &str = "application/vnd.schemaregistry.v1+json";
+use crate::support::{Runnel, SR};
 
 /// `(status, content type, body)` of a request with an optional `Accept` and a JSON body.
 async fn call(
@@ -17,27 +15,13 @@ async fn call(
     accept: Option<&str>,
     body: Option<Value>,
 ) -> (u16, String, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = r.http.request(method, r.url(path));
-    if let Some(accept) = accept {
-        req = req.header("Accept", accept);
-    }
-    if let Some(body) = body {
-        req = req.header("Content-Type", SR).body(body.to_string());
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = resp.text().await.expect("body");
-    (
-        status,
-        ct,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    let mut headers = Vec::new();
+    headers.extend(accept.map(|a| ("Accept", a)));
+    headers.extend(body.is_some().then_some(("Content-Type", SR)));
+    let reply = r
+        .request(method, path, &headers, body.map(|b| b.to_string()))
+        .await;
+    (reply.status, reply.content_type.clone(), reply.json())
 }
 
 fn record_schema(fields: &[&str]) -> String {

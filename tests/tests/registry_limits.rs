@@ -8,28 +8,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::support::{Runnel, assert_error, status_json};
-
-const SR: &str = "application/vnd.schemaregistry.v1+json";
-
-async fn send(
-    r: &Runnel,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let mut req = r.http.request(method, r.url(path));
-    if let Some(body) = body {
-        req = req.header("Content-Type", SR).body(body.to_string());
-    }
-    status_json(req.send().await.expect("request")).await
-}
+use crate::support::{Runnel, SR, assert_error, status_json};
 
 async fn register(r: &Runnel, subject: &str, schema: &str) -> (u16, Value) {
     let body = json!({ "schema": schema });
-    send(
-        r,
-        reqwest::Method::POST,
+    r.sr_call(
+        "POST",
         &format!("/subjects/{subject}/versions"),
         Some(&body),
     )
@@ -40,25 +24,25 @@ async fn register_ok(r: &Runnel, subject: &str, schema: &str) -> (i64, i64) {
     let (status, body) = register(r, subject, schema).await;
     assert_eq!(status, 200, "register under {subject}: {body}");
     let id = body["id"].as_i64().expect("id");
-    let (status, found) = send(
-        r,
-        reqwest::Method::POST,
-        &format!("/subjects/{subject}"),
-        Some(&json!({ "schema": schema })),
-    )
-    .await;
+    let (status, found) = r
+        .sr_call(
+            "POST",
+            &format!("/subjects/{subject}"),
+            Some(&json!({ "schema": schema })),
+        )
+        .await;
     assert_eq!(status, 200, "look up under {subject}: {found}");
     (id, found["version"].as_i64().expect("version"))
 }
 
 async fn set_level(r: &Runnel, subject: &str, level: &str) {
-    let (status, body) = send(
-        r,
-        reqwest::Method::PUT,
-        &format!("/config/{subject}"),
-        Some(&json!({ "compatibility": level })),
-    )
-    .await;
+    let (status, body) = r
+        .sr_call(
+            "PUT",
+            &format!("/config/{subject}"),
+            Some(&json!({ "compatibility": level })),
+        )
+        .await;
     assert_eq!(status, 200, "PUT /config/{subject}: {body}");
 }
 

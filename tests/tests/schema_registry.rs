@@ -4,9 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::Runnel;
-
-const SR: &str = "application/vnd.schemaregistry.v1+json";
+use crate::support::{Runnel, SR};
 
 fn record(name: &str, fields: &[(&str, Value)]) -> String {
     let fields: Vec<Value> = fields
@@ -42,33 +40,16 @@ async fn call_with(
     content_type: Option<&str>,
     body: Option<String>,
 ) -> (u16, String, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = r.http.request(method, r.url(path));
-    if let Some(ct) = content_type {
-        req = req.header("Content-Type", ct);
-    }
-    if let Some(body) = body {
-        req = req.body(body);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = resp.text().await.expect("body");
-    (
-        status,
-        ct,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    let headers: Vec<_> = content_type
+        .map(|ct| ("Content-Type", ct))
+        .into_iter()
+        .collect();
+    let reply = r.request(method, path, &headers, body).await;
+    (reply.status, reply.content_type.clone(), reply.json())
 }
 
 async fn call(r: &Runnel, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let ct = body.as_ref().map(|_| SR);
-    let (status, _, v) = call_with(r, method, path, ct, body.map(|b| b.to_string())).await;
-    (status, v)
+    r.sr_call(method, path, body.as_ref()).await
 }
 
 async fn ok(r: &Runnel, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -83,6 +64,47 @@ async fn err(r: &Runnel, method: &str, path: &str, body: Option<Value>, code: u3
     let expected = if code >= 1000 { code / 100 } else { code };
     assert_eq!(u32::from(status), expected, "{method} {path}: {v}");
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+}
+
+/// What a registry request must answer.
+enum Want {
+    /// 200 with exactly this body.
+    Body(Value),
+    /// 200, whatever the body.
+    Ok,
+    /// A Confluent error with this `error_code`, its status and a message.
+    Code(u32),
+}
+
+use Want::{Body, Code};
+
+/// Sends each `"METHOD /path"` with its body, in order, and checks each answer.
+async fn exchange(r: &Runnel, steps: Vec<(&str, Option<Value>, Want)>) {
+    for (request, body, want) in steps {
+        let (method, path) = request.split_once(' ').expect("METHOD /path");
+        match want {
+            Body(expected) => assert_eq!(ok(r, method, path, body).await, expected, "{request}"),
+            Want::Ok => drop(ok(r, method, path, body).await),
+            Code(code) => err(r, method, path, body, code).await,
+        }
+    }
+}
+
+/// The body of a registration, a lookup or a check.
+fn schema(text: String) -> Option<Value> {
+    Some(json!({ "schema": text }))
+}
+
+fn level(name: &str) -> Want {
+    Body(json!({ "compatibilityLevel": name }))
+}
+
+fn mode(name: &str) -> Want {
+    Body(json!({ "mode": name }))
+}
+
+fn compatible(yes: bool) -> Want {
+    Body(json!({ "is_compatible": yes }))
 }
 
 async fn register(r: &Runnel, subject: &str, schema: &str) -> i64 {
@@ -250,53 +272,33 @@ async fn schemas_subjects_and_versions() {
 #[tokio::test]
 async fn compatibility_checks_and_config() {
     let r = Runnel::start().await;
-    assert_eq!(
-        ok(&r, "GET", "/config", None).await,
-        json!({"compatibilityLevel": "BACKWARD"})
-    );
-    // A subject without versions accepts anything.
-    let check = |v: &str| format!("/compatibility/subjects/orders-value/versions{v}");
-    assert_eq!(
-        ok(&r, "POST", &check(""), Some(json!({"schema": order_v1()}))).await,
-        json!({"is_compatible": true})
-    );
-    // `latest` of a subject without versions is checked against none, as Confluent does.
-    assert_eq!(
-        ok(
-            &r,
-            "POST",
-            &check("/latest"),
-            Some(json!({"schema": order_v1()}))
-        )
-        .await,
-        json!({"is_compatible": true})
-    );
+    let check = "POST /compatibility/subjects/orders-value/versions";
+    let latest: &str = &format!("{check}/latest");
+    exchange(
+        &r,
+        vec![
+            ("GET /config", None, level("BACKWARD")),
+            // A subject without versions accepts anything.
+            (check, schema(order_v1()), compatible(true)),
+            // `latest` of a subject without versions is checked against none, as Confluent does.
+            (latest, schema(order_v1()), compatible(true)),
+        ],
+    )
+    .await;
     register(&r, "orders-value", &order_v1()).await;
-    assert_eq!(
-        ok(
-            &r,
-            "POST",
-            &check("/latest"),
-            Some(json!({"schema": order_v2()}))
-        )
-        .await,
-        json!({"is_compatible": true})
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "POST",
-            &check(""),
-            Some(json!({"schema": order_breaking()}))
-        )
-        .await,
-        json!({"is_compatible": false})
-    );
+    exchange(
+        &r,
+        vec![
+            (latest, schema(order_v2()), compatible(true)),
+            (check, schema(order_breaking()), compatible(false)),
+        ],
+    )
+    .await;
     let verbose = ok(
         &r,
         "POST",
-        &format!("{}?verbose=true", check("/1")),
-        Some(json!({"schema": order_breaking()})),
+        "/compatibility/subjects/orders-value/versions/1?verbose=true",
+        schema(order_breaking()),
     )
     .await;
     assert_eq!(verbose["is_compatible"], false);
@@ -305,75 +307,49 @@ async fn compatibility_checks_and_config() {
         messages.iter().any(|m| m.as_str().unwrap().contains("qty")),
         "the message names the offending field: {verbose}"
     );
-    err(
+    let put = |level: &str| Some(json!({ "compatibility": level }));
+    let (missing, zero) = (format!("{check}/7"), format!("{check}/zero"));
+    exchange(
         &r,
-        "POST",
-        &check("/7"),
-        Some(json!({"schema": order_v2()})),
-        40402,
+        vec![
+            (missing.as_str(), schema(order_v2()), Code(40402)),
+            (zero.as_str(), schema(order_v2()), Code(42202)),
+            (check, schema("{nope".into()), Code(42201)),
+            // Global config: PUT echoes the request, DELETE answers the level before.
+            (
+                "PUT /config",
+                put("full"),
+                Body(json!({"compatibility": "FULL"})),
+            ),
+            ("GET /config", None, level("FULL")),
+            ("DELETE /config", None, level("FULL")),
+            ("GET /config", None, level("BACKWARD")),
+            // Subject config.
+            ("GET /config/orders-value", None, Code(40408)),
+            (
+                "GET /config/orders-value?defaultToGlobal=true",
+                None,
+                level("BACKWARD"),
+            ),
+            (
+                "PUT /config/orders-value",
+                put("NONE"),
+                Body(json!({"compatibility": "NONE"})),
+            ),
+            ("GET /config/orders-value", None, level("NONE")),
+        ],
     )
     .await;
-    err(
-        &r,
-        "POST",
-        &check("/zero"),
-        Some(json!({"schema": order_v2()})),
-        42202,
-    )
-    .await;
-    err(
-        &r,
-        "POST",
-        &check(""),
-        Some(json!({"schema": "{nope"})),
-        42201,
-    )
-    .await;
-
-    // Global config: PUT echoes the request, DELETE answers the level before.
-    assert_eq!(
-        ok(&r, "PUT", "/config", Some(json!({"compatibility": "full"}))).await,
-        json!({"compatibility": "FULL"})
-    );
-    assert_eq!(
-        ok(&r, "GET", "/config", None).await,
-        json!({"compatibilityLevel": "FULL"})
-    );
-    assert_eq!(
-        ok(&r, "DELETE", "/config", None).await,
-        json!({"compatibilityLevel": "FULL"})
-    );
-    assert_eq!(
-        ok(&r, "GET", "/config", None).await,
-        json!({"compatibilityLevel": "BACKWARD"})
-    );
-    // Subject config.
-    err(&r, "GET", "/config/orders-value", None, 40408).await;
-    assert_eq!(
-        ok(&r, "GET", "/config/orders-value?defaultToGlobal=true", None).await,
-        json!({"compatibilityLevel": "BACKWARD"})
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "PUT",
-            "/config/orders-value",
-            Some(json!({"compatibility": "NONE"}))
-        )
-        .await,
-        json!({"compatibility": "NONE"})
-    );
-    assert_eq!(
-        ok(&r, "GET", "/config/orders-value", None).await,
-        json!({"compatibilityLevel": "NONE"})
-    );
     // Under NONE the breaking schema registers.
     assert_eq!(register(&r, "orders-value", &order_breaking()).await, 2);
-    assert_eq!(
-        ok(&r, "DELETE", "/config/orders-value", None).await,
-        json!({"compatibilityLevel": "NONE"})
-    );
-    err(&r, "DELETE", "/config/nope", None, 40401).await;
+    exchange(
+        &r,
+        vec![
+            ("DELETE /config/orders-value", None, level("NONE")),
+            ("DELETE /config/nope", None, Code(40401)),
+        ],
+    )
+    .await;
     for bad in [
         json!({"compatibility": "SIDEWAYS"}),
         json!({}),
@@ -382,7 +358,7 @@ async fn compatibility_checks_and_config() {
         err(&r, "PUT", "/config", Some(bad.clone()), 42203).await;
         err(&r, "PUT", "/config/orders-value", Some(bad), 42203).await;
     }
-    for level in [
+    for name in [
         "NONE",
         "BACKWARD",
         "BACKWARD_TRANSITIVE",
@@ -391,17 +367,14 @@ async fn compatibility_checks_and_config() {
         "FULL",
         "FULL_TRANSITIVE",
     ] {
-        ok(
+        exchange(
             &r,
-            "PUT",
-            "/config/x",
-            Some(json!({"compatibility": level})),
+            vec![
+                ("PUT /config/x", put(name), Want::Ok),
+                ("GET /config/x", None, level(name)),
+            ],
         )
         .await;
-        assert_eq!(
-            ok(&r, "GET", "/config/x", None).await["compatibilityLevel"],
-            level
-        );
     }
     r.assert_no_panic();
 }
@@ -409,126 +382,84 @@ async fn compatibility_checks_and_config() {
 #[tokio::test]
 async fn modes_and_import() {
     let r = Runnel::start().await;
-    assert_eq!(
-        ok(&r, "GET", "/mode", None).await,
-        json!({"mode": "READWRITE"})
-    );
+    exchange(&r, vec![("GET /mode", None, mode("READWRITE"))]).await;
     register(&r, "a-value", &order_v1()).await;
-    err(&r, "GET", "/mode/a-value", None, 40409).await;
-    assert_eq!(
-        ok(&r, "GET", "/mode/a-value?defaultToGlobal=true", None).await,
-        json!({"mode": "READWRITE"})
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "PUT",
-            "/mode/a-value",
-            Some(json!({"mode": "READONLY"}))
-        )
-        .await,
-        json!({"mode": "READONLY"})
-    );
-    err(
+    let put = |name: &str| Some(json!({ "mode": name }));
+    let imported = json!({"schema": order_breaking(), "id": 100, "version": 5});
+    exchange(
         &r,
-        "POST",
-        "/subjects/a-value/versions",
-        Some(json!({"schema": order_v2()})),
-        42205,
+        vec![
+            ("GET /mode/a-value", None, Code(40409)),
+            (
+                "GET /mode/a-value?defaultToGlobal=true",
+                None,
+                mode("READWRITE"),
+            ),
+            ("PUT /mode/a-value", put("READONLY"), mode("READONLY")),
+            (
+                "POST /subjects/a-value/versions",
+                schema(order_v2()),
+                Code(42205),
+            ),
+            ("DELETE /subjects/a-value", None, Code(42205)),
+            // Reads still work.
+            ("GET /subjects/a-value/versions/latest", None, Want::Ok),
+            ("DELETE /mode/a-value", None, mode("READONLY")),
+            ("DELETE /mode/a-value", None, Code(40409)),
+            // READONLY_OVERRIDE globally wins over a subject's READWRITE.
+            ("PUT /mode/a-value", put("READWRITE"), Want::Ok),
+            ("PUT /mode", put("READONLY_OVERRIDE"), Want::Ok),
+            (
+                "POST /subjects/a-value/versions",
+                schema(order_v2()),
+                Code(42205),
+            ),
+            ("DELETE /mode", None, mode("READONLY_OVERRIDE")),
+            // IMPORT over existing schemas needs force; then ids and versions are the caller's.
+            ("PUT /mode", put("IMPORT"), Code(42205)),
+            ("PUT /mode?force=true", put("import"), Want::Ok),
+            (
+                "POST /subjects/imported-value/versions",
+                Some(imported),
+                Body(json!({"id": 100})),
+            ),
+            (
+                "GET /subjects/imported-value/versions",
+                None,
+                Body(json!([5])),
+            ),
+        ],
     )
     .await;
-    err(&r, "DELETE", "/subjects/a-value", None, 42205).await;
-    // Reads still work.
-    ok(&r, "GET", "/subjects/a-value/versions/latest", None).await;
-    assert_eq!(
-        ok(&r, "DELETE", "/mode/a-value", None).await,
-        json!({"mode": "READONLY"})
-    );
-    err(&r, "DELETE", "/mode/a-value", None, 40409).await;
-    // READONLY_OVERRIDE globally wins over a subject's READWRITE.
-    ok(
-        &r,
-        "PUT",
-        "/mode/a-value",
-        Some(json!({"mode": "READWRITE"})),
-    )
-    .await;
-    ok(
-        &r,
-        "PUT",
-        "/mode",
-        Some(json!({"mode": "READONLY_OVERRIDE"})),
-    )
-    .await;
-    err(
-        &r,
-        "POST",
-        "/subjects/a-value/versions",
-        Some(json!({"schema": order_v2()})),
-        42205,
-    )
-    .await;
-    assert_eq!(
-        ok(&r, "DELETE", "/mode", None).await,
-        json!({"mode": "READONLY_OVERRIDE"})
-    );
-    // IMPORT over existing schemas needs force; then ids and versions are the caller's.
-    err(&r, "PUT", "/mode", Some(json!({"mode": "IMPORT"})), 42205).await;
-    ok(
-        &r,
-        "PUT",
-        "/mode?force=true",
-        Some(json!({"mode": "import"})),
-    )
-    .await;
-    let imported = ok(
-        &r,
-        "POST",
-        "/subjects/imported-value/versions",
-        Some(json!({"schema": order_breaking(), "id": 100, "version": 5})),
-    )
-    .await;
-    assert_eq!(imported, json!({"id": 100}));
-    assert_eq!(
-        ok(&r, "GET", "/subjects/imported-value/versions", None).await,
-        json!([5])
-    );
     // Id 100 holds another schema: 42207.
+    let taken = json!({"schema": order_v2(), "id": 100});
     err(
         &r,
         "POST",
         "/subjects/other-value/versions",
-        Some(json!({"schema": order_v2(), "id": 100})),
+        Some(taken),
         42207,
     )
     .await;
-    ok(&r, "PUT", "/mode", Some(json!({"mode": "READWRITE"}))).await;
+    ok(&r, "PUT", "/mode", put("READWRITE")).await;
     // Outside IMPORT an id cannot be chosen, and new ids continue after the imported one.
+    let chosen = json!({"schema": order_v2(), "id": 7});
     err(
         &r,
         "POST",
         "/subjects/b-value/versions",
-        Some(json!({"schema": order_v2(), "id": 7})),
+        Some(chosen),
         42205,
     )
     .await;
-    assert_eq!(
-        register(&r, "b-value", &record("B", &[("b", json!("int"))])).await,
-        101
-    );
+    let b = record("B", &[("b", json!("int"))]);
+    assert_eq!(register(&r, "b-value", &b).await, 101);
     for bad in [json!({"mode": "WRITEONLY"}), json!({}), json!({"mode": 3})] {
         let (status, v) = call(&r, "PUT", "/mode", Some(bad)).await;
         assert_eq!(status, 422, "{v}");
         assert!(v["error_code"] == 42204 || v["error_code"] == 422, "{v}");
     }
-    err(
-        &r,
-        "PUT",
-        "/mode/a-value",
-        Some(json!({"mode": "nope"})),
-        42204,
-    )
-    .await;
+    err(&r, "PUT", "/mode/a-value", put("nope"), 42204).await;
     r.assert_no_panic();
 }
 
@@ -539,41 +470,38 @@ async fn soft_and_permanent_deletes_and_references() {
     register(&r, "orders-value", &order_v2()).await;
     register(&r, "copy-value", &order_v1()).await;
 
-    err(
+    exchange(
         &r,
-        "DELETE",
-        "/subjects/orders-value/versions/2?permanent=true",
-        None,
-        40407,
+        vec![
+            (
+                "DELETE /subjects/orders-value/versions/2?permanent=true",
+                None,
+                Code(40407),
+            ),
+            (
+                "DELETE /subjects/orders-value/versions/2",
+                None,
+                Body(json!(2)),
+            ),
+            (
+                "DELETE /subjects/orders-value/versions/2",
+                None,
+                Code(40406),
+            ),
+            (
+                "GET /subjects/orders-value/versions",
+                None,
+                Body(json!([1])),
+            ),
+            (
+                "GET /subjects/orders-value/versions?deleted=true",
+                None,
+                Body(json!([1, 2])),
+            ),
+            ("GET /subjects/orders-value/versions/2", None, Code(40402)),
+        ],
     )
     .await;
-    assert_eq!(
-        ok(&r, "DELETE", "/subjects/orders-value/versions/2", None).await,
-        json!(2)
-    );
-    err(
-        &r,
-        "DELETE",
-        "/subjects/orders-value/versions/2",
-        None,
-        40406,
-    )
-    .await;
-    assert_eq!(
-        ok(&r, "GET", "/subjects/orders-value/versions", None).await,
-        json!([1])
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "GET",
-            "/subjects/orders-value/versions?deleted=true",
-            None
-        )
-        .await,
-        json!([1, 2])
-    );
-    err(&r, "GET", "/subjects/orders-value/versions/2", None, 40402).await;
     let deleted = ok(
         &r,
         "GET",
@@ -582,82 +510,80 @@ async fn soft_and_permanent_deletes_and_references() {
     )
     .await;
     assert_eq!(deleted["id"], 2);
-    // A soft-deleted version's id still resolves, so old data decodes.
-    ok(&r, "GET", "/schemas/ids/2", None).await;
-    assert_eq!(
-        ok(&r, "GET", "/schemas/ids/2/versions", None).await,
-        json!([])
-    );
-    assert_eq!(
-        ok(&r, "GET", "/schemas/ids/2/versions?deleted=true", None).await,
-        json!([{"subject": "orders-value", "version": 2}])
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "DELETE",
-            "/subjects/orders-value/versions/2?permanent=true",
-            None
-        )
-        .await,
-        json!(2)
-    );
-    err(&r, "GET", "/schemas/ids/2", None, 40403).await;
-    err(
+    let soft_deleted = json!([{"subject": "orders-value", "version": 2}]);
+    exchange(
         &r,
-        "DELETE",
-        "/subjects/orders-value/versions/2",
-        None,
-        40402,
+        vec![
+            // A soft-deleted version's id still resolves, so old data decodes.
+            ("GET /schemas/ids/2", None, Want::Ok),
+            ("GET /schemas/ids/2/versions", None, Body(json!([]))),
+            (
+                "GET /schemas/ids/2/versions?deleted=true",
+                None,
+                Body(soft_deleted),
+            ),
+            (
+                "DELETE /subjects/orders-value/versions/2?permanent=true",
+                None,
+                Body(json!(2)),
+            ),
+            ("GET /schemas/ids/2", None, Code(40403)),
+            (
+                "DELETE /subjects/orders-value/versions/2",
+                None,
+                Code(40402),
+            ),
+        ],
     )
     .await;
     // A permanently deleted id is not reused; the version number is free again (Confluent
     // numbers after the largest version still stored, soft-deleted ones included).
     assert_eq!(register(&r, "orders-value", &order_v2()).await, 3);
-    assert_eq!(
-        ok(&r, "GET", "/subjects/orders-value/versions", None).await,
-        json!([1, 2])
-    );
-
-    // Subjects.
-    err(
+    exchange(
         &r,
-        "DELETE",
-        "/subjects/copy-value?permanent=true",
-        None,
-        40405,
+        vec![
+            (
+                "GET /subjects/orders-value/versions",
+                None,
+                Body(json!([1, 2])),
+            ),
+            // Subjects.
+            (
+                "DELETE /subjects/copy-value?permanent=true",
+                None,
+                Code(40405),
+            ),
+            ("DELETE /subjects/copy-value", None, Body(json!([1]))),
+            ("DELETE /subjects/copy-value", None, Code(40404)),
+            ("GET /subjects/copy-value/versions", None, Code(40401)),
+            ("GET /subjects", None, Body(json!(["orders-value"]))),
+            (
+                "GET /subjects?deleted=true",
+                None,
+                Body(json!(["copy-value", "orders-value"])),
+            ),
+            (
+                "GET /subjects?deletedOnly=true",
+                None,
+                Body(json!(["copy-value"])),
+            ),
+            (
+                "DELETE /subjects/copy-value?permanent=true",
+                None,
+                Body(json!([1])),
+            ),
+            (
+                "GET /subjects?deleted=true",
+                None,
+                Body(json!(["orders-value"])),
+            ),
+            ("DELETE /subjects/copy-value", None, Code(40401)),
+            ("DELETE /subjects/nope/versions/1", None, Code(40401)),
+            // Id 1 is still used by orders-value version 1.
+            ("GET /schemas/ids/1", None, Want::Ok),
+        ],
     )
     .await;
-    assert_eq!(
-        ok(&r, "DELETE", "/subjects/copy-value", None).await,
-        json!([1])
-    );
-    err(&r, "DELETE", "/subjects/copy-value", None, 40404).await;
-    err(&r, "GET", "/subjects/copy-value/versions", None, 40401).await;
-    assert_eq!(
-        ok(&r, "GET", "/subjects", None).await,
-        json!(["orders-value"])
-    );
-    assert_eq!(
-        ok(&r, "GET", "/subjects?deleted=true", None).await,
-        json!(["copy-value", "orders-value"])
-    );
-    assert_eq!(
-        ok(&r, "GET", "/subjects?deletedOnly=true", None).await,
-        json!(["copy-value"])
-    );
-    assert_eq!(
-        ok(&r, "DELETE", "/subjects/copy-value?permanent=true", None).await,
-        json!([1])
-    );
-    assert_eq!(
-        ok(&r, "GET", "/subjects?deleted=true", None).await,
-        json!(["orders-value"])
-    );
-    err(&r, "DELETE", "/subjects/copy-value", None, 40401).await;
-    err(&r, "DELETE", "/subjects/nope/versions/1", None, 40401).await;
-    // Id 1 is still used by orders-value version 1.
-    ok(&r, "GET", "/schemas/ids/1", None).await;
 
     // References.
     let address = json!({"type": "record", "name": "Address", "namespace": "e2e",
@@ -678,55 +604,49 @@ async fn soft_and_permanent_deletes_and_references() {
         .as_i64()
         .unwrap();
     assert_ne!(person_id, address_id);
-    assert_eq!(
-        ok(
-            &r,
-            "GET",
-            "/subjects/address-value/versions/1/referencedby",
-            None
-        )
-        .await,
-        json!([person_id])
-    );
-    assert_eq!(
-        ok(
-            &r,
-            "GET",
-            "/subjects/orders-value/versions/1/referencedby",
-            None
-        )
-        .await,
-        json!([])
-    );
-    err(
+    exchange(
         &r,
-        "GET",
-        "/subjects/nope/versions/1/referencedby",
-        None,
-        40401,
+        vec![
+            (
+                "GET /subjects/address-value/versions/1/referencedby",
+                None,
+                Body(json!([person_id])),
+            ),
+            (
+                "GET /subjects/orders-value/versions/1/referencedby",
+                None,
+                Body(json!([])),
+            ),
+            (
+                "GET /subjects/nope/versions/1/referencedby",
+                None,
+                Code(40401),
+            ),
+        ],
     )
     .await;
     let by_id = ok(&r, "GET", &format!("/schemas/ids/{person_id}"), None).await;
     assert_eq!(by_id["references"], reference);
     let version = ok(&r, "GET", "/subjects/person-value/versions/1", None).await;
     assert_eq!(version["references"], reference);
-    err(
-        &r,
-        "DELETE",
-        "/subjects/address-value/versions/1",
-        None,
-        42206,
-    )
-    .await;
-    err(&r, "DELETE", "/subjects/address-value", None, 42206).await;
     // A reference to nothing is an invalid schema.
-    err(
+    let dangling = json!({"schema": person, "references":
+        [{"name": "e2e.Address", "subject": "address-value", "version": 9}]});
+    exchange(
         &r,
-        "POST",
-        "/subjects/bad-value/versions",
-        Some(json!({"schema": person, "references":
-            [{"name": "e2e.Address", "subject": "address-value", "version": 9}]})),
-        42201,
+        vec![
+            (
+                "DELETE /subjects/address-value/versions/1",
+                None,
+                Code(42206),
+            ),
+            ("DELETE /subjects/address-value", None, Code(42206)),
+            (
+                "POST /subjects/bad-value/versions",
+                Some(dangling),
+                Code(42201),
+            ),
+        ],
     )
     .await;
     r.assert_no_panic();
@@ -1031,11 +951,7 @@ async fn bad_input_gets_a_4xx_and_the_server_keeps_answering() {
 
 #[tokio::test]
 async fn the_default_level_comes_from_the_server_config() {
-    let r = Runnel::start_with(crate::support::Options {
-        env: vec![("RUNNEL_SCHEMA_COMPATIBILITY_LEVEL".into(), "none".into())],
-        ..Default::default()
-    })
-    .await;
+    let r = Runnel::start_with_env(&[("RUNNEL_SCHEMA_COMPATIBILITY_LEVEL", "none")]).await;
     let (status, body) = r.get_json("/config").await;
     assert_eq!(
         (status, &body),
@@ -1045,14 +961,13 @@ async fn the_default_level_comes_from_the_server_config() {
     let v1 = r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#;
     let v2 = r#"{"type":"record","name":"R","fields":[{"name":"b","type":"string"}]}"#;
     for schema in [v1, v2] {
-        let (status, body) = r
-            .post(
-                "/subjects/cfg-value/versions",
-                "application/json",
-                &json!({"schema": schema}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
+        r.post_expect(
+            "/subjects/cfg-value/versions",
+            "application/json",
+            &json!({"schema": schema}),
+            200,
+        )
+        .await;
     }
     r.assert_no_panic();
 

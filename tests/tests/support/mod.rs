@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 pub const JSON_V2: &str = "application/vnd.kafka.json.v2+json";
 /// `Content-Type` / `Accept` of the binary embedded format.
 pub const BINARY_V2: &str = "application/vnd.kafka.binary.v2+json";
+/// The schema registry's media type.
+pub const SR: &str = "application/vnd.schemaregistry.v1+json";
 
 /// How long a start may take until `/ready` answers.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -113,6 +115,19 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
 }
 
+impl Options {
+    /// Options that only add environment variables.
+    pub fn with_env(env: &[(&str, &str)]) -> Options {
+        Options {
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Options::default()
+        }
+    }
+}
+
 /// A running (or stopped) `runnel serve` and its temporary root.
 #[derive(Debug)]
 pub struct Runnel {
@@ -137,6 +152,18 @@ impl Runnel {
         let mut r = Runnel::new(options);
         r.spawn_ready().await;
         r
+    }
+
+    /// Starts a server on a fresh data dir and creates `topic` with `partitions` partitions.
+    pub async fn start_with_topic(topic: &str, partitions: u32) -> Runnel {
+        let r = Runnel::start().await;
+        r.create_topic(topic, partitions, &[]).await;
+        r
+    }
+
+    /// Starts a server with extra environment variables and waits until it is ready.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Runnel {
+        Runnel::start_with(Options::with_env(env)).await
     }
 
     /// Prepares a root without starting anything ([`Runnel::spawn_ready`] starts).
@@ -369,6 +396,94 @@ impl Runnel {
         status_json(resp).await
     }
 
+    /// [`Runnel::post`] that must answer `status`; the JSON body.
+    pub async fn post_expect(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &Value,
+        status: u16,
+    ) -> Value {
+        let (got, answer) = self.post(path, content_type, body).await;
+        assert_eq!(got, status, "POST {path}: {answer}");
+        answer
+    }
+
+    /// `method path` with `headers` and an optional body, answered in full (any status).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
+        let mut req = self.http.request(method, self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().expect("ASCII content type").to_owned())
+            .unwrap_or_default();
+        let text = resp.text().await.expect("response body");
+        Reply {
+            status,
+            content_type,
+            text,
+        }
+    }
+
+    /// `method path` with an optional JSON body under `application/json` (the v3 API's type),
+    /// returning `(status, JSON body or Null)`.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.call_as(method, path, "application/json", body).await
+    }
+
+    /// `method path` with an optional JSON body under the schema registry's media type,
+    /// returning `(status, JSON body or Null)`.
+    pub async fn sr_call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        self.call_as(method, path, SR, body).await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (headers, body): (&[_], _) = match body {
+            Some(b) => (&[("Content-Type", content_type)], Some(b.to_string())),
+            None => (&[], None),
+        };
+        self.request(method, path, headers, body)
+            .await
+            .status_json()
+    }
+
+    /// Registers `schema` under `subject` in the schema registry; its id. Panics unless 200.
+    pub async fn register_schema(&self, subject: &str, schema: &str) -> i64 {
+        let path = format!("/subjects/{subject}/versions");
+        let body = self
+            .post_expect(&path, SR, &json!({ "schema": schema }), 200)
+            .await;
+        body["id"].as_i64().expect("schema id")
+    }
+
+    /// `GET path` with `Accept: accept`, returning `(status, JSON body or Null)`.
+    pub async fn get_accept(&self, path: &str, accept: &str) -> (u16, Value) {
+        self.request("GET", path, &[("Accept", accept)], None)
+            .await
+            .status_json()
+    }
+
     /// The value of metric `name` (a line `<name> <value>` of `/metrics`).
     pub async fn metric(&self, name: &str) -> f64 {
         let text = self
@@ -450,16 +565,13 @@ impl Runnel {
         accept: &str,
         extra_query: &str,
     ) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(self.url(&format!(
+        self.get_accept(
+            &format!(
                 "/topics/{topic}/partitions/{partition}/records?offset={offset}&max_bytes=1048576{extra_query}"
-            )))
-            .header("Accept", accept)
-            .send()
-            .await
-            .expect("GET records");
-        status_json(resp).await
+            ),
+            accept,
+        )
+        .await
     }
 
     /// Reads a partition from offset 0 to its end (json format), checking that offsets are
@@ -519,6 +631,27 @@ impl Drop for Runnel {
             }
             eprintln!("----- end of runnel stderr -----");
         }
+    }
+}
+
+/// A whole answer, for tests that look past the JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// The `Content-Type` header, empty when there is none.
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Reply {
+    /// The body as JSON, Null when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// `(status, JSON body or Null)`, the pair [`assert_error`] takes.
+    pub fn status_json(&self) -> (u16, Value) {
+        (self.status, self.json())
     }
 }
 
