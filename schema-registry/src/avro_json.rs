@@ -304,10 +304,7 @@ impl Cx<'_> {
                 if !items.is_empty() {
                     write_long(out, i64::try_from(items.len()).unwrap_or(i64::MAX));
                     for (i, item) in items.iter().enumerate() {
-                        let len = path.len();
-                        path.push_str(&format!("[{i}]"));
-                        self.encode(item, &a.items, path, depth + 1, out)?;
-                        path.truncate(len);
+                        self.encode_at(item, &a.items, path, &format!("[{i}]"), depth, out)?;
                     }
                 }
                 out.push(0);
@@ -320,10 +317,7 @@ impl Cx<'_> {
                     write_long(out, i64::try_from(entries.len()).unwrap_or(i64::MAX));
                     for (k, v) in entries {
                         write_bytes(out, k.as_bytes());
-                        let len = path.len();
-                        path.push_str(&format!("[{k:?}]"));
-                        self.encode(v, &m.types, path, depth + 1, out)?;
-                        path.truncate(len);
+                        self.encode_at(v, &m.types, path, &format!("[{k:?}]"), depth, out)?;
                     }
                 }
                 out.push(0);
@@ -382,6 +376,24 @@ impl Cx<'_> {
         }
     }
 
+    /// Encodes a part of a value one level down, with `step` on `path` while it does, so its
+    /// errors name where they are.
+    fn encode_at(
+        &self,
+        json: &Value,
+        schema: &Schema,
+        path: &mut String,
+        step: &str,
+        depth: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let len = path.len();
+        path.push_str(step);
+        self.encode(json, schema, path, depth + 1, out)?;
+        path.truncate(len);
+        Ok(())
+    }
+
     fn encode_union(
         &self,
         json: &Value,
@@ -412,10 +424,7 @@ impl Cx<'_> {
             };
             if let Some((i, variant)) = variants.iter().enumerate().find(|(_, s)| named(s)) {
                 write_long(out, index(i));
-                let len = path.len();
-                path.push_str(&format!("<{tag}>"));
-                self.encode(inner, variant, path, depth + 1, out)?;
-                path.truncate(len);
+                self.encode_at(inner, variant, path, &format!("<{tag}>"), depth, out)?;
                 return Ok(());
             }
         }

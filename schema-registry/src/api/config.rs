@@ -121,12 +121,8 @@ fn compatibility_response(messages: Vec<String>, verbose: bool) -> Compatibility
     post,
     path = "/compatibility/subjects/{subject}/versions",
     operation_id = "sr_check_compatibility",
-    tag = "schema-registry",
     params(SubjectPath, CheckQuery),
-    request_body(content(
-        (SchemaRequest = "application/vnd.schemaregistry.v1+json"),
-        (SchemaRequest = "application/json"),
-    )),
+    request_body = SchemaRequest,
     responses(
         (status = 200, description = "Whether it is compatible", body = CompatibilityResponse, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -161,12 +157,8 @@ pub(super) async fn check_all(
     post,
     path = "/compatibility/subjects/{subject}/versions/{version}",
     operation_id = "sr_check_compatibility_version",
-    tag = "schema-registry",
     params(VersionPath, CheckQuery),
-    request_body(content(
-        (SchemaRequest = "application/vnd.schemaregistry.v1+json"),
-        (SchemaRequest = "application/json"),
-    )),
+    request_body = SchemaRequest,
     responses(
         (status = 200, description = "Whether it is compatible", body = CompatibilityResponse, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -194,6 +186,33 @@ pub(super) async fn check_version(
         messages,
         q.verbose.unwrap_or(false),
     )))
+}
+
+/// Sets the global level (`subject` None) or a subject's; answers the level set.
+async fn put_level(
+    registry: &Registry,
+    subject: Option<&str>,
+    request: &ConfigRequest,
+) -> Result<SrJson<ConfigRequest>, RegistryError> {
+    let level = parse_level(request)?;
+    registry.set_level(subject, level).await?;
+    Ok(SrJson(ConfigRequest {
+        compatibility: Some(level.as_str().to_owned()),
+    }))
+}
+
+/// Sets the global mode (`subject` None) or a subject's; answers the mode set.
+async fn put_mode(
+    registry: &Registry,
+    subject: Option<&str>,
+    q: &ForceQuery,
+    request: &ModeBody,
+) -> Result<SrJson<ModeBody>, RegistryError> {
+    let mode = parse_mode(request)?;
+    registry
+        .set_mode(subject, mode, q.force.unwrap_or(false))
+        .await?;
+    Ok(mode_body(mode))
 }
 
 fn parse_level(request: &ConfigRequest) -> Result<Level, RegistryError> {
@@ -226,7 +245,6 @@ fn mode_body(mode: Mode) -> SrJson<ModeBody> {
     get,
     path = "/config",
     operation_id = "sr_get_global_config",
-    tag = "schema-registry",
     params(DefaultToGlobalQuery),
     responses(
         (status = 200, description = "The global level", body = ConfigResponse, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -245,11 +263,7 @@ pub(super) async fn get_global_config(
     put,
     path = "/config",
     operation_id = "sr_put_global_config",
-    tag = "schema-registry",
-    request_body(content(
-        (ConfigRequest = "application/vnd.schemaregistry.v1+json"),
-        (ConfigRequest = "application/json"),
-    )),
+    request_body = ConfigRequest,
     responses(
         (status = 200, description = "The request, echoed", body = ConfigRequest, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
@@ -262,11 +276,7 @@ pub(super) async fn put_global_config(
     Reg(registry): Reg,
     SrBody(body): SrBody<ConfigRequest>,
 ) -> Result<SrJson<ConfigRequest>, RegistryError> {
-    let level = parse_level(&body)?;
-    registry.set_level(None, level).await?;
-    Ok(SrJson(ConfigRequest {
-        compatibility: Some(level.as_str().to_owned()),
-    }))
+    put_level(&registry, None, &body).await
 }
 
 /// Reset the global compatibility level to the server's default; answers the level before.
@@ -274,7 +284,6 @@ pub(super) async fn put_global_config(
     delete,
     path = "/config",
     operation_id = "sr_delete_global_config",
-    tag = "schema-registry",
     responses(
         (status = 200, description = "The level before", body = ConfigResponse, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 500, description = "The schema store failed (50001)", body = ErrorBody),
@@ -291,7 +300,6 @@ pub(super) async fn delete_global_config(
     get,
     path = "/config/{subject}",
     operation_id = "sr_get_subject_config",
-    tag = "schema-registry",
     params(SubjectPath, DefaultToGlobalQuery),
     responses(
         (status = 200, description = "The subject's level", body = ConfigResponse, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -315,12 +323,8 @@ pub(super) async fn get_subject_config(
     put,
     path = "/config/{subject}",
     operation_id = "sr_put_subject_config",
-    tag = "schema-registry",
     params(SubjectPath),
-    request_body(content(
-        (ConfigRequest = "application/vnd.schemaregistry.v1+json"),
-        (ConfigRequest = "application/json"),
-    )),
+    request_body = ConfigRequest,
     responses(
         (status = 200, description = "The request, echoed", body = ConfigRequest, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON (400)", body = ErrorBody),
@@ -335,11 +339,7 @@ pub(super) async fn put_subject_config(
     SrPath(SubjectPath { subject }): SrPath<SubjectPath>,
     SrBody(body): SrBody<ConfigRequest>,
 ) -> Result<SrJson<ConfigRequest>, RegistryError> {
-    let level = parse_level(&body)?;
-    registry.set_level(Some(&subject), level).await?;
-    Ok(SrJson(ConfigRequest {
-        compatibility: Some(level.as_str().to_owned()),
-    }))
+    put_level(&registry, Some(&subject), &body).await
 }
 
 /// Remove a subject's own level; answers the level in force before.
@@ -347,7 +347,6 @@ pub(super) async fn put_subject_config(
     delete,
     path = "/config/{subject}",
     operation_id = "sr_delete_subject_config",
-    tag = "schema-registry",
     params(SubjectPath),
     responses(
         (status = 200, description = "The level before", body = ConfigResponse, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -367,7 +366,6 @@ pub(super) async fn delete_subject_config(
     get,
     path = "/mode",
     operation_id = "sr_get_global_mode",
-    tag = "schema-registry",
     responses((status = 200, description = "The global mode", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json")),
 )]
 pub(super) async fn get_global_mode(Reg(registry): Reg) -> Result<SrJson<ModeBody>, RegistryError> {
@@ -379,12 +377,8 @@ pub(super) async fn get_global_mode(Reg(registry): Reg) -> Result<SrJson<ModeBod
     put,
     path = "/mode",
     operation_id = "sr_put_global_mode",
-    tag = "schema-registry",
     params(ForceQuery),
-    request_body(content(
-        (ModeBody = "application/vnd.schemaregistry.v1+json"),
-        (ModeBody = "application/json"),
-    )),
+    request_body = ModeBody,
     responses(
         (status = 200, description = "The request, echoed", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -398,11 +392,7 @@ pub(super) async fn put_global_mode(
     SrQuery(q): SrQuery<ForceQuery>,
     SrBody(body): SrBody<ModeBody>,
 ) -> Result<SrJson<ModeBody>, RegistryError> {
-    let mode = parse_mode(&body)?;
-    registry
-        .set_mode(None, mode, q.force.unwrap_or(false))
-        .await?;
-    Ok(mode_body(mode))
+    put_mode(&registry, None, &q, &body).await
 }
 
 /// Reset the global mode to READWRITE; answers the mode before.
@@ -410,7 +400,6 @@ pub(super) async fn put_global_mode(
     delete,
     path = "/mode",
     operation_id = "sr_delete_global_mode",
-    tag = "schema-registry",
     responses(
         (status = 200, description = "The mode before", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 500, description = "The schema store failed (50001)", body = ErrorBody),
@@ -427,7 +416,6 @@ pub(super) async fn delete_global_mode(
     get,
     path = "/mode/{subject}",
     operation_id = "sr_get_subject_mode",
-    tag = "schema-registry",
     params(SubjectPath, DefaultToGlobalQuery),
     responses(
         (status = 200, description = "The subject's mode", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -451,12 +439,8 @@ pub(super) async fn get_subject_mode(
     put,
     path = "/mode/{subject}",
     operation_id = "sr_put_subject_mode",
-    tag = "schema-registry",
     params(SubjectPath, ForceQuery),
-    request_body(content(
-        (ModeBody = "application/vnd.schemaregistry.v1+json"),
-        (ModeBody = "application/json"),
-    )),
+    request_body = ModeBody,
     responses(
         (status = 200, description = "The request, echoed", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -472,11 +456,7 @@ pub(super) async fn put_subject_mode(
     SrQuery(q): SrQuery<ForceQuery>,
     SrBody(body): SrBody<ModeBody>,
 ) -> Result<SrJson<ModeBody>, RegistryError> {
-    let mode = parse_mode(&body)?;
-    registry
-        .set_mode(Some(&subject), mode, q.force.unwrap_or(false))
-        .await?;
-    Ok(mode_body(mode))
+    put_mode(&registry, Some(&subject), &q, &body).await
 }
 
 /// Remove a subject's own mode; answers the mode before.
@@ -484,7 +464,6 @@ pub(super) async fn put_subject_mode(
     delete,
     path = "/mode/{subject}",
     operation_id = "sr_delete_subject_mode",
-    tag = "schema-registry",
     params(SubjectPath),
     responses(
         (status = 200, description = "The mode before", body = ModeBody, content_type = "application/vnd.schemaregistry.v1+json"),

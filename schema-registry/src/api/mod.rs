@@ -73,8 +73,10 @@ where
     router.route_layer(axum::middleware::from_fn(negotiate::negotiate))
 }
 
-/// Documents what [`negotiate`] does to every operation: each answer it lets through comes in
-/// any of [`negotiate::ANSWER_TYPES`] (the handlers' annotations name the default one), and an
+/// Documents what every operation shares, so the handlers' annotations need not repeat it:
+/// [`TAG`]; a body under [`MEDIA_TYPE`] or `application/json` ([`SrBody`] takes both, and
+/// more); what [`negotiate`] does: each answer it lets through comes in any of
+/// [`negotiate::ANSWER_TYPES`] (the handlers' annotations name the default one), and an
 /// unacceptable `Accept` is a 406.
 fn document_negotiation(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
@@ -87,6 +89,8 @@ fn document_negotiation(doc: &mut OpenApi) {
         .into_iter()
         .flatten()
         {
+            op.tags = Some(vec![TAG.to_owned()]);
+            offer_both_request_types(op);
             offer_every_answer_type(op);
             op.responses.responses.insert(
                 "406".to_owned(),
@@ -106,6 +110,20 @@ fn document_negotiation(doc: &mut OpenApi) {
             );
         }
     }
+}
+
+/// Documents `op`'s body, annotated as JSON, under the registry's media type too.
+fn offer_both_request_types(op: &mut Operation) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+        return;
+    };
+    let Some(content) = body.content.values().next().cloned() else {
+        return;
+    };
+    body.content = [MEDIA_TYPE, "application/json"]
+        .iter()
+        .map(|media_type| ((*media_type).to_owned(), content.clone()))
+        .collect();
 }
 
 /// Gives each of `op`'s documented answers the content of its first media type under every

@@ -51,7 +51,6 @@ pub(super) struct ContextsQuery {
     get,
     path = "/",
     operation_id = "sr_root",
-    tag = "schema-registry",
     responses((status = 200, description = "An empty object", body = Root, content_type = "application/vnd.schemaregistry.v1+json", example = json!({}))),
 )]
 pub(super) async fn root() -> SrJson<Root> {
@@ -63,7 +62,6 @@ pub(super) async fn root() -> SrJson<Root> {
     get,
     path = "/contexts",
     operation_id = "sr_list_contexts",
-    tag = "schema-registry",
     params(ContextsQuery),
     responses(
         (status = 200, description = "Context names", body = Vec<String>, content_type = "application/vnd.schemaregistry.v1+json", example = json!(["."])),

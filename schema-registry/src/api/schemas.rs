@@ -136,7 +136,6 @@ fn stored(registry: &Registry, id: i32) -> Result<std::sync::Arc<StoredSchema>, 
     get,
     path = "/schemas",
     operation_id = "sr_list_schemas",
-    tag = "schema-registry",
     params(SchemasQuery),
     responses(
         (status = 200, description = "The versions, as `GET /subjects/{subject}/versions/{version}` answers them but without `schemaType` for AVRO", body = Vec<SubjectVersionBody>, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -173,7 +172,6 @@ pub(super) async fn list_schemas(
     get,
     path = "/schemas/types",
     operation_id = "sr_schema_types",
-    tag = "schema-registry",
     responses((status = 200, description = "Supported schema types", body = Vec<String>, content_type = "application/vnd.schemaregistry.v1+json", example = json!(["AVRO"]))),
 )]
 pub(super) async fn schema_types() -> SrJson<[&'static str; 1]> {
@@ -185,7 +183,6 @@ pub(super) async fn schema_types() -> SrJson<[&'static str; 1]> {
     get,
     path = "/schemas/ids/{id}",
     operation_id = "sr_get_schema_by_id",
-    tag = "schema-registry",
     params(IdPath, SchemaQuery),
     responses(
         (status = 200, description = "The schema", body = SchemaById, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -214,7 +211,6 @@ pub(super) async fn get_schema(
     get,
     path = "/schemas/ids/{id}/schema",
     operation_id = "sr_get_raw_schema_by_id",
-    tag = "schema-registry",
     params(IdPath, SchemaQuery),
     responses(
         (status = 200, description = "The schema itself", body = Object, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -236,7 +232,6 @@ pub(super) async fn get_raw_schema(
     get,
     path = "/schemas/ids/{id}/versions",
     operation_id = "sr_get_schema_versions",
-    tag = "schema-registry",
     params(IdPath, IdListingQuery),
     responses(
         (status = 200, description = "Subjects and versions", body = Vec<SubjectVersion>, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -264,7 +259,6 @@ pub(super) async fn get_schema_versions(
     get,
     path = "/schemas/ids/{id}/subjects",
     operation_id = "sr_get_schema_subjects",
-    tag = "schema-registry",
     params(IdPath, IdListingQuery),
     responses(
         (status = 200, description = "Subjects", body = Vec<String>, content_type = "application/vnd.schemaregistry.v1+json"),

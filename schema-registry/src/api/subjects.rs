@@ -151,7 +151,6 @@ pub(super) struct RegisterResponse {
     get,
     path = "/subjects",
     operation_id = "sr_list_subjects",
-    tag = "schema-registry",
     params(SubjectsQuery),
     responses(
         (status = 200, description = "Subject names", body = Vec<String>, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -177,7 +176,6 @@ pub(super) async fn list_subjects(
     get,
     path = "/subjects/{subject}/versions",
     operation_id = "sr_list_versions",
-    tag = "schema-registry",
     params(SubjectPath, DeletedQuery),
     responses(
         (status = 200, description = "Version numbers, ascending", body = Vec<i32>, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -201,12 +199,8 @@ pub(super) async fn list_versions(
     post,
     path = "/subjects/{subject}/versions",
     operation_id = "sr_register",
-    tag = "schema-registry",
     params(SubjectPath, NormalizeQuery),
-    request_body(content(
-        (SchemaRequest = "application/vnd.schemaregistry.v1+json"),
-        (SchemaRequest = "application/json"),
-    )),
+    request_body = SchemaRequest,
     responses(
         (status = 200, description = "The schema's global id", body = RegisterResponse, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -238,7 +232,6 @@ pub(super) async fn register(
     get,
     path = "/subjects/{subject}/versions/{version}",
     operation_id = "sr_get_version",
-    tag = "schema-registry",
     params(VersionPath, DeletedQuery),
     responses(
         (status = 200, description = "The version", body = SubjectVersionBody, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -262,7 +255,6 @@ pub(super) async fn get_version(
     delete,
     path = "/subjects/{subject}/versions/{version}",
     operation_id = "sr_delete_version",
-    tag = "schema-registry",
     params(VersionPath, PermanentQuery),
     responses(
         (status = 200, description = "The deleted version number", body = i32, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -290,7 +282,6 @@ pub(super) async fn delete_version(
     get,
     path = "/subjects/{subject}/versions/{version}/schema",
     operation_id = "sr_get_version_schema",
-    tag = "schema-registry",
     params(VersionPath, DeletedQuery),
     responses(
         (status = 200, description = "The schema itself", body = Object, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -314,7 +305,6 @@ pub(super) async fn get_version_schema(
     get,
     path = "/subjects/{subject}/versions/{version}/referencedby",
     operation_id = "sr_referenced_by",
-    tag = "schema-registry",
     params(VersionPath),
     responses(
         (status = 200, description = "Schema ids", body = Vec<i32>, content_type = "application/vnd.schemaregistry.v1+json"),
@@ -335,12 +325,8 @@ pub(super) async fn referenced_by(
     post,
     path = "/subjects/{subject}",
     operation_id = "sr_lookup",
-    tag = "schema-registry",
     params(SubjectPath, LookupQuery),
-    request_body(content(
-        (SchemaRequest = "application/vnd.schemaregistry.v1+json"),
-        (SchemaRequest = "application/json"),
-    )),
+    request_body = SchemaRequest,
     responses(
         (status = 200, description = "The version holding the schema", body = SubjectVersionBody, content_type = "application/vnd.schemaregistry.v1+json"),
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
@@ -372,7 +358,6 @@ pub(super) async fn lookup(
     delete,
     path = "/subjects/{subject}",
     operation_id = "sr_delete_subject",
-    tag = "schema-registry",
     params(SubjectPath, PermanentQuery),
     responses(
         (status = 200, description = "The deleted version numbers", body = Vec<i32>, content_type = "application/vnd.schemaregistry.v1+json"),

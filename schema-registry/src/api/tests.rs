@@ -34,6 +34,15 @@ async fn call(
     call_accepting(app, method, uri, ct, body, None).await
 }
 
+/// A registration under subject `s`.
+async fn register(
+    app: &Router,
+    ct: Option<&str>,
+    body: &str,
+) -> (StatusCode, Option<String>, Value) {
+    call(app, "POST", "/subjects/s/versions", ct, body).await
+}
+
 async fn call_accepting(
     app: &Router,
     method: &str,
@@ -78,19 +87,12 @@ async fn every_accepted_content_type_registers_and_answers_in_the_registry_type(
         Some("application/octet-stream"),
         None,
     ] {
-        let (status, answer_ct, v) = call(&app, "POST", "/subjects/s/versions", ct, &body).await;
+        let (status, answer_ct, v) = register(&app, ct, &body).await;
         assert_eq!(status, StatusCode::OK, "{ct:?}: {v}");
         assert_eq!(answer_ct.as_deref(), Some(MEDIA_TYPE));
         assert_eq!(v, json!({"id": 1}));
     }
-    let (status, _, v) = call(
-        &app,
-        "POST",
-        "/subjects/s/versions",
-        Some("text/plain"),
-        &body,
-    )
-    .await;
+    let (status, _, v) = register(&app, Some("text/plain"), &body).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(v["error_code"], 415);
 }
@@ -129,14 +131,7 @@ async fn bodies_and_paths_fail_in_confluent_shapes() {
 async fn a_body_over_the_request_limit_is_refused_unread() {
     let app = app().await;
     let huge = format!(r#"{{"schema": "\"{}\""}}"#, "x".repeat(10 << 20));
-    let (status, _, v) = call(
-        &app,
-        "POST",
-        "/subjects/s/versions",
-        Some("application/json"),
-        &huge,
-    )
-    .await;
+    let (status, _, v) = register(&app, Some("application/json"), &huge).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error_code"], 42209);
 }
@@ -399,7 +394,7 @@ async fn compatibility_against_a_version_the_registry_does_not_hold_is_40402() {
         (StatusCode::OK, json!({"is_compatible": true}))
     );
     // An existing subject: the same.
-    call(&app, "POST", "/subjects/s/versions", ct, &body).await;
+    register(&app, ct, &body).await;
     let (status, _, v) = call(
         &app,
         "POST",

@@ -37,13 +37,7 @@ impl Registry {
                 VersionSpec::Latest => s.latest_live(),
                 VersionSpec::Exact(n) => s.versions.get(&n).map(|v| (n, *v)),
             };
-            let (number, v) = found.ok_or_else(|| RegistryError::VersionNotFound {
-                subject: subject.to_owned(),
-                version: match version {
-                    VersionSpec::Latest => -1,
-                    VersionSpec::Exact(n) => n,
-                },
-            })?;
+            let (number, v) = found.ok_or_else(|| version.not_found(subject))?;
             let current = state.schemas.get(&v.id).cloned();
             (number, v, current)
         };

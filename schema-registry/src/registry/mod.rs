@@ -161,6 +161,19 @@ pub enum VersionSpec {
     Exact(i32),
 }
 
+impl VersionSpec {
+    /// 40402 for this version of `subject`, numbered as Confluent does (`-1`: the latest).
+    pub(crate) fn not_found(self, subject: &str) -> RegistryError {
+        RegistryError::VersionNotFound {
+            subject: subject.to_owned(),
+            version: match self {
+                VersionSpec::Latest => -1,
+                VersionSpec::Exact(n) => n,
+            },
+        }
+    }
+}
+
 impl FromStr for VersionSpec {
     type Err = RegistryError;
     fn from_str(s: &str) -> Result<Self, RegistryError> {
@@ -431,13 +444,7 @@ impl Registry {
                 .filter(|v| deleted || !v.deleted)
                 .map(|v| (n, *v)),
         };
-        let (number, v) = found.ok_or_else(|| RegistryError::VersionNotFound {
-            subject: subject.to_owned(),
-            version: match version {
-                VersionSpec::Latest => -1,
-                VersionSpec::Exact(n) => n,
-            },
-        })?;
+        let (number, v) = found.ok_or_else(|| version.not_found(subject))?;
         schema_version(&state, subject, number, v)
     }
 
