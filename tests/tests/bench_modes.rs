@@ -16,11 +16,12 @@ struct Run {
     stderr: String,
 }
 
-/// Runs `runnel bench <args> --json --url <server>`, for at most a minute.
-async fn bench(r: &Runnel, args: &[&str]) -> Run {
+/// Runs `runnel bench <command> --json --url <server>`, for at most a minute; `command` is split
+/// at white space.
+async fn bench(r: &Runnel, command: &str) -> Run {
     let output = tokio::process::Command::new(runnel_bin())
         .arg("bench")
-        .args(args)
+        .args(command.split_whitespace())
         .args(["--json", "--url", &r.url("")])
         .env_remove("RUNNEL_URL")
         .stdin(Stdio::null())
@@ -28,7 +29,7 @@ async fn bench(r: &Runnel, args: &[&str]) -> Run {
         .output();
     let output = tokio::time::timeout(Duration::from_secs(60), output)
         .await
-        .unwrap_or_else(|_| panic!("runnel bench {args:?} ran for more than a minute"))
+        .unwrap_or_else(|_| panic!("runnel bench {command} ran for more than a minute"))
         .expect("run runnel bench");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -44,20 +45,20 @@ async fn bench(r: &Runnel, args: &[&str]) -> Run {
 #[tokio::test]
 async fn bench_latency_delivers_every_acknowledged_record_and_times_it() {
     let r = Runnel::start().await;
-    let run = bench(
-        &r,
-        &["latency", "--rate", "1000", "--duration", "2s", "-t", "lat"],
-    )
-    .await;
+    let run = bench(&r, "latency --rate 1000 --duration 2s -t lat").await;
     assert!(run.ok, "{run:#?}");
     let rep = &run.report;
     assert_eq!(rep["mode"], "latency", "{run:#?}");
-    assert_eq!(rep["records_sent"], 2_000, "{run:#?}");
-    assert_eq!(rep["records_acked"], 2_000, "{run:#?}");
-    assert_eq!(rep["records_received"], 2_000, "{run:#?}");
-    assert_eq!(rep["lost"], 0, "{run:#?}");
-    assert_eq!(rep["duplicates"], 0, "{run:#?}");
-    assert_eq!(rep["errors"], 0, "{run:#?}");
+    for (field, want) in [
+        ("records_sent", 2_000),
+        ("records_acked", 2_000),
+        ("records_received", 2_000),
+        ("lost", 0),
+        ("duplicates", 0),
+        ("errors", 0),
+    ] {
+        assert_eq!(rep[field], want, "{field}: {run:#?}");
+    }
     assert!(
         rep["offered_rate"].as_f64().is_some_and(|r| r > 500.0),
         "{run:#?}"
@@ -79,19 +80,7 @@ async fn bench_latency_delivers_every_acknowledged_record_and_times_it() {
 #[tokio::test]
 async fn bench_sockets_opens_holds_and_closes_them_all() {
     let r = Runnel::start().await;
-    let run = bench(
-        &r,
-        &[
-            "sockets",
-            "--connections",
-            "200",
-            "--hold",
-            "1s",
-            "-t",
-            "idle",
-        ],
-    )
-    .await;
+    let run = bench(&r, "sockets --connections 200 --hold 1s -t idle").await;
     assert!(run.ok, "{run:#?}");
     let rep = &run.report;
     assert_eq!(rep["mode"], "sockets", "{run:#?}");
@@ -115,7 +104,7 @@ async fn bench_sockets_opens_holds_and_closes_them_all() {
 #[tokio::test]
 async fn bench_sockets_fails_past_the_servers_connection_limit() {
     let r = Runnel::start_with_env(&[("RUNNEL_LIMITS_WS_MAX_CONNECTIONS", "20")]).await;
-    let run = bench(&r, &["sockets", "--connections", "30", "--hold", "100ms"]).await;
+    let run = bench(&r, "sockets --connections 30 --hold 100ms").await;
     assert!(!run.ok, "{run:#?}");
     assert_eq!(run.report["opened"], 20, "{run:#?}");
     assert_eq!(run.report["failed"], 10, "{run:#?}");

@@ -41,9 +41,11 @@ impl Run {
     }
 }
 
-/// Runs `runnel <args> --url <server>` with `stdin`, for at most a minute.
-async fn cli(r: &Runnel, args: &[&str], stdin: &str) -> Run {
-    cli_with(args, stdin, &[("--url", &r.url(""))], &[]).await
+/// Runs `runnel <command> --url <server>` with `stdin`, for at most a minute; `command` is split
+/// at white space, as a shell would split it.
+async fn cli(r: &Runnel, command: &str, stdin: &str) -> Run {
+    let args: Vec<&str> = command.split_whitespace().collect();
+    cli_with(&args, stdin, &[("--url", &r.url(""))], &[]).await
 }
 
 async fn cli_with(args: &[&str], stdin: &str, flags: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
@@ -86,15 +88,7 @@ async fn topics_create_list_describe_alter_and_delete() {
 
     let run = cli(
         &r,
-        &[
-            "topics",
-            "create",
-            "orders",
-            "--partitions",
-            "3",
-            "--config",
-            "retention.ms=3600000",
-        ],
+        "topics create orders --partitions 3 --config retention.ms=3600000",
         "",
     )
     .await
@@ -108,19 +102,17 @@ async fn topics_create_list_describe_alter_and_delete() {
         .await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["partitions_count"], 3, "{t}");
-    let run = cli(&r, &["topics", "create", "single", "-o", "json"], "")
-        .await
-        .success();
+    let run = cli(&r, "topics create single -o json", "").await.success();
     let created = run.json();
     assert_eq!(created["topic_name"], "single", "{run:#?}");
     assert_eq!(created["partitions_count"], 1, "server default: {run:#?}");
 
     // Already there: a failure that says why.
-    let run = cli(&r, &["topics", "create", "orders"], "").await.failure();
+    let run = cli(&r, "topics create orders", "").await.failure();
     assert!(run.stderr.contains("already exists"), "{run:#?}");
 
     // list: a table and JSON.
-    let run = cli(&r, &["topics", "list"], "").await.success();
+    let run = cli(&r, "topics list", "").await.success();
     let lines: Vec<Vec<&str>> = run
         .stdout
         .lines()
@@ -135,9 +127,7 @@ async fn topics_create_list_describe_alter_and_delete() {
         ],
         "{run:#?}"
     );
-    let run = cli(&r, &["topics", "list", "--output", "json"], "")
-        .await
-        .success();
+    let run = cli(&r, "topics list --output json", "").await.success();
     assert_eq!(
         run.json(),
         json!([
@@ -155,7 +145,7 @@ async fn topics_create_list_describe_alter_and_delete() {
         200,
     )
     .await;
-    let run = cli(&r, &["topics", "describe", "orders", "-o", "json"], "")
+    let run = cli(&r, "topics describe orders -o json", "")
         .await
         .success();
     let d = run.json();
@@ -178,9 +168,7 @@ async fn topics_create_list_describe_alter_and_delete() {
     assert_eq!(configs["retention.ms"]["value"], "3600000", "{run:#?}");
     assert_eq!(configs["retention.ms"]["is_default"], false, "{run:#?}");
     assert_eq!(configs["cleanup.policy"]["value"], "delete", "{run:#?}");
-    let run = cli(&r, &["topics", "describe", "orders"], "")
-        .await
-        .success();
+    let run = cli(&r, "topics describe orders", "").await.success();
     assert!(
         run.stdout
             .starts_with("Topic: orders  partitions: 3  replication: 1\n"),
@@ -203,15 +191,7 @@ async fn topics_create_list_describe_alter_and_delete() {
     // alter: set one config and reset another.
     let run = cli(
         &r,
-        &[
-            "topics",
-            "alter",
-            "orders",
-            "--config",
-            "cleanup.policy=compact",
-            "--delete-config",
-            "retention.ms",
-        ],
+        "topics alter orders --config cleanup.policy=compact --delete-config retention.ms",
         "",
     )
     .await
@@ -224,13 +204,9 @@ async fn topics_create_list_describe_alter_and_delete() {
     };
     assert_eq!(config("cleanup.policy").await["value"], "compact");
     assert_eq!(config("retention.ms").await["is_default"], true);
-    let run = cli(
-        &r,
-        &["topics", "alter", "orders", "--config", "retention.ms=soon"],
-        "",
-    )
-    .await
-    .failure();
+    let run = cli(&r, "topics alter orders --config retention.ms=soon", "")
+        .await
+        .failure();
     assert!(!run.stderr.is_empty(), "{run:#?}");
     assert_eq!(
         config("retention.ms").await["is_default"],
@@ -239,14 +215,12 @@ async fn topics_create_list_describe_alter_and_delete() {
     );
 
     // delete.
-    let run = cli(&r, &["topics", "delete", "orders"], "").await.success();
+    let run = cli(&r, "topics delete orders", "").await.success();
     assert_eq!(run.stdout, "deleted topic 'orders'\n", "{run:#?}");
     assert_eq!(r.get_json("/topics").await, (200, json!(["single"])));
-    let run = cli(&r, &["topics", "describe", "orders"], "")
-        .await
-        .failure();
+    let run = cli(&r, "topics describe orders", "").await.failure();
     assert!(run.stderr.contains("orders"), "{run:#?}");
-    cli(&r, &["topics", "delete", "orders"], "").await.failure();
+    cli(&r, "topics delete orders", "").await.failure();
 
     // RUNNEL_URL stands in for --url; a server that is not there is an error, not a hang.
     let run = cli_with(
@@ -268,12 +242,10 @@ async fn topics_create_list_describe_alter_and_delete() {
 #[tokio::test]
 async fn produce_lines_and_consume_them_back() {
     let r = Runnel::start().await;
-    cli(&r, &["topics", "create", "lines", "-p", "1"], "")
-        .await
-        .success();
+    cli(&r, "topics create lines -p 1", "").await.success();
 
     let input = "k1:v1\nk2:hello world\r\nk3:v:3\n:no key\n";
-    let run = cli(&r, &["produce", "lines", "--key-separator", ":"], input)
+    let run = cli(&r, "produce lines --key-separator :", input)
         .await
         .success();
     assert!(
@@ -303,94 +275,50 @@ async fn produce_lines_and_consume_them_back() {
 
     let run = cli(
         &r,
-        &[
-            "consume",
-            "lines",
-            "--offset",
-            "earliest",
-            "--max-records",
-            "2",
-            "--print-key",
-        ],
+        "consume lines --offset earliest --max-records 2 --print-key",
         "",
     )
     .await
     .success();
     assert_eq!(run.stdout, "k1\tv1\nk2\thello world\n", "{run:#?}");
-    let run = cli(
-        &r,
-        &[
-            "consume",
-            "lines",
-            "--offset",
-            "earliest",
-            "--max-records",
-            "100",
-        ],
-        "",
-    )
-    .await
-    .success();
+    let run = cli(&r, "consume lines --offset earliest --max-records 100", "")
+        .await
+        .success();
     assert_eq!(
         run.stdout, "v1\nhello world\nv:3\nno key\n",
         "stops at the end: {run:#?}"
     );
     let run = cli(
         &r,
-        &[
-            "consume",
-            "lines",
-            "--offset",
-            "2",
-            "--max-records",
-            "1",
-            "--print-offset",
-        ],
+        "consume lines --offset 2 --max-records 1 --print-offset",
         "",
     )
     .await
     .success();
     assert_eq!(run.stdout, "0\t2\tv:3\n", "{run:#?}");
-    let run = cli(
-        &r,
-        &[
-            "consume",
-            "lines",
-            "--offset",
-            "latest",
-            "--max-records",
-            "5",
-        ],
-        "",
-    )
-    .await
-    .success();
+    let run = cli(&r, "consume lines --offset latest --max-records 5", "")
+        .await
+        .success();
     assert_eq!(run.stdout, "", "{run:#?}");
 
     // A line without the separator stops the run with an error.
-    let run = cli(
-        &r,
-        &["produce", "lines", "--key-separator", ":"],
-        "no separator here\n",
-    )
-    .await
-    .failure();
-    assert!(!run.stderr.is_empty(), "{run:#?}");
-    // An unknown topic fails both ways.
-    cli(&r, &["produce", "nope"], "x\n").await.failure();
-    cli(&r, &["consume", "nope", "--max-records", "1"], "")
+    let run = cli(&r, "produce lines --key-separator :", "no separator here\n")
         .await
         .failure();
+    assert!(!run.stderr.is_empty(), "{run:#?}");
+    // An unknown topic fails both ways.
+    cli(&r, "produce nope", "x\n").await.failure();
+    cli(&r, "consume nope --max-records 1", "").await.failure();
 
     // Keys choose partitions as Kafka's default partitioner does, and every line comes back.
-    cli(&r, &["topics", "create", "keyed", "--partitions", "3"], "")
+    cli(&r, "topics create keyed --partitions 3", "")
         .await
         .success();
     let lines: Vec<String> = (0..30)
         .map(|i| format!("key-{}=value-{i}", i % 7))
         .collect();
     let input = lines.join("\n") + "\n";
-    let run = cli(&r, &["produce", "keyed", "-k", "=", "--batch", "4"], &input)
+    let run = cli(&r, "produce keyed -k = --batch 4", &input)
         .await
         .success();
     assert!(
@@ -401,9 +329,7 @@ async fn produce_lines_and_consume_them_back() {
     for i in 0..30 {
         expected[kafka_partition(format!("key-{}", i % 7).as_bytes(), 3) as usize] += 1;
     }
-    let run = cli(&r, &["topics", "describe", "keyed", "-o", "json"], "")
-        .await
-        .success();
+    let run = cli(&r, "topics describe keyed -o json", "").await.success();
     let latest: Vec<u64> = run.json()["partitions"]
         .as_array()
         .unwrap()
@@ -413,15 +339,7 @@ async fn produce_lines_and_consume_them_back() {
     assert_eq!(latest, expected, "records per partition: {run:#?}");
     let run = cli(
         &r,
-        &[
-            "consume",
-            "keyed",
-            "--offset",
-            "earliest",
-            "--max-records",
-            "30",
-            "--print-key",
-        ],
+        "consume keyed --offset earliest --max-records 30 --print-key",
         "",
     )
     .await
@@ -443,19 +361,7 @@ async fn bench_produce_prints_a_json_summary() {
     let r = Runnel::start().await;
     let run = cli(
         &r,
-        &[
-            "bench",
-            "produce",
-            "--duration",
-            "2s",
-            "--json",
-            "--topic",
-            "bench",
-            "--concurrency",
-            "2",
-            "--batch",
-            "100",
-        ],
+        "bench produce --duration 2s --json --topic bench --concurrency 2 --batch 100",
         "",
     )
     .await

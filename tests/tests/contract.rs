@@ -126,21 +126,15 @@ async fn offsets(r: &Runnel, topic: &str, partition: u32) -> (u64, u64) {
 
 /// POSTs `body` as is with `content_type`; `(status, JSON or Null, raw text)`.
 async fn post_raw(r: &Runnel, path: &str, content_type: &str, body: &str) -> (u16, Value, String) {
-    let resp = r
-        .http
-        .post(r.url(path))
-        .header("Content-Type", content_type)
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("POST");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    )
+    let reply = r
+        .request(
+            "POST",
+            path,
+            &[("Content-Type", content_type)],
+            Some(body.to_owned()),
+        )
+        .await;
+    (reply.status, reply.json(), reply.text)
 }
 
 /// Every concatenated JSON document of a streaming answer.

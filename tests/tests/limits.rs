@@ -298,30 +298,21 @@ async fn more_records_than_the_limit_are_refused_with_nothing_written() {
     assert_error("11 binary records", &got, 413, 413);
     // v3: eleven concatenated records in one (not chunked) body are one request too.
     let one = json!({"value": {"type": "JSON", "data": 1}}).to_string();
-    let resp = r
-        .http
-        .post(r.url(&format!("/v3/clusters/{cid}/topics/few/records")))
-        .header("Content-Type", "application/json")
-        .body(one.repeat(11))
-        .send()
-        .await
-        .expect("POST");
-    let got = crate::support::status_json(resp).await;
+    let v3 = format!("/v3/clusters/{cid}/topics/few/records");
+    let concatenated = |n: usize| {
+        let json = [("Content-Type", "application/json")];
+        let (r, v3, body) = (&r, &v3, one.repeat(n));
+        async move { r.request("POST", v3, &json, Some(body)).await }
+    };
+    let got = concatenated(11).await.status_json();
     assert_error("11 concatenated v3 records", &got, 413, 413);
     assert_eq!(end_offset(&r, "few").await, 0, "nothing written");
 
     // At the limit: fine.
     let (status, body) = r.produce_json("few", &records(10)).await;
     assert_eq!(status, 200, "{body}");
-    let resp = r
-        .http
-        .post(r.url(&format!("/v3/clusters/{cid}/topics/few/records")))
-        .header("Content-Type", "application/json")
-        .body(one.repeat(10))
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(resp.status(), 200);
+    let reply = concatenated(10).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(end_offset(&r, "few").await, 20);
     r.assert_no_panic();
 }
