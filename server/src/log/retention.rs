@@ -41,9 +41,8 @@ impl Log {
                 .config
                 .retention_bytes
                 .is_some_and(|limit| total.saturating_sub(s.size()) >= limit);
-            let below_start = s.next_offset() <= self.log_start_offset;
             let doomed_now = by_size
-                || below_start
+                || self.below_start(s)?
                 || match self.config.retention_ms {
                     Some(ms) => s
                         .max_timestamp()?
@@ -61,14 +60,31 @@ impl Log {
 
     /// Removes sealed segments that lie wholly below the log start offset.
     fn delete_below_start(&mut self) -> Result<usize> {
-        let doomed: Vec<u64> = self
+        let mut doomed = Vec::new();
+        for s in self
             .segments
             .values()
             .take(self.segments.len().saturating_sub(1))
-            .take_while(|s| s.next_offset() <= self.log_start_offset)
-            .map(Segment::base_offset)
-            .collect();
+        {
+            if !self.below_start(s)? {
+                break;
+            }
+            doomed.push(s.base_offset());
+        }
         self.delete_segments(doomed)
+    }
+
+    /// Whether a sealed segment at the front holds nothing at or after the log start offset.
+    /// Its in-memory end is only an upper bound: after a restart a sealed segment's end is its
+    /// successor's base (learnt from file names, without opening it), although compaction may
+    /// have emptied it or its tail. So an empty file goes, and when the start lies inside the
+    /// segment's range (`DeleteRecords` into a compacted tail) the segment is looked at; both
+    /// give the answer a segment compacted in this process gets from its exact end.
+    fn below_start(&self, s: &Segment) -> Result<bool> {
+        let start = self.log_start_offset;
+        Ok(s.is_empty()
+            || s.next_offset() <= start
+            || (start > s.base_offset() && s.find(start)?.is_none()))
     }
 
     fn delete_segments(&mut self, doomed: Vec<u64>) -> Result<usize> {

@@ -612,13 +612,13 @@ impl Segment {
     /// I/O errors.
     pub fn truncate_to(&mut self, offset: u64) -> Result<u64> {
         let Some(p) = self.find(offset)? else {
-            if self.next_offset > offset {
-                // Nothing stored here reaches `offset`, yet the segment's range did: compaction
-                // removed its last batches. Its end is what it stores now; the log keeps the
-                // offsets handed out below `offset` (`Log::truncate_segments`).
-                self.unseal()?;
-                self.load_next_offset()?;
-            }
+            // Nothing stored here reaches `offset`, but the segment's end may lie above what it
+            // stores: compaction removed its last batches, and after a restart a sealed segment
+            // ends at its successor's base. It becomes the active segment, whose end is what it
+            // stores; the log keeps the offsets handed out below `offset`
+            // (`Log::truncate_segments`).
+            self.unseal()?;
+            self.load_next_offset()?;
             return Ok(0);
         };
         let removed = self.size - p.position;

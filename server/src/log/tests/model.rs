@@ -28,8 +28,9 @@ struct MRec {
 ///   surviving batch across `o` or else `o`, and the start is lowered to the end if above it.
 /// - retention: with `delete` in the policy an expired active segment is rolled first; then
 ///   sealed segments go oldest first while expired by time (max timestamp older than
-///   `retention.ms`), not needed by size (the rest is still ≥ `retention.bytes`) or wholly
-///   below the log start; the start moves to the first remaining segment's base.
+///   `retention.ms`), not needed by size (the rest is still ≥ `retention.bytes`) or holding
+///   nothing at or after the log start (so a segment compaction emptied goes, before and after
+///   a restart); the start moves to the first remaining segment's base.
 /// - compaction (`compact` in the policy): a pass over the sealed segments keeps a record iff it
 ///   has no key, or it is the latest of its key among the sealed segments and either has a value
 ///   or is a tombstone younger than `delete.retention.ms`. Batches keep their base and last
@@ -475,12 +476,14 @@ impl Harness {
         for w in layout.windows(2) {
             let ((base, size), (next_base, _)) = (w[0], w[1]);
             let max = max_ts(&self.model, base, next_base);
-            let next = self
+            // Nothing at or after the start: no record left (compaction emptied it), or the
+            // last one's batch ends at or before the start.
+            let below_start = self
                 .model
                 .records
                 .range(base..next_base)
                 .next_back()
-                .map_or(base, |(_, r)| r.batch.1 + 1);
+                .is_none_or(|(_, r)| r.batch.1 < self.model.log_start);
             let by_time = delete
                 && self
                     .config
@@ -491,7 +494,6 @@ impl Harness {
                     .config
                     .retention_bytes
                     .is_some_and(|limit| total - size >= limit);
-            let below_start = next <= self.model.log_start;
             if !(by_time || by_size || below_start) {
                 break;
             }
@@ -677,4 +679,53 @@ proptest! {
     fn log_matches_model(setup in setup_strategy(), ops in prop::collection::vec(op_strategy(), 1..40)) {
         run_ops(&setup, &ops);
     }
+}
+
+/// Found by the property test: compaction empties the first segment (a lone tombstone past
+/// `delete.retention.ms`). Retention removes it as holding nothing at or after the log start,
+/// also after a clean reopen, where the sealed segment's end comes from its successor's name.
+#[test]
+fn an_emptied_segment_goes_also_after_a_reopen() {
+    let setup = Setup {
+        segment_bytes: 2048,
+        segment_index_bytes: 96,
+        index_interval_bytes: 0,
+        segment_ms: 7 * 24 * HOUR,
+        policy: CleanupPolicy::COMPACT,
+        retention_ms: None,
+        retention_bytes: None,
+        delete_retention_ms: 0,
+        timestamp_type: TimestampType::CreateTime,
+    };
+    let r = |key: Option<u8>, v: bool| GenRecord {
+        key,
+        value: v.then_some(GenValue {
+            byte: 1,
+            len: 10,
+            random: false,
+        }),
+        age_ms: None,
+        header: false,
+    };
+    let app = |records: Vec<GenRecord>| Op::Append {
+        records,
+        codec: Compression::None,
+    };
+    let ops = vec![
+        app(vec![r(Some(0), false)]),
+        Op::Roll,
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        Op::Flush,
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        app(vec![r(None, true)]),
+        Op::Compact { advance_ms: 0 },
+        Op::CleanReopen,
+        Op::Retention { advance_ms: 0 },
+    ];
+    run_ops(&setup, &ops);
 }
