@@ -1,0 +1,23 @@
+//! Runnel's cluster foundation: the metadata quorum on openraft.
+//!
+//! Cluster metadata (brokers, topics, partition assignments, leaders, ISR, configs) is a
+//! replicated state machine, as in Kafka's KRaft: commands are entries of a Raft log agreed by
+//! the voters, whose leader is the controller, and every node applies the committed log to its
+//! own copy of the image and serves metadata from it.
+//!
+//! # Layout
+//!
+//! - `metadata/`: the image (`ClusterMetadata`) and the commands that change it, applied
+//!   deterministically; a command that does not fit is refused with a `CommandError`.
+//! - `store/`: the Raft log, vote and snapshots on disk (openraft's `RaftLogStorage` and
+//!   `RaftStateMachine`), durable across `kill -9`.
+//! - `types.rs`: openraft's type configuration.
+//! - `error.rs`: the crate's error type.
+
+mod error;
+pub mod metadata;
+pub mod store;
+mod types;
+
+pub use error::{CorruptReason, Error};
+pub use types::{Entry, MetadataRaft, NodeId, RaftNode, StorageError, TypeConfig};

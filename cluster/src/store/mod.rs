@@ -1,0 +1,56 @@
+//! Durable Raft storage for the metadata quorum, under one directory.
+//!
+//! ```text
+//! <dir>/raft-log      the Raft log: checksummed entries, appended (log.rs)
+//! <dir>/vote          the last vote            ┐
+//! <dir>/committed     the last committed id    │ replaced atomically (durable.rs)
+//! <dir>/last-purged   the last purged id       │
+//! <dir>/snapshot      the latest snapshot      ┘ (state_machine.rs)
+//! ```
+//!
+//! Everything here survives `kill -9`: a vote is on disk before `save_vote` returns, appended
+//! entries before `append` reports them flushed, a snapshot before it is used.
+
+mod durable;
+mod log;
+mod state_machine;
+
+use std::path::Path;
+
+use openraft::StorageIOError;
+
+use crate::error::Error;
+use crate::types::StorageError;
+
+pub use log::{LogReader, LogStore};
+pub use state_machine::{AppliedMetadata, SnapshotBuilder, StateMachineStore};
+
+/// Opens (or creates) the Raft log and the state machine stored in `dir`.
+///
+/// # Errors
+///
+/// `Error::Io` when the directory or a file cannot be read or written; `Error::Corrupt` for
+/// damage other than a torn log tail (which is repaired).
+pub fn open(dir: &Path) -> Result<(LogStore, StateMachineStore), Error> {
+    let log = LogStore::open(dir)?;
+    let state_machine = StateMachineStore::open(dir)?;
+    Ok((log, state_machine))
+}
+
+/// Runs blocking file I/O off the async threads.
+async fn blocking<T, F>(f: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|source| Error::BlockingTask { source })?
+}
+
+fn write_error(e: &Error) -> StorageError {
+    StorageIOError::write_logs(e).into()
+}
+
+#[cfg(test)]
+mod tests;
