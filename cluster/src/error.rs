@@ -32,8 +32,8 @@ pub enum Error {
     },
     #[error("a stored record of {len} bytes is larger than the 4 GiB a record may be")]
     TooLarge { len: u64 },
-    #[error("a blocking storage task did not finish: {source}")]
-    BlockingTask {
+    #[error("a background task failed: {source}")]
+    TaskFailed {
         #[source]
         source: tokio::task::JoinError,
     },

@@ -11,13 +11,21 @@
 //!   deterministically; a command that does not fit is refused with a `CommandError`.
 //! - `store/`: the Raft log, vote and snapshots on disk (openraft's `RaftLogStorage` and
 //!   `RaftStateMachine`), durable across `kill -9`.
+//! - `node.rs`: `MetadataNode`, what the server runs: storage, Raft, the cluster port,
+//!   cluster formation, proposals (forwarded to the leader), reads of the applied image.
+//! - `protocol.rs`: the cluster port's versioned frames.
+//! - `network/`: Raft RPCs over the cluster port, client and server side.
 //! - `types.rs`: openraft's type configuration.
 //! - `error.rs`: the crate's error type.
 
 mod error;
 pub mod metadata;
+mod network;
+mod node;
+pub mod protocol;
 pub mod store;
 mod types;
 
 pub use error::{CorruptReason, Error};
+pub use node::{MetadataNode, NodeConfig, ProposeError};
 pub use types::{Entry, MetadataRaft, NodeId, RaftNode, StorageError, TypeConfig};

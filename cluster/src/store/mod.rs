@@ -45,7 +45,7 @@ where
 {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|source| Error::BlockingTask { source })?
+        .map_err(|source| Error::TaskFailed { source })?
 }
 
 fn write_error(e: &Error) -> StorageError {

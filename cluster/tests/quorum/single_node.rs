@@ -1,0 +1,57 @@
+//! One voter alone: it elects itself, applies commands, and keeps them across a restart.
+
+use runnel_cluster::metadata::{Applied, BrokerEpoch, BrokerId, CommandError};
+use runnel_cluster::{MetadataNode, ProposeError};
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_node_elects_itself() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let [listener] = listeners(1).await.try_into().unwrap();
+    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
+        .await
+        .unwrap();
+    let nodes = [Some(node)];
+    assert_eq!(agreed_leader(&nodes).await, 1);
+    let [Some(node)] = nodes else { unreachable!() };
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_node_applies_refuses_and_recovers_after_restart() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let [listener] = listeners(1).await.try_into().unwrap();
+    let listen = listener.local_addr().unwrap();
+    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
+        .await
+        .unwrap();
+
+    let Applied::BrokerRegistered { epoch } = node.propose(register(1)).await.unwrap() else {
+        panic!("registration reports its epoch");
+    };
+    assert!(epoch > BrokerEpoch(0));
+    node.propose(create_topic("orders", &[1])).await.unwrap();
+    assert_eq!(
+        node.propose(create_topic("orders", &[1])).await,
+        Err(ProposeError::Rejected(CommandError::TopicExists {
+            name: "orders".into()
+        }))
+    );
+    let before = node.metadata();
+    assert!(before.metadata.topics.contains_key("orders"));
+    assert_eq!(before.metadata.brokers[&BrokerId(1)].epoch, epoch);
+    node.shutdown().await.unwrap();
+
+    // The committed entries are re-applied while the node opens, before any election.
+    let node = MetadataNode::open(config(1, dir.path(), &Default::default()), listen)
+        .await
+        .unwrap();
+    let after = node.metadata();
+    assert_eq!(after.metadata, before.metadata);
+    node.propose(create_topic("payments", &[1])).await.unwrap();
+    assert!(node.metadata().metadata.topics.contains_key("payments"));
+    node.shutdown().await.unwrap();
+}
