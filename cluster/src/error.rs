@@ -45,8 +45,6 @@ pub enum Error {
     },
     #[error("the peer list must name this node ({node_id})")]
     NotAPeer { node_id: NodeId },
-    #[error("node id {node_id} appears twice in the peer list")]
-    DuplicatePeer { node_id: NodeId },
     #[error("invalid Raft configuration: {source}")]
     RaftConfig {
         #[source]

@@ -23,9 +23,10 @@ pub mod metadata;
 mod network;
 mod node;
 pub mod protocol;
-pub mod store;
+mod store;
 mod types;
 
 pub use error::{CorruptReason, Error};
 pub use node::{MetadataNode, NodeConfig, ProposeError};
-pub use types::{Entry, MetadataRaft, NodeId, RaftNode, StorageError, TypeConfig};
+pub use store::AppliedMetadata;
+pub use types::{NodeId, RaftNode, TypeConfig};

@@ -12,7 +12,11 @@
 //! have been applied: no leader is known yet, the node asked was no longer leader, or the
 //! leader could not be dialled. Once a forwarded proposal has been sent, a lost answer is
 //! reported (`ProposeError::Unreachable`), not retried, since the command may have been
-//! applied.
+//! applied. One case slips through, as in any Raft client: a leader that loses its leadership
+//! after appending a proposal answers `NotLeader`, and the entry may still be committed by the
+//! next leader, so a retry can apply a command twice. A repeat of most commands is refused
+//! harmlessly (`TopicExists`, `UnknownTopic`, a stale epoch); a repeated `RegisterBroker` moves
+//! the broker to a newer epoch. Deduplicating by request id is left for when it matters.
 //!
 //! Reads never go through Raft: `metadata()` is this node's applied image, which may trail the
 //! leader's by the entries not yet replicated here.
@@ -25,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError, InitializeError, RaftError};
-use openraft::{Config, RaftMetrics, ServerState};
+use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -56,6 +60,11 @@ pub struct NodeConfig {
     pub propose_timeout: Duration,
     /// Raft's heartbeat interval; elections time out after 5 to 10 of them.
     pub heartbeat_interval: Duration,
+    /// A snapshot is taken after this many entries since the last one.
+    pub snapshot_interval_entries: u64,
+    /// Entries kept in the log behind the latest snapshot, so that a follower a little behind
+    /// catches up from the log rather than with a whole snapshot.
+    pub entries_kept_after_snapshot: u64,
 }
 
 impl NodeConfig {
@@ -67,6 +76,8 @@ impl NodeConfig {
             peers,
             propose_timeout: Duration::from_secs(10),
             heartbeat_interval: Duration::from_millis(100),
+            snapshot_interval_entries: 5000,
+            entries_kept_after_snapshot: 1000,
         }
     }
 }
@@ -185,6 +196,8 @@ impl MetadataNode {
             heartbeat_interval: heartbeat,
             election_timeout_min: heartbeat.saturating_mul(5),
             election_timeout_max: heartbeat.saturating_mul(10),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_interval_entries),
+            max_in_snapshot_log_to_keep: config.entries_kept_after_snapshot,
             ..Config::default()
         }
         .validate()

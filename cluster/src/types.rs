@@ -40,8 +40,8 @@ openraft::declare_raft_types!(
 );
 
 /// The metadata quorum's Raft handle.
-pub type MetadataRaft = openraft::Raft<TypeConfig>;
+pub(crate) type MetadataRaft = openraft::Raft<TypeConfig>;
 /// One entry of the metadata log.
-pub type Entry = openraft::Entry<TypeConfig>;
-/// The Raft errors openraft hands back for the metadata quorum.
-pub type StorageError = openraft::StorageError<NodeId>;
+pub(crate) type Entry = openraft::Entry<TypeConfig>;
+/// openraft's storage error for the metadata quorum.
+pub(crate) type StorageError = openraft::StorageError<NodeId>;

@@ -59,7 +59,7 @@ type Entries = Arc<Mutex<BTreeMap<u64, Entry>>>;
 
 /// The Raft log storage of one node.
 #[derive(Debug)]
-pub struct LogStore {
+pub(crate) struct LogStore {
     dir: PathBuf,
     /// Every live entry by index; shared with the readers openraft takes.
     entries: Entries,
@@ -72,7 +72,7 @@ pub struct LogStore {
 
 /// A reader of the in-memory entries, for openraft's replication tasks.
 #[derive(Debug, Clone)]
-pub struct LogReader {
+pub(crate) struct LogReader {
     entries: Entries,
 }
 

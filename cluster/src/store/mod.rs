@@ -22,8 +22,9 @@ use openraft::StorageIOError;
 use crate::error::Error;
 use crate::types::StorageError;
 
-pub use log::{LogReader, LogStore};
-pub use state_machine::{AppliedMetadata, SnapshotBuilder, StateMachineStore};
+pub(crate) use log::LogStore;
+pub use state_machine::AppliedMetadata;
+pub(crate) use state_machine::StateMachineStore;
 
 /// Opens (or creates) the Raft log and the state machine stored in `dir`.
 ///
@@ -31,7 +32,7 @@ pub use state_machine::{AppliedMetadata, SnapshotBuilder, StateMachineStore};
 ///
 /// `Error::Io` when the directory or a file cannot be read or written; `Error::Corrupt` for
 /// damage other than a torn log tail (which is repaired).
-pub fn open(dir: &Path) -> Result<(LogStore, StateMachineStore), Error> {
+pub(crate) fn open(dir: &Path) -> Result<(LogStore, StateMachineStore), Error> {
     let log = LogStore::open(dir)?;
     let state_machine = StateMachineStore::open(dir)?;
     Ok((log, state_machine))

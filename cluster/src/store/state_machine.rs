@@ -53,7 +53,7 @@ struct StoredSnapshot {
 
 /// The state machine of one node.
 #[derive(Debug)]
-pub struct StateMachineStore {
+pub(crate) struct StateMachineStore {
     dir: PathBuf,
     applied: Option<LogId<NodeId>>,
     membership: StoredMembership<NodeId, RaftNode>,
@@ -63,7 +63,7 @@ pub struct StateMachineStore {
 
 /// Builds one snapshot from the image as of the moment it was created.
 #[derive(Debug)]
-pub struct SnapshotBuilder {
+pub(crate) struct SnapshotBuilder {
     dir: PathBuf,
     applied: Option<LogId<NodeId>>,
     membership: StoredMembership<NodeId, RaftNode>,
@@ -103,7 +103,7 @@ impl StateMachineStore {
     }
 
     /// A receiver of every image this state machine publishes.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<AppliedMetadata>> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Arc<AppliedMetadata>> {
         self.published.subscribe()
     }
 

@@ -94,3 +94,60 @@ async fn a_restarted_node_recovers_its_state_and_catches_up() {
         n.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_behind_the_purged_log_catches_up_from_a_snapshot() {
+    init_tracing();
+    let listeners = listeners(3).await;
+    let peers: std::collections::BTreeMap<u64, String> = listeners
+        .iter()
+        .zip(1u64..)
+        .map(|(l, id)| (id, l.local_addr().unwrap().to_string()))
+        .collect();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    // Snapshots every 5 entries and no log kept behind them: a node that misses a few
+    // entries can only catch up by InstallSnapshot over the cluster port.
+    let config = |id: u64| {
+        let mut c = config(id, dirs[usize::try_from(id - 1).unwrap()].path(), &peers);
+        c.snapshot_interval_entries = 5;
+        c.entries_kept_after_snapshot = 0;
+        c
+    };
+    let mut nodes = Vec::new();
+    for (listener, id) in listeners.into_iter().zip(1u64..) {
+        nodes.push(Some(
+            MetadataNode::open_on(config(id), listener).await.unwrap(),
+        ));
+    }
+    let leader = agreed_leader(&nodes).await;
+    node(&nodes, leader).propose(register(1)).await.unwrap();
+    let behind = (1..=3).find(|id| *id != leader).unwrap();
+    let index = usize::try_from(behind - 1).unwrap();
+    nodes[index].take().unwrap().shutdown().await.unwrap();
+
+    for i in 0..20 {
+        node(&nodes, leader)
+            .propose(create_topic(&format!("t{i}"), &[1]))
+            .await
+            .unwrap();
+    }
+    // Wait until the leader has purged past what the stopped node has.
+    let mut metrics = node(&nodes, leader).raft_metrics();
+    tokio::time::timeout(
+        DEADLINE,
+        metrics.wait_for(|m| m.purged.is_some_and(|p| p.index >= 15)),
+    )
+    .await
+    .expect("the leader purges its log behind a snapshot")
+    .unwrap();
+
+    let back = MetadataNode::open(config(behind), addr(&peers, behind))
+        .await
+        .unwrap();
+    let seen = applied_until(&back, has_topic("t19")).await;
+    assert_eq!(seen.metadata, node(&nodes, leader).metadata().metadata);
+    nodes[index] = Some(back);
+    for n in nodes.into_iter().flatten() {
+        n.shutdown().await.unwrap();
+    }
+}

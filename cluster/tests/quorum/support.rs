@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
+use runnel_cluster::AppliedMetadata;
 use runnel_cluster::metadata::{BrokerId, Command, PartitionAssignment, TopicId};
-use runnel_cluster::store::AppliedMetadata;
 use runnel_cluster::{MetadataNode, NodeConfig, NodeId};
 use tokio::net::TcpListener;
 
