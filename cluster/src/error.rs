@@ -43,6 +43,12 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    #[error("{} holds the metadata of node {found}, not of node {node_id}", dir.display())]
+    WrongNode {
+        dir: PathBuf,
+        node_id: NodeId,
+        found: NodeId,
+    },
     #[error("the peer list must name this node ({node_id})")]
     NotAPeer { node_id: NodeId },
     #[error("invalid Raft configuration: {source}")]

@@ -152,8 +152,8 @@ impl MetadataNode {
     ///
     /// # Errors
     ///
-    /// `Error::NotAPeer` when `peers` is not empty and lacks this node; storage errors from
-    /// opening the data dir; `Error::Raft`/`Error::Initialize` when openraft refuses to start.
+    /// `Error::NotAPeer` when `peers` is not empty and lacks this node; `Error::WrongNode` when
+    /// the data dir belongs to another node id; storage errors from opening the data dir; `Error::Raft`/`Error::Initialize` when openraft refuses to start.
     pub async fn open_on(config: NodeConfig, listener: TcpListener) -> Result<Self, Error> {
         let node_id = config.node_id;
         let cluster_addr = listener.local_addr().map_err(|source| Error::Bind {
@@ -185,9 +185,10 @@ impl MetadataNode {
             return Err(Error::NotAPeer { node_id });
         }
         let data_dir = config.data_dir.clone();
-        let (log, state_machine) = tokio::task::spawn_blocking(move || store::open(&data_dir))
-            .await
-            .map_err(|source| Error::TaskFailed { source })??;
+        let (log, state_machine) =
+            tokio::task::spawn_blocking(move || store::open(&data_dir, node_id))
+                .await
+                .map_err(|source| Error::TaskFailed { source })??;
         let applied = state_machine.subscribe();
 
         let heartbeat = u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX);
@@ -228,7 +229,11 @@ impl MetadataNode {
             shutdown,
             listener,
         };
-        node.form_cluster(voters).await?;
+        if let Err(e) = node.form_cluster(voters).await {
+            // Stop what was started; the formation error is the one to report.
+            let _ = node.shutdown().await;
+            return Err(e);
+        }
         tracing::info!(node_id, %cluster_addr, "metadata node started");
         Ok(node)
     }

@@ -90,14 +90,13 @@ struct LogFile {
 }
 
 impl LogStore {
-    /// Opens the log in `dir` (created if missing), repairing a torn tail.
+    /// Opens the log in `dir`, repairing a torn tail.
     ///
     /// # Errors
     ///
     /// `Error::Io` on I/O failures; `Error::Corrupt` for damage that is not a torn tail (a bad
     /// magic, a checksummed entry that does not decode, indexes that are not consecutive).
     pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let vote = durable::read(dir, VOTE_FILE)?;
         let committed: Option<Option<LogId<NodeId>>> = durable::read(dir, COMMITTED_FILE)?;
         let last_purged: Option<LogId<NodeId>> = durable::read(dir, PURGED_FILE)?;

@@ -18,7 +18,7 @@ struct TempDirStores;
 impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for TempDirStores {
     async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| StorageIOError::write(&e))?;
-        let (log, state_machine) = open(dir.path()).map_err(|e| StorageIOError::read(&e))?;
+        let (log, state_machine) = open(dir.path(), 1).map_err(|e| StorageIOError::read(&e))?;
         Ok((dir, log, state_machine))
     }
 }
@@ -33,7 +33,7 @@ fn entries(range: std::ops::RangeInclusive<u64>) -> Vec<Entry> {
 }
 
 async fn stored_indexes(dir: &Path) -> Vec<u64> {
-    let (mut log, _) = open(dir).unwrap();
+    let (mut log, _) = open(dir, 1).unwrap();
     log.try_get_log_entries(..)
         .await
         .unwrap()
@@ -47,7 +47,7 @@ async fn recovery_truncates_torn_tail() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(LOG_FILE);
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.blocking_append(entries(1..=5)).await.unwrap();
     }
     let full = fs::metadata(&path).unwrap().len();
@@ -65,7 +65,7 @@ async fn recovery_truncates_torn_tail() {
 
     // The repaired log takes the lost entry again, and keeps it.
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         let state = log.get_log_state().await.unwrap();
         assert_eq!(state.last_log_id, Some(log_id(1, 1, 4)));
         log.blocking_append(entries(5..=5)).await.unwrap();
@@ -77,7 +77,7 @@ async fn recovery_truncates_torn_tail() {
 async fn recovery_truncates_garbage_after_the_last_record() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.blocking_append(entries(1..=3)).await.unwrap();
     }
     let path = dir.path().join(LOG_FILE);
@@ -93,7 +93,7 @@ async fn recovery_truncates_garbage_after_the_last_record() {
 async fn flipped_bit_in_the_last_record_ends_the_log_there() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.blocking_append(entries(1..=3)).await.unwrap();
     }
     let path = dir.path().join(LOG_FILE);
@@ -109,7 +109,7 @@ async fn flipped_bit_in_the_last_record_ends_the_log_there() {
 async fn truncate_and_purge_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.blocking_append(entries(1..=10)).await.unwrap();
         log.truncate(log_id(1, 1, 9)).await.unwrap();
         // Purging 1..=3 leaves a dead prefix smaller than the live rest: no rewrite yet.
@@ -118,7 +118,7 @@ async fn truncate_and_purge_survive_reopen() {
     assert_eq!(stored_indexes(dir.path()).await, vec![4, 5, 6, 7, 8]);
     let before = fs::metadata(dir.path().join(LOG_FILE)).unwrap().len();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         // Now the dead prefix outweighs the rest: the file is rewritten with 7 and 8 only.
         log.purge(log_id(1, 1, 6)).await.unwrap();
         log.blocking_append(entries(9..=9)).await.unwrap();
@@ -133,7 +133,7 @@ async fn truncate_and_purge_survive_reopen() {
 async fn purge_past_the_last_entry_then_append_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.blocking_append(entries(1..=3)).await.unwrap();
         log.purge(log_id(1, 1, 20)).await.unwrap();
         log.blocking_append(entries(21..=22)).await.unwrap();
@@ -145,11 +145,11 @@ async fn purge_past_the_last_entry_then_append_survives_reopen() {
 async fn vote_and_committed_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, _) = open(dir.path()).unwrap();
+        let (mut log, _) = open(dir.path(), 1).unwrap();
         log.save_vote(&Vote::new(7, 2)).await.unwrap();
         log.save_committed(Some(log_id(7, 2, 40))).await.unwrap();
     }
-    let (mut log, _) = open(dir.path()).unwrap();
+    let (mut log, _) = open(dir.path(), 1).unwrap();
     assert_eq!(log.read_vote().await.unwrap(), Some(Vote::new(7, 2)));
     assert_eq!(log.read_committed().await.unwrap(), Some(log_id(7, 2, 40)));
 }
@@ -161,7 +161,7 @@ async fn snapshot_restores_the_image_on_reopen() {
 
     let dir = tempfile::tempdir().unwrap();
     let expected = {
-        let (_, mut sm) = open(dir.path()).unwrap();
+        let (_, mut sm) = open(dir.path(), 1).unwrap();
         let mut entry = blank_ent::<TypeConfig>(1, 1, 1);
         entry.payload = openraft::EntryPayload::Normal(Command::RegisterBroker {
             broker: BrokerId(1),
@@ -177,6 +177,21 @@ async fn snapshot_restores_the_image_on_reopen() {
         sm.subscribe().borrow().clone()
     };
     assert_eq!(expected.applied_index, Some(1));
-    let (_, sm) = open(dir.path()).unwrap();
+    let (_, sm) = open(dir.path(), 1).unwrap();
     assert_eq!(*sm.subscribe().borrow(), expected);
+}
+
+#[test]
+fn a_data_dir_of_another_node_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path(), 1).unwrap());
+    assert!(matches!(
+        open(dir.path(), 2),
+        Err(Error::WrongNode {
+            node_id: 2,
+            found: 1,
+            ..
+        })
+    ));
+    assert!(open(dir.path(), 1).is_ok());
 }

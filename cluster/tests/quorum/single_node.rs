@@ -55,3 +55,30 @@ async fn single_node_applies_refuses_and_recovers_after_restart() {
     assert!(node.metadata().metadata.topics.contains_key("payments"));
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_list_without_this_node_or_another_nodes_dir_is_refused() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let [listener] = listeners(1).await.try_into().unwrap();
+    let peers = [(2, "127.0.0.1:1".to_owned())].into();
+    assert!(matches!(
+        MetadataNode::open_on(config(1, dir.path(), &peers), listener).await,
+        Err(runnel_cluster::Error::NotAPeer { node_id: 1 })
+    ));
+
+    let [listener] = listeners(1).await.try_into().unwrap();
+    let listen = listener.local_addr().unwrap();
+    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
+        .await
+        .unwrap();
+    node.shutdown().await.unwrap();
+    assert!(matches!(
+        MetadataNode::open(config(2, dir.path(), &Default::default()), listen).await,
+        Err(runnel_cluster::Error::WrongNode {
+            node_id: 2,
+            found: 1,
+            ..
+        })
+    ));
+}
