@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use runnel_cluster::MetadataNode;
 use runnel_cluster::protocol::{self, Frame, Header, Message, PROTOCOL_VERSION, ProtocolError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -30,19 +29,10 @@ async fn answer(conn: &mut Framed<TcpStream, tokio_util::codec::LengthDelimitedC
     Frame::decode(bytes).unwrap()
 }
 
-async fn single_node() -> (MetadataNode, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let [listener] = listeners(1).await.try_into().unwrap();
-    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
-        .await
-        .unwrap();
-    (node, dir)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_version_and_kind_get_error_answers() {
     init_tracing();
-    let (node, _dir) = single_node().await;
+    let (node, _dir, _) = start_single().await;
     node.propose(register(1)).await.unwrap();
     let stream = TcpStream::connect(node.cluster_addr()).await.unwrap();
     let mut conn = Framed::new(stream, protocol::codec());
@@ -87,22 +77,14 @@ async fn unknown_version_and_kind_get_error_answers() {
         "the connection is closed after a version mismatch"
     );
 
-    node.propose(create_topic("still-working", &[1]))
-        .await
-        .unwrap();
-    assert!(
-        node.metadata()
-            .metadata
-            .topics
-            .contains_key("still-working")
-    );
+    assert_applies(&node, "still-working").await;
     node.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_length_closes_the_connection_and_nothing_is_applied() {
     init_tracing();
-    let (node, _dir) = single_node().await;
+    let (node, _dir, _) = start_single().await;
     node.propose(register(1)).await.unwrap();
     let before = node.metadata();
 
@@ -118,14 +100,6 @@ async fn a_lying_length_closes_the_connection_and_nothing_is_applied() {
     assert!(matches!(read, Ok(0) | Err(_)), "got {read:?}");
     assert_eq!(node.metadata(), before, "nothing was applied");
 
-    node.propose(create_topic("still-working", &[1]))
-        .await
-        .unwrap();
-    assert!(
-        node.metadata()
-            .metadata
-            .topics
-            .contains_key("still-working")
-    );
+    assert_applies(&node, "still-working").await;
     node.shutdown().await.unwrap();
 }

@@ -22,9 +22,7 @@ async fn a_proposal_on_a_follower_is_applied_on_all_three() {
         let seen = applied_until(n, has_topic("orders")).await;
         assert_eq!(seen.metadata.brokers.len(), 3);
     }
-    for n in nodes.into_iter().flatten() {
-        n.shutdown().await.unwrap();
-    }
+    shutdown_all(nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,9 +48,7 @@ async fn losing_the_leader_elects_another_and_proposals_succeed_again() {
             applied_until(n, move |m| m.metadata.topics.contains_key(&name)).await;
         }
     }
-    for n in nodes.into_iter().flatten() {
-        n.shutdown().await.unwrap();
-    }
+    shutdown_all(nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,9 +86,7 @@ async fn a_restarted_node_recovers_its_state_and_catches_up() {
     applied_until(&node_again, has_topic("while-down")).await;
     nodes[index] = Some(node_again);
     assert_eq!(agreed_leader(&nodes).await, leader);
-    for n in nodes.into_iter().flatten() {
-        n.shutdown().await.unwrap();
-    }
+    shutdown_all(nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +141,5 @@ async fn a_node_behind_the_purged_log_catches_up_from_a_snapshot() {
     let seen = applied_until(&back, has_topic("t19")).await;
     assert_eq!(seen.metadata, node(&nodes, leader).metadata().metadata);
     nodes[index] = Some(back);
-    for n in nodes.into_iter().flatten() {
-        n.shutdown().await.unwrap();
-    }
+    shutdown_all(nodes).await;
 }

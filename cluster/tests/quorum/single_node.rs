@@ -8,26 +8,16 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_node_elects_itself() {
     init_tracing();
-    let dir = tempfile::tempdir().unwrap();
-    let [listener] = listeners(1).await.try_into().unwrap();
-    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
-        .await
-        .unwrap();
-    let nodes = [Some(node)];
+    let (node, _dir, _) = start_single().await;
+    let nodes = vec![Some(node)];
     assert_eq!(agreed_leader(&nodes).await, 1);
-    let [Some(node)] = nodes else { unreachable!() };
-    node.shutdown().await.unwrap();
+    shutdown_all(nodes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_node_applies_refuses_and_recovers_after_restart() {
     init_tracing();
-    let dir = tempfile::tempdir().unwrap();
-    let [listener] = listeners(1).await.try_into().unwrap();
-    let listen = listener.local_addr().unwrap();
-    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
-        .await
-        .unwrap();
+    let (node, dir, listen) = start_single().await;
 
     let Applied::BrokerRegistered { epoch } = node.propose(register(1)).await.unwrap() else {
         panic!("registration reports its epoch");
@@ -51,8 +41,7 @@ async fn single_node_applies_refuses_and_recovers_after_restart() {
         .unwrap();
     let after = node.metadata();
     assert_eq!(after.metadata, before.metadata);
-    node.propose(create_topic("payments", &[1])).await.unwrap();
-    assert!(node.metadata().metadata.topics.contains_key("payments"));
+    assert_applies(&node, "payments").await;
     node.shutdown().await.unwrap();
 }
 
@@ -67,11 +56,8 @@ async fn a_peer_list_without_this_node_or_another_nodes_dir_is_refused() {
         Err(runnel_cluster::Error::NotAPeer { node_id: 1 })
     ));
 
-    let [listener] = listeners(1).await.try_into().unwrap();
-    let listen = listener.local_addr().unwrap();
-    let node = MetadataNode::open_on(config(1, dir.path(), &Default::default()), listener)
-        .await
-        .unwrap();
+    drop(dir);
+    let (node, dir, listen) = start_single().await;
     node.shutdown().await.unwrap();
     assert!(matches!(
         MetadataNode::open(config(2, dir.path(), &Default::default()), listen).await,

@@ -143,3 +143,26 @@ pub(crate) fn node(nodes: &[Option<MetadataNode>], id: NodeId) -> &MetadataNode 
 pub(crate) fn addr(peers: &BTreeMap<NodeId, String>, id: NodeId) -> SocketAddr {
     peers[&id].parse().unwrap()
 }
+
+/// One voter alone on an ephemeral port; returns it, its dir and its address.
+pub(crate) async fn start_single() -> (MetadataNode, tempfile::TempDir, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listen = listener.local_addr().unwrap();
+    let node = MetadataNode::open_on(config(1, dir.path(), &BTreeMap::new()), listener)
+        .await
+        .unwrap();
+    (node, dir, listen)
+}
+
+/// The node still takes proposals: it creates `topic` and has it applied.
+pub(crate) async fn assert_applies(node: &MetadataNode, topic: &'static str) {
+    node.propose(create_topic(topic, &[1])).await.unwrap();
+    assert!(node.metadata().metadata.topics.contains_key(topic));
+}
+
+pub(crate) async fn shutdown_all(nodes: Vec<Option<MetadataNode>>) {
+    for n in nodes.into_iter().flatten() {
+        n.shutdown().await.unwrap();
+    }
+}
