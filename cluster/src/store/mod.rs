@@ -72,4 +72,6 @@ fn write_error(e: &Error) -> StorageError {
 }
 
 #[cfg(test)]
+mod model;
+#[cfg(test)]
 mod tests;
