@@ -17,6 +17,11 @@
 //! - `network/`: Raft RPCs over the cluster port, client and server side.
 //! - `types.rs`: openraft's type configuration.
 //! - `error.rs`: the crate's error type.
+//!
+//! Everything here reads bytes from disk or from peers, so panicking shortcuts are denied
+//! crate-wide (tests excepted, through clippy.toml).
+
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod error;
 pub mod metadata;

@@ -110,6 +110,28 @@ pub enum ProposeError {
 }
 
 /// One running node of the metadata quorum.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use runnel_cluster::metadata::{BrokerId, Command};
+/// use runnel_cluster::{MetadataNode, NodeConfig};
+///
+/// // No peers: a one-voter cluster of this node alone.
+/// let config = NodeConfig::new(1, "data/metadata".into(), Default::default());
+/// let node = MetadataNode::open(config, "127.0.0.1:9093".parse()?).await?;
+/// node.propose(Command::RegisterBroker {
+///     broker: BrokerId(1),
+///     http_addr: "127.0.0.1:8080".into(),
+///     cluster_addr: "127.0.0.1:9093".into(),
+/// })
+/// .await?;
+/// assert_eq!(node.metadata().metadata.brokers.len(), 1);
+/// node.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct MetadataNode {
     node_id: NodeId,
     cluster_addr: SocketAddr,
