@@ -1,6 +1,7 @@
 //! Three voters: election, proposals through followers, leader loss, restart and catch-up.
 
-use runnel_cluster::MetadataNode;
+use runnel_cluster::metadata::CommandError;
+use runnel_cluster::{MetadataNode, ProposeError};
 
 use crate::support::*;
 
@@ -18,6 +19,13 @@ async fn a_proposal_on_a_follower_is_applied_on_all_three() {
     via.propose(create_topic("orders", &[1, 2, 3]))
         .await
         .unwrap();
+    // The leader's refusal comes back through the follower, typed.
+    assert_eq!(
+        via.propose(create_topic("orders", &[1])).await,
+        Err(ProposeError::Rejected(CommandError::TopicExists {
+            name: "orders".into()
+        }))
+    );
     for n in nodes.iter().flatten() {
         let seen = applied_until(n, has_topic("orders")).await;
         assert_eq!(seen.metadata.brokers.len(), 3);
