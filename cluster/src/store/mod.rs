@@ -1,12 +1,12 @@
 //! Durable Raft storage for the metadata quorum, under one directory.
 //!
 //! ```text
-//! <dir>/node-id       the id of the node the directory belongs to
 //! <dir>/raft-log      the Raft log: checksummed entries, appended (log.rs)
-//! <dir>/vote          the last vote            ┐
-//! <dir>/committed     the last committed id    │ replaced atomically (durable.rs)
-//! <dir>/last-purged   the last purged id       │
-//! <dir>/snapshot      the latest snapshot      ┘ (state_machine.rs)
+//! <dir>/node-id       the node the directory belongs to ┐
+//! <dir>/vote          the last vote                     │
+//! <dir>/committed     the last committed id             │ replaced atomically
+//! <dir>/last-purged   the last purged id                │ (durable.rs)
+//! <dir>/snapshot      the latest snapshot               ┘ (state_machine.rs)
 //! ```
 //!
 //! Everything here survives `kill -9`: a vote is on disk before `save_vote` returns, appended
