@@ -1,0 +1,420 @@
+//! `MetadataNode`: one node of the metadata quorum, as the server uses it.
+//!
+//! Opening a node opens its storage, starts openraft, and serves the cluster port. A new
+//! cluster is formed by exactly one node, the lowest id among the voters: it alone calls
+//! openraft's `initialize`, and only while its log is empty, so restarts never re-initialize
+//! and no two nodes can form different clusters from the same peer list. The others wait to
+//! hear from it.
+//!
+//! Proposals are forwarded: `propose` on a follower sends the command to the leader over the
+//! cluster port and returns the leader's answer, so the caller never has to find the
+//! controller. A proposal is retried (until the node's propose timeout) only when it cannot
+//! have been applied: no leader is known yet, the node asked was no longer leader, or the
+//! leader could not be dialled. Once a forwarded proposal has been sent, a lost answer is
+//! reported (`ProposeError::Unreachable`), not retried, since the command may have been
+//! applied. One case slips through, as in any Raft client: a leader that loses its leadership
+//! after appending a proposal answers `NotLeader`, and the entry may still be committed by the
+//! next leader, so a retry can apply a command twice. A repeat of most commands is refused
+//! harmlessly (`TopicExists`, `UnknownTopic`, a stale epoch); a repeated `RegisterBroker` moves
+//! the broker to a newer epoch. Deduplicating by request id is left for when it matters.
+//!
+//! Reads never go through Raft: `metadata()` is this node's applied image, which may trail the
+//! leader's by the entries not yet replicated here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{ChangeMembershipError, ClientWriteError, InitializeError, RaftError};
+use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
+use crate::metadata::{Applied, Command, CommandError};
+use crate::network::{CallError, Network, Peers};
+use crate::protocol::Message;
+use crate::store::{self, AppliedMetadata};
+use crate::types::{MetadataRaft, NodeId, RaftNode};
+
+/// How long a follower waits for a sign of a leader before asking again.
+const LEADER_POLL: Duration = Duration::from_millis(50);
+
+/// What a node needs to start.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// This node's id (the broker id).
+    pub node_id: NodeId,
+    /// The directory of the Raft log, vote and snapshots (created if missing).
+    pub data_dir: PathBuf,
+    /// The voters and their cluster addresses, this node included. Empty: a one-voter
+    /// cluster of this node alone, at its listener's address.
+    pub peers: BTreeMap<NodeId, String>,
+    /// How long `propose` keeps trying to reach a leader.
+    pub propose_timeout: Duration,
+    /// Raft's heartbeat interval; elections time out after 5 to 10 of them.
+    pub heartbeat_interval: Duration,
+    /// A snapshot is taken after this many entries since the last one.
+    pub snapshot_interval_entries: u64,
+    /// Entries kept in the log behind the latest snapshot, so that a follower a little behind
+    /// catches up from the log rather than with a whole snapshot.
+    pub entries_kept_after_snapshot: u64,
+}
+
+impl NodeConfig {
+    /// A configuration with the default timings.
+    pub fn new(node_id: NodeId, data_dir: PathBuf, peers: BTreeMap<NodeId, String>) -> Self {
+        NodeConfig {
+            node_id,
+            data_dir,
+            peers,
+            propose_timeout: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_millis(100),
+            snapshot_interval_entries: 5000,
+            entries_kept_after_snapshot: 1000,
+        }
+    }
+}
+
+/// Why a proposal did not produce a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ProposeError {
+    /// The command was applied and refused by the state machine (on every node alike).
+    #[error(transparent)]
+    Rejected(CommandError),
+    /// No leader became known within the propose timeout.
+    #[error("no metadata leader is known")]
+    NoLeader,
+    /// The node asked is not the leader (an answer of the cluster port; `propose` retries).
+    #[error("node {node} is not the metadata leader (leader: {leader:?})")]
+    NotLeader {
+        node: NodeId,
+        leader: Option<NodeId>,
+    },
+    /// The leader was sent the command but its answer was lost: it may have been applied.
+    #[error("lost the answer of the metadata leader {leader}: {reason}")]
+    Unreachable { leader: NodeId, reason: String },
+    /// openraft refused a membership change (metadata commands never change the membership).
+    #[error(transparent)]
+    Membership(ChangeMembershipError<NodeId>),
+    /// The Raft node has stopped (shut down, or a storage failure).
+    #[error("the metadata node has stopped")]
+    Stopped,
+}
+
+/// One running node of the metadata quorum.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use runnel_cluster::metadata::{BrokerId, Command};
+/// use runnel_cluster::{MetadataNode, NodeConfig};
+///
+/// // No peers: a one-voter cluster of this node alone.
+/// let config = NodeConfig::new(1, "data/metadata".into(), Default::default());
+/// let node = MetadataNode::open(config, "127.0.0.1:9093".parse()?).await?;
+/// node.propose(Command::RegisterBroker {
+///     broker: BrokerId(1),
+///     http_addr: "127.0.0.1:8080".into(),
+///     cluster_addr: "127.0.0.1:9093".into(),
+/// })
+/// .await?;
+/// assert_eq!(node.metadata().metadata.brokers.len(), 1);
+/// node.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct MetadataNode {
+    node_id: NodeId,
+    cluster_addr: SocketAddr,
+    raft: MetadataRaft,
+    peers: Peers,
+    applied: watch::Receiver<Arc<AppliedMetadata>>,
+    propose_timeout: Duration,
+    shutdown: CancellationToken,
+    listener: JoinHandle<()>,
+}
+
+impl fmt::Debug for MetadataNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // openraft's `Raft` has no Debug; its state is in `raft_metrics()`.
+        f.debug_struct("MetadataNode")
+            .field("node_id", &self.node_id)
+            .field("cluster_addr", &self.cluster_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MetadataNode {
+    /// Binds `listen` and opens the node on it.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Bind` when the address cannot be bound; otherwise as `open_on`.
+    pub async fn open(config: NodeConfig, listen: SocketAddr) -> Result<Self, Error> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: listen.to_string(),
+                source,
+            })?;
+        Self::open_on(config, listener).await
+    }
+
+    /// Opens the node's storage, starts Raft, serves the cluster port on `listener`, and forms
+    /// the cluster if it is new and this node is the lowest voter.
+    ///
+    /// # Errors
+    ///
+    /// `Error::NotAPeer` when `peers` is not empty and lacks this node; `Error::WrongNode` when
+    /// the data dir belongs to another node id; storage errors from opening the data dir; `Error::Raft`/`Error::Initialize` when openraft refuses to start.
+    pub async fn open_on(config: NodeConfig, listener: TcpListener) -> Result<Self, Error> {
+        let node_id = config.node_id;
+        let cluster_addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: "the cluster listener".to_owned(),
+            source,
+        })?;
+        let voters: BTreeMap<NodeId, RaftNode> = if config.peers.is_empty() {
+            BTreeMap::from([(
+                node_id,
+                RaftNode {
+                    cluster_addr: cluster_addr.to_string(),
+                },
+            )])
+        } else {
+            config
+                .peers
+                .iter()
+                .map(|(id, addr)| {
+                    (
+                        *id,
+                        RaftNode {
+                            cluster_addr: addr.clone(),
+                        },
+                    )
+                })
+                .collect()
+        };
+        if !voters.contains_key(&node_id) {
+            return Err(Error::NotAPeer { node_id });
+        }
+        let data_dir = config.data_dir.clone();
+        let (log, state_machine) =
+            tokio::task::spawn_blocking(move || store::open(&data_dir, node_id))
+                .await
+                .map_err(|source| Error::TaskFailed { source })??;
+        let applied = state_machine.subscribe();
+
+        let heartbeat = u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX);
+        let raft_config = Config {
+            cluster_name: "runnel-metadata".to_owned(),
+            heartbeat_interval: heartbeat,
+            election_timeout_min: heartbeat.saturating_mul(5),
+            election_timeout_max: heartbeat.saturating_mul(10),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_interval_entries),
+            max_in_snapshot_log_to_keep: config.entries_kept_after_snapshot,
+            ..Config::default()
+        }
+        .validate()
+        .map_err(|source| Error::RaftConfig {
+            source: Box::new(source),
+        })?;
+
+        let shutdown = CancellationToken::new();
+        let peers = Peers::new(shutdown.clone());
+        let network = Network {
+            peers: peers.clone(),
+        };
+        let raft =
+            MetadataRaft::new(node_id, Arc::new(raft_config), network, log, state_machine).await?;
+        let listener = tokio::spawn(crate::network::serve(
+            listener,
+            node_id,
+            raft.clone(),
+            shutdown.clone(),
+        ));
+        let node = MetadataNode {
+            node_id,
+            cluster_addr,
+            raft,
+            peers,
+            applied,
+            propose_timeout: config.propose_timeout,
+            shutdown,
+            listener,
+        };
+        if let Err(e) = node.form_cluster(voters).await {
+            // Stop what was started; the formation error is the one to report.
+            let _ = node.shutdown().await;
+            return Err(e);
+        }
+        tracing::info!(node_id, %cluster_addr, "metadata node started");
+        Ok(node)
+    }
+
+    /// Initializes the membership when this node is the lowest voter and its log is empty.
+    async fn form_cluster(&self, voters: BTreeMap<NodeId, RaftNode>) -> Result<(), Error> {
+        let lowest = voters.keys().next().copied();
+        if lowest != Some(self.node_id) || self.raft.is_initialized().await? {
+            return Ok(());
+        }
+        tracing::info!(voters = ?voters.keys().collect::<BTreeSet<_>>(), "forming the metadata cluster");
+        match self.raft.initialize(voters).await {
+            // Raced with a leader that already reached us: the cluster exists, as wanted.
+            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => Ok(()),
+            Err(RaftError::APIError(e)) => Err(Error::Initialize {
+                source: Box::new(e),
+            }),
+            Err(RaftError::Fatal(e)) => Err(e.into()),
+        }
+    }
+
+    /// Proposes a command to the metadata log and waits until it is applied, forwarding it to
+    /// the leader when this node is not the leader.
+    ///
+    /// # Errors
+    ///
+    /// `ProposeError::Rejected` when the state machine refused the command; the other variants
+    /// when no result could be had (see the module doc for which are retried).
+    pub async fn propose(&self, command: Command) -> Result<Applied, ProposeError> {
+        let deadline = tokio::time::Instant::now() + self.propose_timeout;
+        let mut metrics = self.raft.metrics();
+        loop {
+            let leader = match propose_local(&self.raft, self.node_id, command.clone()).await {
+                Err(ProposeError::NotLeader { leader, .. }) => leader,
+                done => return done,
+            };
+            if let Some(leader) = leader
+                && leader != self.node_id
+                && let Some(outcome) = self.forward(leader, &command, deadline).await
+            {
+                return outcome;
+            }
+            // No leader known, or the one we knew did not take it: wait for a change of view.
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(ProposeError::NoLeader);
+            }
+            let wait = LEADER_POLL.min(deadline - now);
+            let _ = tokio::time::timeout(wait, metrics.changed()).await;
+        }
+    }
+
+    /// Sends the command to `leader`; `None` when it could not have been applied there (so a
+    /// retry is safe).
+    async fn forward(
+        &self,
+        leader: NodeId,
+        command: &Command,
+        deadline: tokio::time::Instant,
+    ) -> Option<Result<Applied, ProposeError>> {
+        let addr = self
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .get_node(&leader)?
+            .cluster_addr
+            .clone();
+        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match self
+            .peers
+            .call(&addr, Message::Propose(command.clone()), timeout)
+            .await
+        {
+            Ok(Message::ProposeResponse(Err(ProposeError::NotLeader { .. }))) => None,
+            Ok(Message::ProposeResponse(outcome)) => Some(outcome),
+            Err(CallError::Connect { .. }) => None,
+            Ok(other) => Some(Err(ProposeError::Unreachable {
+                leader,
+                reason: format!("unexpected {:?} answer", other.kind()),
+            })),
+            Err(e) => Some(Err(ProposeError::Unreachable {
+                leader,
+                reason: e.to_string(),
+            })),
+        }
+    }
+
+    /// This node's applied metadata image.
+    pub fn metadata(&self) -> Arc<AppliedMetadata> {
+        Arc::clone(&self.applied.borrow())
+    }
+
+    /// A receiver that sees every image this node applies.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<AppliedMetadata>> {
+        self.applied.clone()
+    }
+
+    /// Whether this node is the Raft leader, the controller.
+    pub fn is_controller(&self) -> bool {
+        self.raft.metrics().borrow().state == ServerState::Leader
+    }
+
+    /// The controller as this node knows it.
+    pub fn controller(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    /// openraft's metrics of this node: state, term, log and applied indexes, replication.
+    pub fn raft_metrics(&self) -> watch::Receiver<RaftMetrics<NodeId, RaftNode>> {
+        self.raft.metrics()
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> NodeId {
+        self.node_id
+    }
+
+    /// The address the cluster port listens on.
+    pub fn cluster_addr(&self) -> SocketAddr {
+        self.cluster_addr
+    }
+
+    /// Stops serving the cluster port, closes peer connections and stops Raft.
+    ///
+    /// # Errors
+    ///
+    /// `Error::TaskFailed` when Raft's task had panicked.
+    pub async fn shutdown(self) -> Result<(), Error> {
+        self.shutdown.cancel();
+        let _ = self.listener.await;
+        self.raft
+            .shutdown()
+            .await
+            .map_err(|source| Error::TaskFailed { source })?;
+        tracing::info!(node_id = self.node_id, "metadata node stopped");
+        Ok(())
+    }
+}
+
+/// Proposes through the local Raft node: `NotLeader` with the leader it knows when this node
+/// is not the leader.
+pub(crate) async fn propose_local(
+    raft: &MetadataRaft,
+    node_id: NodeId,
+    command: Command,
+) -> Result<Applied, ProposeError> {
+    match raft.client_write(command).await {
+        Ok(response) => response.data.map_err(ProposeError::Rejected),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+            Err(ProposeError::NotLeader {
+                node: node_id,
+                leader: f.leader_id,
+            })
+        }
+        Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+            Err(ProposeError::Membership(e))
+        }
+        Err(RaftError::Fatal(_)) => Err(ProposeError::Stopped),
+    }
+}
