@@ -60,7 +60,7 @@ use runnel_schema_registry::registry::Registry as SchemaRegistry;
 use crate::broker::{Broker, Partition};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
-use crate::gateway::records::write_records_json;
+use crate::gateway::read::write_records_json;
 use crate::gateway::state::AppState;
 use crate::group::{
     Assignment, AutoOffsetReset, GroupId, JoinRequest, OffsetAndMetadata, Subscription,

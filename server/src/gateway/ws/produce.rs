@@ -54,10 +54,10 @@ use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
 use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::ingest::{Ingest, Outcome};
 use crate::gateway::json_value;
-use crate::gateway::produce::{
+use crate::gateway::state::AppState;
+use crate::gateway::v2::produce::{
     AcksParam, HeaderIn, at_record, decode_base64, decode_headers, readable_json,
 };
-use crate::gateway::state::AppState;
 use crate::log::{self, NewRecord};
 use crate::ws_binary as binary;
 

@@ -28,12 +28,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{check_cluster, related};
-use super::errors::{Api, GatewayError};
-use super::extract::{Body, Path, kafka_offset, parse_json, require_json};
-use super::links::segment;
-use super::partitions::{list_json, path_id};
-use super::state::AppState;
+use super::{check_cluster, list_json, related};
+use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::path_id;
+use crate::gateway::extract::{Body, Path, kafka_offset, parse_json, require_json};
+use crate::gateway::links::segment;
+use crate::gateway::state::AppState;
 use crate::group::{
     GroupCoordinator, GroupDescription, GroupError, GroupId, MemberDescription, OffsetResetSpec,
     PartitionLag,

@@ -8,7 +8,7 @@
 //! by `auto.offset.reset` (`group/instances.rs`).
 //!
 //! Not owned here: the instance's state (`group/instances.rs`), rendering
-//! (`gateway/records.rs`).
+//! (`gateway/read.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +23,8 @@ use runnel_openapi::{params, v2 as doc};
 use super::{MAX_POLL_TIMEOUT_MS, MAX_REQUEST_BYTES, Registry, Result, v2};
 use crate::gateway::errors::{ErrorBody, GatewayError};
 use crate::gateway::extract::{Path, accept_format};
+use crate::gateway::read::write_readable_records_json;
 use crate::gateway::read_budget::{self, ReadBudget};
-use crate::gateway::records::write_readable_records_json;
 use crate::gateway::slots::{self, RequestSlot};
 use crate::gateway::state::AppState;
 use crate::group::{Assignment, TopicPartition};
