@@ -46,6 +46,7 @@ pub(crate) mod testing;
 mod trailing_slash;
 pub mod v2;
 pub mod v3;
+pub mod wire;
 pub mod ws;
 
 use std::sync::Arc;

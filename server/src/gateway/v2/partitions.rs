@@ -18,13 +18,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::produce::{AcksParam, ProduceResponse, Target, produce};
+use super::produce::{ProduceResponse, Target, produce};
 use super::topics::topic;
 use crate::broker::Partition;
 use crate::gateway::Limits;
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::{Body, Path, Query, path_id};
 use crate::gateway::state::AppState;
+use crate::gateway::wire::AcksParam;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {

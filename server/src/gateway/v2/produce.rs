@@ -15,7 +15,7 @@ use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::broker::Acks;
 use crate::gateway::Limits;
@@ -27,7 +27,8 @@ use crate::gateway::extract::{
 use crate::gateway::ingest::Ingest;
 use crate::gateway::json_value;
 use crate::gateway::state::AppState;
-use crate::log::{Header, NewRecord};
+use crate::gateway::wire::{HeaderIn, at_record, decode_headers, readable_json};
+use crate::log::NewRecord;
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]
@@ -56,15 +57,6 @@ struct ProduceRecord<'a> {
     partition: Option<i64>,
     #[serde(default)]
     headers: Vec<Object<HeaderIn>>,
-}
-
-/// A record header as sent: `{"key": "...", "value": base64|null}`; v3's `name` is accepted too.
-#[derive(Debug, Deserialize)]
-pub struct HeaderIn {
-    #[serde(alias = "name")]
-    key: String,
-    #[serde(default)]
-    value: Option<String>,
 }
 
 /// One record's outcome: its partition and offset, or (when its partition's append failed)
@@ -153,30 +145,6 @@ fn decode_base64_into(arena: &mut BytesMut, s: &str, what: &str) -> Result<Bytes
     }
 }
 
-pub(crate) fn decode_base64(s: &str, what: &str) -> Result<Bytes, GatewayError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map(Bytes::from)
-        .map_err(|e| GatewayError::InvalidRecord(format!("{what} is not valid base64: {e}")))
-}
-
-/// Decodes headers given as `{key, value: base64|null}`.
-///
-/// # Errors
-/// 422 for invalid base64.
-pub(crate) fn decode_headers(headers: Vec<HeaderIn>) -> Result<Vec<Header>, GatewayError> {
-    headers
-        .into_iter()
-        .map(|h| {
-            let value = match h.value {
-                Some(v) => Some(decode_base64(&v, &format!("header '{}' value", h.key))?),
-                None => None,
-            };
-            Ok(Header { key: h.key, value })
-        })
-        .collect()
-}
-
 /// A key or value as bytes: the JSON text itself for the json format (a slice of the body, no
 /// copy), the decoded base64 string for binary.
 fn payload(
@@ -209,23 +177,6 @@ fn payload(
         EmbeddedFormat::Avro | EmbeddedFormat::JsonSchema | EmbeddedFormat::Protobuf => {
             Ok(Some(body.slice_ref(text.as_bytes())))
         }
-    }
-}
-
-/// Refuses a JSON key or value that readers could not parse back (see `json_value.rs`): stored,
-/// it would fail every response that carries it.
-///
-/// # Errors
-/// 42203, naming the key or value.
-pub(crate) fn readable_json(text: &str, what: &str) -> Result<(), GatewayError> {
-    json_value::check(text).map_err(|e| GatewayError::InvalidRecord(format!("{what} {e}.")))
-}
-
-/// Names the failing record in a validation error.
-pub(crate) fn at_record(i: usize, e: GatewayError) -> GatewayError {
-    match e {
-        GatewayError::InvalidRecord(m) => GatewayError::InvalidRecord(format!("records[{i}].{m}")),
-        other => other,
     }
 }
 
@@ -386,28 +337,4 @@ pub(super) async fn produce(
             })
             .collect(),
     })
-}
-
-/// The `acks` query parameter.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AcksParam {
-    /// When to answer: `0` once queued, `1` or `all` (the default) once in the log.
-    #[param(inline, value_type = Option<Acks>)]
-    acks: Option<String>,
-}
-
-impl AcksParam {
-    /// # Errors
-    /// 400 for anything but `0`, `1`, `all` or `-1`.
-    pub fn parse(&self) -> Result<Acks, GatewayError> {
-        match self.acks.as_deref() {
-            None => Ok(Acks::All),
-            Some(s) => Acks::parse(s).ok_or_else(|| {
-                GatewayError::BadRequest(format!(
-                    "Query parameter 'acks' must be 0, 1 or all, got '{s}'."
-                ))
-            }),
-        }
-    }
 }

@@ -18,12 +18,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::partitions::{PartitionV2, partition_v2};
-use super::produce::{AcksParam, ProduceResponse, Target, produce};
+use super::produce::{ProduceResponse, Target, produce};
 use crate::broker::Topic;
 use crate::gateway::Limits;
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::{Body, Path, Query};
 use crate::gateway::state::AppState;
+use crate::gateway::wire::AcksParam;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -39,9 +39,7 @@ use crate::gateway::extract::{
 };
 use crate::gateway::ingest::{Ingest, Submitted};
 use crate::gateway::state::AppState;
-use crate::gateway::v2::produce::{
-    AcksParam, HeaderIn, decode_base64, decode_headers, readable_json,
-};
+use crate::gateway::wire::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
 use crate::log::NewRecord;
 
 /// Entries one `records:batch` request may hold (`api.v3.produce.batch.maximum.entries`).
@@ -374,7 +372,7 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     path = "/v3/clusters/{cluster_id}/topics/{topic}/records",
     operation_id = "v3_produce",
     tag = "v3 produce",
-    params(params::TopicPath, crate::gateway::v2::produce::AcksParam),
+    params(params::TopicPath, crate::gateway::wire::AcksParam),
     request_body(content = V3Record, content_type = "application/json"),
     responses(
         (status = 200, description = "The delivery report", body = DeliveryReport),
@@ -563,7 +561,7 @@ pub struct BatchEntry {
     path = "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
     operation_id = "v3_produce_batch",
     tag = "v3 produce",
-    params(params::TopicPath, crate::gateway::v2::produce::AcksParam),
+    params(params::TopicPath, crate::gateway::wire::AcksParam),
     request_body(content = BatchRequest, content_type = "application/json"),
     responses(
         (status = 207, description = "Each entry's delivery report or error, by id", body = doc::BatchResponse),

@@ -55,7 +55,7 @@ use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::ingest::{Ingest, Outcome};
 use crate::gateway::json_value;
 use crate::gateway::state::AppState;
-use crate::gateway::v2::produce::{
+use crate::gateway::wire::{
     AcksParam, HeaderIn, at_record, decode_base64, decode_headers, readable_json,
 };
 use crate::log::{self, NewRecord};
