@@ -15,7 +15,7 @@ use runnel_schema_registry::registry::Registry;
 use super::errors::GatewayError;
 use super::extract::EmbeddedFormat;
 use super::read_budget;
-use crate::log::Record;
+use crate::broker::Record;
 
 /// Appends one key or value: raw JSON text for the json format (validated without building a
 /// tree, and refused when readers could not parse it back, see `json_value.rs`), a base64

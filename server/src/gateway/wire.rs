@@ -13,8 +13,7 @@ use utoipa::IntoParams;
 
 use super::errors::GatewayError;
 use super::json_value;
-use crate::broker::Acks;
-use crate::log::Header;
+use crate::broker::{Acks, Header};
 
 /// A record header as sent: `{"key": "...", "value": base64|null}`; v3's `name` is accepted too.
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use crate::broker::Acks;
+use crate::broker::{Acks, NewRecord};
 use crate::gateway::Limits;
 use crate::gateway::avro;
 use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
@@ -28,7 +28,6 @@ use crate::gateway::ingest::Ingest;
 use crate::gateway::json_value;
 use crate::gateway::state::AppState;
 use crate::gateway::wire::{HeaderIn, at_record, decode_headers, readable_json};
-use crate::log::NewRecord;
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]

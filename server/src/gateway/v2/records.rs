@@ -22,7 +22,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::broker::{FetchResult, Partition};
+use crate::broker::{FetchResult, LogError, Partition};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::{EmbeddedFormat, Path, Query, accept_format};
 use crate::gateway::read::{RecordsJson, held_bytes};
@@ -174,9 +174,7 @@ async fn read_partition(
         .await
         .map_err(|e| GatewayError::Internal(e.to_string()))?
         .map_err(|e| match e {
-            crate::log::Error::OffsetOutOfRange { .. } => {
-                GatewayError::OffsetOutOfRange(e.to_string())
-            }
+            LogError::OffsetOutOfRange { .. } => GatewayError::OffsetOutOfRange(e.to_string()),
             other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),
         })
 }

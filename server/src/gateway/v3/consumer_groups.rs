@@ -600,12 +600,12 @@ mod tests {
     use serde_json::json;
     use tower::ServiceExt as _;
 
+    use crate::broker::NewRecord;
     use crate::gateway::testing::TestGateway;
     use crate::group::{
         CommitScope, GroupId, JoinRequest, Member, MemberId, OffsetAndMetadata, Subscription,
         TopicPartition,
     };
-    use crate::log::{Compression, NewRecord, batch};
 
     fn produce(gw: &TestGateway, topic: &str, partition: u32, n: usize) {
         let records: Vec<NewRecord> = (0..n)
@@ -615,9 +615,8 @@ mod tests {
                 ..NewRecord::default()
             })
             .collect();
-        let b = batch::encode_batch(&records, Compression::None, 1_000, 1 << 20).unwrap();
         let p = gw.broker.partition(topic, partition).unwrap();
-        p.append(b, 1_000).unwrap();
+        p.append_records(&records, 1_000).unwrap();
     }
 
     fn join(gw: &TestGateway, group: &str, member: &str, topics: &[&str]) -> Member {

@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
 
 use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
-use crate::broker::{Acks, Topic};
+use crate::broker::{Acks, NewRecord, Topic};
 use crate::gateway::avro;
 use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
 use crate::gateway::extract::{
@@ -40,7 +40,6 @@ use crate::gateway::extract::{
 use crate::gateway::ingest::{Ingest, Submitted};
 use crate::gateway::state::AppState;
 use crate::gateway::wire::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
-use crate::log::NewRecord;
 
 /// Entries one `records:batch` request may hold (`api.v3.produce.batch.maximum.entries`).
 const MAX_BATCH_ENTRIES: usize = 10;

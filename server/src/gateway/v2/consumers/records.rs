@@ -21,6 +21,7 @@ use futures_util::future::select_all;
 use runnel_openapi::{params, v2 as doc};
 
 use super::{MAX_POLL_TIMEOUT_MS, MAX_REQUEST_BYTES, Registry, Result, v2};
+use crate::broker::{LogError, Record};
 use crate::gateway::errors::{ErrorBody, GatewayError};
 use crate::gateway::extract::{Path, accept_format};
 use crate::gateway::read::write_readable_records_json;
@@ -28,7 +29,6 @@ use crate::gateway::read_budget::{self, ReadBudget};
 use crate::gateway::slots::{self, RequestSlot};
 use crate::gateway::state::AppState;
 use crate::group::{Assignment, TopicPartition};
-use crate::log::Record;
 
 /// The least read-memory room a poll round waits for: a default-sized batch (Kafka's 1 MiB
 /// `max.message.bytes`); a larger first batch is still answered whole.
@@ -180,7 +180,7 @@ pub(super) async fn poll(
                 .map_err(|e| GatewayError::Internal(e.to_string()))?;
             let fetch = match res {
                 Ok(f) => f,
-                Err(crate::log::Error::OffsetOutOfRange { .. }) => {
+                Err(LogError::OffsetOutOfRange { .. }) => {
                     // Retention moved the log start past `pos` meanwhile.
                     let o = inst.reset_out_of_range(t, &p, pos).map_err(v2)?;
                     st.set_position(t.clone(), o);
