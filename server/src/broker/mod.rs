@@ -38,6 +38,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::log::{self, Log, checkpoint, marker};
+/// What the broker's clients (the gateway, the internal topics' owners) see of stored records:
+/// records to append, records read back with their headers, and the storage errors a partition
+/// answers with. They reach the log only through the broker.
+pub use crate::log::{Error as LogError, Header, NewRecord, Record};
 pub use acks::Acks;
 pub use error::Error;
 use internal::check_internal_config;

@@ -81,6 +81,21 @@ impl Partition {
             .unwrap_or_else(|| Err(log::Error::InvalidRequest("nothing appended".into())))
     }
 
+    /// Encodes `records` as one uncompressed batch and appends it, as the appender would; for
+    /// tests that need records in place without running an appender. Blocking.
+    #[cfg(test)]
+    pub(crate) fn append_records(
+        &self,
+        records: &[log::NewRecord],
+        now_ms: i64,
+    ) -> log::Result<AppendInfo> {
+        let max = self.log.lock().config().max_batch_bytes();
+        let batch = EncodedBatch::encode(records, log::Compression::None, now_ms, max);
+        self.append_many(vec![batch], now_ms)
+            .pop()
+            .unwrap_or_else(|| Err(log::Error::InvalidRequest("nothing appended".into())))
+    }
+
     /// Queues records for the partition's group-commit appender; the receiver yields each
     /// record's offset (or error) once appended and, if the flush policy says so, fsynced.
     /// Waits while the queue is full.

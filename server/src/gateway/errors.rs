@@ -9,9 +9,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::broker;
+use crate::broker::{self, LogError};
 use crate::group::GroupError;
-use crate::log;
 
 /// Which API answers: the two versions use different codes for the same condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,8 +207,8 @@ fn group_status(e: &GroupError, api: Api) -> (StatusCode, u32) {
 
 /// Log errors as request failures: what the client can fix is 4xx, a full disk or no descriptor left
 /// is the retriable 50003, anything else 50002.
-pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
-    use log::Error as L;
+pub fn log_status(e: &LogError) -> (StatusCode, u32) {
+    use LogError as L;
     match e {
         L::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 413),
         L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
@@ -230,7 +229,7 @@ pub fn log_status(e: &log::Error) -> (StatusCode, u32) {
 
 /// The message a client sees for a log error: the real text for client errors and the
 /// retriable disk-full case, a generic one for internal failures (logged instead).
-pub fn log_message(e: &log::Error) -> String {
+pub fn log_message(e: &LogError) -> String {
     let (status, code) = log_status(e);
     if status.is_server_error() && code != 50003 {
         tracing::error!(cause = %e, "request failed inside the log");
@@ -273,8 +272,8 @@ impl IntoResponse for GatewayError {
     }
 }
 
-impl From<log::Error> for GatewayError {
-    fn from(e: log::Error) -> Self {
+impl From<LogError> for GatewayError {
+    fn from(e: LogError) -> Self {
         GatewayError::Broker(broker::Error::Log(e), Api::V2)
     }
 }

@@ -331,6 +331,15 @@ pub fn accept_format(
     )))
 }
 
+/// A numeric path segment (a partition or broker id). Anything else matches no resource, which
+/// Confluent's JAX-RS answers with the generic 404.
+///
+/// # Errors
+/// [`GatewayError::NotFound`] for anything but a `u32`.
+pub fn path_id(segment: &str) -> Result<u32, GatewayError> {
+    segment.parse().map_err(|_| GatewayError::NotFound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

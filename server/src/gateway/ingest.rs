@@ -26,12 +26,11 @@ use tokio::sync::oneshot;
 
 use super::errors::{Api, GatewayError};
 use crate::broker::appender::Sized;
-use crate::broker::{Acks, Broker, Partition, Topic};
-use crate::log::{self, NewRecord};
+use crate::broker::{Acks, Broker, LogError, NewRecord, Partition, Topic};
 
 /// One record's outcome: its partition, and its offset (none with `acks=0`) or the error its
 /// partition's append met.
-pub type Outcome = (u32, log::Result<Option<u64>>);
+pub type Outcome = (u32, Result<Option<u64>, LogError>);
 
 /// A produce request on its way to the log: records are checked as they are added, and
 /// nothing is written until [`Ingest::submit`].
@@ -192,7 +191,7 @@ struct Part {
     /// Where its records stand in the request.
     indexes: Vec<usize>,
     partition: Option<Arc<Partition>>,
-    reply: log::Result<oneshot::Receiver<Vec<log::Result<u64>>>>,
+    reply: Result<oneshot::Receiver<Vec<Result<u64, LogError>>>, LogError>,
 }
 
 /// Records handed to their appenders, not yet answered. Dropping it abandons the answers, not
@@ -209,7 +208,7 @@ impl Submitted {
     pub async fn outcomes(self) -> Vec<Outcome> {
         let mut out: Vec<Option<Outcome>> = (0..self.count).map(|_| None).collect();
         for part in self.parts {
-            let results: Vec<log::Result<Option<u64>>> = match part.reply {
+            let results: Vec<Result<Option<u64>, LogError>> = match part.reply {
                 Ok(_) if self.acks == Acks::None => part.indexes.iter().map(|_| Ok(None)).collect(),
                 Ok(rx) => {
                     let offsets = rx.await.ok();
@@ -237,10 +236,10 @@ impl Submitted {
 
 /// The error of a record whose appender stopped before answering: why its partition is
 /// unavailable.
-fn stopped(partition: Option<&Partition>) -> log::Error {
+fn stopped(partition: Option<&Partition>) -> LogError {
     match partition {
         Some(p) => p.offline(),
-        None => log::Error::Offline {
+        None => LogError::Offline {
             path: std::path::PathBuf::new(),
         },
     }

@@ -1,12 +1,17 @@
 //! The HTTP gateway: Confluent REST Proxy shapes over the broker, on one port.
 //!
-//! `router` merges one sub-router per resource and the middleware stack (request slots and
+//! Grouped by API: `v2/` (REST Proxy v2), `v3/` (REST Proxy v3) and `ws/` (WebSocket produce
+//! and consume) are adapters that parse their wire format and render answers; what they share
+//! sits here: the ingest pipeline (`ingest.rs`), record rendering of the read path (`read.rs`),
+//! errors, extractors and the middleware.
+//!
+//! `router` merges one sub-router per API and the middleware stack (request slots and
 //! long-polls in `slots.rs`, body size and rate in `body_guard.rs`, the read-memory budget in
 //! `read_budget.rs`, request tracing). Handlers parse with `extract.rs` and fail with `errors.rs`, so every
 //! error — a malformed body, a wrong content type, a path or query that does not parse, an
 //! unknown route — answers in Confluent's `{"error_code", "message"}` format.
 //!
-//! Each resource file registers its handlers with `utoipa-axum`'s `OpenApiRouter`, and each
+//! Each resource file, named for its route, registers its handlers with `utoipa-axum`'s `OpenApiRouter`, and each
 //! handler carries its `#[utoipa::path]`: the routes served and the OpenAPI document are built
 //! from one list, so they cannot drift. [`api`] assembles both; `openapi_doc.rs` serves the
 //! document at `/openapi.json` and Swagger UI (shipped inside the binary) at `/docs/`, and
@@ -20,33 +25,28 @@
 //! handlers find the registry in the request extensions (`axum::Extension(Arc<Registry>)`,
 //! added by `serve.rs`), and answer in its own error format, which is ours.
 
-pub mod admin;
 pub mod avro;
 pub mod body_guard;
-pub mod brokers;
-pub mod configs;
-pub mod consumers;
 pub mod errors;
 pub mod extract;
-pub mod groups;
 pub mod ingest;
 pub mod json_value;
 mod links;
 pub mod listener;
 pub mod metrics;
 pub mod openapi_doc;
-pub mod partitions;
-pub mod produce;
+pub mod read;
 pub mod read_budget;
-pub mod records;
-pub mod rfc3339;
+#[cfg(test)]
+mod read_path_tests;
 pub mod slots;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod topics_v2;
 mod trailing_slash;
-pub mod v3_records;
+pub mod v2;
+pub mod v3;
+pub mod wire;
 pub mod ws;
 
 use std::sync::Arc;
@@ -133,16 +133,8 @@ fn api_with(consumer: InstanceSettings) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(ready))
         .routes(routes!(metrics::metrics_handler))
         .routes(routes!(openapi_doc::openapi_json))
-        .merge(admin::routes())
-        .merge(brokers::routes())
-        .merge(configs::routes())
-        .merge(partitions::routes())
-        .merge(topics_v2::routes())
-        .merge(produce::routes())
-        .merge(records::routes())
-        .merge(v3_records::routes())
-        .merge(groups::routes())
-        .merge(consumers::routes_with(consumer))
+        .merge(v2::routes(consumer))
+        .merge(v3::routes())
         .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }

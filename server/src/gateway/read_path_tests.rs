@@ -21,10 +21,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::broker::Partition;
+use crate::broker::{NewRecord, Partition};
 use crate::gateway::testing::{TestGateway, send};
 use crate::gateway::ws::{WsLimits, WsRuntime};
-use crate::log::{Compression, NewRecord, batch};
 
 const TOPIC: &str = "compacted";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
@@ -111,8 +110,7 @@ fn append(p: &Partition, records: &[(Option<u8>, bool)]) {
             headers: vec![],
         })
         .collect();
-    let b = batch::encode_batch(&records, Compression::None, NOW, 1 << 20).expect("encodes");
-    p.append(b, NOW).expect("appends");
+    p.append_records(&records, NOW).expect("appends");
 }
 
 fn offsets(records: &Value) -> Vec<u64> {

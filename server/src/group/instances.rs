@@ -16,7 +16,7 @@
 //! the reaper after `consumer.instance.timeout.ms` without a request, which leaves its group.
 //! Idleness is measured on a [`Clock`], so tests move time instead of sleeping.
 //!
-//! Not owned here: the HTTP shapes, reading and rendering records (`gateway/consumers/`); the
+//! Not owned here: the HTTP shapes, reading and rendering records (`gateway/v2/consumers/`); the
 //! group state machine (`coordinator.rs`). `F` is what the front-end keeps per instance to
 //! render records (the gateway's embedded format); this module never looks inside it.
 

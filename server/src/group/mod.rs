@@ -38,7 +38,7 @@
 //! }
 //! ```
 //!
-//! Not owned here: HTTP shapes (`gateway/groups.rs`, `gateway/consumers/`), fetching
+//! Not owned here: HTTP shapes (`gateway/v3/consumer_groups.rs`, `gateway/v2/consumers/`), fetching
 //! records, WebSocket group mode (built on this API), and persisting membership — members live in
 //! this process, so after a restart a group has only its committed offsets and is `Empty`.
 

@@ -544,40 +544,38 @@ pub fn decode_batch(
     Ok(())
 }
 
-/// Walks whole valid batches in `buf`, stopping at the first incomplete or invalid one.
+/// Walks whole valid batches in `buf`, stopping at the first incomplete or invalid one. Each
+/// batch comes out as its checked header and an owned slice of `buf` (no copy), so callers
+/// decode or forward it without tracking positions.
 ///
 /// Used for fetch responses and for reading stored bytes back.
 #[derive(Debug)]
-pub struct Batches<'a> {
-    buf: &'a [u8],
-    pos: usize,
+pub struct Batches {
+    /// What is left to walk: each batch is split off its front.
+    rest: Bytes,
     max_batch_bytes: usize,
 }
 
-impl<'a> Batches<'a> {
-    pub fn new(buf: &'a [u8], max_batch_bytes: usize) -> Self {
+impl Batches {
+    pub fn new(buf: Bytes, max_batch_bytes: usize) -> Self {
         Batches {
-            buf,
-            pos: 0,
+            rest: buf,
             max_batch_bytes,
         }
     }
 }
 
-impl<'a> Iterator for Batches<'a> {
-    type Item = Result<(BatchHeader, &'a [u8])>;
+impl Iterator for Batches {
+    type Item = Result<(BatchHeader, Bytes)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.buf.get(self.pos..)?;
-        match check_batch(rest, self.max_batch_bytes) {
-            Ok(Check::Valid(h)) => {
-                let bytes = rest.get(..h.size)?;
-                self.pos += h.size;
-                Some(Ok((h, bytes)))
+        match check_batch(&self.rest, self.max_batch_bytes) {
+            Ok(Check::Valid(h)) if h.size <= self.rest.len() => {
+                Some(Ok((h, self.rest.split_to(h.size))))
             }
-            Ok(Check::Incomplete) => None,
+            Ok(Check::Valid(_) | Check::Incomplete) => None,
             Err(e) => {
-                self.pos = self.buf.len();
+                self.rest.clear();
                 Some(Err(e))
             }
         }
@@ -590,11 +588,9 @@ impl<'a> Iterator for Batches<'a> {
 /// The first batch that fails its check or decode.
 pub fn decode_all(buf: &Bytes, max_batch_bytes: usize) -> Result<Vec<Record>> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    for item in Batches::new(buf, max_batch_bytes) {
-        let (h, _) = item?;
-        decode_batch(&h, &buf.slice(pos..pos + h.size), max_batch_bytes, &mut out)?;
-        pos += h.size;
+    for item in Batches::new(buf.clone(), max_batch_bytes) {
+        let (h, bytes) = item?;
+        decode_batch(&h, &bytes, max_batch_bytes, &mut out)?;
     }
     Ok(out)
 }
@@ -625,11 +621,10 @@ pub fn decode_from(buf: &Bytes, max_batch_bytes: usize, offset: u64) -> Decoded 
         bytes: 0,
         damage: None,
     };
-    for item in Batches::new(buf, max_batch_bytes) {
+    for item in Batches::new(buf.clone(), max_batch_bytes) {
         // Straight into `out.records`, whose growth is then amortised over the whole read.
         let start = out.records.len();
         let decoded = item.and_then(|(h, bytes)| {
-            let bytes = buf.slice_ref(bytes);
             decode_batch(&h, &bytes, max_batch_bytes, &mut out.records).map(|()| h)
         });
         match decoded {

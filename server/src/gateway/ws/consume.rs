@@ -57,16 +57,15 @@ use super::group::{self, GroupEvent, GroupMode};
 use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
 use runnel_schema_registry::registry::Registry as SchemaRegistry;
 
-use crate::broker::{Broker, Partition};
+use crate::broker::{Broker, LogError, Partition, Record};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
-use crate::gateway::records::write_records_json;
+use crate::gateway::read::write_records_json;
 use crate::gateway::state::AppState;
 use crate::group::{
     Assignment, AutoOffsetReset, GroupId, JoinRequest, OffsetAndMetadata, Subscription,
     TopicPartition,
 };
-use crate::log::{self, Record};
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -895,7 +894,7 @@ fn build_round(
         {
             let fetched = match p.read(next, FRAME_BYTES) {
                 Ok(f) => f,
-                Err(log::Error::OffsetOutOfRange { .. }) => {
+                Err(LogError::OffsetOutOfRange { .. }) => {
                     // Fell behind retention: resume at the log start. Past the end: wait.
                     let (start, end) = p.offsets();
                     high_watermark = Some(end);

@@ -48,17 +48,16 @@ use serde_json::value::RawValue;
 
 use super::conn::{End, Failure, Heartbeat, error_frame, finish, send};
 use super::{WsRuntime, accept, query};
-use crate::broker::Acks;
+use crate::broker::{Acks, LogError, NewRecord};
 use crate::gateway::Limits;
 use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
 use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::ingest::{Ingest, Outcome};
 use crate::gateway::json_value;
-use crate::gateway::produce::{
+use crate::gateway::state::AppState;
+use crate::gateway::wire::{
     AcksParam, HeaderIn, at_record, decode_base64, decode_headers, readable_json,
 };
-use crate::gateway::state::AppState;
-use crate::log::{self, NewRecord};
 use crate::ws_binary as binary;
 
 /// Replies written per flush at most.
@@ -483,7 +482,7 @@ fn encode_reply(reply_to: &ReplyTo, outcomes: &[Outcome]) -> Message {
     }
 }
 
-fn log_failure(e: &log::Error, failed: usize, total: usize) -> Failure {
+fn log_failure(e: &LogError, failed: usize, total: usize) -> Failure {
     let (_, error_code) = log_status(e);
     Failure {
         error_code,

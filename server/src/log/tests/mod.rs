@@ -84,21 +84,15 @@ fn fill(log: &mut Log, n: usize, per: usize, ts0: i64) {
 /// Splits a read result into batches, checking it holds whole batches only.
 fn decode_batches(bytes: &Bytes, max_batch_bytes: usize) -> Vec<(BatchHeader, usize, Vec<Record>)> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    for item in Batches::new(bytes, max_batch_bytes) {
-        let (h, _) = item.unwrap();
+    let mut walked = 0;
+    for item in Batches::new(bytes.clone(), max_batch_bytes) {
+        let (h, batch) = item.unwrap();
         let mut recs = Vec::new();
-        batch::decode_batch(
-            &h,
-            &bytes.slice(pos..pos + h.size),
-            max_batch_bytes,
-            &mut recs,
-        )
-        .unwrap();
-        pos += h.size;
+        batch::decode_batch(&h, &batch, max_batch_bytes, &mut recs).unwrap();
+        walked += batch.len();
         out.push((h, h.size, recs));
     }
-    assert_eq!(pos, bytes.len(), "a read returns whole batches only");
+    assert_eq!(walked, bytes.len(), "a read returns whole batches only");
     let all = batch::decode_all(bytes, max_batch_bytes).unwrap();
     let flat: Vec<Record> = out.iter().flat_map(|(_, _, r)| r.clone()).collect();
     assert_eq!(all, flat);
@@ -138,7 +132,7 @@ fn segment_batches(seg: &Segment) -> Vec<(u64, BatchHeader)> {
         Segment::read_at(&seg.file().unwrap(), seg.log_path(), 0, seg.size() as usize).unwrap();
     let mut pos = 0u64;
     let mut out = Vec::new();
-    for item in Batches::new(&bytes, usize::MAX) {
+    for item in Batches::new(bytes, usize::MAX) {
         let (h, _) = item.unwrap();
         out.push((pos, h));
         pos += h.size as u64;

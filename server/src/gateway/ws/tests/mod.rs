@@ -23,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 use super::{WsLimits, WsRuntime};
 use crate::broker::appender::Sized;
 use crate::broker::{Broker, BrokerConfig};
+use crate::broker::{Header, NewRecord};
 use crate::gateway::{self, AppState, Limits};
-use crate::log::{Header, NewRecord};
 use crate::ws_binary::{self as binary, Reply};
 
 mod connections;

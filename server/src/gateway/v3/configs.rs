@@ -21,12 +21,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::check_cluster;
-use super::errors::{Api, GatewayError};
-use super::extract::{Body, Object, Path, parse_json, require_json};
-use super::partitions::list_json;
-use super::state::AppState;
+use super::{check_cluster, list_json};
 use crate::broker::topic_config::{ConfigEntry, ConfigError, ConfigSynonym, TopicConfig};
+use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::{Body, Object, Path, parse_json, require_json};
+use crate::gateway::state::AppState;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {

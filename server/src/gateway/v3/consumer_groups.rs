@@ -28,12 +28,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{check_cluster, related};
-use super::errors::{Api, GatewayError};
-use super::extract::{Body, Path, kafka_offset, parse_json, require_json};
-use super::links::segment;
-use super::partitions::{list_json, path_id};
-use super::state::AppState;
+use super::{check_cluster, list_json, related};
+use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::path_id;
+use crate::gateway::extract::{Body, Path, kafka_offset, parse_json, require_json};
+use crate::gateway::links::segment;
+use crate::gateway::state::AppState;
 use crate::group::{
     GroupCoordinator, GroupDescription, GroupError, GroupId, MemberDescription, OffsetResetSpec,
     PartitionLag,
@@ -600,12 +600,12 @@ mod tests {
     use serde_json::json;
     use tower::ServiceExt as _;
 
+    use crate::broker::NewRecord;
     use crate::gateway::testing::TestGateway;
     use crate::group::{
         CommitScope, GroupId, JoinRequest, Member, MemberId, OffsetAndMetadata, Subscription,
         TopicPartition,
     };
-    use crate::log::{Compression, NewRecord, batch};
 
     fn produce(gw: &TestGateway, topic: &str, partition: u32, n: usize) {
         let records: Vec<NewRecord> = (0..n)
@@ -615,9 +615,8 @@ mod tests {
                 ..NewRecord::default()
             })
             .collect();
-        let b = batch::encode_batch(&records, Compression::None, 1_000, 1 << 20).unwrap();
         let p = gw.broker.partition(topic, partition).unwrap();
-        p.append(b, 1_000).unwrap();
+        p.append_records(&records, 1_000).unwrap();
     }
 
     fn join(gw: &TestGateway, group: &str, member: &str, topics: &[&str]) -> Member {

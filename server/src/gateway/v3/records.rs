@@ -30,17 +30,16 @@ use utoipa_axum::routes;
 
 use runnel_schema_registry::registry::{NewSchema, Registry as SchemaRegistry};
 
-use super::avro;
-use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{
+use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
+use crate::broker::{Acks, NewRecord, Topic};
+use crate::gateway::avro;
+use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
+use crate::gateway::extract::{
     Body as LimitedBody, Object, Path, Query, lenient_int, parse_json, require_json,
 };
-use super::ingest::{Ingest, Submitted};
-use super::produce::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
-use super::rfc3339::{format_rfc3339_ms, parse_rfc3339_ms};
-use super::state::AppState;
-use crate::broker::{Acks, Topic};
-use crate::log::NewRecord;
+use crate::gateway::ingest::{Ingest, Submitted};
+use crate::gateway::state::AppState;
+use crate::gateway::wire::{AcksParam, HeaderIn, decode_base64, decode_headers, readable_json};
 
 /// Entries one `records:batch` request may hold (`api.v3.produce.batch.maximum.entries`).
 const MAX_BATCH_ENTRIES: usize = 10;
@@ -372,7 +371,7 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     path = "/v3/clusters/{cluster_id}/topics/{topic}/records",
     operation_id = "v3_produce",
     tag = "v3 produce",
-    params(params::TopicPath, super::produce::AcksParam),
+    params(params::TopicPath, crate::gateway::wire::AcksParam),
     request_body(content = V3Record, content_type = "application/json"),
     responses(
         (status = 200, description = "The delivery report", body = DeliveryReport),
@@ -388,7 +387,7 @@ pub async fn produce_records(
     State(state): State<AppState>,
     Path((cluster_id, topic_name)): Path<(String, String)>,
     Query(acks): Query<AcksParam>,
-    axum::Extension(limits): axum::Extension<super::Limits>,
+    axum::Extension(limits): axum::Extension<crate::gateway::Limits>,
     request: Request,
 ) -> Result<Response, GatewayError> {
     if cluster_id != state.broker.cluster_id() {
@@ -561,7 +560,7 @@ pub struct BatchEntry {
     path = "/v3/clusters/{cluster_id}/topics/{topic}/records:batch",
     operation_id = "v3_produce_batch",
     tag = "v3 produce",
-    params(params::TopicPath, super::produce::AcksParam),
+    params(params::TopicPath, crate::gateway::wire::AcksParam),
     request_body(content = BatchRequest, content_type = "application/json"),
     responses(
         (status = 207, description = "Each entry's delivery report or error, by id", body = doc::BatchResponse),

@@ -1,10 +1,9 @@
-//! v3 admin resources: clusters and topics (Confluent REST Proxy v3 shapes), plus the v2 topic
-//! list.
-//!
-//! Every v3 object carries `kind`, `metadata.self` and `resource_name`, and links to related
-//! resources built from the configured public URL, so they stay right behind a proxy.
+//! v3 topics (Confluent REST Proxy v3 shapes): `/v3/clusters/{c}/topics` (list, create) and
+//! `/v3/clusters/{c}/topics/{t}` (describe, delete, and `PATCH {"partitions_count": N}` to grow
+//! the partition count).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
@@ -17,84 +16,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::errors::{Api, GatewayError};
-use super::extract::{Body, Object, Path, parse_json, require_json};
-use super::state::AppState;
+use super::{check_cluster, related};
 use crate::broker::Topic;
+use crate::gateway::errors::{Api, GatewayError};
+use crate::gateway::extract::{Body, Object, Path, parse_json, require_json};
+use crate::gateway::state::AppState;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_clusters))
-        .routes(routes!(get_cluster))
         .routes(routes!(list_topics, create_topic))
-        .routes(routes!(get_topic, delete_topic))
-        .routes(routes!(list_topics_v2))
-}
-
-pub(crate) fn related(url: String) -> Value {
-    json!({ "related": url })
-}
-
-pub(crate) fn check_cluster(state: &AppState, cluster_id: &str) -> Result<(), GatewayError> {
-    if cluster_id == state.broker.cluster_id() {
-        Ok(())
-    } else {
-        Err(GatewayError::NotFound)
-    }
-}
-
-fn cluster_json(state: &AppState) -> Value {
-    let c = state.broker.cluster_id();
-    let base = format!("{}/v3/clusters/{c}", state.public_url);
-    json!({
-        "kind": "KafkaCluster",
-        "metadata": { "self": base, "resource_name": format!("crn:///kafka={c}") },
-        "cluster_id": c,
-        "controller": related(format!("{base}/brokers/{}", state.broker.broker_id())),
-        "acls": related(format!("{base}/acls")),
-        "brokers": related(format!("{base}/brokers")),
-        "broker_configs": related(format!("{base}/broker-configs")),
-        "consumer_groups": related(format!("{base}/consumer-groups")),
-        "topics": related(format!("{base}/topics")),
-        "partition_reassignments": related(format!("{base}/topics/-/partitions/-/reassignment")),
-    })
-}
-
-/// List the clusters: exactly one, this node's.
-#[utoipa::path(
-    get,
-    path = "/v3/clusters",
-    operation_id = "v3_list_clusters",
-    tag = "v3 clusters",
-    responses((status = 200, description = "The one cluster", body = doc::KafkaClusterList)),
-)]
-pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "kind": "KafkaClusterList",
-        "metadata": { "self": format!("{}/v3/clusters", state.public_url), "next": null },
-        "data": [cluster_json(&state)],
-    }))
-}
-
-/// Describe the cluster.
-#[utoipa::path(
-    get,
-    path = "/v3/clusters/{cluster_id}",
-    operation_id = "v3_get_cluster",
-    tag = "v3 clusters",
-    params(params::ClusterPath),
-    responses(
-        (status = 200, description = "The cluster", body = doc::KafkaCluster),
-        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
-    ),
-)]
-pub async fn get_cluster(
-    State(state): State<AppState>,
-    Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
-    check_cluster(&state, &cluster_id)?;
-    Ok(Json(cluster_json(&state)))
+        .routes(routes!(get_topic, delete_topic, update_partitions_count))
 }
 
 /// The `KafkaTopic` resource.
@@ -298,14 +230,155 @@ pub async fn delete_topic(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// List the topic names.
+/// Body of `PATCH /v3/clusters/{cluster_id}/topics/{topic}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdatePartitionsCountRequest {
+    /// The new partition count: more than the topic has, at most 10000.
+    partitions_count: i64,
+}
+
+/// Grow a topic's partition count.
+///
+/// Answers the topic. A count not larger than the current one, or an internal topic, is a 400
+/// (40002); nothing changes.
 #[utoipa::path(
-    get,
-    path = "/topics",
-    operation_id = "v2_list_topics",
-    tag = "v2 metadata",
-    responses((status = 200, description = "Topic names", body = Vec<String>, example = json!(["orders", "payments"]))),
+    patch,
+    path = "/v3/clusters/{cluster_id}/topics/{topic}",
+    operation_id = "v3_update_partitions_count",
+    tag = "v3 topics",
+    params(params::TopicPath),
+    request_body(content = UpdatePartitionsCountRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The grown topic", body = doc::KafkaTopic),
+        (status = 400, description = "Malformed JSON (400); not more partitions, too many, or an internal topic (40002)", body = ErrorBody),
+        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
+    ),
 )]
-pub async fn list_topics_v2(State(state): State<AppState>) -> Json<Vec<String>> {
-    Json(state.broker.topic_names())
+pub async fn update_partitions_count(
+    State(state): State<AppState>,
+    Path((cluster_id, topic)): Path<(String, String)>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    require_json(&headers)?;
+    let req: UpdatePartitionsCountRequest = parse_json(&body, Api::V3)?;
+    let broker = Arc::clone(&state.broker);
+    let grown =
+        tokio::task::spawn_blocking(move || broker.add_partitions(&topic, req.partitions_count))
+            .await
+            .map_err(|e| GatewayError::Internal(e.to_string()))?
+            .map_err(GatewayError::v3)?;
+    Ok(Json(topic_json(&state, &grown, grown.partition_count())))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+    use serde_json::json;
+
+    use crate::gateway::testing::TestGateway;
+
+    #[tokio::test]
+    async fn patch_grows_partitions_and_survives_reopen() {
+        let gw = TestGateway::new().await;
+        gw.create_topic("t", 2);
+        let c = gw.cluster_id();
+        let uri = format!("/v3/clusters/{c}/topics/t");
+
+        let (status, body) = gw
+            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 4 })))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["kind"], "KafkaTopic");
+        assert_eq!(body["partitions_count"], 4);
+
+        // The new partitions take records and show up everywhere.
+        let (status, _) = gw
+            .call(
+                Method::POST,
+                "/topics/t/partitions/3",
+                Some(json!({ "records": [{ "value": 1 }] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, list) = gw.get(&format!("{uri}/partitions")).await;
+        assert_eq!(list["data"].as_array().unwrap().len(), 4);
+        let (_, v2) = gw.get("/topics/t/partitions").await;
+        assert_eq!(v2.as_array().unwrap().len(), 4);
+
+        // Fewer or as many: Kafka's InvalidPartitionsException, nothing changes.
+        let (status, body) = gw
+            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 3 })))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({
+                "error_code": 40002,
+                "message": "Topic currently has 4 partitions, which is higher than the requested 3.",
+            })
+        );
+        let (status, body) = gw
+            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 4 })))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({ "error_code": 40002, "message": "Topic already has 4 partitions." })
+        );
+        let (status, body) = gw
+            .call(
+                Method::PATCH,
+                &uri,
+                Some(json!({ "partitions_count": 1_000_000 })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error_code"], 40002);
+        let (status, body) = gw
+            .call(
+                Method::PATCH,
+                &format!("/v3/clusters/{c}/topics/nope"),
+                Some(json!({ "partitions_count": 4 })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error_code"], 40403);
+
+        // GET and DELETE on the same path still reach this file.
+        let (status, body) = gw.get(&uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["partitions_count"], 4);
+
+        let gw = gw.reopen().await;
+        let (status, body) = gw.get(&uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["partitions_count"], 4);
+        let (_, offsets) = gw.get("/topics/t/partitions/3/offsets").await;
+        assert_eq!(offsets, json!({ "beginning_offset": 0, "end_offset": 1 }));
+        let (status, _) = gw.call(Method::DELETE, &uri, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn internal_topics_keep_their_partition_count() {
+        let gw = TestGateway::new().await;
+        gw.broker
+            .create_internal_topic("__internal", 1, std::collections::BTreeMap::new())
+            .unwrap();
+        let c = gw.cluster_id();
+        let (status, body) = gw
+            .call(
+                Method::PATCH,
+                &format!("/v3/clusters/{c}/topics/__internal"),
+                Some(json!({ "partitions_count": 2 })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error_code"], 40002);
+        assert_eq!(gw.broker.topic("__internal").unwrap().partition_count(), 1);
+    }
 }

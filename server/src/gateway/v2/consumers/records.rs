@@ -8,7 +8,7 @@
 //! by `auto.offset.reset` (`group/instances.rs`).
 //!
 //! Not owned here: the instance's state (`group/instances.rs`), rendering
-//! (`gateway/records.rs`).
+//! (`gateway/read.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,14 +21,14 @@ use futures_util::future::select_all;
 use runnel_openapi::{params, v2 as doc};
 
 use super::{MAX_POLL_TIMEOUT_MS, MAX_REQUEST_BYTES, Registry, Result, v2};
+use crate::broker::{LogError, Record};
 use crate::gateway::errors::{ErrorBody, GatewayError};
 use crate::gateway::extract::{Path, accept_format};
+use crate::gateway::read::write_readable_records_json;
 use crate::gateway::read_budget::{self, ReadBudget};
-use crate::gateway::records::write_readable_records_json;
 use crate::gateway::slots::{self, RequestSlot};
 use crate::gateway::state::AppState;
 use crate::group::{Assignment, TopicPartition};
-use crate::log::Record;
 
 /// The least read-memory room a poll round waits for: a default-sized batch (Kafka's 1 MiB
 /// `max.message.bytes`); a larger first batch is still answered whole.
@@ -180,7 +180,7 @@ pub(super) async fn poll(
                 .map_err(|e| GatewayError::Internal(e.to_string()))?;
             let fetch = match res {
                 Ok(f) => f,
-                Err(crate::log::Error::OffsetOutOfRange { .. }) => {
+                Err(LogError::OffsetOutOfRange { .. }) => {
                     // Retention moved the log start past `pos` meanwhile.
                     let o = inst.reset_out_of_range(t, &p, pos).map_err(v2)?;
                     st.set_position(t.clone(), o);

@@ -1,21 +1,17 @@
-//! v3 partitions (Confluent REST Proxy v3 shapes): listing a topic's partitions, a partition's
-//! offsets, its replicas and reassignments, and growing a topic's partition count with
-//! `PATCH /v3/clusters/{c}/topics/{t}` `{"partitions_count": N}`.
+//! v3 partitions (Confluent REST Proxy v3 shapes): `/v3/clusters/{c}/topics/{t}/partitions/...`
+//! — a topic's partitions, a partition's offsets, its replicas and reassignments.
 //!
 //! This node leads every partition and is its only, always in-sync, replica; there are never
 //! reassignments in progress, so the reassignment lists are empty and a single partition's
 //! reassignment is the generic 404, as Confluent answers when none is ongoing. Unknown topics and
 //! partitions answer 40403; a partition or broker segment that is not a number matches no
 //! resource (generic 404, as JAX-RS answers).
-//!
-//! The PATCH shares its path with admin.rs's GET and DELETE: axum's `Router::merge` combines
-//! the method routers of one path.
+//! Growing a topic's partition count is a `PATCH` of the topic (`topics.rs`).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,16 +19,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{check_cluster, related, topic_json};
-use super::errors::{Api, GatewayError};
-use super::extract::{Body, Path, Query, parse_json, require_json};
-use super::state::AppState;
+use super::{check_cluster, list_json, related};
 use crate::broker::{Partition, Topic};
+use crate::gateway::errors::GatewayError;
+use crate::gateway::extract::{Path, Query, path_id};
+use crate::gateway::state::AppState;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(update_partitions_count))
         .routes(routes!(list_partitions))
         .routes(routes!(get_partition))
         .routes(routes!(get_partition_offsets))
@@ -41,15 +36,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_reassignment))
         .routes(routes!(list_topic_reassignments))
         .routes(routes!(list_all_reassignments))
-}
-
-/// A numeric path segment (a partition or broker id). Anything else matches no resource, which
-/// Confluent's JAX-RS answers with the generic 404.
-///
-/// # Errors
-/// [`GatewayError::NotFound`] for anything but a `u32`.
-pub(crate) fn path_id(segment: &str) -> Result<u32, GatewayError> {
-    segment.parse().map_err(|_| GatewayError::NotFound)
 }
 
 fn cluster_url(state: &AppState) -> String {
@@ -107,15 +93,6 @@ pub(crate) fn replica_json(state: &AppState, topic: &str, partition: u32) -> Val
     })
 }
 
-/// A v3 collection: `{"kind", "metadata": {"self", "next": null}, "data"}`.
-pub(crate) fn list_json(kind: &str, self_url: String, data: Vec<Value>) -> Value {
-    json!({
-        "kind": kind,
-        "metadata": { "self": self_url, "next": null },
-        "data": data,
-    })
-}
-
 fn v3_topic(state: &AppState, cluster_id: &str, topic: &str) -> Result<Arc<Topic>, GatewayError> {
     check_cluster(state, cluster_id)?;
     state.broker.topic(topic).map_err(GatewayError::v3)
@@ -134,50 +111,6 @@ fn v3_partition(
         .topic(topic)
         .and_then(|t| t.partition(id).cloned())
         .map_err(GatewayError::v3)
-}
-
-/// Body of `PATCH /v3/clusters/{cluster_id}/topics/{topic}`.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct UpdatePartitionsCountRequest {
-    /// The new partition count: more than the topic has, at most 10000.
-    partitions_count: i64,
-}
-
-/// Grow a topic's partition count.
-///
-/// Answers the topic. A count not larger than the current one, or an internal topic, is a 400
-/// (40002); nothing changes.
-#[utoipa::path(
-    patch,
-    path = "/v3/clusters/{cluster_id}/topics/{topic}",
-    operation_id = "v3_update_partitions_count",
-    tag = "v3 topics",
-    params(params::TopicPath),
-    request_body(content = UpdatePartitionsCountRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The grown topic", body = doc::KafkaTopic),
-        (status = 400, description = "Malformed JSON (400); not more partitions, too many, or an internal topic (40002)", body = ErrorBody),
-        (status = 404, description = "Unknown cluster (404) or topic (40403)", body = ErrorBody),
-        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
-        (status = 422, description = "Empty body or wrong shape", body = ErrorBody),
-    ),
-)]
-pub async fn update_partitions_count(
-    State(state): State<AppState>,
-    Path((cluster_id, topic)): Path<(String, String)>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Json<Value>, GatewayError> {
-    check_cluster(&state, &cluster_id)?;
-    require_json(&headers)?;
-    let req: UpdatePartitionsCountRequest = parse_json(&body, Api::V3)?;
-    let broker = Arc::clone(&state.broker);
-    let grown =
-        tokio::task::spawn_blocking(move || broker.add_partitions(&topic, req.partitions_count))
-            .await
-            .map_err(|e| GatewayError::Internal(e.to_string()))?
-            .map_err(GatewayError::v3)?;
-    Ok(Json(topic_json(&state, &grown, grown.partition_count())))
 }
 
 /// List a topic's partitions.
@@ -581,106 +514,5 @@ mod tests {
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error_code"], 404);
-    }
-
-    #[tokio::test]
-    async fn patch_grows_partitions_and_survives_reopen() {
-        let gw = TestGateway::new().await;
-        gw.create_topic("t", 2);
-        let c = gw.cluster_id();
-        let uri = format!("/v3/clusters/{c}/topics/t");
-
-        let (status, body) = gw
-            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 4 })))
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["kind"], "KafkaTopic");
-        assert_eq!(body["partitions_count"], 4);
-
-        // The new partitions take records and show up everywhere.
-        let (status, _) = gw
-            .call(
-                Method::POST,
-                "/topics/t/partitions/3",
-                Some(json!({ "records": [{ "value": 1 }] })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let (_, list) = gw.get(&format!("{uri}/partitions")).await;
-        assert_eq!(list["data"].as_array().unwrap().len(), 4);
-        let (_, v2) = gw.get("/topics/t/partitions").await;
-        assert_eq!(v2.as_array().unwrap().len(), 4);
-
-        // Fewer or as many: Kafka's InvalidPartitionsException, nothing changes.
-        let (status, body) = gw
-            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 3 })))
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            body,
-            json!({
-                "error_code": 40002,
-                "message": "Topic currently has 4 partitions, which is higher than the requested 3.",
-            })
-        );
-        let (status, body) = gw
-            .call(Method::PATCH, &uri, Some(json!({ "partitions_count": 4 })))
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            body,
-            json!({ "error_code": 40002, "message": "Topic already has 4 partitions." })
-        );
-        let (status, body) = gw
-            .call(
-                Method::PATCH,
-                &uri,
-                Some(json!({ "partitions_count": 1_000_000 })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body["error_code"], 40002);
-        let (status, body) = gw
-            .call(
-                Method::PATCH,
-                &format!("/v3/clusters/{c}/topics/nope"),
-                Some(json!({ "partitions_count": 4 })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body["error_code"], 40403);
-
-        // GET and DELETE on the same path still reach admin.rs.
-        let (status, body) = gw.get(&uri).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["partitions_count"], 4);
-
-        let gw = gw.reopen().await;
-        let (status, body) = gw.get(&uri).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(body["partitions_count"], 4);
-        let (_, offsets) = gw.get("/topics/t/partitions/3/offsets").await;
-        assert_eq!(offsets, json!({ "beginning_offset": 0, "end_offset": 1 }));
-        let (status, _) = gw.call(Method::DELETE, &uri, None).await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-    }
-
-    #[tokio::test]
-    async fn internal_topics_keep_their_partition_count() {
-        let gw = TestGateway::new().await;
-        gw.broker
-            .create_internal_topic("__internal", 1, std::collections::BTreeMap::new())
-            .unwrap();
-        let c = gw.cluster_id();
-        let (status, body) = gw
-            .call(
-                Method::PATCH,
-                &format!("/v3/clusters/{c}/topics/__internal"),
-                Some(json!({ "partitions_count": 2 })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body["error_code"], 40002);
-        assert_eq!(gw.broker.topic("__internal").unwrap().partition_count(), 1);
     }
 }

@@ -17,13 +17,14 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::{check_cluster, related};
 use super::configs::synonyms_json;
-use super::errors::GatewayError;
-use super::extract::Path;
-use super::partitions::{list_json, path_id, replica_json};
-use super::state::AppState;
+use super::partitions::replica_json;
+use super::{check_cluster, list_json, related};
 use crate::broker::topic_config::{ConfigEntry, TopicConfig, config_def};
+use crate::gateway::errors::GatewayError;
+use crate::gateway::extract::Path;
+use crate::gateway::extract::path_id;
+use crate::gateway::state::AppState;
 
 /// Routes of this file, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -25,11 +25,11 @@ use utoipa_axum::routes;
 
 use runnel_schema_registry::registry::Registry as SchemaRegistry;
 
-use super::errors::{Api, ErrorBody, GatewayError};
-use super::extract::{Body, EmbeddedFormat, Path, kafka_offset, parse_json};
-use super::links::segment;
-use super::state::AppState;
 use crate::clock::{Clock, SystemClock};
+use crate::gateway::errors::{Api, ErrorBody, GatewayError};
+use crate::gateway::extract::{Body, EmbeddedFormat, Path, kafka_offset, parse_json};
+use crate::gateway::links::segment;
+use crate::gateway::state::AppState;
 use crate::group::instances::{InstanceConfig, InstanceSettings, Instances};
 use crate::group::{
     AutoOffsetReset, GroupError, GroupId, OffsetAndMetadata, Subscription, TopicPartition,

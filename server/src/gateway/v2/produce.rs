@@ -1,6 +1,6 @@
-//! v2 produce: `POST /topics/{t}` and `POST /topics/{t}/partitions/{p}` (Confluent REST Proxy
-//! v2, embedded formats `json`, `binary` and `avro` (see `avro.rs`), plus record `headers` as
-//! our extension).
+//! v2 produce, the body of `POST /topics/{t}` (`topics.rs`) and `POST /topics/{t}/partitions/{p}`
+//! (`partitions.rs`): Confluent REST Proxy v2, embedded formats `json`, `binary` and `avro`
+//! (see `avro.rs`), plus record `headers` as our extension.
 //!
 //! An adapter over the ingest pipeline (`ingest.rs`): it parses the body and each record's
 //! embedded format, and renders the per-record outcomes. The whole request is checked before
@@ -8,30 +8,26 @@
 //! whose append fails (a full disk, say) reports the error on each of its records, as
 //! Confluent's proxy does, with HTTP 200.
 
-use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
-use runnel_openapi::{ErrorBody, params, v2 as doc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use utoipa::ToSchema;
 
-use super::Limits;
-use super::avro;
-use super::errors::{Api, GatewayError, log_message, log_status};
-use super::extract::{
-    Body, EmbeddedFormat, Object, Path, Query, lenient_int, parse_json, produce_format,
+use crate::broker::{Acks, NewRecord};
+use crate::gateway::Limits;
+use crate::gateway::avro;
+use crate::gateway::errors::{Api, GatewayError, log_message, log_status};
+use crate::gateway::extract::{
+    Body, EmbeddedFormat, Object, lenient_int, parse_json, produce_format,
 };
-use super::ingest::Ingest;
-use super::json_value;
-use super::state::AppState;
-use crate::broker::Acks;
-use crate::log::{Header, NewRecord};
+use crate::gateway::ingest::Ingest;
+use crate::gateway::json_value;
+use crate::gateway::state::AppState;
+use crate::gateway::wire::{HeaderIn, at_record, decode_headers, readable_json};
 
 /// A produce request body.
 #[derive(Debug, Deserialize)]
@@ -60,15 +56,6 @@ struct ProduceRecord<'a> {
     partition: Option<i64>,
     #[serde(default)]
     headers: Vec<Object<HeaderIn>>,
-}
-
-/// A record header as sent: `{"key": "...", "value": base64|null}`; v3's `name` is accepted too.
-#[derive(Debug, Deserialize)]
-pub struct HeaderIn {
-    #[serde(alias = "name")]
-    key: String,
-    #[serde(default)]
-    value: Option<String>,
 }
 
 /// One record's outcome: its partition and offset, or (when its partition's append failed)
@@ -134,13 +121,6 @@ impl IntoResponse for ProduceResponse {
     }
 }
 
-/// Routes of this file, with their documentation.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(produce_to_topic))
-        .routes(routes!(produce_to_partition))
-}
-
 /// Decodes base64 into `arena`, returning the decoded bytes as a slice of it: one allocation
 /// serves every record of a request instead of one per record.
 fn decode_base64_into(arena: &mut BytesMut, s: &str, what: &str) -> Result<Bytes, GatewayError> {
@@ -162,30 +142,6 @@ fn decode_base64_into(arena: &mut BytesMut, s: &str, what: &str) -> Result<Bytes
             )))
         }
     }
-}
-
-pub(crate) fn decode_base64(s: &str, what: &str) -> Result<Bytes, GatewayError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map(Bytes::from)
-        .map_err(|e| GatewayError::InvalidRecord(format!("{what} is not valid base64: {e}")))
-}
-
-/// Decodes headers given as `{key, value: base64|null}`.
-///
-/// # Errors
-/// 422 for invalid base64.
-pub(crate) fn decode_headers(headers: Vec<HeaderIn>) -> Result<Vec<Header>, GatewayError> {
-    headers
-        .into_iter()
-        .map(|h| {
-            let value = match h.value {
-                Some(v) => Some(decode_base64(&v, &format!("header '{}' value", h.key))?),
-                None => None,
-            };
-            Ok(Header { key: h.key, value })
-        })
-        .collect()
 }
 
 /// A key or value as bytes: the JSON text itself for the json format (a slice of the body, no
@@ -223,112 +179,11 @@ fn payload(
     }
 }
 
-/// Refuses a JSON key or value that readers could not parse back (see `json_value.rs`): stored,
-/// it would fail every response that carries it.
-///
-/// # Errors
-/// 42203, naming the key or value.
-pub(crate) fn readable_json(text: &str, what: &str) -> Result<(), GatewayError> {
-    json_value::check(text).map_err(|e| GatewayError::InvalidRecord(format!("{what} {e}.")))
-}
-
-/// Names the failing record in a validation error.
-pub(crate) fn at_record(i: usize, e: GatewayError) -> GatewayError {
-    match e {
-        GatewayError::InvalidRecord(m) => GatewayError::InvalidRecord(format!("records[{i}].{m}")),
-        other => other,
-    }
-}
-
-/// Produce records to a topic.
-///
-/// A record goes to its own `partition` if it names one, else to the partition its key hashes
-/// to, else round-robin. The whole request is checked before anything is written. A partition
-/// whose append fails reports the error on each of its records, with HTTP 200.
-#[utoipa::path(
-    post,
-    path = "/topics/{topic}",
-    operation_id = "v2_produce",
-    tag = "v2 produce",
-    params(params::V2TopicPath, AcksParam),
-    request_body(
-        description = "Records; the embedded format comes from Content-Type (no type or `application/json` is `json`)",
-        content(
-            (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
-            (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
-            (doc::AvroProduceRequest = "application/vnd.kafka.avro.v2+json"),
-            (doc::JsonProduceRequest = "application/json"),
-        ),
-    ),
-    responses(
-        (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
-        (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
-        (status = 415, description = "Content-Type is not a v2 JSON type, or names a format not served (jsonschema, protobuf)", body = ErrorBody),
-        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format (bad base64, Avro JSON that does not fit its schema), or schema fields outside avro (42203); keys or values without a schema (42201, 42202); an invalid, incompatible or unknown schema (42205)", body = ErrorBody),
-        (status = 500, description = "The schema registry's store failed (50001)", body = ErrorBody),
-        (status = 404, description = "Unknown topic (40401) or a record's unknown partition (40402)", body = ErrorBody),
-    ),
-)]
-pub async fn produce_to_topic(
-    State(state): State<AppState>,
-    Extension(limits): Extension<Limits>,
-    Path(topic): Path<String>,
-    Query(acks): Query<AcksParam>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<ProduceResponse, GatewayError> {
-    let target = Target {
-        topic,
-        partition: None,
-    };
-    produce(state, limits, target, acks.parse()?, headers, body).await
-}
-
-/// Produce records to one partition of a topic (a record's own `partition` still wins).
-#[utoipa::path(
-    post,
-    path = "/topics/{topic}/partitions/{partition}",
-    operation_id = "v2_produce_to_partition",
-    tag = "v2 produce",
-    params(params::V2PartitionPath, AcksParam),
-    request_body(
-        description = "Records; the embedded format comes from Content-Type (no type or `application/json` is `json`)",
-        content(
-            (doc::JsonProduceRequest = "application/vnd.kafka.json.v2+json"),
-            (doc::BinaryProduceRequest = "application/vnd.kafka.binary.v2+json"),
-            (doc::AvroProduceRequest = "application/vnd.kafka.avro.v2+json"),
-            (doc::JsonProduceRequest = "application/json"),
-        ),
-    ),
-    responses(
-        (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
-        (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
-        (status = 415, description = "Content-Type is not a v2 JSON type, or names a format not served (jsonschema, protobuf)", body = ErrorBody),
-        (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format (bad base64, Avro JSON that does not fit its schema), or schema fields outside avro (42203); keys or values without a schema (42201, 42202); an invalid, incompatible or unknown schema (42205)", body = ErrorBody),
-        (status = 500, description = "The schema registry's store failed (50001)", body = ErrorBody),
-        (status = 404, description = "Unknown topic (40401) or partition (40402); a partition that is not a number (404)", body = ErrorBody),
-    ),
-)]
-pub async fn produce_to_partition(
-    State(state): State<AppState>,
-    Extension(limits): Extension<Limits>,
-    Path((topic, partition)): Path<(String, u32)>,
-    Query(acks): Query<AcksParam>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<ProduceResponse, GatewayError> {
-    let target = Target {
-        topic,
-        partition: Some(partition),
-    };
-    produce(state, limits, target, acks.parse()?, headers, body).await
-}
-
 /// Where a produce request goes.
-struct Target {
-    topic: String,
+pub(super) struct Target {
+    pub(super) topic: String,
     /// The partition of the path, if any.
-    partition: Option<u32>,
+    pub(super) partition: Option<u32>,
 }
 
 /// The schemas of an avro produce, one per side.
@@ -360,7 +215,8 @@ impl Schemas {
     }
 }
 
-async fn produce(
+/// Parses a v2 produce body, hands its records to the ingest pipeline and renders the outcomes.
+pub(super) async fn produce(
     state: AppState,
     limits: Limits,
     target: Target,
@@ -480,28 +336,4 @@ async fn produce(
             })
             .collect(),
     })
-}
-
-/// The `acks` query parameter.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AcksParam {
-    /// When to answer: `0` once queued, `1` or `all` (the default) once in the log.
-    #[param(inline, value_type = Option<Acks>)]
-    acks: Option<String>,
-}
-
-impl AcksParam {
-    /// # Errors
-    /// 400 for anything but `0`, `1`, `all` or `-1`.
-    pub fn parse(&self) -> Result<Acks, GatewayError> {
-        match self.acks.as_deref() {
-            None => Ok(Acks::All),
-            Some(s) => Acks::parse(s).ok_or_else(|| {
-                GatewayError::BadRequest(format!(
-                    "Query parameter 'acks' must be 0, 1 or all, got '{s}'."
-                ))
-            }),
-        }
-    }
 }

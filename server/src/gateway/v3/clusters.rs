@@ -1,0 +1,73 @@
+//! v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{c}`. The cluster is this one node.
+
+use axum::Json;
+use axum::extract::State;
+use runnel_openapi::{ErrorBody, params, v3 as doc};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{check_cluster, related};
+use crate::gateway::errors::GatewayError;
+use crate::gateway::extract::Path;
+use crate::gateway::state::AppState;
+
+/// Routes of this file, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clusters))
+        .routes(routes!(get_cluster))
+}
+
+fn cluster_json(state: &AppState) -> Value {
+    let c = state.broker.cluster_id();
+    let base = format!("{}/v3/clusters/{c}", state.public_url);
+    json!({
+        "kind": "KafkaCluster",
+        "metadata": { "self": base, "resource_name": format!("crn:///kafka={c}") },
+        "cluster_id": c,
+        "controller": related(format!("{base}/brokers/{}", state.broker.broker_id())),
+        "acls": related(format!("{base}/acls")),
+        "brokers": related(format!("{base}/brokers")),
+        "broker_configs": related(format!("{base}/broker-configs")),
+        "consumer_groups": related(format!("{base}/consumer-groups")),
+        "topics": related(format!("{base}/topics")),
+        "partition_reassignments": related(format!("{base}/topics/-/partitions/-/reassignment")),
+    })
+}
+
+/// List the clusters: exactly one, this node's.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters",
+    operation_id = "v3_list_clusters",
+    tag = "v3 clusters",
+    responses((status = 200, description = "The one cluster", body = doc::KafkaClusterList)),
+)]
+pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "kind": "KafkaClusterList",
+        "metadata": { "self": format!("{}/v3/clusters", state.public_url), "next": null },
+        "data": [cluster_json(&state)],
+    }))
+}
+
+/// Describe the cluster.
+#[utoipa::path(
+    get,
+    path = "/v3/clusters/{cluster_id}",
+    operation_id = "v3_get_cluster",
+    tag = "v3 clusters",
+    params(params::ClusterPath),
+    responses(
+        (status = 200, description = "The cluster", body = doc::KafkaCluster),
+        (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
+    ),
+)]
+pub async fn get_cluster(
+    State(state): State<AppState>,
+    Path(cluster_id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
+    check_cluster(&state, &cluster_id)?;
+    Ok(Json(cluster_json(&state)))
+}
