@@ -33,6 +33,12 @@ pub use sealed::SealedFiles;
 use sealed::open_with_retry;
 use view::View;
 
+/// Each whole MiB appended is handed to the device at once ([`Storage::start_writeback`]):
+/// RocksDB's recommended `bytes_per_sync`, large enough that the hint costs one system call per
+/// MiB and small enough that a flush waits for at most this much plus what the device is still
+/// writing.
+const WRITEBACK_CHUNK: u64 = 1 << 20;
+
 /// File name of a segment file: the base offset padded to 20 digits, and an extension.
 pub fn file_name(base_offset: u64, ext: &str) -> String {
     format!("{base_offset:020}.{ext}")
@@ -448,7 +454,12 @@ impl Segment {
             return Err(Error::write(&self.log_path, e));
         }
         a.index_batch(header, self.size, self.config.index_interval_bytes);
+        let done = self.size / WRITEBACK_CHUNK * WRITEBACK_CHUNK;
         self.size += bytes.len() as u64;
+        let full = self.size / WRITEBACK_CHUNK * WRITEBACK_CHUNK;
+        if full > done {
+            self.storage.start_writeback(&a.file, done, full - done);
+        }
         self.next_offset = header.next_offset();
         Ok(())
     }
