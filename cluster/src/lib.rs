@@ -13,6 +13,7 @@
 //!   `RaftStateMachine`), durable across `kill -9`.
 //! - `node.rs`: `MetadataNode`, what the server runs: storage, Raft, the cluster port,
 //!   cluster formation, proposals (forwarded to the leader), reads of the applied image.
+//! - `controller.rs`: broker liveness: heartbeats to the controller, fencing and unfencing.
 //! - `protocol.rs`: the cluster port's versioned frames.
 //! - `network/`: Raft RPCs over the cluster port, client and server side.
 //! - `types.rs`: openraft's type configuration.
@@ -23,6 +24,7 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod controller;
 mod error;
 pub mod metadata;
 mod network;

@@ -30,16 +30,18 @@ use std::time::Duration;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError, InitializeError, RaftError};
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::controller::{ControllerTask, HeartbeatTask, Liveness};
 use crate::error::Error;
-use crate::metadata::{Applied, Command, CommandError};
+use crate::metadata::{Applied, BrokerEpoch, BrokerId, Command, CommandError};
 use crate::network::{CallError, Network, Peers};
-use crate::protocol::Message;
+use crate::protocol::{Heartbeat, Message};
 use crate::store::{self, AppliedMetadata};
 use crate::types::{MetadataRaft, NodeId, RaftNode};
 
@@ -65,6 +67,10 @@ pub struct NodeConfig {
     /// Entries kept in the log behind the latest snapshot, so that a follower a little behind
     /// catches up from the log rather than with a whole snapshot.
     pub entries_kept_after_snapshot: u64,
+    /// Kafka's `broker.session.timeout.ms`: a broker silent this long is fenced.
+    pub broker_session_timeout: Duration,
+    /// Kafka's `broker.heartbeat.interval.ms`.
+    pub broker_heartbeat_interval: Duration,
 }
 
 impl NodeConfig {
@@ -78,6 +84,8 @@ impl NodeConfig {
             heartbeat_interval: Duration::from_millis(100),
             snapshot_interval_entries: 5000,
             entries_kept_after_snapshot: 1000,
+            broker_session_timeout: Duration::from_secs(9),
+            broker_heartbeat_interval: Duration::from_secs(2),
         }
     }
 }
@@ -107,6 +115,9 @@ pub enum ProposeError {
     /// The Raft node has stopped (shut down, or a storage failure).
     #[error("the metadata node has stopped")]
     Stopped,
+    /// An answer of a kind the request does not have (a bug, reported rather than hidden).
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
 }
 
 /// One running node of the metadata quorum.
@@ -134,13 +145,17 @@ pub enum ProposeError {
 /// ```
 pub struct MetadataNode {
     node_id: NodeId,
-    cluster_addr: SocketAddr,
+    cluster_addr: Option<SocketAddr>,
     raft: MetadataRaft,
     peers: Peers,
     applied: watch::Receiver<Arc<AppliedMetadata>>,
     propose_timeout: Duration,
+    heartbeat_interval: Duration,
+    liveness: Arc<Liveness>,
     shutdown: CancellationToken,
-    listener: JoinHandle<()>,
+    /// The cluster port's listener (none for a local node), the controller task, and the
+    /// broker's heartbeat task once registered.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl fmt::Debug for MetadataNode {
@@ -177,16 +192,41 @@ impl MetadataNode {
     /// `Error::NotAPeer` when `peers` is not empty and lacks this node; `Error::WrongNode` when
     /// the data dir belongs to another node id; storage errors from opening the data dir; `Error::Raft`/`Error::Initialize` when openraft refuses to start.
     pub async fn open_on(config: NodeConfig, listener: TcpListener) -> Result<Self, Error> {
+        Self::start(config, Some(listener)).await
+    }
+
+    /// Opens a one-voter node without a cluster port: a single broker, which no peer needs to
+    /// reach (its membership records an empty address).
+    ///
+    /// # Errors
+    ///
+    /// `Error::NotAPeer` when `peers` is not empty (peers need a cluster port); otherwise as
+    /// `open_on`.
+    pub async fn open_local(config: NodeConfig) -> Result<Self, Error> {
+        if !config.peers.is_empty() {
+            return Err(Error::NotAPeer {
+                node_id: config.node_id,
+            });
+        }
+        Self::start(config, None).await
+    }
+
+    async fn start(config: NodeConfig, listener: Option<TcpListener>) -> Result<Self, Error> {
         let node_id = config.node_id;
-        let cluster_addr = listener.local_addr().map_err(|source| Error::Bind {
-            addr: "the cluster listener".to_owned(),
-            source,
-        })?;
+        let cluster_addr = listener
+            .as_ref()
+            .map(|l| {
+                l.local_addr().map_err(|source| Error::Bind {
+                    addr: "the cluster listener".to_owned(),
+                    source,
+                })
+            })
+            .transpose()?;
         let voters: BTreeMap<NodeId, RaftNode> = if config.peers.is_empty() {
             BTreeMap::from([(
                 node_id,
                 RaftNode {
-                    cluster_addr: cluster_addr.to_string(),
+                    cluster_addr: cluster_addr.map(|a| a.to_string()).unwrap_or_default(),
                 },
             )])
         } else {
@@ -235,11 +275,27 @@ impl MetadataNode {
         };
         let raft =
             MetadataRaft::new(node_id, Arc::new(raft_config), network, log, state_machine).await?;
-        let listener = tokio::spawn(crate::network::serve(
-            listener,
-            node_id,
-            raft.clone(),
-            shutdown.clone(),
+        let liveness = Arc::new(Liveness::default());
+        let mut tasks = Vec::new();
+        if let Some(listener) = listener {
+            tasks.push(tokio::spawn(crate::network::serve(
+                listener,
+                node_id,
+                raft.clone(),
+                Arc::clone(&liveness),
+                shutdown.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(
+            ControllerTask {
+                raft: raft.clone(),
+                node_id,
+                applied: applied.clone(),
+                liveness: Arc::clone(&liveness),
+                session_timeout: config.broker_session_timeout,
+                shutdown: shutdown.clone(),
+            }
+            .run(),
         ));
         let node = MetadataNode {
             node_id,
@@ -248,15 +304,17 @@ impl MetadataNode {
             peers,
             applied,
             propose_timeout: config.propose_timeout,
+            heartbeat_interval: config.broker_heartbeat_interval,
+            liveness,
             shutdown,
-            listener,
+            tasks: Mutex::new(tasks),
         };
         if let Err(e) = node.form_cluster(voters).await {
             // Stop what was started; the formation error is the one to report.
             let _ = node.shutdown().await;
             return Err(e);
         }
-        tracing::info!(node_id, %cluster_addr, "metadata node started");
+        tracing::info!(node_id, cluster_addr = ?cluster_addr, "metadata node started");
         Ok(node)
     }
 
@@ -345,6 +403,52 @@ impl MetadataNode {
         }
     }
 
+    /// Proposes `cluster_id` as the cluster's id and returns the id in force: the first one
+    /// ever applied, whichever node proposed it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::propose`].
+    pub async fn init_cluster(&self, cluster_id: String) -> Result<String, ProposeError> {
+        match self.propose(Command::InitCluster { cluster_id }).await? {
+            Applied::ClusterId { cluster_id } => Ok(cluster_id),
+            other => Err(ProposeError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Registers this node as a broker whose HTTP API is at `http_addr` (a new registration
+    /// epoch; the broker starts fenced) and heartbeats the controller from then on, which
+    /// unfences it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::propose`]; `ProposeError::Unexpected` when the node id is not a broker id.
+    pub async fn register_broker(&self, http_addr: String) -> Result<BrokerEpoch, ProposeError> {
+        let broker = u32::try_from(self.node_id).map(BrokerId).map_err(|_| {
+            ProposeError::Unexpected(format!("node id {} is not a broker id", self.node_id))
+        })?;
+        let command = Command::RegisterBroker {
+            broker,
+            http_addr,
+            cluster_addr: self.cluster_addr.map(|a| a.to_string()).unwrap_or_default(),
+        };
+        let epoch = match self.propose(command).await? {
+            Applied::BrokerRegistered { epoch } => epoch,
+            other => return Err(ProposeError::Unexpected(format!("{other:?}"))),
+        };
+        let task = HeartbeatTask {
+            raft: self.raft.clone(),
+            node_id: self.node_id,
+            peers: self.peers.clone(),
+            liveness: Arc::clone(&self.liveness),
+            heartbeat: Heartbeat { broker, epoch },
+            interval: self.heartbeat_interval,
+            shutdown: self.shutdown.clone(),
+        };
+        self.tasks.lock().push(tokio::spawn(task.run()));
+        Ok(epoch)
+    }
+
     /// This node's applied metadata image.
     pub fn metadata(&self) -> Arc<AppliedMetadata> {
         Arc::clone(&self.applied.borrow())
@@ -375,8 +479,8 @@ impl MetadataNode {
         self.node_id
     }
 
-    /// The address the cluster port listens on.
-    pub fn cluster_addr(&self) -> SocketAddr {
+    /// The address the cluster port listens on; `None` for a local node.
+    pub fn cluster_addr(&self) -> Option<SocketAddr> {
         self.cluster_addr
     }
 
@@ -387,7 +491,10 @@ impl MetadataNode {
     /// `Error::TaskFailed` when Raft's task had panicked.
     pub async fn shutdown(self) -> Result<(), Error> {
         self.shutdown.cancel();
-        let _ = self.listener.await;
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for task in tasks {
+            let _ = task.await;
+        }
         self.raft
             .shutdown()
             .await

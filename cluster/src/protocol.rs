@@ -27,7 +27,7 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
 
-use crate::metadata::{Applied, Command};
+use crate::metadata::{Applied, BrokerEpoch, BrokerId, Command};
 use crate::node::ProposeError;
 use crate::types::{NodeId, TypeConfig};
 
@@ -68,6 +68,8 @@ pub enum Kind {
     InstallSnapshotResponse = 6,
     Propose = 7,
     ProposeResponse = 8,
+    Heartbeat = 9,
+    HeartbeatResponse = 10,
 }
 
 impl Kind {
@@ -82,6 +84,8 @@ impl Kind {
             6 => Kind::InstallSnapshotResponse,
             7 => Kind::Propose,
             8 => Kind::ProposeResponse,
+            9 => Kind::Heartbeat,
+            10 => Kind::HeartbeatResponse,
             _ => return None,
         })
     }
@@ -103,6 +107,18 @@ pub enum Message {
     /// A metadata command forwarded to the leader.
     Propose(Command),
     ProposeResponse(Result<Applied, ProposeError>),
+    /// A broker's heartbeat to the controller (kept in the controller's memory, not in the
+    /// metadata log, as KRaft does: only the fencing decisions it leads to are logged).
+    Heartbeat(Heartbeat),
+    /// `NotLeader` when the node asked is not the controller.
+    HeartbeatResponse(Result<(), ProposeError>),
+}
+
+/// A broker is alive at its registration epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub broker: BrokerId,
+    pub epoch: BrokerEpoch,
 }
 
 impl Message {
@@ -118,6 +134,8 @@ impl Message {
             Message::InstallSnapshotResponse(_) => Kind::InstallSnapshotResponse,
             Message::Propose(_) => Kind::Propose,
             Message::ProposeResponse(_) => Kind::ProposeResponse,
+            Message::Heartbeat(_) => Kind::Heartbeat,
+            Message::HeartbeatResponse(_) => Kind::HeartbeatResponse,
         }
     }
 
@@ -133,6 +151,8 @@ impl Message {
             Message::InstallSnapshotResponse(m) => postcard::to_extend(m, out),
             Message::Propose(m) => postcard::to_extend(m, out),
             Message::ProposeResponse(m) => postcard::to_extend(m, out),
+            Message::Heartbeat(m) => postcard::to_extend(m, out),
+            Message::HeartbeatResponse(m) => postcard::to_extend(m, out),
         }
     }
 }
@@ -259,6 +279,8 @@ fn decode_body(kind: Kind, bytes: &[u8]) -> postcard::Result<(Message, &[u8])> {
         Kind::InstallSnapshotResponse => take(bytes, Message::InstallSnapshotResponse),
         Kind::Propose => take(bytes, Message::Propose),
         Kind::ProposeResponse => take(bytes, Message::ProposeResponse),
+        Kind::Heartbeat => take(bytes, Message::Heartbeat),
+        Kind::HeartbeatResponse => take(bytes, Message::HeartbeatResponse),
     }
 }
 
@@ -267,7 +289,6 @@ mod tests {
     use openraft::Vote;
 
     use super::*;
-    use crate::metadata::BrokerId;
 
     #[test]
     fn a_frame_round_trips_with_its_tail_sliced_not_copied() {
@@ -309,8 +330,13 @@ mod tests {
             })),
             Message::Propose(Command::FenceBroker {
                 broker: BrokerId(3),
-                epoch: crate::metadata::BrokerEpoch(9),
+                epoch: BrokerEpoch(9),
             }),
+            Message::Heartbeat(Heartbeat {
+                broker: BrokerId(2),
+                epoch: BrokerEpoch(4),
+            }),
+            Message::HeartbeatResponse(Ok(())),
         ];
         for message in messages {
             let kind = message.kind();

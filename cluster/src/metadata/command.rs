@@ -26,6 +26,9 @@ const MAX_TOPIC_NAME_LEN: usize = 249;
 /// A change to the cluster metadata, proposed to the Raft leader and applied by every node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
+    /// Sets the cluster id unless one is set already; either way the answer carries the id in
+    /// force, so every broker adopts the first one proposed.
+    InitCluster { cluster_id: String },
     /// A broker (re)registers; its epoch becomes this entry's log index and it starts fenced.
     RegisterBroker {
         broker: BrokerId,
@@ -96,6 +99,8 @@ pub enum Applied {
     Done,
     /// The broker's new registration epoch.
     BrokerRegistered { epoch: BrokerEpoch },
+    /// The cluster id in force after an `InitCluster`.
+    ClusterId { cluster_id: String },
 }
 
 /// The per-entry result of applying the metadata log.
@@ -115,6 +120,8 @@ pub enum CommandError {
     },
     #[error("broker {broker} registered with an empty address")]
     EmptyBrokerAddress { broker: BrokerId },
+    #[error("a cluster id must not be empty")]
+    EmptyClusterId,
     #[error("topic name {name:?} is not a legal Kafka topic name")]
     InvalidTopicName { name: String },
     #[error("topic {name:?} already exists")]
@@ -181,12 +188,20 @@ impl ClusterMetadata {
     /// A `CommandError` when the command does not fit the image; the image is then unchanged.
     pub fn apply(&mut self, log_index: u64, command: Command) -> CommandResult {
         match command {
+            Command::InitCluster { cluster_id } => {
+                if cluster_id.is_empty() {
+                    return Err(CommandError::EmptyClusterId);
+                }
+                let cluster_id = self.cluster_id.get_or_insert(cluster_id).clone();
+                Ok(Applied::ClusterId { cluster_id })
+            }
             Command::RegisterBroker {
                 broker,
                 http_addr,
                 cluster_addr,
             } => {
-                if http_addr.is_empty() || cluster_addr.is_empty() {
+                // An empty cluster address is a one-node cluster without a cluster port.
+                if http_addr.is_empty() {
                     return Err(CommandError::EmptyBrokerAddress { broker });
                 }
                 let epoch = BrokerEpoch(log_index);

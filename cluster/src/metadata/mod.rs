@@ -49,6 +49,8 @@ pub struct TopicId(pub String);
 /// The replicated cluster metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterMetadata {
+    /// The cluster's id (Kafka's `cluster.id`), set once by the first `InitCluster` applied.
+    pub cluster_id: Option<String>,
     /// Registered brokers by id.
     pub brokers: BTreeMap<BrokerId, BrokerRegistration>,
     /// Topics by name.
@@ -65,7 +67,7 @@ pub struct ClusterMetadata {
 pub struct BrokerRegistration {
     /// `HOST:PORT` (or URL) clients use for the broker's HTTP API.
     pub http_addr: String,
-    /// `HOST:PORT` of the broker's cluster port.
+    /// `HOST:PORT` of the broker's cluster port; empty for a one-node cluster without one.
     pub cluster_addr: String,
     /// The epoch of the current registration.
     pub epoch: BrokerEpoch,

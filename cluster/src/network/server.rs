@@ -23,6 +23,7 @@ use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::controller::{self, Liveness};
 use crate::node::propose_local;
 use crate::protocol::{self, DecodeError, Frame, Message, ProtocolError};
 use crate::types::{MetadataRaft, NodeId};
@@ -40,6 +41,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     node_id: NodeId,
     raft: MetadataRaft,
+    liveness: Arc<Liveness>,
     shutdown: CancellationToken,
 ) {
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -57,10 +59,11 @@ pub(crate) async fn serve(
             Ok((stream, peer)) => {
                 let span = tracing::info_span!("cluster_connection", node_id, %peer);
                 let raft = raft.clone();
+                let liveness = Arc::clone(&liveness);
                 let shutdown = shutdown.clone();
                 tokio::spawn(
                     async move {
-                        serve_connection(stream, peer, node_id, raft, shutdown).await;
+                        serve_connection(stream, peer, node_id, raft, liveness, shutdown).await;
                         drop(permit);
                     }
                     .instrument(span),
@@ -76,6 +79,7 @@ async fn serve_connection(
     peer: SocketAddr,
     node_id: NodeId,
     raft: MetadataRaft,
+    liveness: Arc<Liveness>,
     shutdown: CancellationToken,
 ) {
     if let Err(e) = stream.set_nodelay(true) {
@@ -132,10 +136,11 @@ async fn serve_connection(
             break;
         };
         let raft = raft.clone();
+        let liveness = Arc::clone(&liveness);
         let answers = answers.clone();
         tokio::spawn(
             async move {
-                let reply = handle(&raft, node_id, frame.message).await;
+                let reply = handle(&raft, node_id, &liveness, frame.message).await;
                 // The connection may be gone by now; its peer has given up on the answer.
                 let _ = answer(&answers, frame.correlation_id, reply).await;
                 drop(permit);
@@ -161,7 +166,12 @@ async fn answer(
 }
 
 /// Serves one request; the answer is always a message, errors included.
-async fn handle(raft: &MetadataRaft, node_id: NodeId, message: Message) -> Message {
+async fn handle(
+    raft: &MetadataRaft,
+    node_id: NodeId,
+    liveness: &Liveness,
+    message: Message,
+) -> Message {
     match message {
         Message::AppendEntries(rpc) => {
             Message::AppendEntriesResponse(raft.append_entries(rpc).await)
@@ -175,11 +185,15 @@ async fn handle(raft: &MetadataRaft, node_id: NodeId, message: Message) -> Messa
         Message::Propose(command) => {
             Message::ProposeResponse(propose_local(raft, node_id, command).await)
         }
+        Message::Heartbeat(heartbeat) => {
+            Message::HeartbeatResponse(controller::receive(raft, node_id, liveness, heartbeat))
+        }
         other @ (Message::Error(_)
         | Message::AppendEntriesResponse(_)
         | Message::VoteResponse(_)
         | Message::InstallSnapshotResponse(_)
-        | Message::ProposeResponse(_)) => Message::Error(ProtocolError::NotARequest {
+        | Message::ProposeResponse(_)
+        | Message::HeartbeatResponse(_)) => Message::Error(ProtocolError::NotARequest {
             kind: other.kind() as u16,
         }),
     }

@@ -34,7 +34,9 @@ async fn unknown_version_and_kind_get_error_answers() {
     init_tracing();
     let (node, _dir, _) = start_single().await;
     node.propose(register(1)).await.unwrap();
-    let stream = TcpStream::connect(node.cluster_addr()).await.unwrap();
+    let stream = TcpStream::connect(node.cluster_addr().unwrap())
+        .await
+        .unwrap();
     let mut conn = Framed::new(stream, protocol::codec());
 
     // An unknown kind: answered, and the connection stays usable.
@@ -88,7 +90,9 @@ async fn a_lying_length_closes_the_connection_and_nothing_is_applied() {
     node.propose(register(1)).await.unwrap();
     let before = node.metadata();
 
-    let mut stream = TcpStream::connect(node.cluster_addr()).await.unwrap();
+    let mut stream = TcpStream::connect(node.cluster_addr().unwrap())
+        .await
+        .unwrap();
     // Claims a frame of ~4 GiB, far over the limit, then sends a little.
     stream.write_all(&[0xff, 0xff, 0xff, 0xf0]).await.unwrap();
     stream.write_all(&[0u8; 64]).await.unwrap();

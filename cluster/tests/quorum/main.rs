@@ -2,5 +2,6 @@
 
 mod bad_frames;
 mod cluster;
+mod liveness;
 mod single_node;
 mod support;

@@ -37,8 +37,19 @@ pub(crate) async fn listeners(n: usize) -> Vec<TcpListener> {
     out
 }
 
+/// Short broker-liveness timings, so fencing tests take seconds, not a Kafka session.
 pub(crate) fn config(node_id: NodeId, dir: &Path, peers: &BTreeMap<NodeId, String>) -> NodeConfig {
-    NodeConfig::new(node_id, dir.to_owned(), peers.clone())
+    NodeConfig {
+        broker_session_timeout: Duration::from_millis(1500),
+        broker_heartbeat_interval: Duration::from_millis(200),
+        ..NodeConfig::new(node_id, dir.to_owned(), peers.clone())
+    }
+}
+
+/// Whether the node's image has `broker` registered and unfenced (`Some(false)`), fenced
+/// (`Some(true)`), or not at all (`None`).
+pub(crate) fn fenced(m: &AppliedMetadata, broker: u32) -> Option<bool> {
+    m.metadata.brokers.get(&BrokerId(broker)).map(|b| b.fenced)
 }
 
 /// Starts a cluster of `n` voters with ids 1..=n; returns the nodes, their peer map and dirs.
