@@ -37,3 +37,6 @@ pub use error::{CorruptReason, Error};
 pub use node::{MetadataNode, NodeConfig, ProposeError};
 pub use store::AppliedMetadata;
 pub use types::{NodeId, RaftNode, TypeConfig};
+
+/// openraft's metrics of a metadata node (state, term, leader, log indexes).
+pub type RaftMetricsOf = openraft::RaftMetrics<NodeId, RaftNode>;

@@ -489,7 +489,7 @@ impl MetadataNode {
     /// # Errors
     ///
     /// `Error::TaskFailed` when Raft's task had panicked.
-    pub async fn shutdown(self) -> Result<(), Error> {
+    pub async fn shutdown(&self) -> Result<(), Error> {
         self.shutdown.cancel();
         let tasks = std::mem::take(&mut *self.tasks.lock());
         for task in tasks {

@@ -24,6 +24,7 @@ pub mod config;
 pub mod gateway;
 pub mod group;
 pub mod log;
+pub mod metadata;
 pub mod schemas;
 pub mod serve;
 pub mod shutdown;

@@ -1,6 +1,8 @@
-//! `runnel serve`: open the broker, bind the gateway, run until shutdown, close cleanly.
+//! `runnel serve`: join the metadata quorum, open the broker, bind the gateway, run until
+//! shutdown, close cleanly.
 //!
-//! Start-up opens (and if needed recovers) every log, and replays `__consumer_offsets` and
+//! Start-up joins the metadata quorum (a one-voter quorum for a single node) and agrees on the
+//! cluster id, opens (and if needed recovers) every log, and replays `__consumer_offsets` and
 //! `_schemas`, before the listener binds, so `/ready` answering means the data is served.
 //! Shutdown stops accepting, drains in-flight requests and WebSockets (each for at most
 //! `shutdown_timeout`), stops background maintenance, then flushes and closes every log and
@@ -16,6 +18,7 @@ use crate::broker::{Broker, BrokerConfig};
 use crate::config::Config;
 use crate::gateway::{self, AppState, Limits};
 use crate::group::GroupCoordinator;
+use crate::metadata;
 use runnel_schema_registry::registry::RegistryConfig;
 
 /// Raises the soft open-file limit to the hard one, as Kafka's operations guide asks of its
@@ -43,16 +46,26 @@ fn raise_open_file_limit() {
 /// The data directory cannot be opened, the address cannot be bound, or logs fail to close.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     raise_open_file_limit();
+    crate::broker::topic_config::TopicConfig::validate_broker_defaults(&config.topic_defaults)
+        .context("invalid [topic_defaults]")?;
+    // The quorum first: the broker opens under the cluster id it agrees on.
+    let metadata = metadata::open(&config).await?;
+    let cluster_id = match metadata::agree_cluster_id(&metadata, &config, &shutdown).await {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = metadata.shutdown().await;
+            return Err(e);
+        }
+    };
     let broker_config = BrokerConfig {
         data_dir: config.data_dir.clone(),
-        broker_id: config.broker_id,
+        cluster_id: Some(cluster_id),
+        broker_id: config.node_id,
         num_partitions: config.num_partitions,
         topic_defaults: config.topic_defaults.clone(),
         log_check_interval: config.flush_scheduler_interval,
         checkpoint_interval: config.recovery_point_checkpoint_interval,
     };
-    crate::broker::topic_config::TopicConfig::validate_broker_defaults(&config.topic_defaults)
-        .context("invalid [topic_defaults]")?;
     let broker = tokio::task::spawn_blocking(move || Broker::open(broker_config))
         .await
         .context("broker start-up panicked")?
@@ -77,16 +90,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     )
     .await?;
 
+    let maintenance_stop = CancellationToken::new();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let bound = listener.local_addr().context("no local address")?;
     let public_url = config.public_url_for(bound);
+    metadata::register(&metadata, &public_url, &shutdown).await?;
     let state = AppState {
         broker: Arc::clone(&broker),
         groups: Arc::clone(&groups),
         registry,
         public_url: Arc::from(public_url.as_str()),
+        cluster: metadata::ClusterView::of(&metadata, maintenance_stop.clone()),
     };
     let limits = Limits::from_config(&config.limits, config.consumer_instance_timeout);
     // WebSocket sockets outlive their upgrade request: they close (1001) on `shutdown` and are
@@ -97,7 +113,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     );
     let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
 
-    let maintenance_stop = CancellationToken::new();
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
     // Session expiry and topic-change rebalances of consumer groups.
     let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
@@ -127,6 +142,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .await
         .context("shutdown panicked")?
         .context("logs did not close cleanly")?;
+    // Last: a broker stays a live member of the cluster until its data is safe.
+    if let Err(e) = metadata.shutdown().await {
+        warn!(cause = %e, "metadata node did not stop cleanly");
+    }
     info!("shutdown complete");
     Ok(())
 }

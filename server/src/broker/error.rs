@@ -80,6 +80,11 @@ pub enum Error {
     Log(#[from] log::Error),
     #[error("metadata file {path}: {reason}")]
     Metadata { path: PathBuf, reason: String },
+    #[error(
+        "the data directory belongs to cluster {stored}, but the metadata quorum's cluster is \
+         {quorum}: start this broker with its own cluster's peers, or with an empty data directory"
+    )]
+    ForeignCluster { stored: String, quorum: String },
 }
 
 fn not_increased_message(current: u32, requested: i64) -> String {

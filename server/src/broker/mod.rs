@@ -84,6 +84,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct BrokerConfig {
     pub data_dir: PathBuf,
     pub broker_id: u32,
+    /// The cluster id the metadata quorum agreed on; `None` keeps the data directory's own
+    /// (or a new one), for brokers opened without a quorum (tests).
+    pub cluster_id: Option<String>,
     /// Kafka's `num.partitions`: partitions of a topic created without a count.
     pub num_partitions: u32,
     /// Broker-level defaults of topic configs, by Kafka topic-config name.
@@ -229,7 +232,7 @@ impl Broker {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MetadataFile {
                 version: 1,
-                cluster_id: new_id(),
+                cluster_id: config.cluster_id.clone().unwrap_or_else(new_id),
                 topics: BTreeMap::new(),
             },
             Err(e) => {
@@ -239,6 +242,14 @@ impl Broker {
                 });
             }
         };
+        if let Some(quorum) = &config.cluster_id
+            && *quorum != meta.cluster_id
+        {
+            return Err(Error::ForeignCluster {
+                stored: meta.cluster_id,
+                quorum: quorum.clone(),
+            });
+        }
         let live_dirs: BTreeMap<String, String> = meta
             .topics
             .iter()
@@ -299,6 +310,33 @@ impl Broker {
             "broker opened"
         );
         Ok(Arc::new(broker))
+    }
+
+    /// The cluster id recorded in `data_dir`, if it holds a broker's metadata: what this broker
+    /// proposes to the quorum, so a data directory from before the quorum keeps its id.
+    ///
+    /// # Errors
+    /// An unreadable metadata file.
+    pub fn stored_cluster_id(data_dir: &Path) -> Result<Option<String>> {
+        let path = data_dir.join("meta.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<MetadataFile>(&bytes)
+                .map(|m| Some(m.cluster_id))
+                .map_err(|e| Error::Metadata {
+                    path,
+                    reason: e.to_string(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Metadata {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// A new random cluster id, in Kafka's form (22 characters of URL-safe base64).
+    pub fn new_cluster_id() -> String {
+        new_id()
     }
 
     pub fn cluster_id(&self) -> &str {

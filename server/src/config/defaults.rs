@@ -14,8 +14,14 @@ use super::{ByteSize, Config, HttpLimits, LogFormat};
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// Relative to the working directory, matching the single-node quick start.
 pub const DEFAULT_DATA_DIR: &str = "./data";
-/// Kafka numbers brokers from 0 or 1 by convention; a single node needs no choice.
-pub const DEFAULT_BROKER_ID: u32 = 1;
+/// Kafka numbers brokers from 0 or 1 by convention; a single node needs no choice. Zero is
+/// refused: Raft (openraft) and Kafka's `-1` both treat small ids specially enough that a
+/// positive id avoids surprises.
+pub const DEFAULT_NODE_ID: u32 = 1;
+/// Kafka's `broker.session.timeout.ms` default.
+pub const DEFAULT_BROKER_SESSION_TIMEOUT: Duration = Duration::from_secs(9);
+/// Kafka's `broker.heartbeat.interval.ms` default.
+pub const DEFAULT_BROKER_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
 /// Kafka's `num.partitions` default.
 pub const DEFAULT_NUM_PARTITIONS: u32 = 1;
 /// `flush.ms` and retention are honoured to within this; each check only reads in-memory state.
@@ -96,7 +102,11 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             listen: DEFAULT_LISTEN,
             public_url: None,
-            broker_id: DEFAULT_BROKER_ID,
+            node_id: DEFAULT_NODE_ID,
+            cluster_listen: None,
+            peers: BTreeMap::new(),
+            broker_session_timeout: DEFAULT_BROKER_SESSION_TIMEOUT,
+            broker_heartbeat_interval: DEFAULT_BROKER_HEARTBEAT_INTERVAL,
             log_format: LogFormat::default(),
             num_partitions: DEFAULT_NUM_PARTITIONS,
             topic_defaults: BTreeMap::new(),

@@ -28,6 +28,20 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
+    /// This broker's id, also its id in the metadata quorum [env: RUNNEL_NODE_ID] [default: 1]
+    #[arg(long, value_name = "N")]
+    pub node_id: Option<u32>,
+
+    /// Address of the cluster port, for Raft and broker-to-broker traffic; needed with --peers
+    /// [env: RUNNEL_CLUSTER_LISTEN] [default: none, a single node]
+    #[arg(long, value_name = "IP:PORT")]
+    pub cluster_listen: Option<SocketAddr>,
+
+    /// The metadata quorum's voters, this broker included: `1@HOST:PORT,2@HOST:PORT,...`, each
+    /// at its cluster port [env: RUNNEL_PEERS] [default: none, a one-voter quorum]
+    #[arg(long, value_name = "ID@HOST:PORT,...")]
+    pub peers: Option<String>,
+
     /// Log line format; the filter comes from RUST_LOG (default info) [env: RUNNEL_LOG_FORMAT]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,

@@ -99,8 +99,18 @@ pub struct Config {
     /// Base URL put in links handed to clients (v3 `metadata.self`, v2 consumer `base_uri`),
     /// without a trailing slash. `None` derives it from `listen`; see [`Config::public_url`].
     pub public_url: Option<String>,
-    /// This broker's id in cluster metadata.
-    pub broker_id: u32,
+    /// This broker's id, also its id in the metadata quorum (KRaft's `node.id`).
+    pub node_id: u32,
+    /// Address of the cluster port (Raft and broker-to-broker traffic). `None`: a single node
+    /// with no cluster port.
+    pub cluster_listen: Option<SocketAddr>,
+    /// The metadata quorum's voters by node id, each at its cluster address; empty for a
+    /// single node (a one-voter quorum).
+    pub peers: BTreeMap<u32, String>,
+    /// A broker whose heartbeats stop for this long is fenced by the controller.
+    pub broker_session_timeout: Duration,
+    /// How often a broker heartbeats the controller.
+    pub broker_heartbeat_interval: Duration,
     /// Text or JSON log lines.
     pub log_format: LogFormat,
     /// Kafka's `num.partitions`: partitions of a topic created without a count.
@@ -212,6 +222,9 @@ pub enum ConfigError {
         #[source]
         reason: ValueError,
     },
+    /// Settings that are valid one by one but not together.
+    #[error("{0}")]
+    Inconsistent(String),
 }
 
 const ENV_TOPIC_DEFAULTS_PREFIX: &str = "RUNNEL_TOPIC_DEFAULTS_";
@@ -282,7 +295,41 @@ impl Config {
         }
         config.apply_env(env)?;
         config.apply_flags(cli)?;
+        config.check_cluster()?;
         Ok(config)
+    }
+
+    /// A broker with peers needs a cluster port and must be one of them; the heartbeat must
+    /// come well within the session timeout.
+    fn check_cluster(&self) -> Result<(), ConfigError> {
+        if !self.peers.is_empty() {
+            if self.cluster_listen.is_none() {
+                return Err(ConfigError::Inconsistent(
+                    "peers are set but cluster_listen is not: the quorum needs this broker's \
+                     cluster port (--cluster-listen IP:PORT)"
+                        .into(),
+                ));
+            }
+            if !self.peers.contains_key(&self.node_id) {
+                return Err(ConfigError::Inconsistent(format!(
+                    "node_id {} is not among the peers ({}): a voter lists itself",
+                    self.node_id,
+                    self.peers
+                        .keys()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        if self.broker_heartbeat_interval >= self.broker_session_timeout {
+            return Err(ConfigError::Inconsistent(format!(
+                "broker_heartbeat_interval ({}) must be shorter than broker_session_timeout ({})",
+                format_duration(self.broker_heartbeat_interval),
+                format_duration(self.broker_session_timeout)
+            )));
+        }
+        Ok(())
     }
 
     /// The base URL for links to this broker: `public_url` if set, else `http://{listen}`.
@@ -313,7 +360,11 @@ impl Config {
             data_dir,
             listen,
             public_url,
-            broker_id,
+            node_id,
+            cluster_listen,
+            peers,
+            broker_session_timeout,
+            broker_heartbeat_interval,
             log_format,
             num_partitions,
             log_check_interval,
@@ -348,7 +399,17 @@ impl Config {
             ),
             (Key::Listen, listen),
             (Key::PublicUrl, public_url),
-            (Key::BrokerId, broker_id.map(|n| n.to_string())),
+            (Key::NodeId, node_id.map(|n| n.to_string())),
+            (Key::ClusterListen, cluster_listen),
+            (Key::Peers, peers),
+            (
+                Key::BrokerSessionTimeout,
+                broker_session_timeout.map(|s| s.0),
+            ),
+            (
+                Key::BrokerHeartbeatInterval,
+                broker_heartbeat_interval.map(|s| s.0),
+            ),
             (Key::LogFormat, log_format.map(|f| f.as_str().to_owned())),
             (Key::NumPartitions, num_partitions.map(|n| n.to_string())),
             (Key::LogCheckInterval, log_check_interval.map(|s| s.0)),
@@ -434,6 +495,9 @@ impl Config {
             data_dir,
             listen,
             public_url,
+            node_id,
+            cluster_listen,
+            peers,
             log_format,
         } = cli;
         if let Some(dir) = data_dir {
@@ -452,6 +516,15 @@ impl Config {
         }
         if let Some(url) = public_url {
             self.set(Layer::Flag, Key::PublicUrl, url)?;
+        }
+        if let Some(id) = node_id {
+            self.set(Layer::Flag, Key::NodeId, &id.to_string())?;
+        }
+        if let Some(addr) = cluster_listen {
+            self.cluster_listen = Some(*addr);
+        }
+        if let Some(peers) = peers {
+            self.set(Layer::Flag, Key::Peers, peers)?;
         }
         if let Some(format) = log_format {
             self.log_format = *format;
@@ -495,7 +568,11 @@ impl fmt::Display for Config {
             data_dir,
             listen,
             public_url: _,
-            broker_id,
+            node_id,
+            cluster_listen,
+            peers,
+            broker_session_timeout,
+            broker_heartbeat_interval,
             log_format,
             num_partitions,
             topic_defaults,
@@ -511,7 +588,22 @@ impl fmt::Display for Config {
         writeln!(f, "data_dir = {}", toml_string(&data_dir.to_string_lossy()))?;
         writeln!(f, "listen = {}", toml_string(&listen.to_string()))?;
         writeln!(f, "public_url = {}", toml_string(&self.public_url()))?;
-        writeln!(f, "broker_id = {broker_id}")?;
+        writeln!(f, "node_id = {node_id}")?;
+        if let Some(addr) = cluster_listen {
+            writeln!(f, "cluster_listen = {}", toml_string(&addr.to_string()))?;
+        }
+        let peers: Vec<String> = peers.iter().map(|(id, a)| format!("{id}@{a}")).collect();
+        writeln!(f, "peers = {}", toml_string(&peers.join(",")))?;
+        writeln!(
+            f,
+            "broker_session_timeout = {}",
+            duration(broker_session_timeout)
+        )?;
+        writeln!(
+            f,
+            "broker_heartbeat_interval = {}",
+            duration(broker_heartbeat_interval)
+        )?;
         writeln!(f, "log_format = {}", toml_string(log_format.as_str()))?;
         writeln!(f, "num_partitions = {num_partitions}")?;
         writeln!(
@@ -592,358 +684,4 @@ impl fmt::Display for Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io::Write as _;
-
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<Vec<_>>()
-            .into_iter()
-    }
-
-    fn toml_file(text: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
-        file
-    }
-
-    fn load(
-        file: Option<&str>,
-        vars: &[(&str, &str)],
-        cli: &ServeArgs,
-    ) -> Result<Config, ConfigError> {
-        let file = file.map(toml_file);
-        Config::load(file.as_ref().map(|f| f.path()), env(vars), cli)
-    }
-
-    /// The message `main` prints: each error in the chain, joined as anyhow's `{:#}` does.
-    fn chain(err: &dyn std::error::Error) -> String {
-        let mut out = err.to_string();
-        let mut source = err.source();
-        while let Some(err) = source {
-            out.push_str(": ");
-            out.push_str(&err.to_string());
-            source = err.source();
-        }
-        out
-    }
-
-    #[test]
-    fn defaults_apply_without_file_env_or_flags() {
-        let config = load(None, &[], &ServeArgs::default()).unwrap();
-        assert_eq!(config, Config::default());
-        assert_eq!(config.data_dir, PathBuf::from("./data"));
-        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
-        assert_eq!(config.limits.max_request_body, ByteSize(64 << 20));
-        assert_eq!(config.flush_scheduler_interval, Duration::from_secs(1));
-    }
-
-    #[test]
-    fn flag_beats_env_beats_file_beats_default() {
-        let file = r#"
-            data_dir = "/from/file"
-            listen = "10.0.0.1:1000"
-            log_format = "json"
-            num_partitions = 3
-            checkpoint_interval = "5m"
-            [limits]
-            max_request_body = "1 GiB"
-            idle_timeout = "90s"
-        "#;
-        let vars = [
-            ("RUNNEL_DATA_DIR", "/from/env"),
-            ("RUNNEL_LISTEN", "10.0.0.2:2000"),
-            ("RUNNEL_CHECKPOINT_INTERVAL", "10s"),
-            ("RUNNEL_LIMITS_MAX_REQUEST_BODY", "512KiB"),
-        ];
-        let cli = ServeArgs {
-            data_dir: Some(PathBuf::from("/from/flag")),
-            ..ServeArgs::default()
-        };
-        let config = load(Some(file), &vars, &cli).unwrap();
-        assert_eq!(
-            config.data_dir,
-            PathBuf::from("/from/flag"),
-            "flag over env"
-        );
-        assert_eq!(config.listen.to_string(), "10.0.0.2:2000", "env over file");
-        assert_eq!(
-            config.recovery_point_checkpoint_interval,
-            Duration::from_secs(10)
-        );
-        assert_eq!(config.limits.max_request_body, ByteSize(512 << 10));
-        assert_eq!(config.num_partitions, 3, "file over default");
-        assert_eq!(config.log_format, LogFormat::Json);
-        assert_eq!(config.limits.idle_timeout, Duration::from_secs(90));
-        assert_eq!(
-            config.broker_id,
-            defaults::DEFAULT_BROKER_ID,
-            "default when unset"
-        );
-        assert_eq!(config.shutdown_timeout, defaults::DEFAULT_SHUTDOWN_TIMEOUT);
-    }
-
-    #[test]
-    fn topic_defaults_merge_file_then_env() {
-        let file = r#"
-            [topic_defaults]
-            "retention.ms" = 604800000
-            "flush.messages" = "1"
-        "#;
-        let vars = [("RUNNEL_TOPIC_DEFAULTS_RETENTION_MS", "3600000")];
-        let config = load(Some(file), &vars, &ServeArgs::default()).unwrap();
-        let expected = BTreeMap::from([
-            ("flush.messages".to_owned(), "1".to_owned()),
-            ("retention.ms".to_owned(), "3600000".to_owned()),
-        ]);
-        assert_eq!(config.topic_defaults, expected);
-    }
-
-    #[test]
-    fn bad_listen_address_names_the_key_file_and_value() {
-        let file = toml_file(r#"listen = "localhost""#);
-        let err = Config::load(Some(file.path()), env(&[]), &ServeArgs::default()).unwrap_err();
-        let message = chain(&err);
-        assert!(
-            message.starts_with("invalid value \"localhost\" for `listen` in "),
-            "{message}"
-        );
-        assert!(
-            message.contains(&file.path().display().to_string()),
-            "{message}"
-        );
-        assert!(message.contains("expected IP:port"), "{message}");
-    }
-
-    #[test]
-    fn bad_env_value_names_the_variable() {
-        let err = load(
-            None,
-            &[("RUNNEL_LIMITS_IDLE_TIMEOUT", "60")],
-            &ServeArgs::default(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            chain(&err),
-            "invalid value \"60\" for environment variable RUNNEL_LIMITS_IDLE_TIMEOUT: \
-             missing unit; write e.g. \"30s\" (units: ms, s, m, h, d)"
-        );
-        let err = load(
-            None,
-            &[("RUNNEL_NUM_PARTITIONS", "0")],
-            &ServeArgs::default(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            chain(&err),
-            "invalid value \"0\" for environment variable RUNNEL_NUM_PARTITIONS: must be greater than zero"
-        );
-        let err = load(None, &[("RUNNEL_BROKER_ID", "-1")], &ServeArgs::default()).unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::InvalidValue {
-                reason: ValueError::Integer(_),
-                ..
-            }
-        ));
-        let err = load(None, &[("RUNNEL_LOG_FORMAT", "xml")], &ServeArgs::default()).unwrap_err();
-        assert!(chain(&err).ends_with("expected `text` or `json`"));
-    }
-
-    #[test]
-    fn bad_units_in_file_are_rejected() {
-        let err = load(
-            Some("[limits]\nmax_request_body = \"10 MeB\""),
-            &[],
-            &ServeArgs::default(),
-        )
-        .unwrap_err();
-        let message = chain(&err);
-        assert!(
-            message.contains("for `limits.max_request_body` in "),
-            "{message}"
-        );
-        assert!(message.contains("unknown unit \"MeB\""), "{message}");
-        let ok = load(
-            Some("[limits]\nmax_request_body = 1024"),
-            &[],
-            &ServeArgs::default(),
-        )
-        .unwrap();
-        assert_eq!(ok.limits.max_request_body, ByteSize(1024));
-    }
-
-    #[test]
-    fn unknown_toml_key_is_rejected() {
-        let err = load(Some("num_partition = 3"), &[], &ServeArgs::default()).unwrap_err();
-        assert!(matches!(err, ConfigError::Parse { .. }));
-        assert!(
-            chain(&err).contains("unknown field `num_partition`"),
-            "{}",
-            chain(&err)
-        );
-    }
-
-    #[test]
-    fn wrong_toml_type_is_rejected() {
-        let err = load(
-            Some("num_partitions = \"three\""),
-            &[],
-            &ServeArgs::default(),
-        )
-        .unwrap_err();
-        assert!(matches!(err, ConfigError::Parse { .. }));
-    }
-
-    #[test]
-    fn missing_file_is_reported_with_its_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("absent.toml");
-        let err = Config::load(Some(&path), env(&[]), &ServeArgs::default()).unwrap_err();
-        assert!(matches!(err, ConfigError::Read { .. }));
-        assert!(err.to_string().contains("absent.toml"));
-    }
-
-    #[test]
-    fn public_url_is_checked_and_trailing_slash_stripped() {
-        let cli = |url: &str| ServeArgs {
-            public_url: Some(url.to_owned()),
-            ..ServeArgs::default()
-        };
-        let config = load(None, &[], &cli("https://runnel.example.com/kafka/")).unwrap();
-        assert_eq!(config.public_url(), "https://runnel.example.com/kafka");
-        for (bad, reason) in [
-            ("runnel.example.com", ValueError::UrlScheme),
-            ("ftp://host", ValueError::UrlScheme),
-            ("http://", ValueError::UrlScheme),
-            ("http://user:secret@host", ValueError::UrlCredentials),
-            ("http://host/?x=1", ValueError::UrlCharacters),
-        ] {
-            match load(None, &[], &cli(bad)) {
-                Err(ConfigError::InvalidValue {
-                    origin,
-                    reason: got,
-                    ..
-                }) => {
-                    assert_eq!(got, reason, "{bad}");
-                    assert_eq!(origin.to_string(), "flag --public-url");
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn public_url_defaults_to_the_bound_address() {
-        let config = load(None, &[("RUNNEL_LISTEN", "[::1]:0")], &ServeArgs::default()).unwrap();
-        assert_eq!(config.public_url(), "http://[::1]:0");
-        let bound: SocketAddr = "[::1]:41234".parse().unwrap();
-        assert_eq!(config.public_url_for(bound), "http://[::1]:41234");
-    }
-
-    #[test]
-    fn unrecognized_runnel_variables_are_collected_not_fatal() {
-        let vars = [
-            ("RUNNEL_NUM_PARTITIONZ", "2"),
-            ("RUNNEL_CONFIG", "/etc/runnel.toml"),
-            ("HOME", "/root"),
-        ];
-        let config = load(None, &vars, &ServeArgs::default()).unwrap();
-        assert_eq!(config.unrecognized_env, ["RUNNEL_NUM_PARTITIONZ"]);
-    }
-
-    #[test]
-    fn every_key_has_a_distinct_env_var() {
-        let vars: std::collections::BTreeSet<String> =
-            Key::ALL.iter().map(|k| k.env_var()).collect();
-        assert_eq!(vars.len(), Key::ALL.len());
-        assert!(vars.contains("RUNNEL_LIMITS_MAX_REQUEST_BODY"));
-        assert!(vars.contains("RUNNEL_NUM_PARTITIONS"));
-    }
-
-    /// The sample config at the workspace root, shipped as documentation.
-    const EXAMPLE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../runnel.example.toml"
-    ));
-
-    #[test]
-    fn example_config_loads_and_documents_the_defaults() {
-        let as_shipped = load(Some(EXAMPLE), &[], &ServeArgs::default()).unwrap();
-        assert_eq!(as_shipped, Config::default());
-
-        // Uncomment every `# key = value` line: each must be a real key, and the value shown
-        // must be the built-in default (public_url and topic_defaults have none to match).
-        let uncommented: String = EXAMPLE
-            .lines()
-            .map(|line| {
-                let rest = line.strip_prefix("# ").unwrap_or(line);
-                let key = rest.split(" = ").next().unwrap_or_default();
-                let is_setting = rest.contains(" = ")
-                    && !key.is_empty()
-                    && key
-                        .trim_matches('"')
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
-                if is_setting { rest } else { line }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let every_key = load(Some(&uncommented), &[], &ServeArgs::default()).unwrap();
-        assert_eq!(
-            every_key.public_url.as_deref(),
-            Some("https://runnel.example.com")
-        );
-        assert_eq!(
-            every_key
-                .topic_defaults
-                .get("retention.ms")
-                .map(String::as_str),
-            Some("604800000")
-        );
-        assert_eq!(every_key.topic_defaults.len(), 6);
-        let expected = Config {
-            public_url: every_key.public_url.clone(),
-            topic_defaults: every_key.topic_defaults.clone(),
-            ..Config::default()
-        };
-        assert_eq!(every_key, expected);
-    }
-
-    #[test]
-    fn effective_config_prints_as_loadable_toml() {
-        let file = r#"
-            data_dir = "/var/lib/runnel"
-            broker_id = 7
-            log_check_interval = "250ms"
-            shutdown_timeout = "0s"
-            [limits]
-            max_request_body = "10MiB"
-            max_concurrent_requests = 64
-            [topic_defaults]
-            "retention.ms" = 604800000
-            "cleanup.policy" = "compact"
-        "#;
-        let config = load(Some(file), &[], &ServeArgs::default()).unwrap();
-        let printed = config.to_redacted_toml();
-        assert!(
-            printed.contains("max_request_body = \"10 MiB\""),
-            "{printed}"
-        );
-        assert!(
-            printed.contains("\"retention.ms\" = \"604800000\""),
-            "{printed}"
-        );
-        let reloaded = load(Some(&printed), &[], &ServeArgs::default()).unwrap();
-        let expected = Config {
-            public_url: Some(config.public_url()),
-            ..config
-        };
-        assert_eq!(reloaded, expected);
-    }
-}
+mod tests;

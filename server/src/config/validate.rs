@@ -8,6 +8,7 @@
 //!
 //! Not owned here: reading the layers or their order (`mod.rs`); unit syntax (`units.rs`).
 
+use std::collections::BTreeMap;
 use std::net::AddrParseError;
 use std::num::ParseIntError;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum ValueError {
     Empty,
     #[error("expected `text` or `json`")]
     LogFormat,
+    #[error("expected ID@HOST:PORT[,ID@HOST:PORT...] with distinct positive ids: {0}")]
+    Peers(String),
     #[error(
         "expected NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE"
     )]
@@ -53,7 +56,11 @@ pub(super) enum Key {
     DataDir,
     Listen,
     PublicUrl,
-    BrokerId,
+    NodeId,
+    ClusterListen,
+    Peers,
+    BrokerSessionTimeout,
+    BrokerHeartbeatInterval,
     LogFormat,
     NumPartitions,
     LogCheckInterval,
@@ -79,11 +86,15 @@ pub(super) enum Key {
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 26] = [
+    pub(super) const ALL: [Key; 30] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
-        Key::BrokerId,
+        Key::NodeId,
+        Key::ClusterListen,
+        Key::Peers,
+        Key::BrokerSessionTimeout,
+        Key::BrokerHeartbeatInterval,
         Key::LogFormat,
         Key::NumPartitions,
         Key::LogCheckInterval,
@@ -113,7 +124,11 @@ impl Key {
             Key::DataDir => "data_dir",
             Key::Listen => "listen",
             Key::PublicUrl => "public_url",
-            Key::BrokerId => "broker_id",
+            Key::NodeId => "node_id",
+            Key::ClusterListen => "cluster_listen",
+            Key::Peers => "peers",
+            Key::BrokerSessionTimeout => "broker_session_timeout",
+            Key::BrokerHeartbeatInterval => "broker_heartbeat_interval",
             Key::LogFormat => "log_format",
             Key::NumPartitions => "num_partitions",
             Key::LogCheckInterval => "log_check_interval",
@@ -155,7 +170,15 @@ impl Config {
             Key::DataDir => self.data_dir = PathBuf::from(value),
             Key::Listen => self.listen = value.trim().parse().map_err(ValueError::SocketAddr)?,
             Key::PublicUrl => self.public_url = Some(normalize_public_url(value)?),
-            Key::BrokerId => self.broker_id = parse_integer(value)?,
+            Key::NodeId => self.node_id = nonzero(parse_integer(value)?)?,
+            Key::ClusterListen => {
+                self.cluster_listen = Some(value.trim().parse().map_err(ValueError::SocketAddr)?);
+            }
+            Key::Peers => self.peers = parse_peers(value)?,
+            Key::BrokerSessionTimeout => self.broker_session_timeout = nonzero_duration(value)?,
+            Key::BrokerHeartbeatInterval => {
+                self.broker_heartbeat_interval = nonzero_duration(value)?;
+            }
             Key::LogFormat => self.log_format = value.parse()?,
             Key::NumPartitions => self.num_partitions = nonzero(parse_integer(value)?)?,
             Key::LogCheckInterval => self.flush_scheduler_interval = nonzero_duration(value)?,
@@ -225,6 +248,26 @@ fn nonzero_size(value: &str) -> Result<ByteSize, ValueError> {
 
 fn nonzero_duration(value: &str) -> Result<Duration, ValueError> {
     nonzero(parse_duration(value)?)
+}
+
+/// Parses `--peers`: `1@host:9093,2@host:9093`, ids distinct and positive, each address a
+/// `HOST:PORT` (a name is allowed: peers resolve each other when they connect). Empty text is
+/// no peers (a single node).
+fn parse_peers(value: &str) -> Result<BTreeMap<u32, String>, ValueError> {
+    let mut peers = BTreeMap::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let bad = || ValueError::Peers(format!("{item:?}"));
+        let (id, addr) = item.split_once('@').ok_or_else(bad)?;
+        let id: u32 = id.trim().parse().map_err(|_| bad())?;
+        let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+        if id == 0 || host.is_empty() || port.parse::<u16>().is_err() {
+            return Err(bad());
+        }
+        if peers.insert(id, addr.to_owned()).is_some() {
+            return Err(ValueError::Peers(format!("node id {id} appears twice")));
+        }
+    }
+    Ok(peers)
 }
 
 /// Checks a `public_url` and strips trailing slashes, so callers can append `/v3/...`.

@@ -163,7 +163,7 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
         | B::TopicCollision { .. }
         | B::PartitionsNotIncreased { .. } => (StatusCode::BAD_REQUEST, 40002),
         B::Log(l) => log_status(l),
-        B::Metadata { .. } | B::InternalTopicMisconfigured { .. } => {
+        B::Metadata { .. } | B::InternalTopicMisconfigured { .. } | B::ForeignCluster { .. } => {
             (StatusCode::INTERNAL_SERVER_ERROR, 50002)
         }
     }

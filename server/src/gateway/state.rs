@@ -7,6 +7,7 @@ use runnel_schema_registry::registry::Registry;
 
 use crate::broker::Broker;
 use crate::group::GroupCoordinator;
+use crate::metadata::ClusterView;
 
 /// The state behind the router.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Base URL for links in responses (`metadata.self`, `base_uri`), without a trailing slash.
     pub public_url: Arc<str>,
+    /// The cluster as the metadata quorum has it: brokers, their liveness, the controller.
+    pub cluster: ClusterView,
 }
 
 /// The registry crate's handlers take the registry from the state.

@@ -43,6 +43,7 @@ impl TestGateway {
     async fn open(dir: tempfile::TempDir, topic_defaults: BTreeMap<String, String>) -> Self {
         let broker = Broker::open(BrokerConfig {
             data_dir: dir.path().to_path_buf(),
+            cluster_id: None,
             broker_id: 1,
             num_partitions: 1,
             topic_defaults,
@@ -60,6 +61,7 @@ impl TestGateway {
             groups: Arc::clone(&groups),
             registry: Arc::clone(&registry),
             public_url: Arc::from(PUBLIC_URL),
+            cluster: crate::metadata::ClusterView::single(1, PUBLIC_URL),
         };
         let limits = Limits {
             max_request_body: 1 << 20,

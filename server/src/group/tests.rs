@@ -34,6 +34,7 @@ impl Fixture {
     fn open(dir: tempfile::TempDir) -> Self {
         let broker = Broker::open(BrokerConfig {
             data_dir: dir.path().to_path_buf(),
+            cluster_id: None,
             broker_id: 1,
             num_partitions: 1,
             topic_defaults: BTreeMap::new(),
@@ -770,6 +771,7 @@ async fn members_are_woken_by_rebalances_and_topic_changes() {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::open(BrokerConfig {
         data_dir: dir.path().to_path_buf(),
+        cluster_id: None,
         broker_id: 1,
         num_partitions: 1,
         topic_defaults: BTreeMap::new(),

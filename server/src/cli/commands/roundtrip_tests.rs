@@ -25,6 +25,7 @@ async fn start_server() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let config = BrokerConfig {
         data_dir: dir.path().to_owned(),
+        cluster_id: None,
         broker_id: 1,
         num_partitions: 1,
         topic_defaults: BTreeMap::new(),
@@ -45,6 +46,7 @@ async fn start_server() -> TestServer {
         registry,
         broker,
         public_url: Arc::from(url.as_str()),
+        cluster: crate::metadata::ClusterView::single(1, &url),
     };
     let limits = Limits {
         max_request_body: 64 << 20,

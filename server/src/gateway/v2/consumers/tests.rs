@@ -621,6 +621,7 @@ async fn idle_instances_expire_and_leave_their_group() {
         groups: Arc::clone(&gw.groups),
         registry: Arc::clone(&gw.registry),
         public_url: Arc::from(PUBLIC_URL),
+        cluster: crate::metadata::ClusterView::single(1, PUBLIC_URL),
     };
     let clock = Arc::new(ManualClock::new(0));
     let (r, _) = routes_with_clock(

@@ -68,6 +68,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let config = BrokerConfig {
             data_dir: dir.path().to_owned(),
+            cluster_id: None,
             broker_id: 1,
             num_partitions: 1,
             topic_defaults: BTreeMap::new(),
@@ -89,6 +90,7 @@ impl Server {
                 .unwrap(),
             registry,
             public_url: Arc::from(format!("http://{addr}").as_str()),
+            cluster: crate::metadata::ClusterView::single(1, &format!("http://{addr}")),
         };
         let http = Limits {
             max_request_body: 64 << 20,

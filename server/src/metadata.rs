@@ -1,0 +1,198 @@
+//! The broker's seat in the metadata quorum (`runnel_cluster`): joining it at start, agreeing
+//! on the cluster id, and registering the broker once its HTTP port is bound.
+//!
+//! Every broker runs a metadata node. Without `--peers` it is a one-voter quorum with no
+//! cluster port, on the same code path as a cluster; with them it serves the cluster port and
+//! votes with its peers. The Raft log, vote and snapshots live in `<data>/metadata/`.
+//!
+//! What the quorum holds today: the cluster id and the registered brokers with their liveness
+//! (fenced or not, decided by the controller from heartbeats). Topics, placements and
+//! leadership still live in each broker's own `meta.json`; they move into the metadata log with
+//! placement across brokers (issue 11's next step).
+//!
+//! Not owned here: Raft, storage, heartbeats and fencing (`runnel_cluster`); HTTP shapes
+//! (`gateway/v3/brokers.rs`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use runnel_cluster::metadata::{BrokerEpoch, BrokerId, BrokerRegistration, ClusterMetadata};
+use runnel_cluster::{AppliedMetadata, MetadataNode, NodeConfig, ProposeError};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::broker::Broker;
+use crate::config::Config;
+
+/// What the gateway reads of the cluster: this broker's applied metadata image and the
+/// controller it knows. Cheap to clone; never blocks (both are watch channels).
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    applied: watch::Receiver<Arc<AppliedMetadata>>,
+    controller: watch::Receiver<Option<u32>>,
+}
+
+impl ClusterView {
+    /// The view of a running node; a task follows its Raft metrics for the controller id.
+    pub fn of(node: &MetadataNode, shutdown: CancellationToken) -> Self {
+        let mut metrics = node.raft_metrics();
+        let leader = |m: &runnel_cluster::RaftMetricsOf| {
+            m.current_leader.and_then(|id| u32::try_from(id).ok())
+        };
+        let (tx, controller) = watch::channel(leader(&metrics.borrow()));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    changed = metrics.changed() => if changed.is_err() { return },
+                    () = shutdown.cancelled() => return,
+                }
+                let now = leader(&metrics.borrow());
+                tx.send_if_modified(|c| std::mem::replace(c, now) != now);
+            }
+        });
+        ClusterView {
+            applied: node.subscribe(),
+            controller,
+        }
+    }
+
+    /// A fixed view of one unfenced broker that is its own controller, for tests of the
+    /// gateway that run without a quorum.
+    pub fn single(broker: u32, http_addr: &str) -> Self {
+        let mut metadata = ClusterMetadata::default();
+        metadata.brokers.insert(
+            BrokerId(broker),
+            BrokerRegistration {
+                http_addr: http_addr.to_owned(),
+                cluster_addr: String::new(),
+                epoch: BrokerEpoch(1),
+                fenced: false,
+            },
+        );
+        let image = AppliedMetadata {
+            applied_index: Some(1),
+            metadata,
+        };
+        ClusterView {
+            applied: watch::channel(Arc::new(image)).1,
+            controller: watch::channel(Some(broker)).1,
+        }
+    }
+
+    /// The applied image.
+    pub fn image(&self) -> Arc<AppliedMetadata> {
+        Arc::clone(&self.applied.borrow())
+    }
+
+    /// The controller's broker id, when one is known.
+    pub fn controller(&self) -> Option<u32> {
+        *self.controller.borrow()
+    }
+}
+
+/// Opens this broker's metadata node: a one-voter quorum without a cluster port unless
+/// `cluster_listen` is set, then the voters of `peers` (or this node alone).
+///
+/// # Errors
+/// The metadata directory cannot be opened (another node's, unreadable), or the cluster port
+/// cannot be bound.
+pub async fn open(config: &Config) -> anyhow::Result<MetadataNode> {
+    let node_config = NodeConfig {
+        broker_session_timeout: config.broker_session_timeout,
+        broker_heartbeat_interval: config.broker_heartbeat_interval,
+        ..NodeConfig::new(
+            u64::from(config.node_id),
+            config.data_dir.join("metadata"),
+            config
+                .peers
+                .iter()
+                .map(|(id, addr)| (u64::from(*id), addr.clone()))
+                .collect(),
+        )
+    };
+    let node = match config.cluster_listen {
+        Some(addr) => MetadataNode::open(node_config, addr).await,
+        None => MetadataNode::open_local(node_config).await,
+    };
+    node.with_context(|| {
+        format!(
+            "cannot start the metadata quorum node {} in {}",
+            config.node_id,
+            config.data_dir.join("metadata").display()
+        )
+    })
+}
+
+/// Agrees with the quorum on the cluster id: this data directory's own when it has one and the
+/// quorum none yet (a single node from before the quorum keeps its id), else the quorum's.
+/// Waits for a quorum to form (its voters may start one after another) until `shutdown`.
+///
+/// # Errors
+/// The quorum refused the proposal, or `shutdown` came first.
+pub async fn agree_cluster_id(
+    node: &MetadataNode,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<String> {
+    let stored = {
+        let dir = config.data_dir.clone();
+        tokio::task::spawn_blocking(move || Broker::stored_cluster_id(&dir))
+            .await
+            .context("reading the stored cluster id panicked")??
+    };
+    let proposed = stored.unwrap_or_else(Broker::new_cluster_id);
+    let cluster_id = until_quorum("agree on the cluster id", shutdown, || {
+        node.init_cluster(proposed.clone())
+    })
+    .await?;
+    info!(%cluster_id, "cluster id agreed");
+    Ok(cluster_id)
+}
+
+/// Registers this broker with its clients' address; the controller unfences it once its
+/// heartbeats arrive.
+///
+/// # Errors
+/// As [`agree_cluster_id`].
+pub async fn register(
+    node: &MetadataNode,
+    public_url: &str,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let epoch = until_quorum("register the broker", shutdown, || {
+        node.register_broker(public_url.to_owned())
+    })
+    .await?;
+    info!(epoch = epoch.0, "broker registered with the controller");
+    Ok(())
+}
+
+/// Retries `propose` while no quorum answers (no leader yet, the leader unreachable), as a
+/// starting broker waits for its peers; any other outcome is final.
+async fn until_quorum<T, F, Fut>(
+    what: &str,
+    shutdown: &CancellationToken,
+    mut propose: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ProposeError>>,
+{
+    loop {
+        let outcome = tokio::select! {
+            outcome = propose() => outcome,
+            () = shutdown.cancelled() => anyhow::bail!("shut down before the metadata quorum could {what}"),
+        };
+        match outcome {
+            Ok(value) => return Ok(value),
+            Err(e @ (ProposeError::NoLeader | ProposeError::Unreachable { .. })) => {
+                warn!(error = %e, "waiting for the metadata quorum to {what}");
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("the metadata quorum could not {what}"));
+            }
+        }
+    }
+}
