@@ -223,10 +223,12 @@ async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> a
     })
 }
 
+/// Any path no route serves: the generic 404 in our error format.
 async fn not_found() -> GatewayError {
     GatewayError::NotFound
 }
 
+/// A served path with a method it does not take: 405 in our error format.
 async fn method_not_allowed() -> GatewayError {
     GatewayError::MethodNotAllowed
 }

@@ -313,35 +313,45 @@ async fn produce_one(state: &AppState, topic: &Arc<Topic>, r: V3Record, acks: Ac
     Ok((prepared, ingest.submit(acks).await))
 }
 
-/// Awaits a record's offset and renders its report (and HTTP status for single mode).
-async fn finish(state: &AppState, topic: &str, pending: Pending) -> (StatusCode, Bytes) {
-    let result = match pending {
-        Err(f) => Err(f),
+/// Awaits a record's offset: its delivery report, or why it failed.
+async fn report(
+    state: &AppState,
+    topic: &str,
+    pending: Pending,
+) -> Result<DeliveryReport, FailureReport> {
+    let (p, partition, offset) = match pending {
+        Err(f) => return Err(f),
         Ok((p, submitted)) => match submitted.outcomes().await.pop() {
-            Some((partition, Ok(offset))) => Ok((p, partition, offset)),
-            Some((_, Err(e))) => Err(FailureReport {
-                error_code: log_status(&e).1,
-                message: log_message(&e),
-            }),
-            None => Err(failure(&GatewayError::Internal(
-                "a submitted record had no outcome".into(),
-            ))),
+            Some((partition, Ok(offset))) => (p, partition, offset),
+            Some((_, Err(e))) => {
+                return Err(FailureReport {
+                    error_code: log_status(&e).1,
+                    message: log_message(&e),
+                });
+            }
+            None => {
+                return Err(failure(&GatewayError::Internal(
+                    "a submitted record had no outcome".into(),
+                )));
+            }
         },
     };
-    match result {
-        Ok((p, partition, offset)) => {
-            let report = DeliveryReport {
-                error_code: 200,
-                cluster_id: state.broker.cluster_id().to_owned(),
-                topic_name: topic.to_owned(),
-                partition_id: partition,
-                offset,
-                timestamp: format_rfc3339_ms(p.timestamp),
-                key: p.key,
-                value: p.value,
-            };
-            (StatusCode::OK, to_bytes(&report))
-        }
+    Ok(DeliveryReport {
+        error_code: 200,
+        cluster_id: state.broker.cluster_id().to_owned(),
+        topic_name: topic.to_owned(),
+        partition_id: partition,
+        offset,
+        timestamp: format_rfc3339_ms(p.timestamp),
+        key: p.key,
+        value: p.value,
+    })
+}
+
+/// Awaits a record's offset and renders its report, with the HTTP status single mode answers.
+async fn finish(state: &AppState, topic: &str, pending: Pending) -> (StatusCode, Bytes) {
+    match report(state, topic, pending).await {
+        Ok(report) => (StatusCode::OK, to_bytes(&report)),
         Err(f) => {
             let status = u16::try_from(f.error_code / if f.error_code > 999 { 100 } else { 1 })
                 .ok()
@@ -621,24 +631,28 @@ pub async fn produce_batch(
         let pending = produce_one(&state, &topic, e.record, acks).await;
         pendings.push((id, pending));
     }
-    let mut successes = Vec::new();
-    let mut failures = Vec::new();
+    let mut answer = doc::BatchResponse {
+        successes: Vec::new(),
+        failures: Vec::new(),
+    };
     for (id, pending) in pendings {
-        let (status, body) = finish(&state, &topic_name, pending).await;
-        let mut v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut v {
-            m.insert("id".into(), Value::String(id));
-            if status.is_success() {
-                m.remove("error_code");
-                successes.push(v);
-            } else {
-                failures.push(v);
-            }
+        match report(&state, &topic_name, pending).await {
+            Ok(r) => answer.successes.push(doc::BatchSuccess {
+                id,
+                cluster_id: r.cluster_id,
+                topic_name: r.topic_name,
+                partition_id: r.partition_id,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+            }),
+            Err(f) => answer.failures.push(doc::BatchFailure {
+                id,
+                error_code: f.error_code,
+                message: f.message,
+            }),
         }
     }
-    Ok((
-        StatusCode::MULTI_STATUS,
-        Json(serde_json::json!({ "successes": successes, "failures": failures })),
-    )
-        .into_response())
+    Ok((StatusCode::MULTI_STATUS, Json(answer)).into_response())
 }

@@ -224,7 +224,7 @@ fn optional_json<T: for<'a> Deserialize<'a>>(body: &[u8]) -> Result<Option<T>> {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
-// Create a consumer instance in a group (the body may be empty: every setting has a default).
+/// Create a consumer instance in a group (the body may be empty: every setting has a default).
 #[utoipa::path(
     post,
     path = "/consumers/{group}",
@@ -324,7 +324,7 @@ async fn create(
     .into_response())
 }
 
-// Destroy a consumer instance.
+/// Destroy a consumer instance.
 #[utoipa::path(
     delete,
     path = "/consumers/{group}/instances/{name}",
@@ -344,7 +344,7 @@ async fn destroy(
     Ok(no_content())
 }
 
-// Subscribe an instance to topics or a topic pattern.
+/// Subscribe an instance to topics or a topic pattern.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/subscription",
@@ -387,7 +387,7 @@ async fn subscribe(
     Ok(no_content())
 }
 
-// The topics an instance is subscribed to.
+/// The topics an instance is subscribed to.
 #[utoipa::path(
     get,
     path = "/consumers/{group}/instances/{name}/subscription",
@@ -415,7 +415,7 @@ async fn get_subscription(
     Ok(axum::Json(TopicsResponse { topics }).into_response())
 }
 
-// Unsubscribe an instance.
+/// Unsubscribe an instance.
 #[utoipa::path(
     delete,
     path = "/consumers/{group}/instances/{name}/subscription",
@@ -436,7 +436,7 @@ async fn unsubscribe(
     Ok(no_content())
 }
 
-// Assign partitions to an instance by hand.
+/// Assign partitions to an instance by hand.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/assignments",
@@ -471,7 +471,7 @@ async fn assign(
     Ok(no_content())
 }
 
-// The partitions an instance is assigned.
+/// The partitions an instance is assigned.
 #[utoipa::path(
     get,
     path = "/consumers/{group}/instances/{name}/assignments",
@@ -500,7 +500,7 @@ async fn get_assignments(
     Ok(axum::Json(PartitionsBody { partitions }).into_response())
 }
 
-// Commit offsets; an empty body commits every position the instance has read to.
+/// Commit offsets; an empty body commits every position the instance has read to.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/offsets",
@@ -557,7 +557,7 @@ async fn commit(
     Ok(axum::Json(Vec::<Value>::new()).into_response())
 }
 
-// The group's committed offsets of some partitions (named in the body, as Confluent's API has it).
+/// The group's committed offsets of some partitions (named in the body, as Confluent's API has it).
 #[utoipa::path(
     get,
     path = "/consumers/{group}/instances/{name}/offsets",
@@ -606,7 +606,7 @@ async fn get_committed(
     Ok(axum::Json(CommittedResponse { offsets }).into_response())
 }
 
-// Move positions to offsets or to the first offset at a timestamp.
+/// Move positions to offsets or to the first offset at a timestamp.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/positions",
@@ -672,7 +672,7 @@ async fn seek_edge(
     Ok(no_content())
 }
 
-// Move positions to the log start.
+/// Move positions to the log start.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/positions/beginning",
@@ -697,7 +697,7 @@ async fn seek_beginning(
     seek_edge(state, reg, group, name, &body, false).await
 }
 
-// Move positions to the log end.
+/// Move positions to the log end.
 #[utoipa::path(
     post,
     path = "/consumers/{group}/instances/{name}/positions/end",

@@ -68,7 +68,7 @@ fn parse_u64(v: Option<&str>, name: &str) -> Result<Option<u64>> {
     .transpose()
 }
 
-// Poll records: from each assigned partition's position, waiting up to `timeout` for one.
+/// Poll records: from each assigned partition's position, waiting up to `timeout` for one.
 #[utoipa::path(
     get,
     path = "/consumers/{group}/instances/{name}/records",
