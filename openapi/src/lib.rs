@@ -10,11 +10,13 @@
 //! - [`ErrorBody`]: Confluent's `{"error_code", "message"}`, the body of every 4xx and 5xx;
 //! - [`v3`]: the Confluent REST Proxy v3 resources (`KafkaTopic`, `KafkaPartition`, ...) the
 //!   admin handlers answer with, and [`v2`]: the records the stateless read answers with;
+//! - [`cluster`]: Runnel's own cluster status (`GET /v1/cluster`), which the CLI reads back;
 //! - `openapi.json` beside this crate: the generated document, committed. A test in the server
 //!   (`gateway::openapi_doc`) fails when it differs from what the code generates.
 //!
 //! `server` depends on this crate, never the reverse.
 
+pub mod cluster;
 pub mod params;
 pub mod v2;
 pub mod v3;
@@ -35,6 +37,7 @@ pub mod tags {
     pub const V3_BROKERS: &str = "v3 brokers";
     pub const V3_PRODUCE: &str = "v3 produce";
     pub const V3_GROUPS: &str = "v3 consumer groups";
+    pub const CLUSTER: &str = "cluster";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -81,6 +84,7 @@ pub struct ErrorBody {
         (name = "v3 brokers", description = "Confluent REST Proxy v3: brokers, their configs and replicas."),
         (name = "v3 produce", description = "Confluent REST Proxy v3 produce: one record, a stream of records, or a batch."),
         (name = "v3 consumer groups", description = "Confluent REST Proxy v3: consumer groups, their members, assignments and lag; resetting their offsets."),
+        (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
     components(schemas(ErrorBody))

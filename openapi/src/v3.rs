@@ -64,7 +64,8 @@ pub struct KafkaCluster {
     pub kind: String,
     pub metadata: ResourceMetadata,
     pub cluster_id: String,
-    pub controller: Related,
+    /// The controller broker; `null` while the metadata quorum has no leader (an election).
+    pub controller: Option<Related>,
     pub acls: Related,
     pub brokers: Related,
     pub broker_configs: Related,

@@ -90,6 +90,41 @@ impl ClusterView {
     pub fn controller(&self) -> Option<u32> {
         *self.controller.borrow()
     }
+
+    /// Appends the cluster's gauges to a Prometheus text page.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let image = self.image();
+        let brokers = &image.metadata.brokers;
+        let fenced = brokers.values().filter(|b| b.fenced).count();
+        let gauges = [
+            (
+                "runnel_cluster_controller_id",
+                "Broker id of the controller (the metadata quorum's leader); -1 when none is known.",
+                self.controller().map_or(-1, i64::from),
+            ),
+            (
+                "runnel_cluster_metadata_applied_index",
+                "Index of the last metadata-log entry this broker applied.",
+                image
+                    .applied_index
+                    .map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX)),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        let name = "runnel_cluster_brokers";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Registered brokers, fenced (silent past the session timeout) or not.\n\
+             # TYPE {name} gauge\n{name}{{state=\"unfenced\"}} {}\n{name}{{state=\"fenced\"}} {fenced}",
+            brokers.len() - fenced
+        );
+    }
 }
 
 /// Opens this broker's metadata node: a one-voter quorum without a cluster port unless

@@ -9,6 +9,7 @@ mod avro;
 mod bad_input;
 mod bench_modes;
 mod cli;
+mod cluster;
 mod consumer_conformance;
 mod contract;
 mod crash;

@@ -45,6 +45,30 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Measure produce or consume throughput and latency over the HTTP API.
     Bench(BenchArgs),
+    /// Show the cluster: the controller, the metadata log, every broker and its liveness.
+    Cluster(ClusterArgs),
+}
+
+/// `runnel cluster`.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub command: ClusterCommand,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Output format
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// The cluster operations.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ClusterCommand {
+    /// The controller, the applied metadata-log index, and each broker: URL, cluster port,
+    /// registration epoch, fenced or not.
+    Status,
 }
 
 /// `runnel serve`'s flags belong to the server's configuration, which reads them.

@@ -270,7 +270,7 @@ pub fn render() -> String {
     tag = "operations",
     responses((
         status = 200,
-        description = "Request counts and latencies, per-topic flows, open connections",
+        description = "Request counts and latencies, per-topic flows, open connections, consumer lag, the cluster's controller and brokers",
         body = String,
         content_type = "text/plain; version=0.0.4; charset=utf-8",
     )),
@@ -280,6 +280,7 @@ pub async fn metrics_handler(
 ) -> Response {
     let mut text = render();
     state.groups.render_lag_metrics(&mut text);
+    state.cluster.render_metrics(&mut text);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,

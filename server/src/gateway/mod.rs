@@ -1,6 +1,6 @@
 //! The HTTP gateway: Confluent REST Proxy shapes over the broker, on one port.
 //!
-//! Grouped by API: `v2/` (REST Proxy v2), `v3/` (REST Proxy v3) and `ws/` (WebSocket produce
+//! Grouped by API: `v1/` (Runnel's own: the cluster status), `v2/` (REST Proxy v2), `v3/` (REST Proxy v3) and `ws/` (WebSocket produce
 //! and consume) are adapters that parse their wire format and render answers; what they share
 //! sits here: the ingest pipeline (`ingest.rs`), record rendering of the read path (`read.rs`),
 //! errors, extractors and the middleware.
@@ -44,6 +44,7 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod testing;
 mod trailing_slash;
+pub mod v1;
 pub mod v2;
 pub mod v3;
 pub mod wire;
@@ -135,6 +136,7 @@ fn api_with(consumer: InstanceSettings) -> (Router<AppState>, utoipa::openapi::O
         .routes(routes!(openapi_doc::openapi_json))
         .merge(v2::routes(consumer))
         .merge(v3::routes())
+        .merge(v1::routes())
         .merge(runnel_schema_registry::api::routes())
         .split_for_parts()
 }

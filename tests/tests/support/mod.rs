@@ -228,40 +228,7 @@ impl Runnel {
     pub async fn spawn_ready(&mut self) {
         assert!(self.child.is_none(), "server already running");
         for attempt in 0..3 {
-            self.port = free_port();
-            self.starts += 1;
-            let mut log = OpenOptions::new()
-                .append(true)
-                .open(&self.log_path)
-                .expect("open stderr log");
-            writeln!(
-                log,
-                "===== start {} (port {}, attempt {attempt}) =====",
-                self.starts, self.port
-            )
-            .expect("write stderr log");
-            let mut cmd = match self.options.wrapper.split_first() {
-                Some((program, args)) => {
-                    let mut c = Command::new(program);
-                    c.args(args).arg(runnel_bin());
-                    c
-                }
-                None => Command::new(runnel_bin()),
-            };
-            cmd.arg("serve")
-                .arg("--data-dir")
-                .arg(&self.data_dir)
-                .arg("--listen")
-                .arg(format!("127.0.0.1:{}", self.port))
-                .env("RUST_LOG", "info")
-                .env_remove("RUNNEL_CONFIG")
-                .env_remove("RUNNEL_BIN")
-                .envs(self.options.env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::from(log));
-            let child = cmd.spawn().expect("spawn runnel");
-            self.child = Some(child);
+            self.spawn(attempt);
             match self.wait_ready().await {
                 Ok(()) => return,
                 Err(exited) => {
@@ -277,8 +244,47 @@ impl Runnel {
         }
     }
 
+    /// Starts the binary on the data dir and a new free port, without waiting for it: brokers
+    /// of a cluster become ready only together. `attempt` is noted in the stderr log.
+    pub fn spawn(&mut self, attempt: u32) {
+        assert!(self.child.is_none(), "server already running");
+        self.port = free_port();
+        self.starts += 1;
+        let mut log = OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .expect("open stderr log");
+        writeln!(
+            log,
+            "===== start {} (port {}, attempt {attempt}) =====",
+            self.starts, self.port
+        )
+        .expect("write stderr log");
+        let mut cmd = match self.options.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(runnel_bin());
+                c
+            }
+            None => Command::new(runnel_bin()),
+        };
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env("RUST_LOG", "info")
+            .env_remove("RUNNEL_CONFIG")
+            .env_remove("RUNNEL_BIN")
+            .envs(self.options.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log));
+        self.child = Some(cmd.spawn().expect("spawn runnel"));
+    }
+
     /// Polls `/ready` for up to [`READY_TIMEOUT`]; `Err` when the child exited or never answered.
-    async fn wait_ready(&mut self) -> Result<(), String> {
+    pub async fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         let url = self.url("/ready");
         let client = reqwest::Client::builder()
@@ -840,4 +846,97 @@ pub async fn ws_reply(ws: &mut Ws, text: String) -> Value {
             other => panic!("unexpected frame {other:?}"),
         }
     }
+}
+
+/// Brokers of one cluster, each a real `runnel serve` process with its own data dir, HTTP
+/// port and cluster port, voters of one metadata quorum. Broker `i` (from 1) is `brokers[i-1]`.
+#[derive(Debug)]
+pub struct Cluster {
+    pub brokers: Vec<Runnel>,
+}
+
+impl Cluster {
+    /// Starts `n` voters together (each waits for a quorum before it is ready) with short
+    /// liveness timings: a 2 s session, heartbeats every 250 ms.
+    pub async fn start(n: u32) -> Cluster {
+        let cluster_ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        let peers = cluster_ports
+            .iter()
+            .zip(1..)
+            .map(|(port, id)| format!("{id}@127.0.0.1:{port}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut brokers: Vec<Runnel> = cluster_ports
+            .iter()
+            .zip(1..)
+            .map(|(port, id): (&u16, u32)| {
+                Runnel::new(Options::with_env(&[
+                    ("RUNNEL_NODE_ID", &id.to_string()),
+                    ("RUNNEL_CLUSTER_LISTEN", &format!("127.0.0.1:{port}")),
+                    ("RUNNEL_PEERS", &peers),
+                    ("RUNNEL_BROKER_SESSION_TIMEOUT", "2s"),
+                    ("RUNNEL_BROKER_HEARTBEAT_INTERVAL", "250ms"),
+                ]))
+            })
+            .collect();
+        for b in &mut brokers {
+            b.spawn(0);
+        }
+        for b in &mut brokers {
+            if let Err(e) = b.wait_ready().await {
+                panic!("broker did not become ready ({e}); stderr:\n{}", b.stderr());
+            }
+        }
+        Cluster { brokers }
+    }
+
+    pub fn broker(&self, id: u32) -> &Runnel {
+        &self.brokers[id as usize - 1]
+    }
+
+    pub fn broker_mut(&mut self, id: u32) -> &mut Runnel {
+        &mut self.brokers[id as usize - 1]
+    }
+
+    /// Restarts a stopped broker on its data dir (a new HTTP port, the same cluster port).
+    pub async fn restart(&mut self, id: u32) {
+        let b = self.broker_mut(id);
+        b.spawn(0);
+        if let Err(e) = b.wait_ready().await {
+            panic!(
+                "broker {id} did not come back ({e}); stderr:\n{}",
+                b.stderr()
+            );
+        }
+    }
+
+    /// Polls broker `id`'s `GET /v1/cluster` until `check` holds (or panics after the
+    /// deadline with the last answer); returns that answer.
+    pub async fn wait_status(&self, id: u32, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + CLUSTER_DEADLINE;
+        loop {
+            let (status, body) = self.broker(id).get_json("/v1/cluster").await;
+            if status == 200 && check(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "broker {id}: {what} not seen within {CLUSTER_DEADLINE:?}; last: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// How long cluster tests wait for an election, a fencing or a catch-up: generous, since a
+/// loaded 2-core machine can stall processes for seconds.
+pub const CLUSTER_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The `fenced` flag of `broker` in a `/v1/cluster` answer (`None` when not registered).
+pub fn fenced(status: &Value, broker: u32) -> Option<bool> {
+    status["brokers"]
+        .as_array()?
+        .iter()
+        .find(|b| b["broker_id"] == broker)
+        .and_then(|b| b["fenced"].as_bool())
 }

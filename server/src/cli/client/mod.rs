@@ -318,6 +318,14 @@ impl Client {
         self.body_json(response).await
     }
 
+    /// `GET /v1/cluster`: the cluster as the server's metadata image has it.
+    ///
+    /// # Errors
+    /// The server cannot be reached or answers an error.
+    pub async fn cluster_status(&self) -> Result<runnel_openapi::cluster::ClusterStatus> {
+        self.get_json(&["v1", "cluster"]).await
+    }
+
     /// The id of the server's one cluster, fetched on first use.
     ///
     /// # Errors

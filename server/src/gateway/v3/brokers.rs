@@ -1,8 +1,11 @@
 //! v3 brokers (Confluent REST Proxy v3 shapes): the broker list, one broker, its configs, its
 //! partition replicas, and the cluster-wide dynamic broker configs.
 //!
-//! The cluster is this one node. Its `host` and `port` are those of the public URL, the address
-//! clients reach it at (there is no separate Kafka listener). Its configs are the broker-level
+//! The brokers are those registered with the metadata quorum and not fenced, as Kafka's
+//! DescribeCluster lists them; a broker's `host` and `port` are those of the public URL it
+//! registered, the address clients reach it at (there is no separate Kafka listener). The
+//! configs and partition replicas are served for this broker only until requests are forwarded
+//! between brokers (another broker's are a 404). This broker's configs are the broker-level
 //! defaults of topic configs under Kafka's broker names (`log.retention.ms`, ...), each set in the
 //! server config (`STATIC_BROKER_CONFIG`) or Kafka's default (`DEFAULT_CONFIG`); they are
 //! read-only, since changing them means restarting with a new config. Kafka reports only
@@ -47,6 +50,19 @@ fn brokers_url(state: &AppState) -> String {
     )
 }
 
+/// The unfenced registered brokers, by id.
+fn live_brokers(state: &AppState) -> Vec<(u32, String)> {
+    state
+        .cluster
+        .image()
+        .metadata
+        .brokers
+        .iter()
+        .filter(|(_, b)| !b.fenced)
+        .map(|(id, b)| (id.0, b.http_addr.clone()))
+        .collect()
+}
+
 /// Checks the cluster and that `segment` names this broker.
 fn check_broker(state: &AppState, cluster_id: &str, segment: &str) -> Result<(), GatewayError> {
     check_cluster(state, cluster_id)?;
@@ -70,12 +86,11 @@ fn host_and_port(public_url: &str) -> (Option<String>, Option<u16>) {
     (uri.host().map(str::to_owned), port)
 }
 
-/// The `KafkaBroker` resource of this node.
-fn broker_json(state: &AppState) -> Value {
+/// The `KafkaBroker` resource of broker `b`, reached at `public_url`.
+fn broker_json(state: &AppState, b: u32, public_url: &str) -> Value {
     let c = state.broker.cluster_id();
-    let b = state.broker.broker_id();
     let url = format!("{}/{b}", brokers_url(state));
-    let (host, port) = host_and_port(&state.public_url);
+    let (host, port) = host_and_port(public_url);
     json!({
         "kind": "KafkaBroker",
         "metadata": { "self": url, "resource_name": format!("crn:///kafka={c}/broker={b}") },
@@ -132,7 +147,7 @@ fn broker_configs_json(state: &AppState) -> Vec<Value> {
         .collect()
 }
 
-/// List the brokers: this node.
+/// List the brokers: those registered with the metadata quorum and not fenced.
 #[utoipa::path(
     get,
     path = "/v3/clusters/{cluster_id}/brokers",
@@ -140,7 +155,7 @@ fn broker_configs_json(state: &AppState) -> Vec<Value> {
     tag = "v3 brokers",
     params(params::ClusterPath),
     responses(
-        (status = 200, description = "The brokers: this node", body = doc::KafkaBrokerList),
+        (status = 200, description = "The registered brokers that are not fenced", body = doc::KafkaBrokerList),
         (status = 404, description = "Not this cluster's id (404)", body = ErrorBody),
     ),
 )]
@@ -149,10 +164,14 @@ pub async fn list_brokers(
     Path(cluster_id): Path<String>,
 ) -> Result<Json<Value>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
+    let brokers = live_brokers(&state)
+        .iter()
+        .map(|(id, url)| broker_json(&state, *id, url))
+        .collect();
     Ok(Json(list_json(
         "KafkaBrokerList",
         brokers_url(&state),
-        vec![broker_json(&state)],
+        brokers,
     )))
 }
 
@@ -172,8 +191,13 @@ pub async fn get_broker(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
 ) -> Result<Json<Value>, GatewayError> {
-    check_broker(&state, &cluster_id, &broker)?;
-    Ok(Json(broker_json(&state)))
+    check_cluster(&state, &cluster_id)?;
+    let id = path_id(&broker)?;
+    live_brokers(&state)
+        .iter()
+        .find(|(b, _)| *b == id)
+        .map(|(b, url)| Json(broker_json(&state, *b, url)))
+        .ok_or(GatewayError::NotFound)
 }
 
 /// List a broker's configs: the broker-level defaults of every topic config, read-only.

@@ -1,4 +1,5 @@
-//! v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{c}`. The cluster is this one node.
+//! v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{c}`: the one cluster, its controller
+//! as the metadata quorum knows it (`null` while none is known).
 
 use axum::Json;
 use axum::extract::State;
@@ -26,7 +27,10 @@ fn cluster_json(state: &AppState) -> Value {
         "kind": "KafkaCluster",
         "metadata": { "self": base, "resource_name": format!("crn:///kafka={c}") },
         "cluster_id": c,
-        "controller": related(format!("{base}/brokers/{}", state.broker.broker_id())),
+        "controller": state
+            .cluster
+            .controller()
+            .map(|id| related(format!("{base}/brokers/{id}"))),
         "acls": related(format!("{base}/acls")),
         "brokers": related(format!("{base}/brokers")),
         "broker_configs": related(format!("{base}/broker-configs")),

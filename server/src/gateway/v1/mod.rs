@@ -1,0 +1,12 @@
+//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status.
+
+pub mod cluster;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::gateway::state::AppState;
+
+/// Routes of the `/v1` API, with their documentation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    cluster::routes()
+}
