@@ -174,7 +174,7 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 /// Sends one 1 GiB body and checks the server's memory: its peak RSS during the request (or
 /// its RSS after, where the peak cannot be reset) is at most three times the body limit above
 /// the RSS before: a body collected up to the limit, plus the buffer it outgrew while growing
-/// (mimalloc copies on realloc, where glibc remapped), plus the allocator's own slack.
+/// (an allocator may copy on realloc rather than remap), plus the allocator's own slack.
 fn send_gib_checking_rss(
     r: &Runnel,
     path: &str,

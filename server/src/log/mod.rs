@@ -23,6 +23,7 @@ mod error;
 pub mod index;
 pub mod marker;
 pub mod open_files;
+mod read_pool;
 pub mod record;
 mod recovery;
 pub mod retention;

@@ -504,8 +504,9 @@ impl Segment {
     /// I/O errors.
     pub fn read_at(file: &File, path: &Path, position: u64, len: usize) -> Result<Bytes> {
         // Straight into uninitialised capacity: zeroing a multi-MiB buffer that `pread` then
-        // overwrites cost as much as the copy out of the page cache on the stateless read.
-        let mut buf = Vec::with_capacity(len);
+        // overwrites cost as much as the copy out of the page cache on the stateless read. The
+        // buffer comes from, and goes back to, the read pool.
+        let mut buf = super::read_pool::take(len);
         while buf.len() < len {
             let at = position + buf.len() as u64;
             match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), at) {
@@ -518,7 +519,7 @@ impl Segment {
             }
         }
         buf.truncate(len);
-        Ok(Bytes::from(buf))
+        Ok(super::read_pool::freeze(buf))
     }
 
     /// Writes the final time-index entry and both indexes, trimmed, then closes the segment's
