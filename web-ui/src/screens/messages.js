@@ -5,7 +5,8 @@
 // URL: #/messages/<topic>?partition=all|N&mode=offset|latest|timestamp&from=&n=&ts=&q=&fmt=
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { get, request, v3, enc, offsets, fromBase64, toBase64, V2_BINARY, V2_AVRO, SR } from '../api.js';
+import { get, v3, enc, offsets, fromBase64, V2_BINARY, SR } from '../api.js';
+import { schemaById, decode } from '../avro.js';
 import { href, navigate, setQuery } from '../router.js';
 import { ErrorText, Field, Loading, useLoad, download, fmtTime } from '../ui.js';
 import { render, asText, schemaId, csvCell } from '../format.js';
@@ -77,12 +78,6 @@ async function browse(topic, q) {
     else start = Math.max(o.earliest, o.latest - n);
     const end = Math.min(o.latest, start + n);
     const records = await readRange(topic, p, start, end, V2_BINARY);
-    // Framed (Avro) values are read again in the avro format, which the API decodes for us.
-    if (records.some((r) => schemaId(fromBase64(r.value)) !== null)) {
-      const decoded = await readRange(topic, p, start, end, V2_AVRO).catch(() => []);
-      const byOffset = new Map(decoded.map((d) => [d.offset, d]));
-      for (const r of records) if (byOffset.has(r.offset) && schemaId(fromBase64(r.value)) !== null) r.avro = byOffset.get(r.offset).value;
-    }
     return records;
   }));
   const all = perPartition.flat().sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset).slice(-MAX_SHOWN);
@@ -90,7 +85,14 @@ async function browse(topic, q) {
     r.keyBytes = fromBase64(r.key);
     r.valueBytes = fromBase64(r.value);
     r.schemaId = schemaId(r.valueBytes);
-    if (r.schemaId !== null) r.schemaLabel = await schemaLabel(r.schemaId);
+    if (r.schemaId !== null) {
+      r.schemaLabel = await schemaLabel(r.schemaId);
+      try {
+        r.avro = decode(await schemaById(r.schemaId), r.valueBytes);
+      } catch (e) {
+        r.avroError = e.message;
+      }
+    }
     r.headerText = (r.headers || []).map((h) => `${h.key}=${h.value == null ? 'null' : asText(fromBase64(h.value)) ?? h.value}`);
   }
   return { parts, records: all };
@@ -149,6 +151,7 @@ function Browser({ topic, query }) {
             <span>key: <code>${render(r.keyBytes, undefined, 'text').text}</code></span>
             <span class="badge">${v.kind}${r.schemaId !== null && v.kind === 'avro' ? ` · schema id ${r.schemaId}${r.schemaLabel ? ` (${r.schemaLabel})` : ''}` : ''}</span>
             ${r.headerText.length ? html`<span>headers: ${r.headerText.join(', ')}</span>` : null}</header>
+          ${r.avroError ? html`<p class="error">Avro decoding (schema id ${r.schemaId}): ${r.avroError}</p>` : null}
           <pre>${v.text}</pre></li>`;
       })}</ol>` : null}
   </div>`;

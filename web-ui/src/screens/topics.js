@@ -30,12 +30,12 @@ function TopicList({ query }) {
   const { data, error, reload } = useLoad(loadList, []);
   const filter = query.filter || '';
   const shown = data ? data.filter((t) => t.topic_name.toLowerCase().includes(filter.toLowerCase()) && (query.internal || !t.is_internal)) : [];
-  const row = (t) => html`<div class="vrow trow" role="row">
-    <span role="cell" class="tname"><a href=${href('topics', [t.topic_name])}>${t.topic_name}</a></span>
-    <span role="cell">${t.partitions_count} partitions</span>
-    <span role="cell">RF ${t.replication_factor}</span>
-    <span role="cell">${fmtNum(t.bytes_in)} bytes in</span>
-    ${t.is_internal ? html`<span role="cell" class="badge">internal</span>` : null}</div>`;
+  const row = (t) => html`<div class="vrow">
+    <span><a href=${href('topics', [t.topic_name])}>${t.topic_name}</a></span>
+    <span>${t.partitions_count} partitions</span>
+    <span>RF ${t.replication_factor}</span>
+    <span>${fmtNum(t.bytes_in)} bytes in</span>
+    ${t.is_internal ? html`<span class="badge">internal</span>` : null}</div>`;
   return html`<section aria-labelledby="h-topics">
     <h1 id="h-topics">Topics</h1>
     <div class="row">

@@ -1,0 +1,308 @@
+// The web UI driven as a user would, in Debian's headless chromium, against a real
+// `runnel serve` (scripts/ui-test.sh starts it and sets RUNNEL_URL). One browser, one page, the
+// steps in order: each builds on the state the one before left. Any console error, page error,
+// failed request or unexpected HTTP error fails the step it happened in.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { launch, trackedPage, axeViolations, api, clusterId, produceJson, latestOffsets, BASE, ARTIFACTS } from './harness.js';
+
+const TOPIC = 'ui-orders';
+const SUBJECT = `${TOPIC}-value`;
+const SCHEMA_V1 = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+const SCHEMA_V2 = { ...SCHEMA_V1, fields: [...SCHEMA_V1.fields, { name: 'note', type: ['null', 'string'], default: null }] };
+// Incompatible with v2 under BACKWARD: `id` changes from long to string.
+const SCHEMA_BAD = { ...SCHEMA_V1, fields: [{ name: 'id', type: 'string' }, { name: 'item', type: 'string' }] };
+
+let browser;
+let tab;
+let page;
+const ui = (hash) => `${BASE}/ui/${hash}`;
+
+before(async () => {
+  browser = await launch();
+  tab = await trackedPage(browser);
+  page = tab.page;
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+function noProblems() {
+  const found = tab.problems.splice(0);
+  tab.clearExpected();
+  assert.deepEqual(found, [], 'console errors, failed requests or HTTP errors');
+}
+
+/** Polls `fn` until it is truthy (the UI updates asynchronously); fails after `ms`. */
+async function eventually(fn, ms = 10000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function count(testId) {
+  const text = await page.getByTestId(testId).textContent();
+  return Number(text.replace(/[^\d]/g, ''));
+}
+
+test('a browser asking for / is sent to the UI; API clients keep {}', async () => {
+  await page.goto(`${BASE}/`);
+  assert.match(page.url(), /\/ui\/$/);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const res = await fetch(`${BASE}/`, { headers: { Accept: 'application/json' } });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {});
+  noProblems();
+});
+
+test('create a topic, with the API\'s validation error shown inline first', async () => {
+  await page.goto(ui('#/topics'));
+  await page.getByLabel('Topic name').fill(TOPIC);
+  await page.getByLabel('Partitions').fill('2');
+  await page.getByRole('button', { name: 'Add a config' }).click();
+  await page.getByLabel('Config 1 name').fill('cleanup.policy');
+  await page.getByLabel('Config 1 value').fill('sometimes');
+  tab.expect('/topics');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  const error = page.locator('#create-error');
+  await error.waitFor();
+  assert.match(await error.textContent(), /cleanup\.policy/);
+  tab.problems.splice(0);
+  tab.clearExpected();
+
+  await page.getByLabel('Config 1 value').fill('delete');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  await page.getByRole('heading', { name: `Topic ${TOPIC}` }).waitFor();
+  await eventually(async () => (await page.locator('tbody tr').count()) === 2, 10000, 'two partitions');
+  await page.getByRole('tab', { name: 'Configs' }).click();
+  await page.getByLabel('Value of retention.ms').waitFor();
+  noProblems();
+});
+
+test('produce a JSON record and an Avro record typed against the subject\'s schema', async () => {
+  await api('POST', `/subjects/${SUBJECT}/versions`, { schema: JSON.stringify(SCHEMA_V1) }, 'application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry.v1+json');
+  await page.goto(ui(`#/messages/${TOPIC}`));
+  await page.getByLabel('Value (JSON)').fill('{"order": 1, "item": "tea"}');
+  await page.getByLabel('Key (text, optional)').fill('first');
+  await page.getByLabel('Headers (one name=value per line)').fill('source=ui-test');
+  await page.getByRole('button', { name: 'Produce' }).click();
+  await page.getByText(/Produced to partition \d+ at offset 0/).waitFor();
+
+  await page.getByLabel('Value type').selectOption('AVRO');
+  await page.getByLabel('id (long)').waitFor();
+  await page.getByLabel('id (long)').fill('not a number');
+  await page.getByLabel('item (string)').fill('coffee');
+  await page.getByRole('button', { name: 'Produce' }).click();
+  assert.match(await page.locator('#produce-error').textContent(), /Field id must be an integer/);
+  await page.getByLabel('id (long)').fill('42');
+  await page.getByRole('button', { name: 'Produce' }).click();
+  await page.getByText(/Produced to partition \d+ at offset/).waitFor();
+  noProblems();
+});
+
+test('see both records in the message browser, filter them and export them', async () => {
+  await page.goto(ui(`#/messages/${TOPIC}?mode=offset&from=earliest`));
+  const records = page.locator('li.msg');
+  await eventually(async () => (await records.count()) === 2, 10000, 'two records');
+  const text = await page.locator('ol.records').textContent();
+  assert.match(text, /"item": "tea"/);
+  assert.match(text, /"item": "coffee"/);
+  assert.match(text, /avro · schema id \d+ \(ui-orders-value v1\)/);
+  assert.match(text, /source=ui-test/);
+
+  await page.getByLabel('Filter key, value, headers').fill('coffee');
+  await eventually(async () => (await records.count()) === 1, 5000, 'the filter');
+  assert.match(page.url(), /q=coffee/, 'the filter is in the URL');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.equal(exported.length, 1);
+  assert.match(exported[0].value, /coffee/);
+  noProblems();
+});
+
+test('the live tail shows records, and a paused tail shows none of 1,000 new ones until resumed', async () => {
+  await page.goto(ui(`#/tail/${TOPIC}?from=earliest`));
+  await eventually(async () => (await count('tail-count')) === 2, 10000, 'the two records in the tail');
+  assert.match(await page.getByTestId('tail-status').textContent(), /Live/);
+
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const rowsBefore = await page.locator('.vlist .vrow').count();
+  const before = await latestOffsets(TOPIC);
+  await produceJson(TOPIC, 1000, { perRequest: 250 });
+  assert.equal(await latestOffsets(TOPIC), before + 1000);
+  await page.waitForTimeout(1500); // time for anything the server would send to arrive
+  assert.equal(await count('tail-count'), 2, 'no record appears while paused');
+  assert.equal(await page.locator('.vlist .vrow').count(), rowsBefore);
+
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await eventually(async () => (await count('tail-count')) === 1002, 15000, 'all 1,002 records after resume');
+  noProblems();
+});
+
+test('register a second version, see the diff, and a failing compatibility check naming the field', async () => {
+  await page.goto(ui(`#/schemas?q=ui-orders`));
+  await page.getByRole('link', { name: SUBJECT }).click();
+  await page.getByLabel('Avro schema (JSON)').fill(JSON.stringify(SCHEMA_V2));
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByText(/Registered with schema id/).waitFor();
+
+  await page.getByRole('tab', { name: 'Diff' }).click();
+  const diff = page.getByTestId('schema-diff');
+  await diff.waitFor();
+  assert.match(await diff.locator('.add').first().textContent(), /\+/);
+  assert.match(await diff.textContent(), /"note"/);
+  assert.match(page.url(), /tab=diff/);
+
+  await page.getByRole('tab', { name: 'Compatibility check' }).click();
+  await page.getByLabel('Schema to check (Avro JSON)').fill(JSON.stringify(SCHEMA_BAD));
+  await page.getByRole('button', { name: 'Check compatibility' }).click();
+  const result = page.getByTestId('compat-result');
+  await result.waitFor();
+  const text = await result.textContent();
+  assert.match(text, /Not compatible/);
+  assert.match(text, /\bid\b/, `the message names the field: ${text}`);
+  noProblems();
+});
+
+test('consume with a group and see its lag fall to zero; then preview and apply a reset', async () => {
+  const group = 'ui-group';
+  const total = await latestOffsets(TOPIC);
+  const created = await api('POST', `/consumers/${group}`, { name: 'c1', format: 'binary', 'auto.offset.reset': 'earliest' }, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.v2+json');
+  const base = new URL(created.base_uri).pathname;
+  await api('POST', `${base}/subscription`, { topics: [TOPIC] }, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.v2+json');
+  // Read one record and commit it: the group now has offsets and lag.
+  const poll = () => api('GET', `${base}/records?timeout=1000`, undefined, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.binary.v2+json');
+  let first = [];
+  await eventually(async () => (first = await poll()).length > 0, 15000, 'the first poll');
+  await api('POST', `${base}/offsets`, { offsets: [{ topic: TOPIC, partition: first[0].partition, offset: first[0].offset }] }, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.v2+json');
+
+  await page.goto(ui(`#/groups`));
+  await page.getByRole('link', { name: group }).click();
+  await eventually(async () => (await count('total-lag')) > 0, 10000, 'a lag above zero');
+  const lagBefore = await count('total-lag');
+
+  let read = first.length;
+  while (read < total) read += (await poll()).length;
+  await api('POST', `${base}/offsets`, undefined, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.v2+json');
+  await eventually(async () => (await count('total-lag')) === 0, 15000, 'the lag to reach zero');
+  assert.ok(lagBefore > 0);
+
+  await api('DELETE', base, undefined, 'application/vnd.kafka.v2+json', 'application/vnd.kafka.v2+json');
+  await page.getByLabel('Reset to').selectOption('earliest');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const preview = page.getByTestId('reset-preview');
+  await preview.waitFor();
+  assert.match(await preview.textContent(), /not applied yet/);
+  assert.equal(await count('total-lag'), 0, 'a preview changes nothing');
+  await eventually(async () => {
+    await page.getByRole('button', { name: 'Apply reset' }).click().catch(() => {});
+    return page.getByText(/Reset applied/).isVisible();
+  }, 15000, 'the reset (the group empties once its member has left)');
+  tab.problems.splice(0); // a reset tried while the member was still leaving answers 409
+  await eventually(async () => (await count('total-lag')) === total, 10000, 'the lag back to every record');
+  noProblems();
+});
+
+const SCREENS = [
+  ['overview', '#/overview'],
+  ['topics', '#/topics'],
+  ['topic', `#/topics/${TOPIC}`],
+  ['topic-configs', `#/topics/${TOPIC}?tab=configs`],
+  ['messages', `#/messages/${TOPIC}?mode=offset&from=earliest&n=20`],
+  ['tail', `#/tail/${TOPIC}?from=earliest`],
+  ['schemas', '#/schemas'],
+  ['schema', `#/schemas/${SUBJECT}`],
+  ['schema-diff', `#/schemas/${SUBJECT}?tab=diff`],
+  ['schema-config', `#/schemas/${SUBJECT}?tab=config`],
+  ['groups', '#/groups'],
+  ['group', '#/groups/ui-group'],
+];
+
+for (const scheme of ['light', 'dark']) {
+  test(`every screen in ${scheme}: a screenshot, and no serious or critical axe violation`, async () => {
+    const themed = await trackedPage(browser, { colorScheme: scheme });
+    try {
+      for (const [name, hash] of SCREENS) {
+        await themed.page.goto(ui(hash));
+        await themed.page.locator('main h1').waitFor();
+        await themed.page.waitForLoadState('networkidle').catch(() => {});
+        await themed.page.waitForTimeout(300);
+        assert.equal(await themed.page.evaluate(() => document.documentElement.dataset.theme), scheme);
+        await themed.page.screenshot({ path: `${ARTIFACTS}/${name}-${scheme}.png`, fullPage: true });
+        assert.deepEqual(await axeViolations(themed.page), [], `axe on ${name} (${scheme})`);
+      }
+      assert.deepEqual(themed.problems, []);
+    } finally {
+      await themed.context.close();
+    }
+  });
+}
+
+test('readable on a phone (390×844): screenshots', async () => {
+  const phone = await trackedPage(browser, { viewport: { width: 390, height: 844 } });
+  try {
+    for (const [name, hash] of SCREENS.filter(([n]) => ['overview', 'topic', 'messages', 'schema-diff', 'group'].includes(n))) {
+      await phone.page.goto(ui(hash));
+      await phone.page.locator('main h1').waitFor();
+      await phone.page.waitForTimeout(300);
+      const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${name} scrolls sideways by ${overflow}px`);
+      await phone.page.screenshot({ path: `${ARTIFACTS}/${name}-phone.png`, fullPage: true });
+    }
+    assert.deepEqual(phone.problems, []);
+  } finally {
+    await phone.context.close();
+  }
+});
+
+test('the theme can be switched, and keyboard shortcuts move between screens', async () => {
+  await page.goto(ui('#/overview'));
+  await page.getByLabel('Theme').selectOption('dark');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.keyboard.press('Alt+5');
+  await page.getByRole('heading', { name: 'Schemas' }).waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByLabel('Theme').selectOption('system');
+  noProblems();
+});
+
+test('a live tail at a high rate never blocks the page for more than 200 ms', async () => {
+  const topic = 'ui-load';
+  const cid = await clusterId();
+  await api('POST', `/v3/clusters/${cid}/topics`, { topic_name: topic, partitions_count: 2 });
+  const perf = await trackedPage(browser);
+  try {
+    await perf.page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    await perf.page.goto(ui(`#/tail/${topic}?from=latest`));
+    await eventually(async () => /Live/.test(await perf.page.getByTestId('tail-status').textContent()), 10000, 'the tail to connect');
+    await perf.page.evaluate(() => { window.__longTasks = []; });
+
+    const total = 20000;
+    const started = Date.now();
+    await Promise.all([0, 1].map((w) => produceJson(topic, total / 2, { perRequest: 1000, value: (i) => ({ worker: w, n: i, pad: 'x'.repeat(40) }) })));
+    const produceSeconds = (Date.now() - started) / 1000;
+    await eventually(async () => Number((await perf.page.getByTestId('tail-count').textContent()).replace(/[^\d]/g, '')) === total, 60000, 'every record in the tail');
+    const seconds = (Date.now() - started) / 1000;
+    const longTasks = await perf.page.evaluate(() => window.__longTasks);
+    const dropped = Number((await perf.page.getByTestId('tail-dropped').textContent()).replace(/[^\d]/g, ''));
+    const max = longTasks.length ? Math.max(...longTasks) : 0;
+    console.log(`# live tail: ${total} records, produced in ${produceSeconds.toFixed(1)} s, all shown after ${seconds.toFixed(1)} s `
+      + `(${Math.round(total / seconds)} records/s); long tasks: ${longTasks.length}, longest ${max.toFixed(0)} ms; ${dropped} dropped from view`);
+    assert.ok(dropped > 0, 'the ring buffer bounds what is kept');
+    assert.ok(max <= 200, `a long task took ${max} ms`);
+    assert.deepEqual(perf.problems, []);
+  } finally {
+    await perf.context.close();
+  }
+});
