@@ -27,6 +27,8 @@ export function Chart({ title, data, series, height = 220, yLabel }) {
         height,
         series: [{}, ...series.map((label, i) => ({ label, stroke: cssVar(PALETTE[i % PALETTE.length]), width: 2 }))],
         axes: [axis, { ...axis, label: yLabel }],
+        // At least a minute of time axis, so the first samples do not stretch over years.
+        scales: { x: { time: true, range: (u, min, max) => [Math.min(min ?? Date.now() / 1000, (max ?? Date.now() / 1000) - 60), max ?? Date.now() / 1000] } },
       },
       data,
       el,

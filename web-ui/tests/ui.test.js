@@ -55,6 +55,8 @@ test('a browser asking for / is sent to the UI; API clients keep {}', async () =
   await page.goto(`${BASE}/`);
   assert.match(page.url(), /\/ui\/$/);
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  console.log(`# first contentful paint of /ui/: ${fcp === undefined ? 'not reported' : `${fcp.toFixed(0)} ms`}`);
   const res = await fetch(`${BASE}/`, { headers: { Accept: 'application/json' } });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), {});
@@ -81,7 +83,13 @@ test('create a topic, with the API\'s validation error shown inline first', asyn
   await page.getByRole('heading', { name: `Topic ${TOPIC}` }).waitFor();
   await eventually(async () => (await page.locator('tbody tr').count()) === 2, 10000, 'two partitions');
   await page.getByRole('tab', { name: 'Configs' }).click();
-  await page.getByLabel('Value of retention.ms').waitFor();
+  await page.getByLabel('Value of retention.ms').fill('3600000');
+  await page.getByRole('button', { name: 'Save retention.ms' }).click();
+  await page.getByRole('button', { name: 'Reset retention.ms to default' }).waitFor();
+  assert.equal(await page.getByLabel('Value of retention.ms').inputValue(), '3600000');
+  await page.getByRole('button', { name: 'Reset retention.ms to default' }).click();
+  await eventually(async () => (await page.getByRole('button', { name: 'Reset retention.ms to default' }).count()) === 0, 5000, 'the reset');
+  assert.equal(await page.getByLabel('Value of retention.ms').inputValue(), '604800000');
   noProblems();
 });
 
@@ -274,7 +282,11 @@ test('the theme can be switched, and keyboard shortcuts move between screens', a
 });
 
 test('a live tail at a high rate never blocks the page for more than 200 ms', async () => {
+  // The issue's figure is 10,000 records/s for 10 s; two producers pace themselves towards it
+  // (a 2-core box with a debug server may fall short: the rate reached is printed, not asserted).
   const topic = 'ui-load';
+  const seconds = 10;
+  const perSecond = 10000;
   const cid = await clusterId();
   await api('POST', `/v3/clusters/${cid}/topics`, { topic_name: topic, partitions_count: 2 });
   const perf = await trackedPage(browser);
@@ -287,18 +299,30 @@ test('a live tail at a high rate never blocks the page for more than 200 ms', as
     await perf.page.goto(ui(`#/tail/${topic}?from=latest`));
     await eventually(async () => /Live/.test(await perf.page.getByTestId('tail-status').textContent()), 10000, 'the tail to connect');
     await perf.page.evaluate(() => { window.__longTasks = []; });
+    const heap = () => perf.page.evaluate(() => performance.memory ? performance.memory.usedJSHeapSize : 0);
+    const heapBefore = await heap();
 
-    const total = 20000;
+    const total = seconds * perSecond;
+    const batch = 1000;
     const started = Date.now();
-    await Promise.all([0, 1].map((w) => produceJson(topic, total / 2, { perRequest: 1000, value: (i) => ({ worker: w, n: i, pad: 'x'.repeat(40) }) })));
+    await Promise.all([0, 1].map(async (w) => {
+      for (let i = 0; i < total / 2 / batch; i++) {
+        // Pace: batch i of this producer is due at i * (2 * batch / perSecond) seconds.
+        const due = started + (i * 2 * batch * 1000) / perSecond;
+        if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+        await produceJson(topic, batch, { perRequest: batch, value: (n) => ({ worker: w, n, pad: 'x'.repeat(40) }) });
+      }
+    }));
     const produceSeconds = (Date.now() - started) / 1000;
-    await eventually(async () => Number((await perf.page.getByTestId('tail-count').textContent()).replace(/[^\d]/g, '')) === total, 60000, 'every record in the tail');
-    const seconds = (Date.now() - started) / 1000;
+    await eventually(async () => Number((await perf.page.getByTestId('tail-count').textContent()).replace(/[^\d]/g, '')) === total, 90000, 'every record in the tail');
+    const shownSeconds = (Date.now() - started) / 1000;
     const longTasks = await perf.page.evaluate(() => window.__longTasks);
     const dropped = Number((await perf.page.getByTestId('tail-dropped').textContent()).replace(/[^\d]/g, ''));
+    const heapAfter = await heap();
     const max = longTasks.length ? Math.max(...longTasks) : 0;
-    console.log(`# live tail: ${total} records, produced in ${produceSeconds.toFixed(1)} s, all shown after ${seconds.toFixed(1)} s `
-      + `(${Math.round(total / seconds)} records/s); long tasks: ${longTasks.length}, longest ${max.toFixed(0)} ms; ${dropped} dropped from view`);
+    console.log(`# live tail: ${total} records produced in ${produceSeconds.toFixed(1)} s (${Math.round(total / produceSeconds)} records/s offered), `
+      + `all through the tail after ${shownSeconds.toFixed(1)} s; long tasks: ${longTasks.length}, longest ${max.toFixed(0)} ms; `
+      + `${dropped} dropped from view; JS heap ${(heapBefore / 1e6).toFixed(1)} MB before, ${(heapAfter / 1e6).toFixed(1)} MB after`);
     assert.ok(dropped > 0, 'the ring buffer bounds what is kept');
     assert.ok(max <= 200, `a long task took ${max} ms`);
     assert.deepEqual(perf.problems, []);

@@ -153,7 +153,7 @@ function Diff({ subject, versions, query }) {
   const load = useLoad(async () => Promise.all([a, b].map((v) => get(`/subjects/${enc(subject)}/versions/${enc(v)}?deleted=true`, { accept: SR }))), [subject, a, b]);
   let cols = null;
   if (load.data) cols = sideBySide(pretty(load.data[0].schema), pretty(load.data[1].schema));
-  const col = (lines, label) => html`<pre aria-label=${label}>${lines.map((l) => html`<span class=${l.cls || undefined}>${l.text}\n</span>`)}</pre>`;
+  const col = (lines, label) => html`<pre aria-label=${label}>${lines.map((l) => html`<span class=${`line ${l.cls}`}>${l.text}</span>`)}</pre>`;
   return html`<div>
     <div class="row">
       <${Field} label="Left version"><select value=${a} onChange=${(e) => setQuery({ a: e.target.value, b })}>${versions.map((n) => html`<option value=${n}>${n}</option>`)}</select></${Field}>

@@ -172,6 +172,6 @@ function Configs({ name }) {
         onInput=${(e) => setEdits({ ...edits, [c.name]: e.target.value })} />
         <${ErrorText} error=${errors[c.name]} /></td>
       <td>${c.is_default ? 'default' : c.source}</td>
-      <td><button type="button" disabled=${edits[c.name] === undefined} onClick=${() => act(c.name, 'PUT')}>Save ${c.name}</button>
-        ${c.is_default ? null : html` <button type="button" onClick=${() => act(c.name, 'DELETE')}>Reset ${c.name} to default</button>`}</td></tr>`)}</tbody></table></div>`;
+      <td><button type="button" aria-label=${`Save ${c.name}`} disabled=${edits[c.name] === undefined} onClick=${() => act(c.name, 'PUT')}>Save</button>
+        ${c.is_default ? null : html` <button type="button" aria-label=${`Reset ${c.name} to default`} onClick=${() => act(c.name, 'DELETE')}>Reset</button>`}</td></tr>`)}</tbody></table></div>`;
 }
