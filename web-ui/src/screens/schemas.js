@@ -118,9 +118,29 @@ function Subject({ subject, query }) {
 function Versions({ subject, versions, live, query, onChange }) {
   const v = query.v || String(versions[versions.length - 1] || 'latest');
   const schema = useLoad(() => get(`/subjects/${enc(subject)}/versions/${enc(v)}?deleted=true`, { accept: SR }), [subject, v]);
+  const [confirm, setConfirm] = useState(null);
+  const [error, setError] = useState(null);
+  const soft = live.includes(Number(v));
+  const del = async () => {
+    try {
+      await sr('DELETE', `/subjects/${enc(subject)}/versions/${enc(v)}${confirm === 'permanent' ? '?permanent=true' : ''}`);
+      setConfirm(null);
+      setQuery({ v: '' });
+      onChange();
+    } catch (e) {
+      setError(e);
+    }
+  };
   return html`<div>
-    <${Field} label="Version"><select value=${v} onChange=${(e) => setQuery({ v: e.target.value })}>
-      ${versions.map((n) => html`<option value=${n}>${n}${live.includes(n) ? '' : ' (soft-deleted)'}</option>`)}</select></${Field}>
+    <div class="row">
+      <${Field} label="Version"><select value=${v} onChange=${(e) => setQuery({ v: e.target.value })}>
+        ${versions.map((n) => html`<option value=${n}>${n}${live.includes(n) ? '' : ' (soft-deleted)'}</option>`)}</select></${Field}>
+      ${soft ? html`<button type="button" class="danger" onClick=${() => { setError(null); setConfirm('soft'); }}>Soft delete version ${v}</button>`
+        : html`<button type="button" class="danger" onClick=${() => { setError(null); setConfirm('permanent'); }}>Permanently delete version ${v}</button>`}
+    </div>
+    <${Confirm} open=${!!confirm} title=${`${confirm === 'permanent' ? 'Permanently delete' : 'Soft delete'} version ${v} of ${subject}?`}
+      confirmLabel=${confirm === 'permanent' ? 'Delete permanently' : 'Soft delete'} onCancel=${() => setConfirm(null)} onConfirm=${del} error=${error}>
+      <p>${confirm === 'permanent' ? 'Its schema id stops resolving: records written with it no longer decode.' : 'Hidden from reads; its schema id stays resolvable.'}</p></${Confirm}>
     <${ErrorText} error=${schema.error} />
     ${schema.data ? html`<p class="muted">Schema id ${schema.data.id}, version ${schema.data.version}, ${schema.data.schemaType || 'AVRO'}</p>
       <pre aria-label="Schema">${pretty(schema.data.schema)}</pre>` : null}
