@@ -2,8 +2,8 @@
 //! balancers use as a liveness check) and the list of schema contexts. Runnel has one context,
 //! the default one, `"."`, holding every subject.
 //!
-//! A browser asking for `/` (its `Accept` prefers `text/html`) is sent to the web UI at `/ui/`
-//! instead; every other client keeps the `{}`.
+//! A browser asking for `/` (its `Accept` ranks `text/html` first and names no JSON type) is
+//! sent to the web UI at `/ui/` instead; every other client keeps the `{}`.
 
 use std::sync::Arc;
 
@@ -62,7 +62,7 @@ const UI_PAGE: &str = "/ui/";
     operation_id = "sr_root",
     responses(
         (status = 200, description = "An empty object", body = Root, content_type = "application/vnd.schemaregistry.v1+json", example = json!({})),
-        (status = 303, description = "A browser (`Accept` prefers `text/html`) is sent to the web UI at `/ui/`", headers(("Location" = String, description = "`/ui/`"))),
+        (status = 303, description = "A browser (`Accept` ranks `text/html` above `*/*` and names no JSON type) is sent to the web UI at `/ui/`", headers(("Location" = String, description = "`/ui/`"))),
     ),
 )]
 pub(super) async fn root(headers: HeaderMap) -> Response {
@@ -73,18 +73,19 @@ pub(super) async fn root(headers: HeaderMap) -> Response {
     }
 }
 
-/// Whether `Accept` ranks `text/html` above every JSON type (`*/*` counts as JSON, which is what
-/// the registry answers): a browser's navigation does, `curl` and the registry's clients don't.
+/// Whether `Accept` is a browser's navigation: it ranks `text/html` above any range (`*/*`,
+/// `application/*`) and names no JSON type. A client that names a JSON type asked for JSON,
+/// whatever else it ranks higher (the registry's clients, and its conformance tests, do).
 fn prefers_html(headers: &HeaderMap) -> bool {
     let mut html = 0.0_f32;
-    let mut json = 0.0_f32;
-    for range in headers
+    let mut range = 0.0_f32;
+    for item in headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
     {
-        let mut parts = range.split(';');
+        let mut parts = item.split(';');
         let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
         let q = parts
             .filter_map(|p| p.trim().strip_prefix("q="))
@@ -92,11 +93,13 @@ fn prefers_html(headers: &HeaderMap) -> bool {
             .unwrap_or(1.0);
         if media == "text/html" {
             html = html.max(q);
-        } else if media == "*/*" || media == "application/*" || media.ends_with("json") {
-            json = json.max(q);
+        } else if media == "*/*" || media == "application/*" {
+            range = range.max(q);
+        } else if media.ends_with("json") && q > 0.0 {
+            return false;
         }
     }
-    html > json
+    html > range
 }
 
 /// The schema contexts: only the default one, `"."`.
@@ -150,6 +153,10 @@ mod tests {
         assert!(!prefers_html(&accept("*/*")));
         assert!(!prefers_html(&accept("application/json")));
         assert!(!prefers_html(&accept("text/html;q=0.5, application/json")));
+        assert!(!prefers_html(&accept(
+            "text/html;q=0.9, application/json;q=0.5, */*;q=0.1"
+        )));
+        assert!(!prefers_html(&accept("text/html;q=0.5, */*")));
         assert!(!prefers_html(&accept(
             "application/vnd.schemaregistry.v1+json, text/html"
         )));
