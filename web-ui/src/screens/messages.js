@@ -14,6 +14,8 @@ import { wsUrl } from '../ws.js';
 import { ProduceForm } from './produce.js';
 
 const MAX_SHOWN = 2000;
+/** Records drawn at first (and added per "Show more"): drawing 2,000 at once is a long task. */
+const PAGE = 200;
 const READ_BYTES = 1 << 20;
 
 export function Messages({ route }) {
@@ -94,6 +96,10 @@ async function browse(topic, q) {
       }
     }
     r.headerText = (r.headers || []).map((h) => `${h.key}=${h.value == null ? 'null' : asText(fromBase64(h.value)) ?? h.value}`);
+    // Rendered once here, not on every keystroke of the filter.
+    r.keyText = render(r.keyBytes, undefined, 'text').text;
+    r.search = [r.keyText, render(r.valueBytes, r.avro, 'auto').text, ...r.headerText].join('\n').toLowerCase();
+    r.views = {};
   }
   return { parts, records: all };
 }
@@ -101,7 +107,7 @@ async function browse(topic, q) {
 function exportRows(records, fmt, kind) {
   const rows = records.map((r) => ({
     topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp,
-    key: render(r.keyBytes, undefined, 'text').text, value: render(r.valueBytes, r.avro, fmt).text,
+    key: r.keyText, value: render(r.valueBytes, r.avro, fmt).text,
     schema_id: r.schemaId, headers: r.headerText,
   }));
   if (kind === 'json') download('records.json', 'application/json', JSON.stringify(rows.map((r) => ({ ...r, value: r.value })), null, 2));
@@ -116,9 +122,10 @@ function Browser({ topic, query }) {
   const q = { mode: 'latest', n: '100', partition: 'all', fmt: 'auto', ...query };
   const { data, error, loading, reload } = useLoad(() => browse(topic, q), [topic, q.partition, q.mode, q.from, q.n, q.ts]);
   const [draft, setDraft] = useState({ from: q.from || '0', ts: q.ts || '', n: q.n });
+  const [limit, setLimit] = useState(PAGE);
   const needle = (q.q || '').toLowerCase();
-  const shown = data ? data.records.filter((r) => !needle || [render(r.keyBytes, undefined, 'text').text, render(r.valueBytes, r.avro, 'auto').text, ...r.headerText]
-    .some((s) => s && s.toLowerCase().includes(needle))) : [];
+  const shown = data ? data.records.filter((r) => !needle || r.search.includes(needle)) : [];
+  const view = (r) => r.views[q.fmt] || (r.views[q.fmt] = render(r.valueBytes, r.avro, q.fmt));
 
   return html`<div>
     <form class="panel" aria-label="What to read" onSubmit=${(e) => { e.preventDefault(); setQuery({ from: draft.from, ts: draft.ts, n: draft.n }); }}>
@@ -144,15 +151,16 @@ function Browser({ topic, query }) {
     <${ErrorText} error=${error} />
     ${loading && !data ? html`<${Loading} />` : null}
     ${data ? html`<p class="muted" aria-live="polite">${shown.length} of ${data.records.length} records shown.</p>
-      <ol class="records" aria-label="Records">${shown.map((r) => {
-        const v = render(r.valueBytes, r.avro, q.fmt);
+      <ol class="records" aria-label="Records">${shown.slice(0, limit).map((r) => {
+        const v = view(r);
         return html`<li class="msg" data-offset=${r.offset}>
           <header><span>partition ${r.partition}</span><span>offset ${r.offset}</span><span>${fmtTime(r.timestamp)}</span>
-            <span>key: <code>${render(r.keyBytes, undefined, 'text').text}</code></span>
+            <span>key: <code>${r.keyText}</code></span>
             <span class="badge">${v.kind}${r.schemaId !== null && v.kind === 'avro' ? ` · schema id ${r.schemaId}${r.schemaLabel ? ` (${r.schemaLabel})` : ''}` : ''}</span>
             ${r.headerText.length ? html`<span>headers: ${r.headerText.join(', ')}</span>` : null}</header>
           ${r.avroError ? html`<p class="error">Avro decoding (schema id ${r.schemaId}): ${r.avroError}</p>` : null}
           <pre>${v.text}</pre></li>`;
-      })}</ol>` : null}
+      })}</ol>
+      ${shown.length > limit ? html`<button type="button" onClick=${() => setLimit(limit + PAGE)}>Show ${Math.min(PAGE, shown.length - limit)} more (${shown.length - limit} not drawn)</button>` : null}` : null}
   </div>`;
 }

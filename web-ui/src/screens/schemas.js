@@ -133,7 +133,7 @@ function Versions({ subject, versions, live, query, onChange }) {
   };
   return html`<div>
     <div class="row">
-      <${Field} label="Version"><select value=${v} onChange=${(e) => setQuery({ v: e.target.value })}>
+      <${Field} label="Version"><select name="version" value=${v} onChange=${(e) => setQuery({ v: e.target.value })}>
         ${versions.map((n) => html`<option value=${n}>${n}${live.includes(n) ? '' : ' (soft-deleted)'}</option>`)}</select></${Field}>
       ${soft ? html`<button type="button" class="danger" onClick=${() => { setError(null); setConfirm('soft'); }}>Soft delete version ${v}</button>`
         : html`<button type="button" class="danger" onClick=${() => { setError(null); setConfirm('permanent'); }}>Permanently delete version ${v}</button>`}

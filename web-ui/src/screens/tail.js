@@ -39,7 +39,7 @@ function text(r) {
 function Stream({ topic, query }) {
   // pending: records the server sent on credit granted before a pause; held out of view until
   // resume, so a paused view really stands still (at most CREDIT of them).
-  const ring = useRef({ rows: [], pending: [], dropped: 0, received: 0, credit: 0, next: {} });
+  const ring = useRef({ rows: [], pending: [], dropped: 0, received: 0, credit: 0, next: {}, lastTs: {} });
   const [paused, setPaused] = useState(false);
   const pausedRef = useRef(false);
   const [status, setStatus] = useState({ state: 'connecting' });
@@ -63,9 +63,12 @@ function Stream({ topic, query }) {
       }
     };
     const from = () => {
-      // After a reconnect, continue after the last record seen in each partition.
+      // After a reconnect, continue where each partition stopped: from one partition's next
+      // offset, or, across partitions, from the oldest last-seen timestamp (records seen
+      // already are skipped below by offset), so nothing between is lost.
       const parts = Object.keys(st.next);
-      if (parts.length === 1) return String(st.next[parts[0]]);
+      if (parts.length === 1 && query.partition !== undefined && query.partition !== '') return String(st.next[parts[0]]);
+      if (parts.length) return `ts:${Math.min(...parts.map((p) => st.lastTs[p]))}`;
       return query.from || 'latest';
     };
     const partition = query.partition !== undefined && query.partition !== '' ? `&partition=${enc(query.partition)}` : '';
@@ -80,8 +83,10 @@ function Stream({ topic, query }) {
             st.received += m.records.length;
             const into = pausedRef.current ? st.pending : st.rows;
             for (const r of m.records) {
+              if (r.offset < (st.next[r.partition] ?? 0)) continue; // seen before a reconnect
               into.push({ p: r.partition, o: r.offset, t: r.timestamp, ...text(r) });
               st.next[r.partition] = r.offset + 1;
+              st.lastTs[r.partition] = r.timestamp;
             }
             if (pausedRef.current) return;
             if (st.rows.length > RING) {
