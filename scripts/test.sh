@@ -22,6 +22,8 @@ cargo test --workspace
 step "schemathesis against /openapi.json"
 bash scripts/schemathesis.sh
 
+step "web UI in headless chromium (playwright-core, axe-core)"; bash scripts/ui-test.sh
+
 step "Confluent's Python client (confluent-kafka, fastavro) against the registry and Avro gateway"
 bash scripts/python-client.sh
 

@@ -16,6 +16,7 @@
 //!   `topics`, `produce` and `consume` subcommands and `runnel bench`. The server never
 //!   imports it.
 //! - [`ws_binary`]: the binary WebSocket produce frames, spoken by the gateway and the bench.
+//! - [`ui`]: the web UI's static files (`web-ui/`), embedded at build time, served at `/ui/`.
 
 pub mod broker;
 pub mod cli;
@@ -28,4 +29,5 @@ pub mod metadata;
 pub mod schemas;
 pub mod serve;
 pub mod shutdown;
+pub mod ui;
 pub mod ws_binary;

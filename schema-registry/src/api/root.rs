@@ -1,10 +1,16 @@
 //! `/` and `/contexts`: Confluent's root resource (an empty object, which clients and load
 //! balancers use as a liveness check) and the list of schema contexts. Runnel has one context,
 //! the default one, `"."`, holding every subject.
+//!
+//! A browser asking for `/` (its `Accept` ranks `text/html` first and names no JSON type) is
+//! sent to the web UI at `/ui/` instead; every other client keeps the `{}`.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use axum::http::HeaderMap;
+use axum::http::header::ACCEPT;
+use axum::response::{IntoResponse, Redirect, Response};
 use runnel_openapi::ErrorBody;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,15 +52,54 @@ pub(super) struct ContextsQuery {
     limit: Option<i32>,
 }
 
-/// The registry's root: `{}`, as Confluent's registry answers.
+/// Where a browser asking for `/` goes: the web UI, served by the same binary.
+const UI_PAGE: &str = "/ui/";
+
+/// The registry's root: `{}`, as Confluent's registry answers; a browser goes to the web UI.
 #[utoipa::path(
     get,
     path = "/",
     operation_id = "sr_root",
-    responses((status = 200, description = "An empty object", body = Root, content_type = "application/vnd.schemaregistry.v1+json", example = json!({}))),
+    responses(
+        (status = 200, description = "An empty object", body = Root, content_type = "application/vnd.schemaregistry.v1+json", example = json!({})),
+        (status = 303, description = "A browser (`Accept` ranks `text/html` above `*/*` and names no JSON type) is sent to the web UI at `/ui/`", headers(("Location" = String, description = "`/ui/`"))),
+    ),
 )]
-pub(super) async fn root() -> SrJson<Root> {
-    SrJson(Root {})
+pub(super) async fn root(headers: HeaderMap) -> Response {
+    if prefers_html(&headers) {
+        Redirect::to(UI_PAGE).into_response()
+    } else {
+        SrJson(Root {}).into_response()
+    }
+}
+
+/// Whether `Accept` is a browser's navigation: it ranks `text/html` above any range (`*/*`,
+/// `application/*`) and names no JSON type. A client that names a JSON type asked for JSON,
+/// whatever else it ranks higher (the registry's clients, and its conformance tests, do).
+fn prefers_html(headers: &HeaderMap) -> bool {
+    let mut html = 0.0_f32;
+    let mut range = 0.0_f32;
+    for item in headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if media == "text/html" {
+            html = html.max(q);
+        } else if media == "*/*" || media == "application/*" {
+            range = range.max(q);
+        } else if media.ends_with("json") && q > 0.0 {
+            return false;
+        }
+    }
+    html > range
 }
 
 /// The schema contexts: only the default one, `"."`.
@@ -83,4 +128,37 @@ pub(super) async fn list_contexts(SrQuery(q): SrQuery<ContextsQuery>) -> SrJson<
             .take(limit)
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(ACCEPT, v);
+        }
+        headers
+    }
+
+    #[test]
+    fn browsers_prefer_html_and_api_clients_do_not() {
+        assert!(prefers_html(&accept(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        )));
+        assert!(!prefers_html(&HeaderMap::new()));
+        assert!(!prefers_html(&accept("*/*")));
+        assert!(!prefers_html(&accept("application/json")));
+        assert!(!prefers_html(&accept("text/html;q=0.5, application/json")));
+        assert!(!prefers_html(&accept(
+            "text/html;q=0.9, application/json;q=0.5, */*;q=0.1"
+        )));
+        assert!(!prefers_html(&accept("text/html;q=0.5, */*")));
+        assert!(!prefers_html(&accept(
+            "application/vnd.schemaregistry.v1+json, text/html"
+        )));
+    }
 }

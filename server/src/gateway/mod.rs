@@ -154,6 +154,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     let app = api
         .merge(openapi_doc::routes())
         .merge(ws::routes())
+        .merge(crate::ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
