@@ -230,6 +230,7 @@ pub async fn delete_topic(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdatePartitionsCountRequest {
     /// The new partition count: more than the topic has, at most 10000.
+    #[schema(minimum = 1, maximum = 10_000)]
     partitions_count: i64,
 }
 
