@@ -9,19 +9,22 @@
 //!   is filed under ([`tags`]);
 //! - [`ErrorBody`]: Confluent's `{"error_code", "message"}`, the body of every 4xx and 5xx;
 //! - [`v3`]: the Confluent REST Proxy v3 resources (`KafkaTopic`, `KafkaPartition`, ...) the
-//!   admin handlers answer with, and [`v2`]: the records the stateless read answers with;
+//!   admin handlers answer with, and [`v2`]: the records the stateless read answers with, the
+//!   produce requests and the produce answer;
 //! - [`cluster`]: Runnel's own cluster status (`GET /v1/cluster`), which the CLI reads back;
 //! - `openapi.json` beside this crate: the generated document, committed. A test in the server
 //!   (`gateway::openapi_doc`) fails when it differs from what the code generates.
 //!
-//! `server` depends on this crate, never the reverse.
+//! The gateway answers with these types and the CLI (`server/src/cli/client`) reads them back,
+//! so the document, the server and the client share one definition. `server` depends on this
+//! crate, never the reverse.
 
 pub mod cluster;
 pub mod params;
 pub mod v2;
 pub mod v3;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 /// The tags operations are filed under, in the order the skeleton lists them.
@@ -50,7 +53,7 @@ pub mod media {
 
 /// The body of every error: Confluent's envelope. `error_code` is the HTTP status times 100
 /// plus a sub-code (40401 topic not found, 42206 empty body, ...), or the bare HTTP status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({ "error_code": 40401, "message": "Topic 'orders' not found." }))]
 pub struct ErrorBody {
     pub error_code: u32,
@@ -87,11 +90,12 @@ pub struct ErrorBody {
         (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, v3::DeliveryReport))
 )]
 struct Skeleton;
 
-/// The document before any path is added: info, servers, tags and the shared [`ErrorBody`].
+/// The document before any path is added: info, servers, tags, the shared [`ErrorBody`] and
+/// [`v3::DeliveryReport`] (which the streaming `records` answer names but cannot reference).
 pub fn skeleton() -> utoipa::openapi::OpenApi {
     Skeleton::openapi()
 }

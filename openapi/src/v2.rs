@@ -1,11 +1,14 @@
-//! Records as the stateless read answers them: Confluent's v2 consumer record plus Runnel's
-//! `timestamp` and `headers` (CONTRACTS.md §0), in the embedded format `Accept` asked for.
+//! Confluent REST Proxy v2 bodies: the records the stateless read and consumer instances answer
+//! (Confluent's v2 consumer record plus Runnel's `timestamp` and `headers`, CONTRACTS.md §0, in
+//! the embedded format `Accept` asked for), the produce requests, and the produce answer. The
+//! gateway renders the records and the produce answer by hand for speed, field for field as
+//! these types describe them; the CLI deserializes them with these types.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A record header: a name and a base64 value (null for a header without a value).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RecordHeader {
     pub key: String,
     #[schema(format = Byte)]
@@ -28,7 +31,8 @@ pub struct BinaryRecord {
 }
 
 /// A record in the `json` embedded format: key and value are the JSON they were produced as.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// (Read as this type, a `binary` record has base64 strings for key and value.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JsonRecord {
     pub topic: String,
     pub key: serde_json::Value,
@@ -107,4 +111,26 @@ pub struct AvroProduceRequest {
 pub struct BinaryProduceRequest {
     #[schema(min_items = 1)]
     pub records: Vec<BinaryProduceRecord>,
+}
+
+/// One record's outcome in a v2 produce answer: its partition and offset, or (when its
+/// partition's append failed) an error code and message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OffsetOut {
+    pub partition: Option<u32>,
+    /// Null with `acks=0`, or on failure.
+    pub offset: Option<u64>,
+    /// 50002 or 50003 (retriable) on failure, else null.
+    pub error_code: Option<u32>,
+    pub error: Option<String>,
+}
+
+/// The v2 produce answer: one outcome per record, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProduceResponse {
+    /// The key schema's id (avro format), else null.
+    pub key_schema_id: Option<i64>,
+    /// The value schema's id (avro format), else null.
+    pub value_schema_id: Option<i64>,
+    pub offsets: Vec<OffsetOut>,
 }

@@ -4,20 +4,21 @@
 //! `metadata.resource_name` (a `crn:///kafka=<cluster>/...` name); collections are
 //! `{"kind": "Kafka<Thing>List", "metadata": {"self", "next": null}, "data": [...]}`, and links
 //! to other resources are `{"related": url}`. Field names and meanings follow Confluent's
-//! `kafka-rest` v3 API; these types describe the shapes for the document.
+//! `kafka-rest` v3 API. The gateway's handlers build and return these types, so the document
+//! describes exactly what is sent; the CLI deserializes the ones it reads.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A link to a related resource.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Related {
     /// URL of the related resource.
     pub related: String,
 }
 
 /// Metadata of one resource.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ResourceMetadata {
     /// URL of this resource.
     #[serde(rename = "self")]
@@ -27,7 +28,7 @@ pub struct ResourceMetadata {
 }
 
 /// Metadata of a collection.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CollectionMetadata {
     /// URL of this collection.
     #[serde(rename = "self")]
@@ -37,7 +38,7 @@ pub struct CollectionMetadata {
 }
 
 /// Where a config value comes from (Kafka's `ConfigSource`).
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConfigSource {
     DynamicTopicConfig,
@@ -49,8 +50,23 @@ pub enum ConfigSource {
     Unknown,
 }
 
+impl ConfigSource {
+    /// Kafka's name of the source, as it appears in JSON (`DEFAULT_CONFIG`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConfigSource::DynamicTopicConfig => "DYNAMIC_TOPIC_CONFIG",
+            ConfigSource::DynamicBrokerLoggerConfig => "DYNAMIC_BROKER_LOGGER_CONFIG",
+            ConfigSource::DynamicBrokerConfig => "DYNAMIC_BROKER_CONFIG",
+            ConfigSource::DynamicDefaultBrokerConfig => "DYNAMIC_DEFAULT_BROKER_CONFIG",
+            ConfigSource::StaticBrokerConfig => "STATIC_BROKER_CONFIG",
+            ConfigSource::DefaultConfig => "DEFAULT_CONFIG",
+            ConfigSource::Unknown => "UNKNOWN",
+        }
+    }
+}
+
 /// One level's value of a config, highest precedence first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ConfigSynonym {
     pub name: String,
     pub value: Option<String>,
@@ -58,7 +74,7 @@ pub struct ConfigSynonym {
 }
 
 /// `KafkaCluster`: this node's cluster.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaCluster {
     #[schema(example = "KafkaCluster")]
     pub kind: String,
@@ -75,7 +91,7 @@ pub struct KafkaCluster {
 }
 
 /// `KafkaClusterList`: exactly one cluster.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaClusterList {
     #[schema(example = "KafkaClusterList")]
     pub kind: String,
@@ -84,7 +100,7 @@ pub struct KafkaClusterList {
 }
 
 /// `KafkaTopic`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaTopic {
     #[schema(example = "KafkaTopic")]
     pub kind: String,
@@ -101,7 +117,7 @@ pub struct KafkaTopic {
 }
 
 /// `KafkaTopicList`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaTopicList {
     #[schema(example = "KafkaTopicList")]
     pub kind: String,
@@ -133,7 +149,7 @@ pub struct KafkaPartitionList {
 }
 
 /// `KafkaPartitionWithOffsets`: the first offset still in the log and the next to be written.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaPartitionWithOffsets {
     #[schema(example = "KafkaPartitionWithOffsets")]
     pub kind: String,
@@ -193,7 +209,7 @@ pub struct KafkaReassignmentList {
 }
 
 /// `KafkaTopicConfig`: a topic config's effective value and where it comes from.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaTopicConfig {
     #[schema(example = "KafkaTopicConfig")]
     pub kind: String,
@@ -210,7 +226,7 @@ pub struct KafkaTopicConfig {
 }
 
 /// `KafkaTopicConfigList`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaTopicConfigList {
     #[schema(example = "KafkaTopicConfigList")]
     pub kind: String,
@@ -311,6 +327,24 @@ pub struct DataReport {
     /// The subject version of that schema, for Avro data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_version: Option<i32>,
+}
+
+/// The delivery report of one record produced through v3 `records`. (The operation documents
+/// no schema for its 200 answer, since a stream answers several of these concatenated; the
+/// skeleton lists this type among the components.)
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryReport {
+    /// 200.
+    pub error_code: u16,
+    pub cluster_id: String,
+    pub topic_name: String,
+    pub partition_id: u32,
+    /// Null with `acks=0`.
+    pub offset: Option<u64>,
+    /// ISO-8601.
+    pub timestamp: String,
+    pub key: Option<DataReport>,
+    pub value: Option<DataReport>,
 }
 
 /// A record of a `records:batch` that was appended.

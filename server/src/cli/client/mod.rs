@@ -1,7 +1,9 @@
 //! A small typed HTTP client for Runnel's API, used by the `runnel` subcommands and `runnel bench`.
 //!
 //! It speaks the same Confluent REST Proxy shapes any other client would (v3 admin, v2 produce,
-//! the stateless read), so the CLI exercises the public API and nothing else. Error bodies
+//! the stateless read), so the CLI exercises the public API and nothing else. Answers are read
+//! into the `runnel_openapi` types the server answers with and the document describes (a field
+//! the server stops sending fails here, in the CLI's tests, not at a user's terminal). Error bodies
 //! `{"error_code", "message"}` become [`ClientError::Api`], whose `Display` reads as a sentence
 //! for the terminal: `topic 'x' not found (40401)`. A refused connection names the URL and the
 //! innermost cause instead of reqwest's whole chain.
@@ -17,6 +19,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
+use runnel_openapi::v2::{JsonRecord, ProduceResponse};
+use runnel_openapi::v3::{
+    KafkaClusterList, KafkaPartitionWithOffsets, KafkaTopic, KafkaTopicConfig,
+    KafkaTopicConfigList, KafkaTopicList,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -141,43 +148,6 @@ fn sentence(message: &str, code: i64) -> String {
 /// Result alias for the client.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
-/// A topic as listed by v3 (`KafkaTopic`, the fields the CLI uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopicInfo {
-    pub topic_name: String,
-    pub partitions_count: u32,
-    #[serde(default)]
-    pub replication_factor: u32,
-    #[serde(default)]
-    pub is_internal: bool,
-}
-
-/// One topic config (`KafkaTopicConfig`, the fields the CLI uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopicConfigEntry {
-    pub name: String,
-    #[serde(default)]
-    pub value: Option<String>,
-    #[serde(default)]
-    pub is_default: bool,
-    #[serde(default)]
-    pub is_read_only: bool,
-    #[serde(default)]
-    pub is_sensitive: bool,
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// A partition's offset range (`KafkaPartitionWithOffsets`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartitionOffsets {
-    pub partition_id: u32,
-    /// The log start offset: the first offset still readable.
-    pub earliest_offset: u64,
-    /// The log end offset: the offset the next record will get.
-    pub latest_offset: u64,
-}
-
 /// One record of a v2 produce body. `None` fields are left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProduceRecord {
@@ -187,34 +157,6 @@ pub struct ProduceRecord {
     pub value: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<u32>,
-}
-
-/// The v2 produce response: one entry per record, in request order.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProduceResponse {
-    pub offsets: Vec<RecordOffset>,
-}
-
-/// Where one produced record landed, or why it did not.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RecordOffset {
-    pub partition: Option<u32>,
-    pub offset: Option<u64>,
-    pub error_code: Option<i64>,
-    pub error: Option<String>,
-}
-
-/// A record as the stateless read returns it (key and value in the requested format).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ReadRecord {
-    pub partition: u32,
-    pub offset: u64,
-    #[serde(default)]
-    pub key: Value,
-    #[serde(default)]
-    pub value: Value,
-    #[serde(default)]
-    pub timestamp: Option<i64>,
 }
 
 /// A stateless read: where and how much.
@@ -333,7 +275,7 @@ impl Client {
     pub async fn cluster_id(&self) -> Result<&str> {
         self.cluster_id
             .get_or_try_init(|| async {
-                let list: DataList<ClusterInfo> = self.get_json(&["v3", "clusters"]).await?;
+                let list: KafkaClusterList = self.get_json(&["v3", "clusters"]).await?;
                 list.data
                     .into_iter()
                     .next()
@@ -357,9 +299,9 @@ impl Client {
     ///
     /// # Errors
     /// Any [`ClientError`].
-    pub async fn list_topics(&self) -> Result<Vec<TopicInfo>> {
+    pub async fn list_topics(&self) -> Result<Vec<KafkaTopic>> {
         let cluster = self.cluster_id().await?.to_owned();
-        let list: DataList<TopicInfo> = self
+        let list: KafkaTopicList = self
             .get_json(&["v3", "clusters", &cluster, "topics"])
             .await?;
         Ok(list.data)
@@ -369,7 +311,7 @@ impl Client {
     ///
     /// # Errors
     /// Any [`ClientError`]; an unknown topic is [`ClientError::is_unknown_topic`].
-    pub async fn get_topic(&self, topic: &str) -> Result<TopicInfo> {
+    pub async fn get_topic(&self, topic: &str) -> Result<KafkaTopic> {
         let url = self.topic_url(topic, &[]).await?;
         let response = self.send(self.http.get(url)).await?;
         self.body_json(response).await
@@ -384,7 +326,7 @@ impl Client {
         topic: &str,
         partitions: Option<u32>,
         configs: &[(String, String)],
-    ) -> Result<TopicInfo> {
+    ) -> Result<KafkaTopic> {
         let cluster = self.cluster_id().await?.to_owned();
         let mut body = json!({ "topic_name": topic });
         if let Some(p) = partitions {
@@ -414,10 +356,10 @@ impl Client {
     ///
     /// # Errors
     /// Any [`ClientError`].
-    pub async fn topic_configs(&self, topic: &str) -> Result<Vec<TopicConfigEntry>> {
+    pub async fn topic_configs(&self, topic: &str) -> Result<Vec<KafkaTopicConfig>> {
         let url = self.topic_url(topic, &["configs"]).await?;
         let response = self.send(self.http.get(url)).await?;
-        let list: DataList<TopicConfigEntry> = self.body_json(response).await?;
+        let list: KafkaTopicConfigList = self.body_json(response).await?;
         Ok(list.data)
     }
 
@@ -450,7 +392,11 @@ impl Client {
     ///
     /// # Errors
     /// Any [`ClientError`].
-    pub async fn partition_offsets(&self, topic: &str, partition: u32) -> Result<PartitionOffsets> {
+    pub async fn partition_offsets(
+        &self,
+        topic: &str,
+        partition: u32,
+    ) -> Result<KafkaPartitionWithOffsets> {
         let p = partition.to_string();
         let mut url = self.topic_url(topic, &["partitions", &p, "offset"]).await?;
         url.query_pairs_mut()
@@ -511,11 +457,12 @@ impl Client {
         self.body_json(response).await
     }
 
-    /// The stateless read, `GET /topics/{t}/partitions/{p}/records`, decoded as [`ReadRecord`]s.
+    /// The stateless read, `GET /topics/{t}/partitions/{p}/records`, decoded as [`JsonRecord`]s
+    /// (in the `binary` format, key and value are base64 strings).
     ///
     /// # Errors
     /// Any [`ClientError`]; an offset past the end is a 40002.
-    pub async fn read(&self, read: ReadRequest<'_>) -> Result<Vec<ReadRecord>> {
+    pub async fn read(&self, read: ReadRequest<'_>) -> Result<Vec<JsonRecord>> {
         self.read_as(read).await
     }
 
@@ -658,29 +605,12 @@ impl Client {
     }
 }
 
-/// A v3 collection; only `data` matters here.
-#[derive(Debug, Deserialize)]
-struct DataList<T> {
-    data: Vec<T>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ClusterInfo {
-    cluster_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error_code: i64,
-    message: String,
-}
-
 /// An error status with its body: the Confluent envelope when there is one, else a quote.
 fn error_from_body(status: StatusCode, url: &str, body: &[u8]) -> ClientError {
-    match serde_json::from_slice::<ErrorBody>(body) {
+    match serde_json::from_slice::<runnel_openapi::ErrorBody>(body) {
         Ok(e) => ClientError::Api {
             status: status.as_u16(),
-            error_code: e.error_code,
+            error_code: i64::from(e.error_code),
             message: e.message,
         },
         Err(_) => {

@@ -26,6 +26,7 @@ use std::io::{self, Write};
 
 use anyhow::Context as _;
 use base64::Engine as _;
+use runnel_openapi::v2::JsonRecord;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -33,7 +34,7 @@ use tokio::task::JoinSet;
 use crate::cli::ConsumeArgs;
 use crate::cli::args::OffsetSpec;
 use crate::cli::client::{
-    Client, ClientError, ConsumerInstance, Format, ReadRecord, ReadRequest, TopicPartitionOffset,
+    Client, ClientError, ConsumerInstance, Format, ReadRequest, TopicPartitionOffset,
 };
 
 /// `max_bytes` of each read: Kafka's per-partition fetch default.
@@ -168,7 +169,7 @@ async fn consume_as_member<W: Write + ?Sized>(
     let mut printed = 0u64;
     loop {
         let batch = client
-            .poll::<ReadRecord>(instance, FOLLOW_TIMEOUT_MS, READ_MAX_BYTES)
+            .poll::<JsonRecord>(instance, FOLLOW_TIMEOUT_MS, READ_MAX_BYTES)
             .await
             .with_context(|| format!("cannot read '{}'", args.topic))?;
         if batch.is_empty() {
@@ -234,7 +235,7 @@ struct PartitionReader {
 }
 
 impl PartitionReader {
-    async fn run(mut self, tx: mpsc::Sender<Result<Vec<ReadRecord>, ClientError>>) {
+    async fn run(mut self, tx: mpsc::Sender<Result<Vec<JsonRecord>, ClientError>>) {
         loop {
             let read = self
                 .client
@@ -273,7 +274,7 @@ impl PartitionReader {
 /// Writes one record as a line: `[partition \t offset \t] [key \t] value \n`.
 fn write_record<W: Write + ?Sized>(
     out: &mut W,
-    record: &ReadRecord,
+    record: &JsonRecord,
     args: &ConsumeArgs,
 ) -> io::Result<()> {
     if args.print_offset {
@@ -336,19 +337,21 @@ mod tests {
 
     #[test]
     fn records_print_as_lines_with_optional_offset_and_key() {
-        let record = ReadRecord {
+        let record = JsonRecord {
+            topic: "t".to_owned(),
             partition: 2,
             offset: 41,
             key: Value::from("aw=="),
             value: Value::from("AAF2"),
-            timestamp: None,
+            timestamp: 0,
+            headers: Vec::new(),
         };
         let mut out = Vec::new();
         let args = consume_args(&["--print-key", "--print-offset"]);
         write_record(&mut out, &record, &args).unwrap();
         assert_eq!(out, b"2\t41\tk\t\x00\x01v\n");
 
-        let record = ReadRecord {
+        let record = JsonRecord {
             value: serde_json::json!({"a": [1, "x"]}),
             key: Value::Null,
             ..record

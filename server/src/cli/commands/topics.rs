@@ -4,26 +4,95 @@
 //! (`.../partitions/{p}/offset?offset_type=earliest_and_latest`, all at once) and the topic's
 //! configs. Everything is fetched into [`TopicDescription`] first, then printed as a table or,
 //! with `--output json`, as that value serialized.
+//!
+//! The client answers the API's own types (`KafkaTopic`, ...); what the CLI prints is a smaller,
+//! stable view of them ([`TopicSummary`], [`PartitionOffsets`], [`ConfigSummary`]): the fields a
+//! reader needs, without the links and metadata of the v3 resources.
 
 use std::io::Write;
 
 use anyhow::Context as _;
 use futures_util::future::try_join_all;
+use runnel_openapi::v3::{ConfigSource, KafkaPartitionWithOffsets, KafkaTopic, KafkaTopicConfig};
 use serde::Serialize;
 use serde_json::json;
 
 use super::write_table;
 use crate::cli::args::KeyValue;
-use crate::cli::client::{Client, PartitionOffsets, TopicConfigEntry, TopicInfo};
+use crate::cli::client::Client;
 use crate::cli::{OutputFormat, TopicsCommand};
+
+/// A topic as the CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicSummary {
+    pub topic_name: String,
+    pub partitions_count: u32,
+    pub replication_factor: u32,
+    pub is_internal: bool,
+}
+
+impl From<KafkaTopic> for TopicSummary {
+    fn from(t: KafkaTopic) -> Self {
+        TopicSummary {
+            topic_name: t.topic_name,
+            partitions_count: t.partitions_count,
+            replication_factor: t.replication_factor,
+            is_internal: t.is_internal,
+        }
+    }
+}
+
+/// A partition's offset range as the CLI prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PartitionOffsets {
+    pub partition_id: u32,
+    /// The log start offset: the first offset still readable.
+    pub earliest_offset: u64,
+    /// The log end offset: the offset the next record will get.
+    pub latest_offset: u64,
+}
+
+impl From<KafkaPartitionWithOffsets> for PartitionOffsets {
+    fn from(p: KafkaPartitionWithOffsets) -> Self {
+        PartitionOffsets {
+            partition_id: p.partition_id,
+            earliest_offset: p.earliest_offset,
+            latest_offset: p.latest_offset,
+        }
+    }
+}
+
+/// A topic config as the CLI prints it (without its synonyms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigSummary {
+    pub name: String,
+    pub value: Option<String>,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+    pub source: ConfigSource,
+}
+
+impl From<KafkaTopicConfig> for ConfigSummary {
+    fn from(c: KafkaTopicConfig) -> Self {
+        ConfigSummary {
+            name: c.name,
+            value: c.value,
+            is_default: c.is_default,
+            is_read_only: c.is_read_only,
+            is_sensitive: c.is_sensitive,
+            source: c.source,
+        }
+    }
+}
 
 /// What `topics describe` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TopicDescription {
     #[serde(flatten)]
-    pub topic: TopicInfo,
+    pub topic: TopicSummary,
     pub partitions: Vec<PartitionOffsets>,
-    pub configs: Vec<TopicConfigEntry>,
+    pub configs: Vec<ConfigSummary>,
 }
 
 /// Runs one `topics` subcommand and prints its result.
@@ -42,9 +111,11 @@ pub async fn run<W: Write + ?Sized>(
             partitions,
             configs,
         } => {
-            let topic = client
-                .create_topic(name, *partitions, &pairs(configs))
-                .await?;
+            let topic = TopicSummary::from(
+                client
+                    .create_topic(name, *partitions, &pairs(configs))
+                    .await?,
+            );
             match output {
                 OutputFormat::Json => write_json(out, &topic)?,
                 OutputFormat::Table => writeln!(
@@ -57,7 +128,12 @@ pub async fn run<W: Write + ?Sized>(
             }
         }
         TopicsCommand::List => {
-            let topics = client.list_topics().await?;
+            let topics: Vec<TopicSummary> = client
+                .list_topics()
+                .await?
+                .into_iter()
+                .map(TopicSummary::from)
+                .collect();
             match output {
                 OutputFormat::Json => write_json(out, &topics)?,
                 OutputFormat::Table => print_list(out, &topics)?,
@@ -114,16 +190,22 @@ pub async fn run<W: Write + ?Sized>(
 /// # Errors
 /// The topic does not exist, or a call failed.
 pub async fn describe(client: &Client, name: &str) -> anyhow::Result<TopicDescription> {
-    let topic = client.get_topic(name).await?;
+    let topic = TopicSummary::from(client.get_topic(name).await?);
     let partitions = try_join_all(
         (0..topic.partitions_count).map(|p| client.partition_offsets(&topic.topic_name, p)),
     )
     .await
-    .context("cannot read partition offsets")?;
-    let mut configs = client
+    .context("cannot read partition offsets")?
+    .into_iter()
+    .map(PartitionOffsets::from)
+    .collect();
+    let mut configs: Vec<ConfigSummary> = client
         .topic_configs(&topic.topic_name)
         .await
-        .context("cannot read topic configs")?;
+        .context("cannot read topic configs")?
+        .into_iter()
+        .map(ConfigSummary::from)
+        .collect();
     configs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(TopicDescription {
         topic,
@@ -149,7 +231,7 @@ fn write_json<W: Write + ?Sized, T: Serialize>(out: &mut W, value: &T) -> anyhow
     Ok(())
 }
 
-fn print_list<W: Write + ?Sized>(out: &mut W, topics: &[TopicInfo]) -> std::io::Result<()> {
+fn print_list<W: Write + ?Sized>(out: &mut W, topics: &[TopicSummary]) -> std::io::Result<()> {
     let rows: Vec<Vec<String>> = topics
         .iter()
         .map(|t| {
@@ -204,7 +286,7 @@ fn print_description<W: Write + ?Sized>(out: &mut W, d: &TopicDescription) -> st
             } else {
                 c.value.clone().unwrap_or_else(|| "(null)".to_owned())
             };
-            vec![c.name.clone(), value, c.source.clone().unwrap_or_default()]
+            vec![c.name.clone(), value, c.source.as_str().to_owned()]
         })
         .collect();
     write_table(out, &["CONFIG", "VALUE", "SOURCE"], &rows)
@@ -217,7 +299,7 @@ mod tests {
     #[test]
     fn descriptions_print_partitions_then_configs() {
         let d = TopicDescription {
-            topic: TopicInfo {
+            topic: TopicSummary {
                 topic_name: "orders".into(),
                 partitions_count: 2,
                 replication_factor: 1,
@@ -235,13 +317,13 @@ mod tests {
                     latest_offset: 490,
                 },
             ],
-            configs: vec![TopicConfigEntry {
+            configs: vec![ConfigSummary {
                 name: "cleanup.policy".into(),
                 value: Some("delete".into()),
                 is_default: true,
                 is_read_only: false,
                 is_sensitive: false,
-                source: Some("DEFAULT_CONFIG".into()),
+                source: ConfigSource::DefaultConfig,
             }],
         };
         let mut out = Vec::new();

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::partitions::{PartitionV2, partition_v2};
-use super::produce::{ProduceResponse, Target, produce};
+use super::produce::{ProduceAnswer, Target, produce};
 use crate::broker::Topic;
 use crate::gateway::Limits;
 use crate::gateway::errors::GatewayError;
@@ -114,7 +114,7 @@ pub async fn list_topics(State(state): State<AppState>) -> Json<Vec<String>> {
         ),
     ),
     responses(
-        (status = 200, description = "Each record's partition and offset", body = ProduceResponse),
+        (status = 200, description = "Each record's partition and offset", body = doc::ProduceResponse),
         (status = 400, description = "Malformed JSON or a bad `acks` (400)", body = ErrorBody),
         (status = 415, description = "Content-Type is not a v2 JSON type, or names a format not served (jsonschema, protobuf)", body = ErrorBody),
         (status = 422, description = "Empty body or no records (42206); a record that is not valid in the format (bad base64, Avro JSON that does not fit its schema), or schema fields outside avro (42203); keys or values without a schema (42201, 42202); an invalid, incompatible or unknown schema (42205)", body = ErrorBody),
@@ -129,7 +129,7 @@ pub async fn produce_to_topic(
     Query(acks): Query<AcksParam>,
     headers: HeaderMap,
     body: Body,
-) -> Result<ProduceResponse, GatewayError> {
+) -> Result<ProduceAnswer, GatewayError> {
     let target = Target {
         topic,
         partition: None,

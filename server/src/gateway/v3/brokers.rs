@@ -16,13 +16,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::Uri;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::configs::synonyms_json;
-use super::partitions::replica_json;
-use super::{check_cluster, list_json, related};
+use super::configs::{source, synonyms};
+use super::partitions::kafka_replica;
+use super::{check_cluster, collection, related, resource};
 use crate::broker::topic_config::{ConfigEntry, TopicConfig, config_def};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::Path;
@@ -87,21 +86,21 @@ fn host_and_port(public_url: &str) -> (Option<String>, Option<u16>) {
 }
 
 /// The `KafkaBroker` resource of broker `b`, reached at `public_url`.
-fn broker_json(state: &AppState, b: u32, public_url: &str) -> Value {
+fn kafka_broker(state: &AppState, b: u32, public_url: &str) -> doc::KafkaBroker {
     let c = state.broker.cluster_id();
     let url = format!("{}/{b}", brokers_url(state));
     let (host, port) = host_and_port(public_url);
-    json!({
-        "kind": "KafkaBroker",
-        "metadata": { "self": url, "resource_name": format!("crn:///kafka={c}/broker={b}") },
-        "cluster_id": c,
-        "broker_id": b,
-        "host": host,
-        "port": port,
-        "rack": null,
-        "configs": related(format!("{url}/configs")),
-        "partition_replicas": related(format!("{url}/partition-replicas")),
-    })
+    doc::KafkaBroker {
+        kind: "KafkaBroker".to_owned(),
+        metadata: resource(url.clone(), format!("crn:///kafka={c}/broker={b}")),
+        cluster_id: c.to_owned(),
+        broker_id: b,
+        host,
+        port,
+        rack: None,
+        configs: related(format!("{url}/configs")),
+        partition_replicas: related(format!("{url}/partition-replicas")),
+    }
 }
 
 /// This broker's configs, by broker name: the broker-level resolution of every topic config.
@@ -119,32 +118,38 @@ fn broker_configs(state: &AppState) -> Vec<(&'static str, ConfigEntry)> {
 }
 
 /// The `KafkaBrokerConfig` resource.
-fn broker_config_json(state: &AppState, name: &str, e: &ConfigEntry) -> Value {
+fn kafka_broker_config(state: &AppState, name: &str, e: &ConfigEntry) -> doc::KafkaBrokerConfig {
     let c = state.broker.cluster_id();
     let b = state.broker.broker_id();
-    json!({
-        "kind": "KafkaBrokerConfig",
-        "metadata": {
-            "self": format!("{}/{b}/configs/{name}", brokers_url(state)),
-            "resource_name": format!("crn:///kafka={c}/broker={b}/config={name}"),
-        },
-        "cluster_id": c,
-        "broker_id": b,
-        "name": name,
-        "value": e.value,
-        "is_default": e.is_default,
-        "is_read_only": true,
-        "is_sensitive": e.is_sensitive,
-        "source": e.source.as_str(),
-        "synonyms": synonyms_json(&e.synonyms),
-    })
+    doc::KafkaBrokerConfig {
+        kind: "KafkaBrokerConfig".to_owned(),
+        metadata: resource(
+            format!("{}/{b}/configs/{name}", brokers_url(state)),
+            format!("crn:///kafka={c}/broker={b}/config={name}"),
+        ),
+        cluster_id: c.to_owned(),
+        broker_id: b,
+        name: name.to_owned(),
+        value: Some(e.value.clone()),
+        is_default: e.is_default,
+        // Read-only: a broker config changes only with the server config, by a restart.
+        is_read_only: true,
+        is_sensitive: e.is_sensitive,
+        source: source(e.source),
+        synonyms: synonyms(&e.synonyms),
+    }
 }
 
-fn broker_configs_json(state: &AppState) -> Vec<Value> {
-    broker_configs(state)
-        .iter()
-        .map(|(name, e)| broker_config_json(state, name, e))
-        .collect()
+/// This broker's configs as a `KafkaBrokerConfigList` at `url`.
+fn broker_config_list(state: &AppState, url: String) -> doc::KafkaBrokerConfigList {
+    doc::KafkaBrokerConfigList {
+        kind: "KafkaBrokerConfigList".to_owned(),
+        metadata: collection(url),
+        data: broker_configs(state)
+            .iter()
+            .map(|(name, e)| kafka_broker_config(state, name, e))
+            .collect(),
+    }
 }
 
 /// List the brokers: those registered with the metadata quorum and not fenced.
@@ -162,17 +167,16 @@ fn broker_configs_json(state: &AppState) -> Vec<Value> {
 pub async fn list_brokers(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaBrokerList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    let brokers = live_brokers(&state)
-        .iter()
-        .map(|(id, url)| broker_json(&state, *id, url))
-        .collect();
-    Ok(Json(list_json(
-        "KafkaBrokerList",
-        brokers_url(&state),
-        brokers,
-    )))
+    Ok(Json(doc::KafkaBrokerList {
+        kind: "KafkaBrokerList".to_owned(),
+        metadata: collection(brokers_url(&state)),
+        data: live_brokers(&state)
+            .iter()
+            .map(|(id, url)| kafka_broker(&state, *id, url))
+            .collect(),
+    }))
 }
 
 /// Describe a broker.
@@ -190,13 +194,13 @@ pub async fn list_brokers(
 pub async fn get_broker(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaBroker>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let id = path_id(&broker)?;
     live_brokers(&state)
         .iter()
         .find(|(b, _)| *b == id)
-        .map(|(b, url)| Json(broker_json(&state, *b, url)))
+        .map(|(b, url)| Json(kafka_broker(&state, *b, url)))
         .ok_or(GatewayError::NotFound)
 }
 
@@ -215,14 +219,10 @@ pub async fn get_broker(
 pub async fn list_broker_configs(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaBrokerConfigList>, GatewayError> {
     check_broker(&state, &cluster_id, &broker)?;
     let url = format!("{}/{broker}/configs", brokers_url(&state));
-    Ok(Json(list_json(
-        "KafkaBrokerConfigList",
-        url,
-        broker_configs_json(&state),
-    )))
+    Ok(Json(broker_config_list(&state, url)))
 }
 
 /// List every broker's configs.
@@ -240,14 +240,10 @@ pub async fn list_broker_configs(
 pub async fn list_all_broker_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaBrokerConfigList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let url = format!("{}/-/configs", brokers_url(&state));
-    Ok(Json(list_json(
-        "KafkaBrokerConfigList",
-        url,
-        broker_configs_json(&state),
-    )))
+    Ok(Json(broker_config_list(&state, url)))
 }
 
 /// Describe one broker config.
@@ -265,12 +261,12 @@ pub async fn list_all_broker_configs(
 pub async fn get_broker_config(
     State(state): State<AppState>,
     Path((cluster_id, broker, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaBrokerConfig>, GatewayError> {
     check_broker(&state, &cluster_id, &broker)?;
     broker_configs(&state)
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(n, e)| Json(broker_config_json(&state, n, e)))
+        .map(|(n, e)| Json(kafka_broker_config(&state, n, e)))
         .ok_or(GatewayError::NotFound)
 }
 
@@ -289,7 +285,7 @@ pub async fn get_broker_config(
 pub async fn list_broker_replicas(
     State(state): State<AppState>,
     Path((cluster_id, broker)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReplicaList>, GatewayError> {
     check_broker(&state, &cluster_id, &broker)?;
     let data = state
         .broker
@@ -298,12 +294,16 @@ pub async fn list_broker_replicas(
         .flat_map(|t| {
             t.partitions()
                 .iter()
-                .map(|p| replica_json(&state, t.name(), p.id()))
+                .map(|p| kafka_replica(&state, t.name(), p.id()))
                 .collect::<Vec<_>>()
         })
         .collect();
     let url = format!("{}/{broker}/partition-replicas", brokers_url(&state));
-    Ok(Json(list_json("KafkaReplicaList", url, data)))
+    Ok(Json(doc::KafkaReplicaList {
+        kind: "KafkaReplicaList".to_owned(),
+        metadata: collection(url),
+        data,
+    }))
 }
 
 /// List the dynamic cluster-wide broker configs: there are none.
@@ -321,13 +321,17 @@ pub async fn list_broker_replicas(
 pub async fn list_cluster_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaClusterConfigList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let url = format!(
         "{}/v3/clusters/{cluster_id}/broker-configs",
         state.public_url
     );
-    Ok(Json(list_json("KafkaClusterConfigList", url, Vec::new())))
+    Ok(Json(doc::KafkaClusterConfigList {
+        kind: "KafkaClusterConfigList".to_owned(),
+        metadata: collection(url),
+        data: Vec::new(),
+    }))
 }
 
 /// Describe a dynamic cluster-wide broker config: there are none, so 404.
@@ -345,7 +349,7 @@ pub async fn list_cluster_configs(
 pub async fn get_cluster_config(
     State(state): State<AppState>,
     Path((cluster_id, _name)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaClusterConfig>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     Err(GatewayError::NotFound)
 }

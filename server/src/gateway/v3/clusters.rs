@@ -4,11 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, related};
+use super::{check_cluster, collection, related, resource};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::Path;
 use crate::gateway::state::AppState;
@@ -20,24 +19,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_cluster))
 }
 
-fn cluster_json(state: &AppState) -> Value {
+/// The `KafkaCluster` resource.
+fn cluster(state: &AppState) -> doc::KafkaCluster {
     let c = state.broker.cluster_id();
     let base = format!("{}/v3/clusters/{c}", state.public_url);
-    json!({
-        "kind": "KafkaCluster",
-        "metadata": { "self": base, "resource_name": format!("crn:///kafka={c}") },
-        "cluster_id": c,
-        "controller": state
+    doc::KafkaCluster {
+        kind: "KafkaCluster".to_owned(),
+        metadata: resource(base.clone(), format!("crn:///kafka={c}")),
+        cluster_id: c.to_owned(),
+        controller: state
             .cluster
             .controller()
             .map(|id| related(format!("{base}/brokers/{id}"))),
-        "acls": related(format!("{base}/acls")),
-        "brokers": related(format!("{base}/brokers")),
-        "broker_configs": related(format!("{base}/broker-configs")),
-        "consumer_groups": related(format!("{base}/consumer-groups")),
-        "topics": related(format!("{base}/topics")),
-        "partition_reassignments": related(format!("{base}/topics/-/partitions/-/reassignment")),
-    })
+        acls: related(format!("{base}/acls")),
+        brokers: related(format!("{base}/brokers")),
+        broker_configs: related(format!("{base}/broker-configs")),
+        consumer_groups: related(format!("{base}/consumer-groups")),
+        topics: related(format!("{base}/topics")),
+        partition_reassignments: related(format!("{base}/topics/-/partitions/-/reassignment")),
+    }
 }
 
 /// List the clusters: exactly one, this node's.
@@ -48,12 +48,12 @@ fn cluster_json(state: &AppState) -> Value {
     tag = "v3 clusters",
     responses((status = 200, description = "The one cluster", body = doc::KafkaClusterList)),
 )]
-pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "kind": "KafkaClusterList",
-        "metadata": { "self": format!("{}/v3/clusters", state.public_url), "next": null },
-        "data": [cluster_json(&state)],
-    }))
+pub async fn list_clusters(State(state): State<AppState>) -> Json<doc::KafkaClusterList> {
+    Json(doc::KafkaClusterList {
+        kind: "KafkaClusterList".to_owned(),
+        metadata: collection(format!("{}/v3/clusters", state.public_url)),
+        data: vec![cluster(&state)],
+    })
 }
 
 /// Describe the cluster.
@@ -71,7 +71,7 @@ pub async fn list_clusters(State(state): State<AppState>) -> Json<Value> {
 pub async fn get_cluster(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaCluster>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    Ok(Json(cluster_json(&state)))
+    Ok(Json(cluster(&state)))
 }

@@ -16,13 +16,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, list_json};
-use crate::broker::topic_config::{ConfigEntry, ConfigError, ConfigSynonym, TopicConfig};
+use super::{check_cluster, collection, resource};
+use crate::broker::topic_config::{
+    ConfigEntry, ConfigError, ConfigSource, ConfigSynonym, TopicConfig,
+};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::{Body, Object, Path, parse_json, require_json};
 use crate::gateway::state::AppState;
@@ -40,36 +41,58 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_all_topic_configs))
 }
 
+/// Kafka's `ConfigSource` of a value, as v3 config resources name it.
+pub(crate) fn source(s: ConfigSource) -> doc::ConfigSource {
+    match s {
+        ConfigSource::DynamicTopicConfig => doc::ConfigSource::DynamicTopicConfig,
+        ConfigSource::StaticBrokerConfig => doc::ConfigSource::StaticBrokerConfig,
+        ConfigSource::DefaultConfig => doc::ConfigSource::DefaultConfig,
+    }
+}
+
 /// Synonyms as v3 config resources list them.
-pub(crate) fn synonyms_json(synonyms: &[ConfigSynonym]) -> Value {
+pub(crate) fn synonyms(synonyms: &[ConfigSynonym]) -> Vec<doc::ConfigSynonym> {
     synonyms
         .iter()
-        .map(|s| json!({ "name": s.name, "value": s.value, "source": s.source.as_str() }))
+        .map(|s| doc::ConfigSynonym {
+            name: s.name.to_owned(),
+            value: Some(s.value.clone()),
+            source: source(s.source),
+        })
         .collect()
 }
 
 /// The `KafkaTopicConfig` resource.
-fn config_json(state: &AppState, topic: &str, e: &ConfigEntry) -> Value {
+fn kafka_topic_config(state: &AppState, topic: &str, e: &ConfigEntry) -> doc::KafkaTopicConfig {
     let c = state.broker.cluster_id();
-    json!({
-        "kind": "KafkaTopicConfig",
-        "metadata": {
-            "self": format!(
+    doc::KafkaTopicConfig {
+        kind: "KafkaTopicConfig".to_owned(),
+        metadata: resource(
+            format!(
                 "{}/v3/clusters/{c}/topics/{topic}/configs/{}",
                 state.public_url, e.name
             ),
-            "resource_name": format!("crn:///kafka={c}/topic={topic}/config={}", e.name),
-        },
-        "cluster_id": c,
-        "topic_name": topic,
-        "name": e.name,
-        "value": e.value,
-        "is_default": e.is_default,
-        "is_read_only": e.is_read_only,
-        "is_sensitive": e.is_sensitive,
-        "source": e.source.as_str(),
-        "synonyms": synonyms_json(&e.synonyms),
-    })
+            format!("crn:///kafka={c}/topic={topic}/config={}", e.name),
+        ),
+        cluster_id: c.to_owned(),
+        topic_name: topic.to_owned(),
+        name: e.name.to_owned(),
+        value: Some(e.value.clone()),
+        is_default: e.is_default,
+        is_read_only: e.is_read_only,
+        is_sensitive: e.is_sensitive,
+        source: source(e.source),
+        synonyms: synonyms(&e.synonyms),
+    }
+}
+
+/// A `KafkaTopicConfigList` at `url`.
+fn config_list(url: String, data: Vec<doc::KafkaTopicConfig>) -> doc::KafkaTopicConfigList {
+    doc::KafkaTopicConfigList {
+        kind: "KafkaTopicConfigList".to_owned(),
+        metadata: collection(url),
+        data,
+    }
 }
 
 /// Every config of `topic`, described, in name order.
@@ -93,17 +116,17 @@ fn describe(state: &AppState, topic: &str) -> Result<Vec<ConfigEntry>, GatewayEr
 pub async fn list_topic_configs(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopicConfigList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let data = describe(&state, &topic)?
         .iter()
-        .map(|e| config_json(&state, &topic, e))
+        .map(|e| kafka_topic_config(&state, &topic, e))
         .collect();
     let url = format!(
         "{}/v3/clusters/{cluster_id}/topics/{topic}/configs",
         state.public_url
     );
-    Ok(Json(list_json("KafkaTopicConfigList", url, data)))
+    Ok(Json(config_list(url, data)))
 }
 
 /// List every topic's configs, by topic then name.
@@ -121,7 +144,7 @@ pub async fn list_topic_configs(
 pub async fn list_all_topic_configs(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopicConfigList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let defaults = state.broker.topic_defaults();
     let data = state
@@ -132,7 +155,7 @@ pub async fn list_all_topic_configs(
             t.config()
                 .describe(defaults)
                 .iter()
-                .map(|e| config_json(&state, t.name(), e))
+                .map(|e| kafka_topic_config(&state, t.name(), e))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -140,7 +163,7 @@ pub async fn list_all_topic_configs(
         "{}/v3/clusters/{cluster_id}/topics/-/configs",
         state.public_url
     );
-    Ok(Json(list_json("KafkaTopicConfigList", url, data)))
+    Ok(Json(config_list(url, data)))
 }
 
 /// Describe one topic config.
@@ -158,12 +181,12 @@ pub async fn list_all_topic_configs(
 pub async fn get_topic_config(
     State(state): State<AppState>,
     Path((cluster_id, topic, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopicConfig>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     describe(&state, &topic)?
         .iter()
         .find(|e| e.name == name)
-        .map(|e| Json(config_json(&state, &topic, e)))
+        .map(|e| Json(kafka_topic_config(&state, &topic, e)))
         .ok_or(GatewayError::NotFound)
 }
 

@@ -23,12 +23,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, list_json, related};
+use super::{check_cluster, collection, related, resource};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::path_id;
 use crate::gateway::extract::{Body, Path, kafka_offset, parse_json, require_json};
@@ -115,96 +114,104 @@ fn describe(state: &AppState, group: &GroupId) -> Result<GroupDescription, Gatew
 }
 
 /// The `KafkaConsumerGroup` resource.
-fn group_json(state: &AppState, d: &GroupDescription) -> Value {
+fn kafka_consumer_group(state: &AppState, d: &GroupDescription) -> doc::KafkaConsumerGroup {
     let url = group_url(state, &d.group_id);
-    json!({
-        "kind": "KafkaConsumerGroup",
-        "metadata": { "self": url, "resource_name": group_crn(state, &d.group_id) },
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": d.group_id.as_str(),
-        "is_simple": d.is_simple,
-        "partition_assignor": d.assignor.map_or("", |a| a.as_str()),
-        "state": d.state.as_str(),
-        "type": "CLASSIC",
-        "is_mixed_consumer_group": false,
-        "coordinator": related(format!("{}/brokers/{}", cluster_url(state), state.broker.broker_id())),
-        "consumers": related(format!("{url}/consumers")),
-        "lag_summary": related(format!("{url}/lag-summary")),
-    })
+    doc::KafkaConsumerGroup {
+        kind: "KafkaConsumerGroup".to_owned(),
+        metadata: resource(url.clone(), group_crn(state, &d.group_id)),
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: d.group_id.as_str().to_owned(),
+        is_simple: d.is_simple,
+        partition_assignor: d.assignor.map_or("", |a| a.as_str()).to_owned(),
+        state: d.state.as_str().to_owned(),
+        group_type: "CLASSIC".to_owned(),
+        is_mixed_consumer_group: false,
+        coordinator: related(format!(
+            "{}/brokers/{}",
+            cluster_url(state),
+            state.broker.broker_id()
+        )),
+        consumers: related(format!("{url}/consumers")),
+        lag_summary: related(format!("{url}/lag-summary")),
+    }
 }
 
 /// The `KafkaConsumer` resource.
-fn consumer_json(state: &AppState, group: &GroupId, m: &MemberDescription) -> Value {
+fn kafka_consumer(state: &AppState, group: &GroupId, m: &MemberDescription) -> doc::KafkaConsumer {
     let url = consumer_url(state, group, m.member_id.as_str());
-    json!({
-        "kind": "KafkaConsumer",
-        "metadata": {
-            "self": url,
-            "resource_name": format!("{}/consumer={}", group_crn(state, group), m.member_id),
-        },
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": group.as_str(),
-        "consumer_id": m.member_id.as_str(),
-        "instance_id": m.instance_id,
-        "client_id": m.client_id,
-        "assignments": related(format!("{url}/assignments")),
-    })
+    doc::KafkaConsumer {
+        kind: "KafkaConsumer".to_owned(),
+        metadata: resource(
+            url.clone(),
+            format!("{}/consumer={}", group_crn(state, group), m.member_id),
+        ),
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: group.as_str().to_owned(),
+        consumer_id: m.member_id.as_str().to_owned(),
+        instance_id: m.instance_id.clone(),
+        client_id: m.client_id.clone(),
+        assignments: related(format!("{url}/assignments")),
+    }
 }
 
 /// The `KafkaConsumerAssignment` resource.
-fn assignment_json(
+fn kafka_consumer_assignment(
     state: &AppState,
     group: &GroupId,
     consumer: &str,
     topic: &str,
     partition: u32,
-) -> Value {
-    json!({
-        "kind": "KafkaConsumerAssignment",
-        "metadata": {
-            "self": format!(
+) -> doc::KafkaConsumerAssignment {
+    doc::KafkaConsumerAssignment {
+        kind: "KafkaConsumerAssignment".to_owned(),
+        metadata: resource(
+            format!(
                 "{}/assignments/{topic}/partitions/{partition}",
                 consumer_url(state, group, consumer)
             ),
-            "resource_name": format!(
+            format!(
                 "{}/consumer={consumer}/assignment={topic}/partition={partition}",
                 group_crn(state, group)
             ),
-        },
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": group.as_str(),
-        "consumer_id": consumer,
-        "topic_name": topic,
-        "partition_id": partition,
-        "partition": related(partition_url(state, topic, partition)),
-        "lag": related(lag_url(state, group, topic, partition)),
-    })
+        ),
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: group.as_str().to_owned(),
+        consumer_id: consumer.to_owned(),
+        topic_name: topic.to_owned(),
+        partition_id: partition,
+        partition: related(partition_url(state, topic, partition)),
+        lag: related(lag_url(state, group, topic, partition)),
+    }
 }
 
 /// The `KafkaConsumerLag` resource.
-fn lag_json(state: &AppState, group: &GroupId, l: &PartitionLag) -> Value {
+fn kafka_consumer_lag(
+    state: &AppState,
+    group: &GroupId,
+    l: &PartitionLag,
+) -> doc::KafkaConsumerLag {
     let (topic, partition) = (&l.topic_partition.topic, l.topic_partition.partition);
     let owner = l.owner.as_ref();
-    json!({
-        "kind": "KafkaConsumerLag",
-        "metadata": {
-            "self": lag_url(state, group, topic, partition),
-            "resource_name": format!(
+    doc::KafkaConsumerLag {
+        kind: "KafkaConsumerLag".to_owned(),
+        metadata: resource(
+            lag_url(state, group, topic, partition),
+            format!(
                 "{}/lag={topic}/partition={partition}",
                 group_crn(state, group)
             ),
-        },
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": group.as_str(),
-        "topic_name": topic,
-        "partition_id": partition,
-        "consumer_id": owner.map_or("", |o| o.member_id.as_str()),
-        "instance_id": owner.and_then(|o| o.instance_id.as_deref()),
-        "client_id": owner.map_or("", |o| o.client_id.as_str()),
-        "current_offset": l.current_offset,
-        "log_end_offset": l.log_end_offset,
-        "lag": l.lag,
-    })
+        ),
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: group.as_str().to_owned(),
+        topic_name: topic.clone(),
+        partition_id: partition,
+        consumer_id: owner.map_or("", |o| o.member_id.as_str()).to_owned(),
+        instance_id: owner.and_then(|o| o.instance_id.clone()),
+        client_id: owner.map_or("", |o| o.client_id.as_str()).to_owned(),
+        current_offset: l.current_offset,
+        log_end_offset: l.log_end_offset,
+        lag: l.lag,
+    }
 }
 
 /// List the consumer groups.
@@ -222,17 +229,20 @@ fn lag_json(state: &AppState, group: &GroupId, l: &PartitionLag) -> Value {
 pub async fn list_groups(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerGroupList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let data = state
         .groups
         .list_groups()
         .iter()
         .filter_map(|l| describe(&state, &l.group_id).ok())
-        .map(|d| group_json(&state, &d))
+        .map(|d| kafka_consumer_group(&state, &d))
         .collect();
-    let url = format!("{}/consumer-groups", cluster_url(&state));
-    Ok(Json(list_json("KafkaConsumerGroupList", url, data)))
+    Ok(Json(doc::KafkaConsumerGroupList {
+        kind: "KafkaConsumerGroupList".to_owned(),
+        metadata: collection(format!("{}/consumer-groups", cluster_url(&state))),
+        data,
+    }))
 }
 
 /// Describe a consumer group.
@@ -251,9 +261,12 @@ pub async fn list_groups(
 pub async fn get_group(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerGroup>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
-    Ok(Json(group_json(&state, &describe(&state, &group)?)))
+    Ok(Json(kafka_consumer_group(
+        &state,
+        &describe(&state, &group)?,
+    )))
 }
 
 /// List a group's consumers (members).
@@ -272,16 +285,19 @@ pub async fn get_group(
 pub async fn list_consumers(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerList>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let d = describe(&state, &group)?;
     let data = d
         .members
         .iter()
-        .map(|m| consumer_json(&state, &group, m))
+        .map(|m| kafka_consumer(&state, &group, m))
         .collect();
-    let url = format!("{}/consumers", group_url(&state, &group));
-    Ok(Json(list_json("KafkaConsumerList", url, data)))
+    Ok(Json(doc::KafkaConsumerList {
+        kind: "KafkaConsumerList".to_owned(),
+        metadata: collection(format!("{}/consumers", group_url(&state, &group))),
+        data,
+    }))
 }
 
 fn member<'a>(
@@ -310,10 +326,10 @@ fn member<'a>(
 pub async fn get_consumer(
     State(state): State<AppState>,
     Path((cluster_id, group, consumer)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumer>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let d = describe(&state, &group)?;
-    Ok(Json(consumer_json(&state, &group, member(&d, &consumer)?)))
+    Ok(Json(kafka_consumer(&state, &group, member(&d, &consumer)?)))
 }
 
 /// List the partitions assigned to a consumer.
@@ -332,20 +348,24 @@ pub async fn get_consumer(
 pub async fn list_assignments(
     State(state): State<AppState>,
     Path((cluster_id, group, consumer)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerAssignmentList>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let d = describe(&state, &group)?;
     let m = member(&d, &consumer)?;
     let data = m
         .assignment
         .iter()
-        .map(|tp| assignment_json(&state, &group, &consumer, &tp.topic, tp.partition))
+        .map(|tp| kafka_consumer_assignment(&state, &group, &consumer, &tp.topic, tp.partition))
         .collect();
     let url = format!(
         "{}/assignments",
         consumer_url(&state, &group, m.member_id.as_str())
     );
-    Ok(Json(list_json("KafkaConsumerAssignmentList", url, data)))
+    Ok(Json(doc::KafkaConsumerAssignmentList {
+        kind: "KafkaConsumerAssignmentList".to_owned(),
+        metadata: collection(url),
+        data,
+    }))
 }
 
 /// Describe one partition assigned to a consumer.
@@ -370,7 +390,7 @@ pub async fn get_assignment(
         String,
         String,
     )>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerAssignment>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let partition = path_id(&partition)?;
     let d = describe(&state, &group)?;
@@ -382,7 +402,7 @@ pub async fn get_assignment(
     {
         return Err(GatewayError::NotFound);
     }
-    Ok(Json(assignment_json(
+    Ok(Json(kafka_consumer_assignment(
         &state, &group, &consumer, &topic, partition,
     )))
 }
@@ -407,14 +427,17 @@ fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayE
 pub async fn list_lags(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerLagList>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let data = lags(&state, &group)?
         .iter()
-        .map(|l| lag_json(&state, &group, l))
+        .map(|l| kafka_consumer_lag(&state, &group, l))
         .collect();
-    let url = format!("{}/lags", group_url(&state, &group));
-    Ok(Json(list_json("KafkaConsumerLagList", url, data)))
+    Ok(Json(doc::KafkaConsumerLagList {
+        kind: "KafkaConsumerLagList".to_owned(),
+        metadata: collection(format!("{}/lags", group_url(&state, &group))),
+        data,
+    }))
 }
 
 /// A group's lag on one partition.
@@ -433,7 +456,7 @@ pub async fn list_lags(
 pub async fn get_lag(
     State(state): State<AppState>,
     Path((cluster_id, group, topic, partition)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerLag>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let partition = path_id(&partition)?;
     let all = lags(&state, &group)?;
@@ -445,7 +468,7 @@ pub async fn get_lag(
         .iter()
         .find(|l| l.topic_partition.topic == topic && l.topic_partition.partition == partition)
         .ok_or(GatewayError::NotFound)?;
-    Ok(Json(lag_json(&state, &group, l)))
+    Ok(Json(kafka_consumer_lag(&state, &group, l)))
 }
 
 /// A group's largest and total lag.
@@ -466,7 +489,7 @@ pub async fn get_lag(
 pub async fn get_lag_summary(
     State(state): State<AppState>,
     Path((cluster_id, group)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaConsumerLagSummary>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let all = lags(&state, &group)?;
     let total: u64 = all.iter().map(|l| l.lag).sum();
@@ -479,29 +502,31 @@ pub async fn get_lag_summary(
         });
     let owner = max.and_then(|l| l.owner.as_ref());
     let url = group_url(&state, &group);
-    Ok(Json(json!({
-        "kind": "KafkaConsumerLagSummary",
-        "metadata": {
-            "self": format!("{url}/lag-summary"),
-            "resource_name": format!("{}/lag-summary", group_crn(&state, &group)),
-        },
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": group.as_str(),
-        "max_lag_consumer_id": max.map(|_| owner.map_or("", |o| o.member_id.as_str())),
-        "max_lag_instance_id": owner.and_then(|o| o.instance_id.as_deref()),
-        "max_lag_client_id": max.map(|_| owner.map_or("", |o| o.client_id.as_str())),
-        "max_lag_topic_name": max.map(|l| l.topic_partition.topic.as_str()),
-        "max_lag_partition_id": max.map(|l| l.topic_partition.partition),
-        "max_lag": max.map_or(0, |l| l.lag),
-        "total_lag": total,
-        "max_lag_consumer": owner
+    Ok(Json(doc::KafkaConsumerLagSummary {
+        kind: "KafkaConsumerLagSummary".to_owned(),
+        metadata: resource(
+            format!("{url}/lag-summary"),
+            format!("{}/lag-summary", group_crn(&state, &group)),
+        ),
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: group.as_str().to_owned(),
+        max_lag_consumer_id: max.map(|_| owner.map_or("", |o| o.member_id.as_str()).to_owned()),
+        max_lag_instance_id: owner.and_then(|o| o.instance_id.clone()),
+        max_lag_client_id: max.map(|_| owner.map_or("", |o| o.client_id.as_str()).to_owned()),
+        max_lag_topic_name: max.map(|l| l.topic_partition.topic.clone()),
+        max_lag_partition_id: max.map(|l| l.topic_partition.partition),
+        max_lag: max.map_or(0, |l| l.lag),
+        total_lag: total,
+        max_lag_consumer: owner
             .map(|o| related(consumer_url(&state, &group, o.member_id.as_str()))),
-        "max_lag_partition": max.map(|l| related(partition_url(
-            &state,
-            &l.topic_partition.topic,
-            l.topic_partition.partition,
-        ))),
-    })))
+        max_lag_partition: max.map(|l| {
+            related(partition_url(
+                &state,
+                &l.topic_partition.topic,
+                l.topic_partition.partition,
+            ))
+        }),
+    }))
 }
 
 /// Body of `POST .../consumer-groups/{group}/offsets:reset`.
@@ -561,7 +586,7 @@ pub async fn reset_offsets(
     Path((cluster_id, group)): Path<(String, String)>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::ResetOffsetsResponse>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     require_json(&headers)?;
     let req: ResetOffsetsRequest = parse_json(&body, Api::V3)?;
@@ -576,17 +601,18 @@ pub async fn reset_offsets(
         .reset_offsets(&group, spec, req.topics.as_deref())
         .await
         .map_err(v3)?;
-    let data: Vec<Value> = offsets
-        .iter()
-        .map(|(tp, offset)| {
-            json!({ "topic_name": tp.topic, "partition_id": tp.partition, "offset": offset })
-        })
-        .collect();
-    Ok(Json(json!({
-        "cluster_id": state.broker.cluster_id(),
-        "consumer_group_id": group.as_str(),
-        "offsets": data,
-    })))
+    Ok(Json(doc::ResetOffsetsResponse {
+        cluster_id: state.broker.cluster_id().to_owned(),
+        consumer_group_id: group.as_str().to_owned(),
+        offsets: offsets
+            .into_iter()
+            .map(|(tp, offset)| doc::ResetOffset {
+                topic_name: tp.topic,
+                partition_id: tp.partition,
+                offset,
+            })
+            .collect(),
+    }))
 }
 
 #[cfg(test)]

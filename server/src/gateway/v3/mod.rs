@@ -3,8 +3,9 @@
 //! brokers and broker configs, records (produce) and consumer groups.
 //!
 //! Every v3 object carries `kind`, `metadata.self` and `resource_name`, and links to related
-//! resources built from the configured public URL, so they stay right behind a proxy. The
-//! helpers every v3 file shares (the cluster check, `related` links, collections) live here.
+//! resources built from the configured public URL, so they stay right behind a proxy. Handlers
+//! answer the `runnel_openapi::v3` types the document describes, never untyped JSON. The
+//! helpers every v3 file shares (the cluster check, `related` links, metadata) live here.
 //!
 //! Not owned here: the shared request plumbing (`extract.rs`, `errors.rs`) and the ingest
 //! pipeline (`ingest.rs`) that `records.rs` adapts.
@@ -18,7 +19,7 @@ pub mod records;
 pub mod rfc3339;
 pub mod topics;
 
-use serde_json::{Value, json};
+use runnel_openapi::v3 as doc;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::errors::GatewayError;
@@ -36,8 +37,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(consumer_groups::routes())
 }
 
-pub(crate) fn related(url: String) -> Value {
-    json!({ "related": url })
+/// A link to another resource.
+pub(crate) fn related(url: String) -> doc::Related {
+    doc::Related { related: url }
+}
+
+/// A resource's `metadata`: its URL and its `crn:///...` name.
+pub(crate) fn resource(self_url: String, resource_name: String) -> doc::ResourceMetadata {
+    doc::ResourceMetadata {
+        self_url,
+        resource_name,
+    }
 }
 
 pub(crate) fn check_cluster(state: &AppState, cluster_id: &str) -> Result<(), GatewayError> {
@@ -48,11 +58,10 @@ pub(crate) fn check_cluster(state: &AppState, cluster_id: &str) -> Result<(), Ga
     }
 }
 
-/// A v3 collection: `{"kind", "metadata": {"self", "next": null}, "data"}`.
-pub(crate) fn list_json(kind: &str, self_url: String, data: Vec<Value>) -> Value {
-    json!({
-        "kind": kind,
-        "metadata": { "self": self_url, "next": null },
-        "data": data,
-    })
+/// A collection's `metadata`: its URL and `next: null` (collections are not paged).
+pub(crate) fn collection(self_url: String) -> doc::CollectionMetadata {
+    doc::CollectionMetadata {
+        self_url,
+        next: None,
+    }
 }

@@ -14,12 +14,11 @@ use axum::Json;
 use axum::extract::State;
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, list_json, related};
+use super::{check_cluster, collection, related, resource};
 use crate::broker::{Partition, Topic};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::{Path, Query, path_id};
@@ -54,43 +53,51 @@ fn partition_url(state: &AppState, topic: &str, partition: u32) -> String {
 }
 
 /// The `KafkaPartition` resource.
-pub(crate) fn partition_json(state: &AppState, topic: &str, partition: u32) -> Value {
+fn kafka_partition(state: &AppState, topic: &str, partition: u32) -> doc::KafkaPartition {
     let c = state.broker.cluster_id();
     let url = partition_url(state, topic, partition);
-    json!({
-        "kind": "KafkaPartition",
-        "metadata": {
-            "self": url,
-            "resource_name": format!("crn:///kafka={c}/topic={topic}/partition={partition}"),
-        },
-        "cluster_id": c,
-        "topic_name": topic,
-        "partition_id": partition,
-        "leader": related(format!("{url}/replicas/{}", state.broker.broker_id())),
-        "replicas": related(format!("{url}/replicas")),
-        "reassignment": related(format!("{url}/reassignment")),
-    })
+    doc::KafkaPartition {
+        kind: "KafkaPartition".to_owned(),
+        metadata: resource(
+            url.clone(),
+            format!("crn:///kafka={c}/topic={topic}/partition={partition}"),
+        ),
+        cluster_id: c.to_owned(),
+        topic_name: topic.to_owned(),
+        partition_id: partition,
+        leader: related(format!("{url}/replicas/{}", state.broker.broker_id())),
+        replicas: related(format!("{url}/replicas")),
+        reassignment: related(format!("{url}/reassignment")),
+    }
 }
 
 /// The `KafkaReplica` resource of this broker's replica of a partition.
-pub(crate) fn replica_json(state: &AppState, topic: &str, partition: u32) -> Value {
+pub(crate) fn kafka_replica(state: &AppState, topic: &str, partition: u32) -> doc::KafkaReplica {
     let c = state.broker.cluster_id();
     let b = state.broker.broker_id();
-    json!({
-        "kind": "KafkaReplica",
-        "metadata": {
-            "self": format!("{}/replicas/{b}", partition_url(state, topic, partition)),
-            "resource_name":
-                format!("crn:///kafka={c}/topic={topic}/partition={partition}/replica={b}"),
-        },
-        "cluster_id": c,
-        "topic_name": topic,
-        "partition_id": partition,
-        "broker_id": b,
-        "is_leader": true,
-        "is_in_sync": true,
-        "broker": related(format!("{}/brokers/{b}", cluster_url(state))),
-    })
+    doc::KafkaReplica {
+        kind: "KafkaReplica".to_owned(),
+        metadata: resource(
+            format!("{}/replicas/{b}", partition_url(state, topic, partition)),
+            format!("crn:///kafka={c}/topic={topic}/partition={partition}/replica={b}"),
+        ),
+        cluster_id: c.to_owned(),
+        topic_name: topic.to_owned(),
+        partition_id: partition,
+        broker_id: b,
+        is_leader: true,
+        is_in_sync: true,
+        broker: related(format!("{}/brokers/{b}", cluster_url(state))),
+    }
+}
+
+/// An empty `KafkaReassignmentList` at `url`: Runnel never has a reassignment in progress.
+fn no_reassignments(url: String) -> doc::KafkaReassignmentList {
+    doc::KafkaReassignmentList {
+        kind: "KafkaReassignmentList".to_owned(),
+        metadata: collection(url),
+        data: Vec::new(),
+    }
 }
 
 fn v3_topic(state: &AppState, cluster_id: &str, topic: &str) -> Result<Arc<Topic>, GatewayError> {
@@ -128,15 +135,19 @@ fn v3_partition(
 pub async fn list_partitions(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaPartitionList>, GatewayError> {
     let t = v3_topic(&state, &cluster_id, &topic)?;
     let data = t
         .partitions()
         .iter()
-        .map(|p| partition_json(&state, t.name(), p.id()))
+        .map(|p| kafka_partition(&state, t.name(), p.id()))
         .collect();
     let url = format!("{}/topics/{}/partitions", cluster_url(&state), t.name());
-    Ok(Json(list_json("KafkaPartitionList", url, data)))
+    Ok(Json(doc::KafkaPartitionList {
+        kind: "KafkaPartitionList".to_owned(),
+        metadata: collection(url),
+        data,
+    }))
 }
 
 /// Describe a partition.
@@ -154,9 +165,9 @@ pub async fn list_partitions(
 pub async fn get_partition(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaPartition>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
-    Ok(Json(partition_json(&state, p.topic(), p.id())))
+    Ok(Json(kafka_partition(&state, p.topic(), p.id())))
 }
 
 /// Query of the partition offsets call.
@@ -195,7 +206,7 @@ pub async fn get_partition_offsets(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
     Query(params): Query<OffsetParams>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaPartitionWithOffsets>, GatewayError> {
     let offset_type = params.offset_type.as_deref().unwrap_or(EARLIEST_AND_LATEST);
     if offset_type != EARLIEST_AND_LATEST {
         return Err(GatewayError::BadRequest(format!(
@@ -206,20 +217,18 @@ pub async fn get_partition_offsets(
     let (earliest, latest) = p.offsets();
     let c = state.broker.cluster_id();
     let (t, id) = (p.topic(), p.id());
-    Ok(Json(json!({
-        "kind": "KafkaPartitionWithOffsets",
-        "metadata": {
-            "self": format!("{}/offset", partition_url(&state, t, id)),
-            "resource_name": format!(
-                "crn:///kafka={c}/topic={t}/partition={id}/offset_type={EARLIEST_AND_LATEST}"
-            ),
-        },
-        "cluster_id": c,
-        "topic_name": t,
-        "partition_id": id,
-        "earliest_offset": earliest,
-        "latest_offset": latest,
-    })))
+    Ok(Json(doc::KafkaPartitionWithOffsets {
+        kind: "KafkaPartitionWithOffsets".to_owned(),
+        metadata: resource(
+            format!("{}/offset", partition_url(&state, t, id)),
+            format!("crn:///kafka={c}/topic={t}/partition={id}/offset_type={EARLIEST_AND_LATEST}"),
+        ),
+        cluster_id: c.to_owned(),
+        topic_name: t.to_owned(),
+        partition_id: id,
+        earliest_offset: earliest,
+        latest_offset: latest,
+    }))
 }
 
 /// List a partition's replicas.
@@ -237,11 +246,14 @@ pub async fn get_partition_offsets(
 pub async fn list_replicas(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReplicaList>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
     let url = format!("{}/replicas", partition_url(&state, p.topic(), p.id()));
-    let data = vec![replica_json(&state, p.topic(), p.id())];
-    Ok(Json(list_json("KafkaReplicaList", url, data)))
+    Ok(Json(doc::KafkaReplicaList {
+        kind: "KafkaReplicaList".to_owned(),
+        metadata: collection(url),
+        data: vec![kafka_replica(&state, p.topic(), p.id())],
+    }))
 }
 
 /// Describe one replica of a partition.
@@ -259,12 +271,12 @@ pub async fn list_replicas(
 pub async fn get_replica(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment, broker)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReplica>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
     if path_id(&broker)? != state.broker.broker_id() {
         return Err(GatewayError::NotFound);
     }
-    Ok(Json(replica_json(&state, p.topic(), p.id())))
+    Ok(Json(kafka_replica(&state, p.topic(), p.id())))
 }
 
 /// A partition's reassignment in progress: there never is one, so 404.
@@ -282,7 +294,7 @@ pub async fn get_replica(
 pub async fn get_reassignment(
     State(state): State<AppState>,
     Path((cluster_id, topic, segment)): Path<(String, String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReassignment>, GatewayError> {
     v3_partition(&state, &cluster_id, &topic, &segment)?;
     Err(GatewayError::NotFound)
 }
@@ -302,14 +314,14 @@ pub async fn get_reassignment(
 pub async fn list_topic_reassignments(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReassignmentList>, GatewayError> {
     let t = v3_topic(&state, &cluster_id, &topic)?;
     let url = format!(
         "{}/topics/{}/partitions/-/reassignment",
         cluster_url(&state),
         t.name()
     );
-    Ok(Json(list_json("KafkaReassignmentList", url, Vec::new())))
+    Ok(Json(no_reassignments(url)))
 }
 
 /// Every reassignment in progress: always none.
@@ -327,10 +339,10 @@ pub async fn list_topic_reassignments(
 pub async fn list_all_reassignments(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaReassignmentList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let url = format!("{}/topics/-/partitions/-/reassignment", cluster_url(&state));
-    Ok(Json(list_json("KafkaReassignmentList", url, Vec::new())))
+    Ok(Json(no_reassignments(url)))
 }
 
 #[cfg(test)]

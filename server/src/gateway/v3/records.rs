@@ -102,22 +102,6 @@ pub struct V3Data {
     subject_name_strategy: Option<String>,
 }
 
-/// A successful delivery report.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryReport {
-    /// 200.
-    error_code: u16,
-    cluster_id: String,
-    topic_name: String,
-    partition_id: u32,
-    /// Null with `acks=0`.
-    offset: Option<u64>,
-    /// ISO-8601.
-    timestamp: String,
-    key: Option<DataReport>,
-    value: Option<DataReport>,
-}
-
 /// A failed record.
 #[derive(Debug, Serialize)]
 pub struct FailureReport {
@@ -318,7 +302,7 @@ async fn report(
     state: &AppState,
     topic: &str,
     pending: Pending,
-) -> Result<DeliveryReport, FailureReport> {
+) -> Result<doc::DeliveryReport, FailureReport> {
     let (p, partition, offset) = match pending {
         Err(f) => return Err(f),
         Ok((p, submitted)) => match submitted.outcomes().await.pop() {
@@ -336,7 +320,7 @@ async fn report(
             }
         },
     };
-    Ok(DeliveryReport {
+    Ok(doc::DeliveryReport {
         error_code: 200,
         cluster_id: state.broker.cluster_id().to_owned(),
         topic_name: topic.to_owned(),
@@ -384,7 +368,7 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     params(params::TopicPath, crate::gateway::wire::AcksParam),
     request_body(content = V3Record, content_type = "application/json"),
     responses(
-        (status = 200, description = "The delivery report", body = DeliveryReport),
+        (status = 200, content_type = "application/json", description = "One record: its delivery report (`DeliveryReport`). Several records (a stream): one JSON object per record, concatenated in request order with nothing between them — a sequence of JSON documents, not one — each the record's `DeliveryReport` or, for a record that failed, its `{\"error_code\", \"message\"}` (`ErrorBody`). No schema is given here because a stream is not a single JSON document; both shapes are in `components/schemas`."),
         (status = 400, description = "Malformed JSON, a bad `acks`, or a bad record (400)", body = ErrorBody),
         (status = 404, description = "Unknown cluster (404), topic or partition (40403)", body = ErrorBody),
         (status = 413, description = "A record larger than the topic's `max.message.bytes` (413)", body = ErrorBody),

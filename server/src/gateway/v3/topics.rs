@@ -11,12 +11,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use runnel_openapi::{ErrorBody, params, v3 as doc};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, related};
+use super::{check_cluster, collection, related, resource};
 use crate::broker::Topic;
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::{Body, Object, Path, parse_json, require_json};
@@ -30,25 +29,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The `KafkaTopic` resource.
-pub fn topic_json(state: &AppState, t: &Topic, partitions_count: u32) -> Value {
+fn kafka_topic(state: &AppState, t: &Topic, partitions_count: u32) -> doc::KafkaTopic {
     let c = state.broker.cluster_id();
     let base = format!("{}/v3/clusters/{c}/topics/{}", state.public_url, t.name());
-    json!({
-        "kind": "KafkaTopic",
-        "metadata": {
-            "self": base,
-            "resource_name": format!("crn:///kafka={c}/topic={}", t.name()),
-        },
-        "cluster_id": c,
-        "topic_name": t.name(),
-        "is_internal": t.is_internal(),
-        "replication_factor": 1,
-        "partitions_count": partitions_count,
-        "partitions": related(format!("{base}/partitions")),
-        "configs": related(format!("{base}/configs")),
-        "partition_reassignments": related(format!("{base}/partitions/-/reassignment")),
-        "authorized_operations": [],
-    })
+    doc::KafkaTopic {
+        kind: "KafkaTopic".to_owned(),
+        metadata: resource(base.clone(), format!("crn:///kafka={c}/topic={}", t.name())),
+        cluster_id: c.to_owned(),
+        topic_name: t.name().to_owned(),
+        is_internal: t.is_internal(),
+        replication_factor: 1,
+        partitions_count,
+        partitions: related(format!("{base}/partitions")),
+        configs: related(format!("{base}/configs")),
+        partition_reassignments: related(format!("{base}/partitions/-/reassignment")),
+        authorized_operations: Vec::new(),
+    }
 }
 
 /// List the topics.
@@ -66,22 +62,22 @@ pub fn topic_json(state: &AppState, t: &Topic, partitions_count: u32) -> Value {
 pub async fn list_topics(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopicList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    let data: Vec<Value> = state
+    let data = state
         .broker
         .topics()
         .iter()
-        .map(|t| topic_json(&state, t, t.partition_count()))
+        .map(|t| kafka_topic(&state, t, t.partition_count()))
         .collect();
-    Ok(Json(json!({
-        "kind": "KafkaTopicList",
-        "metadata": {
-            "self": format!("{}/v3/clusters/{cluster_id}/topics", state.public_url),
-            "next": null,
-        },
-        "data": data,
-    })))
+    Ok(Json(doc::KafkaTopicList {
+        kind: "KafkaTopicList".to_owned(),
+        metadata: collection(format!(
+            "{}/v3/clusters/{cluster_id}/topics",
+            state.public_url
+        )),
+        data,
+    }))
 }
 
 /// Describe a topic.
@@ -99,10 +95,10 @@ pub async fn list_topics(
 pub async fn get_topic(
     State(state): State<AppState>,
     Path((cluster_id, topic)): Path<(String, String)>,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopic>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     let t = state.broker.topic(&topic).map_err(GatewayError::v3)?;
-    Ok(Json(topic_json(&state, &t, t.partition_count())))
+    Ok(Json(kafka_topic(&state, &t, t.partition_count())))
 }
 
 /// Body of `POST /v3/clusters/{cluster_id}/topics`.
@@ -201,7 +197,7 @@ pub async fn create_topic(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(topic_json(&state, &topic, count))).into_response())
+    Ok((status, Json(kafka_topic(&state, &topic, count))).into_response())
 }
 
 /// Delete a topic and its data.
@@ -234,6 +230,7 @@ pub async fn delete_topic(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdatePartitionsCountRequest {
     /// The new partition count: more than the topic has, at most 10000.
+    #[schema(minimum = 1, maximum = 10_000)]
     partitions_count: i64,
 }
 
@@ -261,7 +258,7 @@ pub async fn update_partitions_count(
     Path((cluster_id, topic)): Path<(String, String)>,
     headers: HeaderMap,
     Body(body): Body,
-) -> Result<Json<Value>, GatewayError> {
+) -> Result<Json<doc::KafkaTopic>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
     require_json(&headers)?;
     let req: UpdatePartitionsCountRequest = parse_json(&body, Api::V3)?;
@@ -271,7 +268,7 @@ pub async fn update_partitions_count(
             .await
             .map_err(|e| GatewayError::Internal(e.to_string()))?
             .map_err(GatewayError::v3)?;
-    Ok(Json(topic_json(&state, &grown, grown.partition_count())))
+    Ok(Json(kafka_topic(&state, &grown, grown.partition_count())))
 }
 
 #[cfg(test)]

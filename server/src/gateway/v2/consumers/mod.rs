@@ -91,9 +91,13 @@ struct CreateRequest {
     name: Option<String>,
     /// Legacy alias of `name`.
     id: Option<String>,
-    /// `binary` (the default) or `json`.
+    /// `binary` (the default), `json` or `avro`; anything else is refused (42204).
+    #[schema(pattern = r"^(binary|json|avro)$")]
     format: Option<String>,
+    /// `latest` (the default), `earliest` or `none` (Kafka's older `largest` and `smallest`
+    /// too); anything else is refused (42204).
     #[serde(rename = "auto.offset.reset")]
+    #[schema(pattern = r"^(earliest|latest|none|smallest|largest)$")]
     auto_offset_reset: Option<String>,
     #[serde(rename = "auto.commit.enable")]
     auto_commit_enable: Option<Value>,
