@@ -125,6 +125,7 @@ mod tests {
             tags::V3_BROKERS,
             tags::V3_PRODUCE,
             tags::V3_GROUPS,
+            tags::CLUSTER,
             tags::OPERATIONS,
         ];
         assert_eq!(names, constants);
