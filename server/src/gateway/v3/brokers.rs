@@ -298,7 +298,7 @@ pub async fn list_broker_replicas(
         .flat_map(|t| {
             t.partitions()
                 .iter()
-                .map(|p| replica_json(&state, t.name(), p.id()))
+                .map(|p| replica_json(&state, t.name(), p.id(), state.broker.broker_id()))
                 .collect::<Vec<_>>()
         })
         .collect();

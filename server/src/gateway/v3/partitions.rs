@@ -66,16 +66,16 @@ pub(crate) fn partition_json(state: &AppState, topic: &str, partition: u32) -> V
         "cluster_id": c,
         "topic_name": topic,
         "partition_id": partition,
-        "leader": related(format!("{url}/replicas/{}", state.broker.broker_id())),
+        "leader": state.broker.placement(topic, partition).leader.map(|b| related(format!("{url}/replicas/{b}"))),
         "replicas": related(format!("{url}/replicas")),
         "reassignment": related(format!("{url}/reassignment")),
     })
 }
 
-/// The `KafkaReplica` resource of this broker's replica of a partition.
-pub(crate) fn replica_json(state: &AppState, topic: &str, partition: u32) -> Value {
+/// The `KafkaReplica` resource of broker `b`'s replica of a partition.
+pub(crate) fn replica_json(state: &AppState, topic: &str, partition: u32, b: u32) -> Value {
     let c = state.broker.cluster_id();
-    let b = state.broker.broker_id();
+    let placement = state.broker.placement(topic, partition);
     json!({
         "kind": "KafkaReplica",
         "metadata": {
@@ -87,8 +87,8 @@ pub(crate) fn replica_json(state: &AppState, topic: &str, partition: u32) -> Val
         "topic_name": topic,
         "partition_id": partition,
         "broker_id": b,
-        "is_leader": true,
-        "is_in_sync": true,
+        "is_leader": placement.leader == Some(b),
+        "is_in_sync": placement.isr.contains(&b),
         "broker": related(format!("{}/brokers/{b}", cluster_url(state))),
     })
 }
@@ -240,7 +240,11 @@ pub async fn list_replicas(
 ) -> Result<Json<Value>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
     let url = format!("{}/replicas", partition_url(&state, p.topic(), p.id()));
-    let data = vec![replica_json(&state, p.topic(), p.id())];
+    let replicas = state.broker.placement(p.topic(), p.id()).replicas;
+    let data = replicas
+        .into_iter()
+        .map(|b| replica_json(&state, p.topic(), p.id(), b))
+        .collect();
     Ok(Json(list_json("KafkaReplicaList", url, data)))
 }
 
@@ -261,10 +265,16 @@ pub async fn get_replica(
     Path((cluster_id, topic, segment, broker)): Path<(String, String, String, String)>,
 ) -> Result<Json<Value>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
-    if path_id(&broker)? != state.broker.broker_id() {
+    let b = path_id(&broker)?;
+    if !state
+        .broker
+        .placement(p.topic(), p.id())
+        .replicas
+        .contains(&b)
+    {
         return Err(GatewayError::NotFound);
     }
-    Ok(Json(replica_json(&state, p.topic(), p.id())))
+    Ok(Json(replica_json(&state, p.topic(), p.id(), b)))
 }
 
 /// A partition's reassignment in progress: there never is one, so 404.
