@@ -13,6 +13,7 @@
 //!   `RaftStateMachine`), durable across `kill -9`.
 //! - `node.rs`: `MetadataNode`, what the server runs: storage, Raft, the cluster port,
 //!   cluster formation, proposals (forwarded to the leader), reads of the applied image.
+//! - `placement.rs`: where the replicas of new partitions go (Kafka's round-robin rule).
 //! - `controller.rs`: broker liveness: heartbeats to the controller, fencing and unfencing.
 //! - `protocol.rs`: the cluster port's versioned frames.
 //! - `network/`: Raft RPCs over the cluster port, client and server side.
@@ -29,12 +30,13 @@ mod error;
 pub mod metadata;
 mod network;
 mod node;
+pub mod placement;
 pub mod protocol;
 mod store;
 mod types;
 
 pub use error::{CorruptReason, Error};
-pub use node::{MetadataNode, NodeConfig, ProposeError};
+pub use node::{Committed, MetadataNode, NodeConfig, ProposeError};
 pub use store::AppliedMetadata;
 pub use types::{NodeId, RaftNode, TypeConfig};
 

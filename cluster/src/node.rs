@@ -118,6 +118,19 @@ pub enum ProposeError {
     /// An answer of a kind the request does not have (a bug, reported rather than hidden).
     #[error("unexpected answer: {0}")]
     Unexpected(String),
+    /// The command was committed and applied by the leader, but this node had not applied it
+    /// within the propose timeout (it trails the leader).
+    #[error(
+        "the metadata change was committed at index {log_index} but this node has not applied it yet"
+    )]
+    NotYetApplied { log_index: u64 },
+}
+
+/// A command the leader applied: its entry's index in the metadata log and what it reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Committed {
+    pub log_index: u64,
+    pub applied: Applied,
 }
 
 /// One running node of the metadata quorum.
@@ -335,8 +348,10 @@ impl MetadataNode {
         }
     }
 
-    /// Proposes a command to the metadata log and waits until it is applied, forwarding it to
-    /// the leader when this node is not the leader.
+    /// Proposes a command to the metadata log and waits until it is applied, by the leader and
+    /// by this node, forwarding it to the leader when this node is not the leader. Waiting for
+    /// the local image is what lets a broker answer its client only once its own metadata
+    /// shows the change (read-your-writes through any broker).
     ///
     /// # Errors
     ///
@@ -344,6 +359,28 @@ impl MetadataNode {
     /// when no result could be had (see the module doc for which are retried).
     pub async fn propose(&self, command: Command) -> Result<Applied, ProposeError> {
         let deadline = tokio::time::Instant::now() + self.propose_timeout;
+        let committed = self.propose_until(command, deadline).await?;
+        let mut applied = self.applied.clone();
+        let caught_up = applied.wait_for(|image| {
+            image
+                .applied_index
+                .is_some_and(|index| index >= committed.log_index)
+        });
+        match tokio::time::timeout_at(deadline, caught_up).await {
+            Ok(Ok(_)) => Ok(committed.applied),
+            Ok(Err(_)) => Err(ProposeError::Stopped),
+            Err(_) => Err(ProposeError::NotYetApplied {
+                log_index: committed.log_index,
+            }),
+        }
+    }
+
+    /// Proposes until the leader answers or `deadline` passes.
+    async fn propose_until(
+        &self,
+        command: Command,
+        deadline: tokio::time::Instant,
+    ) -> Result<Committed, ProposeError> {
         let mut metrics = self.raft.metrics();
         loop {
             let leader = match propose_local(&self.raft, self.node_id, command.clone()).await {
@@ -373,7 +410,7 @@ impl MetadataNode {
         leader: NodeId,
         command: &Command,
         deadline: tokio::time::Instant,
-    ) -> Option<Result<Applied, ProposeError>> {
+    ) -> Option<Result<Committed, ProposeError>> {
         let addr = self
             .raft
             .metrics()
@@ -510,9 +547,15 @@ pub(crate) async fn propose_local(
     raft: &MetadataRaft,
     node_id: NodeId,
     command: Command,
-) -> Result<Applied, ProposeError> {
+) -> Result<Committed, ProposeError> {
     match raft.client_write(command).await {
-        Ok(response) => response.data.map_err(ProposeError::Rejected),
+        Ok(response) => response
+            .data
+            .map(|applied| Committed {
+                log_index: response.log_id.index,
+                applied,
+            })
+            .map_err(ProposeError::Rejected),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
             Err(ProposeError::NotLeader {
                 node: node_id,

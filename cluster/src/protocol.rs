@@ -27,8 +27,8 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
 
-use crate::metadata::{Applied, BrokerEpoch, BrokerId, Command};
-use crate::node::ProposeError;
+use crate::metadata::{BrokerEpoch, BrokerId, Command};
+use crate::node::{Committed, ProposeError};
 use crate::types::{NodeId, TypeConfig};
 
 /// The protocol version this build speaks.
@@ -106,7 +106,7 @@ pub enum Message {
     ),
     /// A metadata command forwarded to the leader.
     Propose(Command),
-    ProposeResponse(Result<Applied, ProposeError>),
+    ProposeResponse(Result<Committed, ProposeError>),
     /// A broker's heartbeat to the controller (kept in the controller's memory, not in the
     /// metadata log, as KRaft does: only the fencing decisions it leads to are logged).
     Heartbeat(Heartbeat),
@@ -286,6 +286,7 @@ fn decode_body(kind: Kind, bytes: &[u8]) -> postcard::Result<(Message, &[u8])> {
 
 #[cfg(test)]
 mod tests {
+    use crate::metadata::Applied;
     use openraft::Vote;
 
     use super::*;
@@ -323,7 +324,10 @@ mod tests {
         let messages = [
             Message::Error(ProtocolError::UnknownKind { kind: 77 }),
             Message::Vote(VoteRequest::new(Vote::new(3, 1), None)),
-            Message::ProposeResponse(Ok(Applied::Done)),
+            Message::ProposeResponse(Ok(Committed {
+                log_index: 7,
+                applied: Applied::Done,
+            })),
             Message::ProposeResponse(Err(ProposeError::NotLeader {
                 node: 2,
                 leader: Some(1),

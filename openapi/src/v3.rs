@@ -134,7 +134,8 @@ pub struct KafkaPartition {
     pub cluster_id: String,
     pub topic_name: String,
     pub partition_id: u32,
-    pub leader: Related,
+    /// The leader's replica; `null` while the partition is offline (its leader fenced).
+    pub leader: Option<Related>,
     pub replicas: Related,
     pub reassignment: Related,
 }

@@ -5,10 +5,9 @@
 //! cluster port, on the same code path as a cluster; with them it serves the cluster port and
 //! votes with its peers. The Raft log, vote and snapshots live in `<data>/metadata/`.
 //!
-//! What the quorum holds today: the cluster id and the registered brokers with their liveness
-//! (fenced or not, decided by the controller from heartbeats). Topics, placements and
-//! leadership still live in each broker's own `meta.json`; they move into the metadata log with
-//! placement across brokers (issue 11's next step).
+//! What the quorum holds: the cluster id, the registered brokers with their liveness (fenced or
+//! not, decided by the controller from heartbeats), and the client topics with their
+//! placements, leaders and configs, which the broker follows (`broker/cluster.rs`).
 //!
 //! Not owned here: Raft, storage, heartbeats and fencing (`runnel_cluster`); HTTP shapes
 //! (`gateway/v3/brokers.rs`).
@@ -202,6 +201,31 @@ pub async fn register(
     .await?;
     info!(epoch = epoch.0, "broker registered with the controller");
     Ok(())
+}
+
+/// Waits until the controller has unfenced this broker (it heard its heartbeats), as a Kafka
+/// broker waits before it serves: placements use unfenced brokers only, so a broker that
+/// answered before would refuse topic creations on a cluster of one.
+///
+/// # Errors
+/// `shutdown` came first, or the metadata node stopped.
+pub async fn wait_unfenced(
+    node: &MetadataNode,
+    broker: u32,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut images = node.subscribe();
+    let unfenced = images.wait_for(|image| {
+        image
+            .metadata
+            .brokers
+            .get(&BrokerId(broker))
+            .is_some_and(|b| !b.fenced)
+    });
+    tokio::select! {
+        done = unfenced => done.map(drop).context("the metadata node stopped"),
+        () = shutdown.cancelled() => anyhow::bail!("shut down before the controller unfenced this broker"),
+    }
 }
 
 /// Retries `propose` while no quorum answers (no leader yet, the leader unreachable), as a

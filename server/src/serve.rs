@@ -2,8 +2,10 @@
 //! shutdown, close cleanly.
 //!
 //! Start-up joins the metadata quorum (a one-voter quorum for a single node) and agrees on the
-//! cluster id, opens (and if needed recovers) every log, and replays `__consumer_offsets` and
-//! `_schemas`, before the listener binds, so `/ready` answering means the data is served.
+//! cluster id, opens (and if needed recovers) every log, binds the listener (for the address it
+//! registers), registers and waits to be unfenced, migrates a single-node `meta.json` into the
+//! metadata log and makes the logs match the applied image, and replays `__consumer_offsets`
+//! and `_schemas`, before it serves, so `/ready` answering means the data is served.
 //! Shutdown stops accepting, drains in-flight requests and WebSockets (each for at most
 //! `shutdown_timeout`), stops background maintenance, then flushes and closes every log and
 //! writes the clean-shutdown marker.
@@ -49,7 +51,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     crate::broker::topic_config::TopicConfig::validate_broker_defaults(&config.topic_defaults)
         .context("invalid [topic_defaults]")?;
     // The quorum first: the broker opens under the cluster id it agrees on.
-    let metadata = metadata::open(&config).await?;
+    let metadata = Arc::new(metadata::open(&config).await?);
     let cluster_id = match metadata::agree_cluster_id(&metadata, &config, &shutdown).await {
         Ok(id) => id,
         Err(e) => {
@@ -71,6 +73,22 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .context("broker start-up panicked")?
         .with_context(|| format!("cannot open data directory {}", config.data_dir.display()))?;
 
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let bound = listener.local_addr().context("no local address")?;
+    let public_url = config.public_url_for(bound);
+    metadata::register(&metadata, &public_url, &shutdown).await?;
+    metadata::wait_unfenced(&metadata, config.node_id, &shutdown).await?;
+    {
+        let broker = Arc::clone(&broker);
+        let node = Arc::clone(&metadata);
+        tokio::task::spawn_blocking(move || broker.attach(node))
+            .await
+            .context("joining the metadata log panicked")?
+            .context("cannot bring the topics in line with the metadata log")?;
+    }
+
     // Replays __consumer_offsets (creating it on first start) before anything is served.
     let groups = {
         let broker = Arc::clone(&broker);
@@ -91,12 +109,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     .await?;
 
     let maintenance_stop = CancellationToken::new();
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let bound = listener.local_addr().context("no local address")?;
-    let public_url = config.public_url_for(bound);
-    metadata::register(&metadata, &public_url, &shutdown).await?;
     let state = AppState {
         broker: Arc::clone(&broker),
         groups: Arc::clone(&groups),
@@ -114,6 +126,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
 
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
+    // Topic changes committed through other brokers, and leaders moving.
+    let follower = tokio::spawn(Arc::clone(&broker).follow_metadata(maintenance_stop.clone()));
     // Session expiry and topic-change rebalances of consumer groups.
     let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
     info!(address = %bound, public_url = %public_url, "runnel listening");
@@ -137,6 +151,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     if let Err(e) = reaper.await {
         warn!(cause = %e, "group coordinator task ended abnormally");
+    }
+    if let Err(e) = follower.await {
+        warn!(cause = %e, "metadata follower task ended abnormally");
     }
     tokio::task::spawn_blocking(move || broker.close())
         .await

@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -220,4 +220,284 @@ async fn a_data_dir_of_another_cluster_is_refused() {
     let text = b.stderr();
     assert!(text.contains("belongs to cluster"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
+}
+
+/// Polls `probe` until it returns `Some` (or panics after the deadline, naming `what`).
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + CLUSTER_DEADLINE;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} not seen within {CLUSTER_DEADLINE:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// What broker `b` lists of topic `t`: the v3 topic (without `metadata`, whose links name the
+/// broker's own URL), each partition's leader id and replica ids, and the topic's configs.
+/// `None` when the topic is unknown there.
+async fn topic_view(c: &Cluster, b: u32, t: &str) -> Option<Value> {
+    let r = c.broker(b);
+    let cid = r.cluster_id().await;
+    let base = format!("/v3/clusters/{cid}/topics/{t}");
+    let (status, topic) = r.get_json(&base).await;
+    if status != 200 {
+        return None;
+    }
+    let (_, partitions) = r.get_json(&format!("{base}/partitions")).await;
+    let mut placed = Vec::new();
+    for p in partitions["data"].as_array()? {
+        let id = p["partition_id"].as_u64()?;
+        let leader = p["leader"]["related"]
+            .as_str()
+            .and_then(|l| l.rsplit('/').next())
+            .and_then(|l| l.parse::<u64>().ok());
+        let (_, replicas) = r
+            .get_json(&format!("{base}/partitions/{id}/replicas"))
+            .await;
+        let replicas: Vec<Value> = replicas["data"]
+            .as_array()?
+            .iter()
+            .map(|x| json!([x["broker_id"], x["is_leader"], x["is_in_sync"]]))
+            .collect();
+        placed.push(json!({ "partition": id, "leader": leader, "replicas": replicas }));
+    }
+    let (_, configs) = r.get_json(&format!("{base}/configs")).await;
+    let configs: Vec<Value> = configs["data"]
+        .as_array()?
+        .iter()
+        .map(|x| json!([x["name"], x["value"], x["is_default"]]))
+        .collect();
+    Some(json!({
+        "name": topic["topic_name"],
+        "partitions_count": topic["partitions_count"],
+        "replication_factor": topic["replication_factor"],
+        "partitions": placed,
+        "configs": configs,
+    }))
+}
+
+/// Waits until every running broker lists `t` as `expected` (by `topic_view`).
+async fn seen_alike(c: &Cluster, brokers: &[u32], t: &str, expected: &Value) {
+    for &b in brokers {
+        eventually(
+            &format!("broker {b} listing {t} as the others do"),
+            || async { (topic_view(c, b, t).await.as_ref() == Some(expected)).then_some(()) },
+        )
+        .await;
+    }
+}
+
+/// The leader of each partition in a `topic_view`.
+fn leaders(view: &Value) -> Vec<u64> {
+    view["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .map(|p| p["leader"].as_u64().expect("a leader"))
+        .collect()
+}
+
+async fn set_config(c: &Cluster, b: u32, t: &str, name: &str, value: &str) -> (u16, Value) {
+    let r = c.broker(b);
+    let cid = r.cluster_id().await;
+    r.call(
+        "PUT",
+        &format!("/v3/clusters/{cid}/topics/{t}/configs/{name}"),
+        Some(&json!({ "value": value })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn topics_live_in_the_metadata_log_and_are_placed_across_brokers() {
+    let c = Cluster::start(3).await;
+    c.wait_status(1, "three live brokers", |s| live(s, &[1, 2, 3]))
+        .await;
+    c.broker(1).create_topic("spread", 6, &[]).await;
+    let view = topic_view(&c, 1, "spread").await.expect("created");
+    let leaders = leaders(&view);
+    for b in 1..=3 {
+        assert_eq!(
+            leaders.iter().filter(|l| **l == b).count(),
+            2,
+            "2/2/2 leaders: {view}"
+        );
+    }
+    seen_alike(&c, &[1, 2, 3], "spread", &view).await;
+
+    // A factor the cluster cannot honour: Kafka's text for too few brokers, and a clear
+    // refusal above 1 until replication exists.
+    let (status, body) = c
+        .broker(2)
+        .try_create_topic(&json!({"topic_name": "wide", "replication_factor": 4}))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (400, Some(40002)),
+        "{body}"
+    );
+    assert_eq!(
+        body["message"],
+        "Replication factor: 4 larger than available brokers: 3."
+    );
+    let (status, body) = c
+        .broker(2)
+        .try_create_topic(&json!({"topic_name": "wide", "replication_factor": 2}))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (400, Some(40002)),
+        "{body}"
+    );
+
+    // A config change through broker 3 is seen on all.
+    let (status, body) = set_config(&c, 3, "spread", "retention.ms", "123456").await;
+    assert_eq!(status, 204, "{body}");
+    let changed = topic_view(&c, 3, "spread").await.expect("still there");
+    assert_ne!(changed, view);
+    seen_alike(&c, &[1, 2, 3], "spread", &changed).await;
+
+    // Produce through the leader works; through another broker it is a retriable 5xx naming
+    // the leader.
+    let leader = leaders[0] as u32;
+    let other = (1..=3).find(|b| *b != leader).unwrap();
+    let record = json!({ "records": [{ "value": {"n": 1} }] });
+    let (status, body) = c
+        .broker(leader)
+        .post("/topics/spread/partitions/0", JSON_V2, &record)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = c
+        .broker(other)
+        .post("/topics/spread/partitions/0", JSON_V2, &record)
+        .await;
+    // v2 produce answers per record, as Confluent's proxy does: 200 with the error in place.
+    let text = body.to_string();
+    assert!(
+        status >= 500 || body["offsets"][0]["error_code"] == 50003,
+        "{status} {body}"
+    );
+    assert!(
+        text.contains(&format!("led by broker {leader}")),
+        "{status} {body}"
+    );
+    assert!(text.contains("50003"), "{body}");
+    let (status, body) = c.broker(other).read_raw("spread", 0, 0, JSON_V2, "").await;
+    assert!(
+        status >= 500 && body.to_string().contains("led by broker"),
+        "{status} {body}"
+    );
+    assert_eq!(c.broker(leader).read_all("spread", 0).await.len(), 1);
+
+    // Delete through broker 2 removes it everywhere, with its partition directories.
+    let cid = c.broker(2).cluster_id().await;
+    let (status, body) = c
+        .broker(2)
+        .call("DELETE", &format!("/v3/clusters/{cid}/topics/spread"), None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    for b in 1..=3 {
+        eventually(&format!("broker {b} forgetting the topic"), || async {
+            let gone = topic_view(&c, b, "spread").await.is_none();
+            let dirs = std::fs::read_dir(c.broker(b).data_dir().join("topics"))
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .any(|e| e.file_name().to_string_lossy().starts_with("spread-"))
+                })
+                .unwrap_or(false);
+            (gone && !dirs).then_some(())
+        })
+        .await;
+    }
+    for b in &c.brokers {
+        b.assert_no_panic();
+    }
+}
+
+#[tokio::test]
+async fn topic_changes_survive_the_controller_and_a_restarted_broker_catches_up() {
+    let mut c = Cluster::start(3).await;
+    let first = c
+        .wait_status(1, "three live brokers", |s| live(s, &[1, 2, 3]))
+        .await;
+    c.broker(1).create_topic("before", 3, &[]).await;
+    let old = u32::try_from(first["controller_id"].as_u64().expect("controller")).unwrap();
+    c.broker_mut(old).kill9();
+    let others: Vec<u32> = (1..=3).filter(|b| *b != old).collect();
+    c.wait_status(others[0], "a new controller", |s| {
+        s["controller_id"]
+            .as_u64()
+            .is_some_and(|id| id != u64::from(old))
+            && fenced(s, old) == Some(true)
+    })
+    .await;
+    // Creating a topic and changing a config go through the new controller.
+    c.broker(others[0]).create_topic("after", 4, &[]).await;
+    let (status, body) = set_config(&c, others[1], "before", "retention.ms", "654321").await;
+    assert_eq!(status, 204, "{body}");
+
+    c.restart(old).await;
+    for t in ["before", "after"] {
+        let view = topic_view(&c, others[0], t).await.expect("listed");
+        seen_alike(&c, &[1, 2, 3], t, &view).await;
+    }
+    for b in &c.brokers {
+        b.assert_no_panic();
+    }
+}
+
+#[tokio::test]
+async fn a_single_node_data_dir_migrates_into_the_metadata_log_with_every_record() {
+    let mut r = Runnel::start().await;
+    r.create_topic("old", 2, &[("retention.ms", "7200000")])
+        .await;
+    let values: Vec<Value> = (0..20).map(|i| json!({ "i": i })).collect();
+    r.produce_ok("old", &values).await;
+    let before: Vec<Vec<Value>> = vec![r.read_all("old", 0).await, r.read_all("old", 1).await];
+    let cid = r.cluster_id().await;
+    let (_, configs) = r
+        .get_json(&format!(
+            "/v3/clusters/{cid}/topics/old/configs/retention.ms"
+        ))
+        .await;
+    r.stop().await;
+
+    // Today's single-node format: no metadata log, topics only in meta.json (format 1).
+    std::fs::remove_dir_all(r.data_dir().join("metadata")).expect("remove metadata/");
+    let meta_path = r.data_dir().join("meta.json");
+    let mut meta: Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).expect("meta.json")).expect("json");
+    meta["version"] = json!(1);
+    std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).expect("write");
+
+    r.restart().await;
+    assert_eq!(r.cluster_id().await, cid, "the cluster id is kept");
+    let after: Vec<Vec<Value>> = vec![r.read_all("old", 0).await, r.read_all("old", 1).await];
+    assert_eq!(after, before, "every record kept");
+    assert_eq!(after.iter().map(Vec::len).sum::<usize>(), 20);
+    let (_, again) = r
+        .get_json(&format!(
+            "/v3/clusters/{cid}/topics/old/configs/retention.ms"
+        ))
+        .await;
+    assert_eq!(again["value"], configs["value"]);
+    assert_eq!(again["value"], "7200000");
+    let migrated: Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).expect("meta.json")).expect("json");
+    assert_eq!(migrated["version"], 2, "{migrated}");
+
+    // From now on the metadata log is the source of truth, across restarts.
+    r.restart().await;
+    assert_eq!(r.read_all("old", 0).await, before[0]);
+    r.produce_ok("old", &values).await;
+    r.assert_no_panic();
 }

@@ -36,8 +36,11 @@ pub enum Error {
         limit: u64,
         reserved: u64,
     },
-    #[error("Replication factor: {0} larger than available brokers: 1.")]
-    InvalidReplicationFactor(i64),
+    /// A replication factor the cluster cannot honour: Kafka's
+    /// `InvalidReplicationFactorException` text, or the refusal of factors above 1 until
+    /// replication exists.
+    #[error("{0}")]
+    InvalidReplicationFactor(String),
     #[error("Topic '{0}' is internal and cannot be changed through this call.")]
     InternalTopic(String),
     /// Kafka's wording for a produce to an internal topic (`InvalidTopicException`).
@@ -78,6 +81,10 @@ pub enum Error {
     PartitionsNotIncreased { current: u32, requested: i64 },
     #[error(transparent)]
     Log(#[from] log::Error),
+    /// The metadata quorum could not commit a change (no controller reachable, or this broker
+    /// trails it); retriable, and the change may or may not have been made.
+    #[error("The cluster metadata change could not be confirmed: {0}. Retry the request.")]
+    Quorum(String),
     #[error("metadata file {path}: {reason}")]
     Metadata { path: PathBuf, reason: String },
     #[error(

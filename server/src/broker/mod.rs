@@ -1,23 +1,27 @@
 //! The broker: topics and partitions hosted on this node, and their metadata.
 //!
-//! Topic metadata (cluster id, topics, partition counts, config overrides) is one JSON file,
-//! `<data>/meta.json`, replaced atomically on every change: that replacement is the one step
-//! that commits a create, a delete, new partitions or a config change. Partition logs live in
-//! `<data>/topics/<topic>-<partition>/`, each stamped with its topic's id
-//! (`partition_dirs.rs`). Creation makes the log directories first and then commits; deletion
-//! commits and then removes the directories; at start-up a directory whose id names no live
-//! topic is a leftover of an interrupted create or delete and is removed. A commit that fails
-//! changes nothing, in memory or on disk, and a crash at any point leaves a topic whole or gone.
+//! Client topics (their ids, partition counts, placements, leaders and configs) are committed
+//! by the cluster's metadata log, and every broker makes its logs match the applied image
+//! (`cluster.rs`); the changes themselves are validated and applied in `topics.rs`. The broker
+//! keeps its own record of the topics it holds in `<data>/meta.json`, replaced atomically on
+//! every local change, and the partition logs in `<data>/topics/<topic>-<partition>/`, each
+//! stamped with its topic's id (`partition_dirs.rs`). A new partition's directory is made before
+//! the record names it and a deleted one removed after; at start-up a directory whose id names
+//! no recorded topic is a leftover of an interrupted create or delete and is removed. A local
+//! change that fails changes nothing, in memory or on disk, and a crash at any point leaves a
+//! topic whole or gone; the next reconciliation with the metadata log completes it.
 //!
 //! Internal topics (`__consumer_offsets`, `_schemas`) are the broker's: clients cannot create,
 //! delete or append to them, nor change the configs the broker relies on (see
-//! [`Broker::create_internal_topic`]). A single node is its own controller; replication and the
-//! Raft-backed metadata of DESIGN.md §3 are not built yet.
+//! [`Broker::create_internal_topic`]). Until requests are forwarded between brokers, each
+//! broker keeps its own, outside the metadata log, with `meta.json` as their commit point.
 //!
-//! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`).
+//! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`), the metadata quorum
+//! (`runnel_cluster`).
 
 mod acks;
 pub mod appender;
+mod cluster;
 mod error;
 mod internal;
 pub mod naming;
@@ -25,10 +29,12 @@ pub mod partition;
 mod partition_dirs;
 pub mod partitioner;
 pub mod topic_config;
+mod topics;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -43,11 +49,12 @@ use crate::log::{self, Log, checkpoint, marker};
 /// answers with. They reach the log only through the broker.
 pub use crate::log::{Error as LogError, Header, NewRecord, Record};
 pub use acks::Acks;
+pub use cluster::Placement;
+use cluster::{LEGACY_FORMAT, Quorum, RECORD_FORMAT};
 pub use error::Error;
-use internal::check_internal_config;
-pub use partition::{FetchResult, Partition};
+pub use partition::{FetchResult, Leader, Partition};
 use partitioner::StickyPartitioner;
-use topic_config::{BrokerDefaults, ConfigError, EffectiveConfig, TopicConfig};
+use topic_config::{BrokerDefaults, EffectiveConfig, TopicConfig};
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;
@@ -97,6 +104,8 @@ pub struct BrokerConfig {
     pub checkpoint_interval: Duration,
 }
 
+/// `meta.json`. `version` is its format: [`LEGACY_FORMAT`] holds a single node's topics, not
+/// yet in the metadata log; [`RECORD_FORMAT`] records what this broker holds under it.
 #[derive(Debug, Serialize, Deserialize)]
 struct MetadataFile {
     version: u32,
@@ -191,8 +200,13 @@ pub struct Broker {
     topic_defaults: BrokerDefaults,
     cluster_id: String,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
-    /// Serializes metadata changes (create, delete, alter) and their file writes.
+    /// Serializes metadata changes (create, delete, alter, reconciliation) and their file
+    /// writes.
     metadata_lock: Mutex<()>,
+    /// The metadata quorum, once attached (never in unit tests that run without one).
+    quorum: OnceLock<Quorum>,
+    /// The format `meta.json` is written in (see [`MetadataFile`]).
+    meta_format: AtomicU32,
     /// Bumped after every committed topic change (create, delete, new partitions), so the
     /// group coordinator rebalances without polling the topic list.
     metadata_version: tokio::sync::watch::Sender<u64>,
@@ -230,8 +244,13 @@ impl Broker {
                     reason: e.to_string(),
                 })?
             }
+            // A new data dir under a quorum has nothing to migrate.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MetadataFile {
-                version: 1,
+                version: if config.cluster_id.is_some() {
+                    RECORD_FORMAT
+                } else {
+                    LEGACY_FORMAT
+                },
                 cluster_id: config.cluster_id.clone().unwrap_or_else(new_id),
                 topics: BTreeMap::new(),
             },
@@ -299,6 +318,8 @@ impl Broker {
             cluster_id: meta.cluster_id.clone(),
             topics: RwLock::new(topics),
             metadata_lock: Mutex::new(()),
+            quorum: OnceLock::new(),
+            meta_format: AtomicU32::new(meta.version),
             sticky: StickyPartitioner::new(16 << 10),
             metadata_version: tokio::sync::watch::Sender::new(0),
         };
@@ -362,7 +383,7 @@ impl Broker {
         self.commit_metadata(&topics)
     }
 
-    /// Replaces `meta.json` with `topics`: the commit point of every metadata change. Callers
+    /// Replaces `meta.json` with `topics`: the commit point of every local change. Callers
     /// hold the metadata lock and install `topics` in memory only after this succeeds, so no
     /// client sees a change that is not committed.
     ///
@@ -373,7 +394,7 @@ impl Broker {
     /// start then shows one state or the other, never part of a topic.)
     fn commit_metadata(&self, topics: &BTreeMap<String, Arc<Topic>>) -> Result<()> {
         let meta = MetadataFile {
-            version: 1,
+            version: self.meta_format.load(Ordering::Acquire),
             cluster_id: self.cluster_id.clone(),
             topics: topics
                 .iter()
@@ -445,189 +466,6 @@ impl Broker {
         Ok(Arc::clone(self.topic(topic)?.partition(partition)?))
     }
 
-    /// Creates a topic for a client (or only validates the request). Blocking: creates files.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTopicName`], [`Error::InternalTopicCreation`] for a name the broker keeps
-    /// for itself, [`Error::TopicExists`], [`Error::TopicCollision`],
-    /// [`Error::InvalidPartitions`], [`Error::TooManyPartitions`],
-    /// [`Error::InvalidReplicationFactor`], [`Error::InvalidConfig`], I/O errors.
-    pub fn create_topic(
-        &self,
-        name: &str,
-        partitions: Option<i64>,
-        replication_factor: Option<i64>,
-        configs: BTreeMap<String, String>,
-        validate_only: bool,
-    ) -> Result<Arc<Topic>> {
-        naming::validate_topic_name(name)?;
-        if naming::is_internal(name) {
-            return Err(Error::InternalTopicCreation(name.to_owned()));
-        }
-        self.create(name, partitions, replication_factor, configs, validate_only)
-    }
-
-    /// Creates one of the broker's own topics (`__consumer_offsets`, `_schemas`), which clients
-    /// may not create. Blocking.
-    ///
-    /// # Errors
-    /// As [`Broker::create_topic`], but for the internal name.
-    pub fn create_internal_topic(
-        &self,
-        name: &str,
-        partitions: u32,
-        configs: BTreeMap<String, String>,
-    ) -> Result<Arc<Topic>> {
-        naming::validate_topic_name(name)?;
-        self.create(name, Some(i64::from(partitions)), None, configs, false)
-    }
-
-    fn create(
-        &self,
-        name: &str,
-        partitions: Option<i64>,
-        replication_factor: Option<i64>,
-        configs: BTreeMap<String, String>,
-        validate_only: bool,
-    ) -> Result<Arc<Topic>> {
-        let partitions = partitions.unwrap_or(i64::from(self.config.num_partitions));
-        if !(1..=i64::from(MAX_PARTITIONS)).contains(&partitions) {
-            return Err(Error::InvalidPartitions(partitions));
-        }
-        let partitions = partitions as u32;
-        self.check_open_files(partitions)?;
-        match replication_factor {
-            None | Some(-1) | Some(1) => {}
-            Some(rf) => return Err(Error::InvalidReplicationFactor(rf)),
-        }
-        let settings =
-            TopicSettings::new(TopicConfig::from_overrides(configs)?, &self.topic_defaults);
-        let _guard = self.metadata_lock.lock();
-        if self.topics.read().contains_key(name) {
-            return Err(Error::TopicExists(name.to_owned()));
-        }
-        let key = naming::collision_key(name);
-        if let Some(existing) = self
-            .topics
-            .read()
-            .keys()
-            .find(|t| naming::collision_key(t) == key)
-        {
-            return Err(Error::TopicCollision {
-                topic: name.to_owned(),
-                existing: existing.clone(),
-            });
-        }
-        let name_arc: Arc<str> = Arc::from(name);
-        let topic_id = new_id();
-        if validate_only {
-            return Ok(Arc::new(Topic {
-                name: name_arc,
-                topic_id,
-                config: Arc::new(RwLock::new(settings)),
-                partitions: Vec::new(),
-            }));
-        }
-        let log_config = settings.effective.log.clone();
-        let mut created = Vec::with_capacity(partitions as usize);
-        let opened = (0..partitions).try_for_each(|p| {
-            created.push(self.open_new_partition(&name_arc, &topic_id, p, &log_config)?);
-            Ok::<_, Error>(())
-        });
-        let topic = Arc::new(Topic {
-            name: Arc::clone(&name_arc),
-            topic_id,
-            config: Arc::new(RwLock::new(settings)),
-            partitions: created,
-        });
-        let committed = opened.and_then(|()| {
-            let mut next = self.topics.read().clone();
-            next.insert(name.to_owned(), Arc::clone(&topic));
-            self.commit_metadata(&next)?;
-            *self.topics.write() = next;
-            Ok(())
-        });
-        if let Err(e) = committed {
-            self.remove_uncommitted(name, &topic.partitions, 0..partitions);
-            return Err(e);
-        }
-        info!(topic = name, partitions, "topic created");
-        self.metadata_changed();
-        Ok(topic)
-    }
-
-    /// Makes the log of a partition that no commit names yet, stamped with its topic's id. A
-    /// deleted incarnation's directory still in the way is removed first, so its records can
-    /// never reappear in the new topic.
-    fn open_new_partition(
-        &self,
-        topic: &Arc<str>,
-        topic_id: &str,
-        partition: u32,
-        log_config: &log::LogConfig,
-    ) -> Result<Arc<Partition>> {
-        let dir = self
-            .config
-            .data_dir
-            .join("topics")
-            .join(partition_dirs::dir_name(topic, partition));
-        let io = |e| log::Error::Io {
-            path: dir.clone(),
-            source: e,
-        };
-        partition_dirs::clear_leftover(&dir).map_err(io)?;
-        let log = Log::open(&dir, log_config.clone(), true, now_ms())?;
-        partition_dirs::write_topic_id(&dir, topic_id).map_err(io)?;
-        Ok(Arc::new(Partition::new(Arc::clone(topic), partition, log)))
-    }
-
-    /// Removes the directories of partitions whose create was not committed.
-    fn remove_uncommitted(
-        &self,
-        topic: &str,
-        opened: &[Arc<Partition>],
-        ids: std::ops::Range<u32>,
-    ) {
-        let topics_dir = self.config.data_dir.join("topics");
-        for p in opened.iter().filter(|p| ids.contains(&p.id())) {
-            let _ = p.delete_files();
-        }
-        for p in ids {
-            let _ = std::fs::remove_dir_all(topics_dir.join(partition_dirs::dir_name(topic, p)));
-        }
-    }
-
-    /// Deletes a topic and its data. Blocking.
-    ///
-    /// The metadata commit is the delete: until it succeeds nothing changes (clients keep
-    /// producing to the topic); once it has, the topic is gone for clients and for the next
-    /// start, and its directories are removed now or, if that fails, at the next start or
-    /// before a topic of the same name is created (`partition_dirs.rs`).
-    ///
-    /// # Errors
-    /// [`Error::UnknownTopic`], [`Error::InternalTopicDeletion`], I/O errors writing the
-    /// metadata (then nothing changed).
-    pub fn delete_topic(&self, name: &str) -> Result<()> {
-        let _guard = self.metadata_lock.lock();
-        let topic = self.topic(name)?;
-        if topic.is_internal() {
-            return Err(Error::InternalTopicDeletion(name.to_owned()));
-        }
-        let mut next = self.topics.read().clone();
-        next.remove(name);
-        self.commit_metadata(&next)?;
-        *self.topics.write() = next;
-        self.sticky.forget(name);
-        for p in topic.partitions() {
-            if let Err(e) = p.delete_files() {
-                warn!(topic = name, partition = p.id(), cause = %e, "could not remove partition files; they go at the next start");
-            }
-        }
-        info!(topic = name, "topic deleted");
-        self.metadata_changed();
-        Ok(())
-    }
-
     /// Refuses `adding` partitions that would take the broker past its open-file limit, so a
     /// huge request gets a clear 400 instead of failing halfway with "too many open files".
     fn check_open_files(&self, adding: u32) -> Result<()> {
@@ -648,118 +486,6 @@ impl Broker {
                 limit,
                 reserved,
             });
-        }
-        Ok(())
-    }
-
-    /// Grows a topic to `new_count` partitions. Blocking: creates the new logs.
-    ///
-    /// As for creation, the new logs are made first and the metadata committed after, so a crash
-    /// in between leaves only directories that the next start removes. The broker's map then
-    /// holds a new [`Topic`] (see its docs); the returned one has the new count.
-    ///
-    /// # Errors
-    /// [`Error::UnknownTopic`], [`Error::InternalTopic`], [`Error::PartitionsNotIncreased`]
-    /// unless `new_count` is larger than the current count, [`Error::InvalidPartitions`] above
-    /// [`MAX_PARTITIONS`], [`Error::TooManyPartitions`] past the open-file limit, I/O errors
-    /// (then nothing changed).
-    pub fn add_partitions(&self, name: &str, new_count: i64) -> Result<Arc<Topic>> {
-        let _guard = self.metadata_lock.lock();
-        let old = self.topic(name)?;
-        if old.is_internal() {
-            return Err(Error::InternalTopic(name.to_owned()));
-        }
-        let current = old.partition_count();
-        if new_count <= i64::from(current) {
-            return Err(Error::PartitionsNotIncreased {
-                current,
-                requested: new_count,
-            });
-        }
-        if new_count > i64::from(MAX_PARTITIONS) {
-            return Err(Error::InvalidPartitions(new_count));
-        }
-        let new_count = new_count as u32;
-        self.check_open_files(new_count - current)?;
-        let log_config = old.log_config();
-        let mut partitions = old.partitions.clone();
-        let opened = (current..new_count).try_for_each(|p| {
-            partitions.push(self.open_new_partition(&old.name, &old.topic_id, p, &log_config)?);
-            Ok::<_, Error>(())
-        });
-        let grown = Arc::new(Topic {
-            name: Arc::clone(&old.name),
-            topic_id: old.topic_id.clone(),
-            config: Arc::clone(&old.config),
-            partitions,
-        });
-        let committed = opened.and_then(|()| {
-            let mut next = self.topics.read().clone();
-            next.insert(name.to_owned(), Arc::clone(&grown));
-            self.commit_metadata(&next)?;
-            *self.topics.write() = next;
-            Ok(())
-        });
-        if let Err(e) = committed {
-            self.remove_uncommitted(name, &grown.partitions, current..new_count);
-            return Err(e);
-        }
-        info!(
-            topic = name,
-            from = current,
-            to = new_count,
-            "partitions added"
-        );
-        self.metadata_changed();
-        Ok(grown)
-    }
-
-    /// Changes a topic's config overrides: `change` edits a copy of the current ones, and the
-    /// result is committed only if it succeeds and `validate_only` is false. The whole
-    /// read-modify-write holds the metadata lock, so concurrent changes don't lose each other's
-    /// edits. Blocking.
-    ///
-    /// # Errors
-    /// [`Error::UnknownTopic`] (checked first), [`Error::InvalidConfig`] from `change` (then
-    /// nothing changed), I/O errors.
-    pub fn update_topic_config<F>(&self, name: &str, validate_only: bool, change: F) -> Result<()>
-    where
-        F: FnOnce(&mut TopicConfig) -> Result<(), ConfigError>,
-    {
-        let _guard = self.metadata_lock.lock();
-        let topic = self.topic(name)?;
-        let mut config = topic.config();
-        change(&mut config)?;
-        check_internal_config(&topic, &topic.config(), &config)?;
-        if validate_only {
-            return Ok(());
-        }
-        self.commit_topic_config(&topic, config)
-    }
-
-    /// Replaces a topic's config overrides. Blocking.
-    ///
-    /// # Errors
-    /// [`Error::UnknownTopic`], I/O errors.
-    pub fn set_topic_config(&self, name: &str, config: TopicConfig) -> Result<()> {
-        let _guard = self.metadata_lock.lock();
-        let topic = self.topic(name)?;
-        self.commit_topic_config(&topic, config)
-    }
-
-    /// Installs `config` on `topic`, persists it, and applies it to the open logs. The caller
-    /// holds the metadata lock.
-    fn commit_topic_config(&self, topic: &Topic, config: TopicConfig) -> Result<()> {
-        check_internal_config(topic, &topic.config(), &config)?;
-        let settings = TopicSettings::new(config, &self.topic_defaults);
-        let log_config = settings.effective.log.clone();
-        let old = std::mem::replace(&mut *topic.config.write(), settings);
-        if let Err(e) = self.write_metadata() {
-            *topic.config.write() = old;
-            return Err(e);
-        }
-        for p in topic.partitions() {
-            p.set_config(log_config.clone());
         }
         Ok(())
     }

@@ -9,7 +9,13 @@
 //! tails wake as soon as a record is appended, without polling.
 //!
 //! On a single node the high watermark equals the log end offset; replication will separate them.
+//!
+//! Clients produce to and read from a partition's leader only (Kafka's
+//! `NOT_LEADER_OR_FOLLOWER`): the broker records here who leads the partition as the metadata
+//! log says, and appends and reads answer [`log::Error::NotLeader`] when it is not this broker,
+//! a retriable error naming the leader, until forwarding sends such requests to it.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
@@ -47,6 +53,22 @@ pub struct Partition {
     end_offset: watch::Sender<u64>,
     /// The group-commit queue, started on the first produce.
     appender: OnceLock<mpsc::Sender<AppendRequest>>,
+    /// Who leads the partition: [`LEADS_HERE`], [`OFFLINE`], or another broker's id.
+    leader: AtomicI64,
+}
+
+/// This broker leads the partition (and a partition outside the metadata log, such as an
+/// internal topic's, is always led here).
+const LEADS_HERE: i64 = -2;
+/// The partition's leader is fenced or gone: Kafka's leader `-1`.
+const OFFLINE: i64 = -1;
+
+/// Who leads a partition, as this broker last applied it from the metadata log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leader {
+    Here,
+    Broker(u32),
+    Offline,
 }
 
 impl Partition {
@@ -59,7 +81,40 @@ impl Partition {
             flush_lock: Mutex::new(()),
             end_offset,
             appender: OnceLock::new(),
+            leader: AtomicI64::new(LEADS_HERE),
         }
+    }
+
+    /// Records who leads the partition now.
+    pub(crate) fn set_leader(&self, leader: Leader) {
+        let value = match leader {
+            Leader::Here => LEADS_HERE,
+            Leader::Offline => OFFLINE,
+            Leader::Broker(id) => i64::from(id),
+        };
+        self.leader.store(value, Ordering::Release);
+    }
+
+    /// Who leads the partition.
+    pub fn leader(&self) -> Leader {
+        match self.leader.load(Ordering::Acquire) {
+            LEADS_HERE => Leader::Here,
+            id => u32::try_from(id).map_or(Leader::Offline, Leader::Broker),
+        }
+    }
+
+    /// Refuses client appends and reads unless this broker leads the partition.
+    fn check_leader(&self) -> log::Result<()> {
+        let leader = match self.leader() {
+            Leader::Here => return Ok(()),
+            Leader::Broker(id) => Some(id),
+            Leader::Offline => None,
+        };
+        Err(log::Error::NotLeader {
+            topic: self.topic.to_string(),
+            partition: self.id,
+            leader,
+        })
     }
 
     pub fn topic(&self) -> &str {
@@ -144,6 +199,9 @@ impl Partition {
         now_ms: i64,
         append: impl Fn(&mut Log, B, i32, i64) -> log::Result<AppendInfo>,
     ) -> Vec<log::Result<AppendInfo>> {
+        if let Err(e) = self.check_leader() {
+            return batches.iter().map(|_| Err(e.duplicate())).collect();
+        }
         let (results, flush) = {
             let mut log = self.log.lock();
             let results: Vec<_> = batches
@@ -213,6 +271,7 @@ impl Partition {
     /// [`log::Error::OffsetOutOfRange`] outside `[log start, log end]`; I/O errors; a damaged
     /// batch before any record was found.
     pub fn read(&self, offset: u64, max_bytes: usize) -> log::Result<FetchResult> {
+        self.check_leader()?;
         let (high_watermark, log_start_offset, max_batch) = {
             let log = self.log.lock();
             (

@@ -163,6 +163,7 @@ fn broker_status(e: &broker::Error, api: Api) -> (StatusCode, u32) {
         | B::TopicCollision { .. }
         | B::PartitionsNotIncreased { .. } => (StatusCode::BAD_REQUEST, 40002),
         B::Log(l) => log_status(l),
+        B::Quorum(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50003),
         B::Metadata { .. } | B::InternalTopicMisconfigured { .. } | B::ForeignCluster { .. } => {
             (StatusCode::INTERNAL_SERVER_ERROR, 50002)
         }
@@ -213,7 +214,7 @@ pub fn log_status(e: &LogError) -> (StatusCode, u32) {
         L::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 413),
         L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
         L::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 400),
-        L::DiskFull { .. } | L::TooManyOpenFiles { .. } => {
+        L::DiskFull { .. } | L::TooManyOpenFiles { .. } | L::NotLeader { .. } => {
             (StatusCode::INTERNAL_SERVER_ERROR, 50003)
         }
         // A produce that raced a topic delete: the topic is unknown now, as Kafka answers

@@ -53,6 +53,26 @@ pub enum Error {
     /// A request that can never succeed, such as an empty batch.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A client produce or read of a partition this broker does not lead (Kafka's
+    /// `NOT_LEADER_OR_FOLLOWER`, retriable): `leader` is the broker that does, `None` when the
+    /// partition is offline.
+    #[error("{}", not_leader_message(topic, *partition, *leader))]
+    NotLeader {
+        topic: String,
+        partition: u32,
+        leader: Option<u32>,
+    },
+}
+
+fn not_leader_message(topic: &str, partition: u32, leader: Option<u32>) -> String {
+    match leader {
+        Some(broker) => format!(
+            "Partition {partition} of topic '{topic}' is led by broker {broker}; this broker does not forward requests yet"
+        ),
+        None => format!(
+            "Partition {partition} of topic '{topic}' has no leader: its broker is offline; retry later"
+        ),
+    }
 }
 
 impl Error {
@@ -109,6 +129,15 @@ impl Error {
                 limit: *limit,
             },
             Error::UnsupportedCompression(c) => Error::UnsupportedCompression(*c),
+            Error::NotLeader {
+                topic,
+                partition,
+                leader,
+            } => Error::NotLeader {
+                topic: topic.clone(),
+                partition: *partition,
+                leader: *leader,
+            },
             Error::OffsetOutOfRange {
                 requested,
                 log_start_offset,

@@ -60,15 +60,20 @@ pub struct OffsetsV2 {
 }
 
 pub(super) fn partition_v2(state: &AppState, partition: &Partition) -> PartitionV2 {
-    let broker = state.broker.broker_id();
+    let placement = state.broker.placement(partition.topic(), partition.id());
     PartitionV2 {
         partition: partition.id(),
-        leader: broker,
-        replicas: vec![ReplicaV2 {
-            broker,
-            leader: true,
-            in_sync: true,
-        }],
+        // Kafka's -1 for an offline partition does not fit the u32 field: 0 names no broker.
+        leader: placement.leader.unwrap_or(0),
+        replicas: placement
+            .replicas
+            .iter()
+            .map(|&broker| ReplicaV2 {
+                broker,
+                leader: placement.leader == Some(broker),
+                in_sync: placement.isr.contains(&broker),
+            })
+            .collect(),
     }
 }
 

@@ -294,7 +294,7 @@ pub async fn list_broker_replicas(
         .flat_map(|t| {
             t.partitions()
                 .iter()
-                .map(|p| kafka_replica(&state, t.name(), p.id()))
+                .map(|p| kafka_replica(&state, t.name(), p.id(), state.broker.broker_id()))
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -65,16 +65,25 @@ fn kafka_partition(state: &AppState, topic: &str, partition: u32) -> doc::KafkaP
         cluster_id: c.to_owned(),
         topic_name: topic.to_owned(),
         partition_id: partition,
-        leader: related(format!("{url}/replicas/{}", state.broker.broker_id())),
+        leader: state
+            .broker
+            .placement(topic, partition)
+            .leader
+            .map(|b| related(format!("{url}/replicas/{b}"))),
         replicas: related(format!("{url}/replicas")),
         reassignment: related(format!("{url}/reassignment")),
     }
 }
 
-/// The `KafkaReplica` resource of this broker's replica of a partition.
-pub(crate) fn kafka_replica(state: &AppState, topic: &str, partition: u32) -> doc::KafkaReplica {
+/// The `KafkaReplica` resource of broker `b`'s replica of a partition.
+pub(crate) fn kafka_replica(
+    state: &AppState,
+    topic: &str,
+    partition: u32,
+    b: u32,
+) -> doc::KafkaReplica {
     let c = state.broker.cluster_id();
-    let b = state.broker.broker_id();
+    let placement = state.broker.placement(topic, partition);
     doc::KafkaReplica {
         kind: "KafkaReplica".to_owned(),
         metadata: resource(
@@ -85,8 +94,8 @@ pub(crate) fn kafka_replica(state: &AppState, topic: &str, partition: u32) -> do
         topic_name: topic.to_owned(),
         partition_id: partition,
         broker_id: b,
-        is_leader: true,
-        is_in_sync: true,
+        is_leader: placement.leader == Some(b),
+        is_in_sync: placement.isr.contains(&b),
         broker: related(format!("{}/brokers/{b}", cluster_url(state))),
     }
 }
@@ -249,10 +258,17 @@ pub async fn list_replicas(
 ) -> Result<Json<doc::KafkaReplicaList>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
     let url = format!("{}/replicas", partition_url(&state, p.topic(), p.id()));
+    let data = state
+        .broker
+        .placement(p.topic(), p.id())
+        .replicas
+        .into_iter()
+        .map(|b| kafka_replica(&state, p.topic(), p.id(), b))
+        .collect();
     Ok(Json(doc::KafkaReplicaList {
         kind: "KafkaReplicaList".to_owned(),
         metadata: collection(url),
-        data: vec![kafka_replica(&state, p.topic(), p.id())],
+        data,
     }))
 }
 
@@ -273,10 +289,16 @@ pub async fn get_replica(
     Path((cluster_id, topic, segment, broker)): Path<(String, String, String, String)>,
 ) -> Result<Json<doc::KafkaReplica>, GatewayError> {
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
-    if path_id(&broker)? != state.broker.broker_id() {
+    let b = path_id(&broker)?;
+    if !state
+        .broker
+        .placement(p.topic(), p.id())
+        .replicas
+        .contains(&b)
+    {
         return Err(GatewayError::NotFound);
     }
-    Ok(Json(kafka_replica(&state, p.topic(), p.id())))
+    Ok(Json(kafka_replica(&state, p.topic(), p.id(), b)))
 }
 
 /// A partition's reassignment in progress: there never is one, so 404.
