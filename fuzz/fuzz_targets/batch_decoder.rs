@@ -53,7 +53,7 @@ fn exercise(buf: &[u8]) {
     let mut pos = 0usize;
     let mut expected = 0usize;
     let mut all_decode = true;
-    for item in Batches::new(buf, MAX_BATCH) {
+    for item in Batches::new(bytes.clone(), MAX_BATCH) {
         let Ok((h, slice)) = item else {
             all_decode = false;
             continue;
@@ -61,11 +61,11 @@ fn exercise(buf: &[u8]) {
         assert_eq!(slice.len(), h.size);
         assert_eq!(
             slice.as_ptr(),
-            buf[pos..].as_ptr(),
-            "batches must be contiguous"
+            bytes[pos..].as_ptr(),
+            "batches must be contiguous slices of the buffer, not copies"
         );
         let mut out = Vec::new();
-        match batch::decode_batch(&h, &bytes.slice(pos..pos + h.size), MAX_BATCH, &mut out) {
+        match batch::decode_batch(&h, &slice, MAX_BATCH, &mut out) {
             Ok(()) => {
                 check_records(&h, &out);
                 expected += out.len();
