@@ -22,8 +22,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cli::client::{Acks, Client, DEFAULT_URL, Format};
 pub use crate::config::ENV_URL;
 
-/// Runnel: a partitioned commit log with an HTTP and WebSocket gateway and a schema registry
-/// (one broker today; clustering and replication are being built).
+/// Runnel: a partitioned commit log with an HTTP and WebSocket gateway, a schema registry and
+/// a web UI; brokers share cluster metadata through a Raft quorum (forwarding between brokers
+/// and replication are being built).
 #[derive(Debug, Parser)]
 #[command(name = "runnel", version, about, propagate_version = true)]
 pub struct Cli {
@@ -34,8 +35,8 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start a broker: the log, the HTTP and WebSocket gateway, the schema registry, until SIGINT
-    /// or SIGTERM.
+    /// Start a broker: the log, the HTTP and WebSocket gateway, the schema registry and the web
+    /// UI, and its node of the metadata quorum, until SIGINT or SIGTERM.
     Serve(ServeArgs),
     /// Create, list, describe, alter and delete topics on a running server.
     Topics(TopicsArgs),
