@@ -60,14 +60,20 @@ pub(crate) fn receive(
     liveness: &Liveness,
     heartbeat: Heartbeat,
 ) -> Result<(), ProposeError> {
-    let metrics = raft.metrics().borrow().clone();
-    if metrics.state == ServerState::Leader {
+    // Read under the watch's borrow: heartbeats arrive every interval from every broker, and
+    // cloning the whole metrics (membership, replication map) for two fields is waste.
+    let (state, leader) = {
+        let m = raft.metrics();
+        let m = m.borrow();
+        (m.state, m.current_leader)
+    };
+    if state == ServerState::Leader {
         liveness.record(heartbeat);
         Ok(())
     } else {
         Err(ProposeError::NotLeader {
             node: node_id,
-            leader: metrics.current_leader,
+            leader,
         })
     }
 }

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::configs::{source, synonyms};
 use super::partitions::kafka_replica;
-use super::{check_cluster, collection, related, resource};
+use super::{check_cluster, cluster_url, collection, related, resource};
 use crate::broker::topic_config::{ConfigEntry, TopicConfig, config_def};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::Path;
@@ -42,11 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn brokers_url(state: &AppState) -> String {
-    format!(
-        "{}/v3/clusters/{}/brokers",
-        state.public_url,
-        state.broker.cluster_id()
-    )
+    format!("{}/brokers", cluster_url(state))
 }
 
 /// The unfenced registered brokers, by id.

@@ -7,7 +7,7 @@ use runnel_openapi::{ErrorBody, params, v3 as doc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, collection, related, resource};
+use super::{check_cluster, cluster_url, collection, related, resource};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::Path;
 use crate::gateway::state::AppState;
@@ -22,7 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The `KafkaCluster` resource.
 fn cluster(state: &AppState) -> doc::KafkaCluster {
     let c = state.broker.cluster_id();
-    let base = format!("{}/v3/clusters/{c}", state.public_url);
+    let base = cluster_url(state);
     doc::KafkaCluster {
         kind: "KafkaCluster".to_owned(),
         metadata: resource(base.clone(), format!("crn:///kafka={c}")),

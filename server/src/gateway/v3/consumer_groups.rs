@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, collection, related, resource};
+use super::{check_cluster, cluster_url, collection, related, resource};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::path_id;
 use crate::gateway::extract::{Body, Path, kafka_offset, parse_json, require_json};
@@ -55,14 +55,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 fn v3(e: GroupError) -> GatewayError {
     GatewayError::Group(e, Api::V3)
-}
-
-fn cluster_url(state: &AppState) -> String {
-    format!(
-        "{}/v3/clusters/{}",
-        state.public_url,
-        state.broker.cluster_id()
-    )
 }
 
 fn group_url(state: &AppState, group: &GroupId) -> String {

@@ -65,3 +65,12 @@ pub(crate) fn collection(self_url: String) -> doc::CollectionMetadata {
         next: None,
     }
 }
+
+/// `{public_url}/v3/clusters/{cluster_id}`: the base of every v3 link.
+pub(super) fn cluster_url(state: &AppState) -> String {
+    format!(
+        "{}/v3/clusters/{}",
+        state.public_url,
+        state.broker.cluster_id()
+    )
+}

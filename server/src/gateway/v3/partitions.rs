@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{check_cluster, collection, related, resource};
+use super::{check_cluster, cluster_url, collection, related, resource};
 use crate::broker::{Partition, Topic};
 use crate::gateway::errors::GatewayError;
 use crate::gateway::extract::{Path, Query, path_id};
@@ -35,14 +35,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_reassignment))
         .routes(routes!(list_topic_reassignments))
         .routes(routes!(list_all_reassignments))
-}
-
-fn cluster_url(state: &AppState) -> String {
-    format!(
-        "{}/v3/clusters/{}",
-        state.public_url,
-        state.broker.cluster_id()
-    )
 }
 
 fn partition_url(state: &AppState, topic: &str, partition: u32) -> String {
