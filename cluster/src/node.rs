@@ -28,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use openraft::error::{ChangeMembershipError, ClientWriteError, InitializeError, RaftError};
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use parking_lot::Mutex;
@@ -38,9 +39,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::{ControllerTask, HeartbeatTask, Liveness};
+use crate::data::{CallFailed, DataRequest, DataResponse, DataService};
 use crate::error::Error;
 use crate::metadata::{Applied, BrokerEpoch, BrokerId, Command, CommandError};
-use crate::network::{CallError, Network, Peers};
+use crate::network::{CallError, DataSlot, Network, Peers};
 use crate::protocol::{Heartbeat, Message};
 use crate::store::{self, AppliedMetadata};
 use crate::types::{MetadataRaft, NodeId, RaftNode};
@@ -165,6 +167,8 @@ pub struct MetadataNode {
     propose_timeout: Duration,
     heartbeat_interval: Duration,
     liveness: Arc<Liveness>,
+    /// The server's handler of data-plane requests, once it registers one.
+    data: DataSlot,
     shutdown: CancellationToken,
     /// The cluster port's listener (none for a local node), the controller task, and the
     /// broker's heartbeat task once registered.
@@ -289,6 +293,7 @@ impl MetadataNode {
         let raft =
             MetadataRaft::new(node_id, Arc::new(raft_config), network, log, state_machine).await?;
         let liveness = Arc::new(Liveness::default());
+        let data = DataSlot::default();
         let mut tasks = Vec::new();
         if let Some(listener) = listener {
             tasks.push(tokio::spawn(crate::network::serve(
@@ -296,6 +301,7 @@ impl MetadataNode {
                 node_id,
                 raft.clone(),
                 Arc::clone(&liveness),
+                Arc::clone(&data),
                 shutdown.clone(),
             )));
         }
@@ -319,6 +325,7 @@ impl MetadataNode {
             propose_timeout: config.propose_timeout,
             heartbeat_interval: config.broker_heartbeat_interval,
             liveness,
+            data,
             shutdown,
             tasks: Mutex::new(tasks),
         };
@@ -519,6 +526,58 @@ impl MetadataNode {
     /// The address the cluster port listens on; `None` for a local node.
     pub fn cluster_addr(&self) -> Option<SocketAddr> {
         self.cluster_addr
+    }
+
+    /// Serves other brokers' data-plane requests with `service` from now on (until then they
+    /// are refused as not served yet). The first registration stays.
+    pub fn serve_data(&self, service: Arc<dyn DataService>) {
+        if self.data.set(service).is_err() {
+            tracing::warn!("a data service was already registered; keeping the first");
+        }
+    }
+
+    /// Sends a data-plane request to `broker` (its cluster address from the applied
+    /// metadata) with `tail` after it, and waits up to `timeout` for the answer and its tail.
+    ///
+    /// # Errors
+    ///
+    /// [`CallFailed`], saying whether the request was sent at all.
+    pub async fn call_data(
+        &self,
+        broker: u32,
+        request: DataRequest,
+        tail: Bytes,
+        timeout: Duration,
+    ) -> Result<(DataResponse, Bytes), CallFailed> {
+        let addr = self
+            .metadata()
+            .metadata
+            .brokers
+            .get(&BrokerId(broker))
+            .map(|b| b.cluster_addr.clone())
+            .filter(|a| !a.is_empty())
+            .ok_or(CallFailed::UnknownBroker(broker))?;
+        let frame = self
+            .peers
+            .exchange(&addr, Message::Data(request), tail, timeout)
+            .await
+            .map_err(|e| match e {
+                CallError::Connect { .. } => CallFailed::Unreachable {
+                    broker,
+                    reason: e.to_string(),
+                },
+                _ => CallFailed::NoAnswer {
+                    broker,
+                    reason: e.to_string(),
+                },
+            })?;
+        match frame.message {
+            Message::DataResponse(response) => Ok((response, frame.tail)),
+            other => Err(CallFailed::NoAnswer {
+                broker,
+                reason: format!("unexpected {:?} answer", other.kind()),
+            }),
+        }
     }
 
     /// Stops serving the cluster port, closes peer connections and stops Raft.

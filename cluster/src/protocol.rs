@@ -10,8 +10,9 @@
 //! The header's layout never changes, so a node can always read a peer's version, correlation
 //! id and kind, and answer an unsupported version or an unknown kind with an `Error` frame that
 //! the peer can match to its request. The body's type follows from the kind, so the kind is the
-//! one tag on the wire. The tail is what follows the body: record batches will ride there as
-//! their stored bytes; decoding hands it out as a `Bytes` slice of the received frame, no copy.
+//! one tag on the wire. The tail is what follows the body: record batches ride there as their
+//! stored bytes (and HTTP bodies as they came); decoding hands it out as a `Bytes` slice of the
+//! received frame, no copy.
 //!
 //! A request and its answer share the correlation id; many requests may be in flight on one
 //! connection, answered in any order.
@@ -27,6 +28,7 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
 
+use crate::data::{DataRequest, DataResponse};
 use crate::metadata::{BrokerEpoch, BrokerId, Command};
 use crate::node::{Committed, ProposeError};
 use crate::types::{NodeId, TypeConfig};
@@ -70,6 +72,8 @@ pub enum Kind {
     ProposeResponse = 8,
     Heartbeat = 9,
     HeartbeatResponse = 10,
+    Data = 11,
+    DataResponse = 12,
 }
 
 impl Kind {
@@ -86,6 +90,8 @@ impl Kind {
             8 => Kind::ProposeResponse,
             9 => Kind::Heartbeat,
             10 => Kind::HeartbeatResponse,
+            11 => Kind::Data,
+            12 => Kind::DataResponse,
             _ => return None,
         })
     }
@@ -112,6 +118,10 @@ pub enum Message {
     Heartbeat(Heartbeat),
     /// `NotLeader` when the node asked is not the controller.
     HeartbeatResponse(Result<(), ProposeError>),
+    /// A client's request that another broker serves (`data.rs`); batches and HTTP bodies
+    /// ride in the tail.
+    Data(DataRequest),
+    DataResponse(DataResponse),
 }
 
 /// A broker is alive at its registration epoch.
@@ -136,6 +146,8 @@ impl Message {
             Message::ProposeResponse(_) => Kind::ProposeResponse,
             Message::Heartbeat(_) => Kind::Heartbeat,
             Message::HeartbeatResponse(_) => Kind::HeartbeatResponse,
+            Message::Data(_) => Kind::Data,
+            Message::DataResponse(_) => Kind::DataResponse,
         }
     }
 
@@ -153,6 +165,8 @@ impl Message {
             Message::ProposeResponse(m) => postcard::to_extend(m, out),
             Message::Heartbeat(m) => postcard::to_extend(m, out),
             Message::HeartbeatResponse(m) => postcard::to_extend(m, out),
+            Message::Data(m) => postcard::to_extend(m, out),
+            Message::DataResponse(m) => postcard::to_extend(m, out),
         }
     }
 }
@@ -169,6 +183,9 @@ pub enum ProtocolError {
     NotARequest { kind: u16 },
     #[error("the body of a frame of kind {kind} does not decode: {reason}")]
     MalformedBody { kind: u16, reason: String },
+    /// The node has not started serving client data yet (its broker is still opening).
+    #[error("node {node} is not serving client requests yet")]
+    NotServing { node: u64 },
 }
 
 /// One decoded frame.
@@ -281,6 +298,8 @@ fn decode_body(kind: Kind, bytes: &[u8]) -> postcard::Result<(Message, &[u8])> {
         Kind::ProposeResponse => take(bytes, Message::ProposeResponse),
         Kind::Heartbeat => take(bytes, Message::Heartbeat),
         Kind::HeartbeatResponse => take(bytes, Message::HeartbeatResponse),
+        Kind::Data => take(bytes, Message::Data),
+        Kind::DataResponse => take(bytes, Message::DataResponse),
     }
 }
 
@@ -341,6 +360,11 @@ mod tests {
                 epoch: BrokerEpoch(4),
             }),
             Message::HeartbeatResponse(Ok(())),
+            Message::Data(DataRequest::ListOffsets {
+                topic: "orders".into(),
+                partition: 2,
+            }),
+            Message::DataResponse(DataResponse::Offsets(Ok((3, 9)))),
         ];
         for message in messages {
             let kind = message.kind();

@@ -88,6 +88,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .context("joining the metadata log panicked")?
             .context("cannot bring the topics in line with the metadata log")?;
     }
+    // Other brokers' produce and reads of the partitions this one leads.
+    metadata.serve_data(Arc::new(crate::broker::DataPlane(Arc::clone(&broker))));
 
     // Replays __consumer_offsets (creating it on first start) before anything is served.
     let groups = {

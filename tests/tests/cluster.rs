@@ -366,38 +366,6 @@ async fn topics_live_in_the_metadata_log_and_are_placed_across_brokers() {
     assert_ne!(changed, view);
     seen_alike(&c, &[1, 2, 3], "spread", &changed).await;
 
-    // Produce through the leader works; through another broker it is a retriable 5xx naming
-    // the leader.
-    let leader = leaders[0] as u32;
-    let other = (1..=3).find(|b| *b != leader).unwrap();
-    let record = json!({ "records": [{ "value": {"n": 1} }] });
-    let (status, body) = c
-        .broker(leader)
-        .post("/topics/spread/partitions/0", JSON_V2, &record)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = c
-        .broker(other)
-        .post("/topics/spread/partitions/0", JSON_V2, &record)
-        .await;
-    // v2 produce answers per record, as Confluent's proxy does: 200 with the error in place.
-    let text = body.to_string();
-    assert!(
-        status >= 500 || body["offsets"][0]["error_code"] == 50003,
-        "{status} {body}"
-    );
-    assert!(
-        text.contains(&format!("led by broker {leader}")),
-        "{status} {body}"
-    );
-    assert!(text.contains("50003"), "{body}");
-    let (status, body) = c.broker(other).read_raw("spread", 0, 0, JSON_V2, "").await;
-    assert!(
-        status >= 500 && body.to_string().contains("led by broker"),
-        "{status} {body}"
-    );
-    assert_eq!(c.broker(leader).read_all("spread", 0).await.len(), 1);
-
     // Delete through broker 2 removes it everywhere, with its partition directories.
     let cid = c.broker(2).cluster_id().await;
     let (status, body) = c
@@ -500,4 +468,176 @@ async fn a_single_node_data_dir_migrates_into_the_metadata_log_with_every_record
     assert_eq!(r.read_all("old", 0).await, before[0]);
     r.produce_ok("old", &values).await;
     r.assert_no_panic();
+}
+
+/// `n` records of topic `t` from offset 0 as broker `b` reads them (stateless v2 read, JSON).
+async fn read_through(c: &Cluster, b: u32, t: &str, p: u32) -> Vec<Value> {
+    c.broker(b).read_all(t, p).await
+}
+
+#[tokio::test]
+async fn any_broker_produces_to_and_reads_from_every_partition() {
+    let c = Cluster::start(3).await;
+    c.wait_status(1, "three live brokers", |s| live(s, &[1, 2, 3]))
+        .await;
+    c.broker(1).create_topic("spread", 6, &[]).await;
+    let view = topic_view(&c, 1, "spread").await.expect("created");
+    seen_alike(&c, &[1, 2, 3], "spread", &view).await;
+    let leaders = leaders(&view);
+    let cid = c.broker(1).cluster_id().await;
+
+    // Every broker takes records for every partition, through v2, v3 and WebSocket produce,
+    // and each lands on the partition's leader at the next offset.
+    let mut sent: Vec<Vec<Value>> = vec![Vec::new(); 6];
+    for b in 1..=3u32 {
+        let mut ws = ws_produce(c.broker(b), "spread").await;
+        for p in 0..6u32 {
+            let v2 = json!({"via": b, "api": "v2", "p": p});
+            let (status, body) = c
+                .broker(b)
+                .post(
+                    &format!("/topics/spread/partitions/{p}"),
+                    JSON_V2,
+                    &json!({"records": [{"value": v2}]}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            assert!(body["offsets"][0]["error_code"].is_null(), "{body}");
+            assert_eq!(
+                body["offsets"][0]["offset"],
+                sent[p as usize].len(),
+                "{body}"
+            );
+            sent[p as usize].push(v2);
+
+            let v3 = json!({"via": b, "api": "v3", "p": p});
+            let (status, body) = c
+                .broker(b)
+                .post(
+                    &format!("/v3/clusters/{cid}/topics/spread/records"),
+                    "application/json",
+                    &json!({"partition_id": p, "value": {"type": "JSON", "data": v3}}),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["error_code"], 200, "{body}");
+            assert_eq!(body["offset"], sent[p as usize].len(), "{body}");
+            sent[p as usize].push(v3);
+
+            let ws_value = json!({"via": b, "api": "ws", "p": p});
+            let message = json!({"type": "produce", "id": p, "records": [{"partition": p, "value": ws_value}]});
+            let frame = ws_reply(&mut ws, message.to_string()).await;
+            assert_eq!(frame["type"], "ack", "{frame}");
+            assert_eq!(
+                frame["offsets"][0]["offset"],
+                sent[p as usize].len(),
+                "{frame}"
+            );
+            sent[p as usize].push(ws_value);
+        }
+    }
+
+    // Keyed records through a broker: murmur2 picks the partition wherever it is led.
+    let keyed: Vec<Value> = (0..30)
+        .map(|i| json!({"key": format!("k{i}"), "value": i}))
+        .collect();
+    let (status, body) = c.broker(2).produce_json("spread", &keyed).await;
+    assert_eq!(status, 200, "{body}");
+    for (i, o) in body["offsets"]
+        .as_array()
+        .expect("offsets")
+        .iter()
+        .enumerate()
+    {
+        assert!(o["error_code"].is_null(), "{body}");
+        let p = o["partition"].as_u64().expect("partition") as usize;
+        assert_eq!(o["offset"], sent[p].len(), "{body}");
+        sent[p].push(json!(i));
+    }
+
+    // Every broker reads every partition the same, byte for byte, as its leader holds it.
+    for p in 0..6u32 {
+        let leader = leaders[p as usize] as u32;
+        let at_leader = read_through(&c, leader, "spread", p).await;
+        let values: Vec<Value> = at_leader.iter().map(|r| r["value"].clone()).collect();
+        assert_eq!(
+            values, sent[p as usize],
+            "partition {p} at its leader {leader}"
+        );
+        for b in 1..=3u32 {
+            assert_eq!(
+                read_through(&c, b, "spread", p).await,
+                at_leader,
+                "partition {p} read through broker {b}"
+            );
+            let (status, offsets) = c
+                .broker(b)
+                .get_json(&format!(
+                    "/v3/clusters/{cid}/topics/spread/partitions/{p}/offset"
+                ))
+                .await;
+            assert_eq!(status, 200, "{offsets}");
+            assert_eq!(
+                offsets["latest_offset"],
+                sent[p as usize].len(),
+                "{offsets}"
+            );
+        }
+    }
+
+    // A WebSocket tail through one broker sees all six partitions, wherever they are led,
+    // including records appended after it connected.
+    let url = format!(
+        "ws://127.0.0.1:{}/v1/ws/consume?topic=spread&from=earliest&credit=100000",
+        c.broker(3).port()
+    );
+    let (mut tail, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    let total: usize = sent.iter().map(Vec::len).sum();
+    let late = json!({"late": true});
+    let (status, body) = c
+        .broker(1)
+        .post(
+            "/topics/spread/partitions/4",
+            JSON_V2,
+            &json!({"records": [{"value": late}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut seen = 0;
+    let mut saw_late = false;
+    while seen < total + 1 {
+        let frame = ws_next_frame(&mut tail).await;
+        assert_eq!(frame["type"], "records", "{frame}");
+        for r in frame["records"].as_array().expect("records") {
+            saw_late |= r["value"] == late;
+            seen += 1;
+        }
+    }
+    assert!(saw_late, "the record appended after connecting arrived");
+    assert_eq!(seen, total + 1);
+
+    // A partition whose leader stopped: a retriable 5xx through the others, never a hang.
+    let victim = leaders[0] as u32;
+    let other = (1..=3).find(|b| *b != victim).expect("another broker");
+    let mut c = c;
+    c.broker_mut(victim).kill9();
+    let (status, body) = c.broker(other).read_raw("spread", 0, 0, JSON_V2, "").await;
+    assert!(status >= 500, "{status} {body}");
+    assert_eq!(body["error_code"], 50003, "{body}");
+    for b in &c.brokers {
+        b.assert_no_panic();
+    }
+}
+
+/// The next JSON text frame of a WebSocket, skipping pings, within the cluster deadline.
+async fn ws_next_frame(ws: &mut Ws) -> Value {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(CLUSTER_DEADLINE, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return serde_json::from_str(&t).expect("JSON"),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
 }

@@ -159,6 +159,8 @@ impl Broker {
     /// # Errors
     /// The migration or the first reconciliation failed (the broker must not serve then).
     pub fn attach(&self, node: Arc<MetadataNode>) -> Result<()> {
+        // Before the quorum, so partitions led elsewhere can forward as soon as any reads it.
+        let _ = self.cluster.set(Arc::clone(&node));
         let quorum = Quorum {
             node,
             runtime: tokio::runtime::Handle::current(),

@@ -28,6 +28,7 @@ pub mod naming;
 pub mod partition;
 mod partition_dirs;
 pub mod partitioner;
+mod remote;
 pub mod topic_config;
 mod topics;
 
@@ -52,8 +53,10 @@ pub use acks::Acks;
 pub use cluster::Placement;
 use cluster::{LEGACY_FORMAT, Quorum, RECORD_FORMAT};
 pub use error::Error;
+use partition::ClusterSlot;
 pub use partition::{FetchResult, Leader, Partition};
 use partitioner::StickyPartitioner;
+pub use remote::DataPlane;
 use topic_config::{BrokerDefaults, EffectiveConfig, TopicConfig};
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
@@ -205,6 +208,8 @@ pub struct Broker {
     metadata_lock: Mutex<()>,
     /// The metadata quorum, once attached (never in unit tests that run without one).
     quorum: OnceLock<Quorum>,
+    /// The quorum's node, shared with every partition (their appenders forward through it).
+    cluster: ClusterSlot,
     /// The format `meta.json` is written in (see [`MetadataFile`]).
     meta_format: AtomicU32,
     /// Bumped after every committed topic change (create, delete, new partitions), so the
@@ -288,6 +293,7 @@ impl Broker {
         );
         let now = now_ms();
         let topic_defaults = BrokerDefaults::new(&config.topic_defaults);
+        let cluster = ClusterSlot::default();
         let mut topics = BTreeMap::new();
         for (name, tm) in &meta.topics {
             let settings = TopicSettings::new(
@@ -300,7 +306,12 @@ impl Broker {
             for p in 0..tm.partitions {
                 let dir_name = partition_dirs::dir_name(name, p);
                 let log = Log::open(&topics_dir.join(&dir_name), log_config.clone(), clean, now)?;
-                partitions.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
+                partitions.push(Arc::new(Partition::new(
+                    Arc::clone(&name_arc),
+                    p,
+                    log,
+                    Arc::clone(&cluster),
+                )));
             }
             topics.insert(
                 name.clone(),
@@ -319,6 +330,7 @@ impl Broker {
             topics: RwLock::new(topics),
             metadata_lock: Mutex::new(()),
             quorum: OnceLock::new(),
+            cluster,
             meta_format: AtomicU32::new(meta.version),
             sticky: StickyPartitioner::new(16 << 10),
             metadata_version: tokio::sync::watch::Sender::new(0),

@@ -212,7 +212,12 @@ impl Broker {
         partition_dirs::clear_leftover(&dir).map_err(io)?;
         let log = Log::open(&dir, log_config.clone(), true, now_ms())?;
         partition_dirs::write_topic_id(&dir, topic_id).map_err(io)?;
-        Ok(Arc::new(Partition::new(Arc::clone(topic), partition, log)))
+        Ok(Arc::new(Partition::new(
+            Arc::clone(topic),
+            partition,
+            log,
+            Arc::clone(&self.cluster),
+        )))
     }
 
     /// Removes the directories of partitions whose create was not committed.
