@@ -1,10 +1,12 @@
 //! The data plane on the cluster port: what one broker asks of another on a client's behalf.
 //!
-//! Any broker accepts a client's produce and reads (Kafka's REST proxies do the same over the
-//! Kafka protocol): what it does not lead it asks of the broker that does, in one of these
+//! Any broker accepts any client request (Kafka's REST proxies do the same over the Kafka
+//! protocol): what it does not lead it asks of the broker that does, in one of these
 //! messages. Records to append and records read travel as stored batch bytes in the frame's
-//! tail, never re-encoded; errors come back as [`DataError`]s the asking broker maps to the
-//! same status and code a local call would give.
+//! tail, never re-encoded, and errors come back as [`DataError`]s the asking broker maps to
+//! the same status and code a local call would give. Requests that belong to one broker as a
+//! whole (a consumer group's, the schema registry's) travel as the HTTP request itself and
+//! come back as its HTTP answer.
 //!
 //! This crate carries the messages and dispatches them to the server's [`DataService`]; what
 //! they mean to partitions and HTTP routes is the server's.
@@ -44,6 +46,26 @@ pub enum DataRequest {
         above: u64,
         timeout_ms: u32,
     },
+    /// A client's HTTP request for what the receiver owns as a whole (a consumer group it
+    /// coordinates, the schema registry it writes), served by its own router; the body is the
+    /// tail.
+    Http(HttpRequest),
+}
+
+/// An HTTP request as the client sent it (the body rides in the frame's tail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// An HTTP answer (the body rides in the frame's tail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
 }
 
 /// A fetch's answer besides the batch bytes in the tail.
@@ -63,6 +85,7 @@ pub enum DataResponse {
     OffsetForTimestamp(Result<Option<(u64, i64)>, DataError>),
     /// The high watermark when the wait ended.
     Waited(Result<u64, DataError>),
+    Http(HttpResponse),
 }
 
 /// Why a partition request failed at the broker that received it, in terms the sender maps

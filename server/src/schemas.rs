@@ -38,7 +38,7 @@ use tracing::{info, warn};
 
 use crate::broker::appender::{Sized, estimated_size};
 use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
-use crate::broker::{self, Broker, Partition};
+use crate::broker::{self, Broker, Leader, Partition, Spread};
 use crate::log::NewRecord;
 
 /// The topic's name, as Confluent's default.
@@ -109,7 +109,7 @@ impl SchemasTopic {
                     (CLEANUP_POLICY.to_owned(), "compact".to_owned()),
                     (MAX_MESSAGE_BYTES.to_owned(), max_message_bytes),
                 ]);
-                broker.create_internal_topic(TOPIC, 1, configs)
+                broker.create_internal_topic(TOPIC, 1, configs, Spread::Here)
             })
             .await
             .map_err(|e| StoreError::Append(format!("creating {TOPIC} panicked: {e}")))?;
@@ -164,6 +164,11 @@ impl Store for SchemasTopic {
                 Err(broker::Error::UnknownTopic(_)) => return Ok(Vec::new()),
                 Err(e) => return Err(StoreError::Read(e.to_string())),
             };
+            // Another broker leads `_schemas` and serves the registry; requests for it are
+            // forwarded there (`gateway/forward.rs`), so this broker's registry stays empty.
+            if p.leader() != Leader::Here {
+                return Ok(Vec::new());
+            }
             tokio::task::spawn_blocking(move || read_all(&p))
                 .await
                 .map_err(|e| StoreError::Read(format!("replay panicked: {e}")))?

@@ -88,8 +88,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .context("joining the metadata log panicked")?
             .context("cannot bring the topics in line with the metadata log")?;
     }
-    // Other brokers' produce and reads of the partitions this one leads.
-    metadata.serve_data(Arc::new(crate::broker::DataPlane(Arc::clone(&broker))));
 
     // Replays __consumer_offsets (creating it on first start) before anything is served.
     let groups = {
@@ -126,6 +124,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
     );
     let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
+    // Other brokers' requests: produce and reads of the partitions this one leads, and the
+    // HTTP requests of the groups it coordinates and of the registry it writes.
+    metadata.serve_data(Arc::new(gateway::forward::PeerService::new(
+        Arc::clone(&broker),
+        app.clone(),
+    )));
 
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
     // Topic changes committed through other brokers, and leaders moving.

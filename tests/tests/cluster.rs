@@ -641,3 +641,156 @@ async fn ws_next_frame(ws: &mut Ws) -> Value {
         }
     }
 }
+
+/// The v2 embedded-format-less media type (consumer and subscription bodies).
+const V2_CONTENT: &str = "application/vnd.kafka.v2+json";
+
+#[tokio::test]
+async fn groups_and_the_registry_are_served_through_any_broker() {
+    let c = Cluster::start(3).await;
+    c.wait_status(1, "three live brokers", |s| live(s, &[1, 2, 3]))
+        .await;
+    c.broker(1).create_topic("gt", 6, &[]).await;
+    let view = topic_view(&c, 1, "gt").await.expect("created");
+    seen_alike(&c, &[1, 2, 3], "gt", &view).await;
+    let values: Vec<Value> = (0..60).map(|i| json!(i)).collect();
+    c.broker(1).produce_ok("gt", &values).await;
+    let cid = c.broker(1).cluster_id().await;
+
+    // The schema registry: writes through any broker reach its one writer, and every broker
+    // answers reads the same.
+    const ORDER: &str =
+        r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]}"#;
+    let mut ids = Vec::new();
+    for b in 1..=3u32 {
+        ids.push(
+            c.broker(b)
+                .register_schema(&format!("s{b}-value"), ORDER)
+                .await,
+        );
+    }
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one schema, one id: {ids:?}"
+    );
+    for b in 1..=3u32 {
+        let (status, subjects) = c.broker(b).sr_call("GET", "/subjects", None).await;
+        assert_eq!(status, 200, "{subjects}");
+        assert_eq!(
+            subjects,
+            json!(["s1-value", "s2-value", "s3-value"]),
+            "via {b}"
+        );
+        let (status, schema) = c
+            .broker(b)
+            .sr_call("GET", &format!("/schemas/ids/{}", ids[0]), None)
+            .await;
+        assert_eq!(status, 200, "{schema}");
+    }
+
+    // A v2 consumer group through a broker that does not coordinate it: the instance lives
+    // on the coordinator (its base_uri says so), and every call through the first broker
+    // reaches it.
+    let me = c.broker(1).url("");
+    let (group, base_uri) = {
+        let mut found = None;
+        for i in 0..40 {
+            let group = format!("fwd-{i}");
+            let body = json!({"name": "m", "format": "json", "auto.offset.reset": "earliest",
+                              "auto.commit.enable": "false"});
+            let (status, created) = c
+                .broker(1)
+                .post(&format!("/consumers/{group}"), V2_CONTENT, &body)
+                .await;
+            assert_eq!(status, 200, "{created}");
+            let base = created["base_uri"].as_str().expect("base_uri").to_owned();
+            if !base.starts_with(&me) {
+                found = Some((group, base));
+                break;
+            }
+            let (status, _) = c
+                .broker(1)
+                .call("DELETE", &format!("/consumers/{group}/instances/m"), None)
+                .await;
+            assert_eq!(status, 204);
+        }
+        found.expect("some group is coordinated by another broker")
+    };
+    let coordinator = (1..=3u32)
+        .find(|b| base_uri.starts_with(&c.broker(*b).url("")))
+        .expect("base_uri names a broker");
+    assert!(base_uri.ends_with(&format!("/consumers/{group}/instances/m")));
+    let instance = format!("/consumers/{group}/instances/m");
+    let (status, body) = c
+        .broker(1)
+        .post(
+            &format!("{instance}/subscription"),
+            V2_CONTENT,
+            &json!({"topics": ["gt"]}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        let (status, records) = c
+            .broker(1)
+            .get_accept(&format!("{instance}/records?timeout=500"), JSON_V2)
+            .await;
+        assert_eq!(status, 200, "{records}");
+        got.extend(
+            records
+                .as_array()
+                .expect("records")
+                .iter()
+                .map(|r| r["value"].clone()),
+        );
+        if got.len() >= values.len() {
+            break;
+        }
+    }
+    got.sort_by_key(|v| v.as_i64());
+    assert_eq!(
+        got, values,
+        "every record, read through a broker that leads none of this"
+    );
+    let (status, body) = c
+        .broker(1)
+        .post(&format!("{instance}/offsets"), V2_CONTENT, &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The group's lag is the same through every broker: nothing left.
+    for b in 1..=3u32 {
+        let (status, summary) = c
+            .broker(b)
+            .get_json(&format!(
+                "/v3/clusters/{cid}/consumer-groups/{group}/lag-summary"
+            ))
+            .await;
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["total_lag"], 0, "via {b}: {summary}");
+    }
+
+    // A WebSocket member on a broker that does not coordinate its group is told where to go.
+    let other = (1..=3u32).find(|b| *b != coordinator).expect("another");
+    let url = format!(
+        "ws://127.0.0.1:{}/v1/ws/consume?topic=gt&group={group}",
+        c.broker(other).port()
+    );
+    let refused = tokio_tungstenite::connect_async(url).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+        panic!("the upgrade is refused");
+    };
+    assert_eq!(response.status(), 500);
+    let text = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
+    assert!(
+        text.contains(&format!("coordinated by broker {coordinator}")),
+        "{text}"
+    );
+
+    let (status, _) = c.broker(1).call("DELETE", &instance, None).await;
+    assert_eq!(status, 204);
+    for b in &c.brokers {
+        b.assert_no_panic();
+    }
+}

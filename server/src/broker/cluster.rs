@@ -38,7 +38,7 @@ use tracing::{info, warn};
 
 use super::partition::Leader;
 use super::topic_config::TopicConfig;
-use super::{Broker, Error, Result, TopicSettings, naming};
+use super::{Broker, Error, Result, TopicSettings};
 
 /// `meta.json` as a single node wrote it: the topics' only record.
 pub(super) const LEGACY_FORMAT: u32 = 1;
@@ -145,10 +145,9 @@ fn leader_in(topic: &TopicMetadata, p: u32, me: u32) -> Leader {
 }
 
 impl Broker {
-    /// The quorum that commits changes to topic `name`: none for internal topics, which stay
-    /// this broker's own, nor for a broker opened without one.
-    pub(super) fn quorum_for(&self, name: &str) -> Option<&Quorum> {
-        self.quorum.get().filter(|_| !naming::is_internal(name))
+    /// The quorum that commits topic changes: none for a broker opened without one (tests).
+    pub(super) fn quorum_for(&self, _name: &str) -> Option<&Quorum> {
+        self.quorum.get()
     }
 
     /// Puts the broker under the metadata quorum: migrates a single-node `meta.json` into the
@@ -170,9 +169,8 @@ impl Broker {
             return Err(Error::Quorum("the broker is already attached".into()));
         }
         let _guard = self.metadata_lock.lock();
-        if self.meta_format.load(Ordering::Acquire) == LEGACY_FORMAT {
-            self.migrate_locked()?;
-        }
+        let legacy = self.meta_format.load(Ordering::Acquire) == LEGACY_FORMAT;
+        self.migrate_locked(legacy)?;
         let image = self.quorum_image();
         self.reconcile_locked(&image)
     }
@@ -183,16 +181,23 @@ impl Broker {
             .map_or_else(|| Arc::new(AppliedMetadata::default()), Quorum::image)
     }
 
-    /// Proposes each local client topic the image lacks, as it is, on this broker alone.
-    /// Idempotent: a topic the log already has under the same id was migrated by an earlier,
-    /// interrupted start.
-    fn migrate_locked(&self) -> Result<()> {
+    /// Proposes each local topic the image lacks, as it is, on this broker alone: every topic
+    /// of a single node's `meta.json` (`legacy`), and otherwise the internal topics a broker
+    /// kept outside the metadata log before they moved into it. Idempotent: a topic the log
+    /// already has under the same id was migrated by an earlier, interrupted start.
+    fn migrate_locked(&self, legacy: bool) -> Result<()> {
         let Some(q) = self.quorum.get() else {
             return Ok(());
         };
         let me = BrokerId(self.broker_id());
-        for (name, topic) in self.topics.read().clone() {
-            if topic.is_internal() {
+        let local = self.topics.read().clone();
+        // An internal topic whose config deletes records is refused before anything is
+        // proposed, so the fix the error names (in `meta.json`) is still the one to make.
+        for topic in local.values().filter(|t| t.is_internal()) {
+            self.verify_internal_topic(topic)?;
+        }
+        for (name, topic) in local {
+            if !legacy && !topic.is_internal() {
                 continue;
             }
             let known = |image: &AppliedMetadata| {
@@ -224,6 +229,15 @@ impl Broker {
                 }
                 some => some,
             };
+            if existing.as_deref() != Some(topic.topic_id()) && topic.is_internal() {
+                // Another broker's copy is the cluster's: before internal topics moved into the
+                // metadata log each broker kept its own, and only one can be the cluster's.
+                warn!(
+                    topic = %name,
+                    "this broker's own copy of an internal topic is replaced by the cluster's"
+                );
+                continue;
+            }
             if existing.as_deref() != Some(topic.topic_id()) {
                 return Err(Error::Metadata {
                     path: self.config.data_dir.join("meta.json"),
@@ -236,9 +250,13 @@ impl Broker {
                 });
             }
         }
-        self.meta_format.store(RECORD_FORMAT, Ordering::Release);
-        self.write_metadata()?;
-        info!("meta.json migrated into the metadata log; it now only records this broker's logs");
+        if legacy {
+            self.meta_format.store(RECORD_FORMAT, Ordering::Release);
+            self.write_metadata()?;
+            info!(
+                "meta.json migrated into the metadata log; it now only records this broker's logs"
+            );
+        }
         Ok(())
     }
 
@@ -258,14 +276,11 @@ impl Broker {
         let local = self.topics.read().clone();
         for (name, topic) in &local {
             let live = image.metadata.topics.get(name);
-            if !topic.is_internal() && live.is_none_or(|t| t.topic_id.0 != topic.topic_id) {
+            if live.is_none_or(|t| t.topic_id.0 != topic.topic_id) {
                 note("delete a topic", name, self.delete_local(name, topic));
             }
         }
         for (name, wanted) in &image.metadata.topics {
-            if naming::is_internal(name) {
-                continue;
-            }
             let leader_of = |p: u32| leader_in(wanted, p, me);
             let count = u32::try_from(wanted.partitions.len()).unwrap_or(u32::MAX);
             let overrides = TopicConfig::from_overrides(wanted.configs.clone());
@@ -342,8 +357,8 @@ impl Broker {
         }
     }
 
-    /// Where partition `partition` of `topic` lives, as the metadata log says; a topic outside
-    /// it (internal, or a broker without a quorum) lives on this broker alone.
+    /// Where partition `partition` of `topic` lives, as the metadata log says; on a broker
+    /// without a quorum, on this broker alone.
     pub fn placement(&self, topic: &str, partition: u32) -> Placement {
         let me = self.broker_id();
         let image = self.quorum_for(topic).map(Quorum::image);

@@ -13,8 +13,9 @@
 //!
 //! Internal topics (`__consumer_offsets`, `_schemas`) are the broker's: clients cannot create,
 //! delete or append to them, nor change the configs the broker relies on (see
-//! [`Broker::create_internal_topic`]). Until requests are forwarded between brokers, each
-//! broker keeps its own, outside the metadata log, with `meta.json` as their commit point.
+//! [`Broker::create_internal_topic`]). They live in the metadata log like client topics, so
+//! their partitions have leaders: a group's coordinator is the leader of its
+//! `__consumer_offsets` partition, the registry's writer the leader of `_schemas`.
 //!
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`), the metadata quorum
 //! (`runnel_cluster`).
@@ -56,8 +57,8 @@ pub use error::Error;
 use partition::ClusterSlot;
 pub use partition::{FetchResult, Leader, Partition};
 use partitioner::StickyPartitioner;
-pub use remote::DataPlane;
 use topic_config::{BrokerDefaults, EffectiveConfig, TopicConfig};
+pub use topics::Spread;
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;

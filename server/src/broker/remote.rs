@@ -9,19 +9,18 @@
 //! offsets); reads come back as the leader's stored batches, checked and decoded here. A leader
 //! that cannot be reached is a retriable error, as a leader change is for a Kafka client.
 //!
-//! As the leader: [`DataPlane`] answers the same requests from other brokers.
+//! As the leader: [`Broker::serve_partition`] answers the same requests from other brokers
+//! (the gateway's `forward.rs` hands them over).
 //!
 //! Not owned here: the wire format and connections (`runnel_cluster`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use runnel_cluster::MetadataNode;
 use runnel_cluster::data::{
-    CallFailed, DataError, DataRequest, DataResponse, DataService, Fetched,
+    CallFailed, DataError, DataRequest, DataResponse, Fetched, HttpResponse,
 };
 
 use super::appender::{self, Sized};
@@ -36,22 +35,6 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a long poll whose leader could not be asked pauses before reporting no change.
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(1);
-
-/// The broker as the cluster port's data service: other brokers' requests for the partitions
-/// it leads.
-#[derive(Debug)]
-pub struct DataPlane(pub Arc<Broker>);
-
-impl DataService for DataPlane {
-    fn serve(
-        &self,
-        request: DataRequest,
-        tail: Bytes,
-    ) -> Pin<Box<dyn Future<Output = (DataResponse, Bytes)> + Send + 'static>> {
-        let broker = Arc::clone(&self.0);
-        Box::pin(async move { broker.serve_partition(request, tail).await })
-    }
-}
 
 impl Broker {
     /// The leader of `p` and the node to reach it through, when it is another broker.
@@ -198,6 +181,11 @@ impl Broker {
         }
     }
 
+    /// The metadata node, when the broker is under a quorum (none in unit tests).
+    pub fn cluster_node(&self) -> Option<Arc<MetadataNode>> {
+        self.cluster.get().cloned()
+    }
+
     /// Whether another broker leads `p`: its records are read with [`Self::fetch`] and its
     /// appends wake no local watch.
     pub fn leads_elsewhere(&self, p: &Partition) -> bool {
@@ -219,6 +207,21 @@ impl Broker {
             return p.read(offset, max_bytes);
         }
         tokio::runtime::Handle::current().block_on(self.fetch(p, offset, max_bytes))
+    }
+
+    /// [`Self::offset_for_timestamp`] from a blocking thread.
+    ///
+    /// # Errors
+    /// As [`Self::offset_for_timestamp`].
+    pub fn offset_for_timestamp_blocking(
+        &self,
+        p: &Arc<Partition>,
+        timestamp: i64,
+    ) -> log::Result<Option<(u64, i64)>> {
+        if self.remote_leader(p).is_none() {
+            return p.offset_for_timestamp(timestamp);
+        }
+        tokio::runtime::Handle::current().block_on(self.offset_for_timestamp(p, timestamp))
     }
 
     /// [`Self::list_offsets`] from a blocking thread.
@@ -295,6 +298,14 @@ impl Broker {
                 let found = found.map_err(|e| to_remote(me, &e));
                 (DataResponse::OffsetForTimestamp(found), Bytes::new())
             }
+            // The gateway serves these (`gateway/forward.rs`) and never hands them here.
+            DataRequest::Http(_) => (
+                DataResponse::Http(HttpResponse {
+                    status: 500,
+                    headers: Vec::new(),
+                }),
+                Bytes::new(),
+            ),
             DataRequest::WaitFor {
                 topic,
                 partition,

@@ -399,8 +399,8 @@ pub async fn get_assignment(
     )))
 }
 
-fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayError> {
-    state.groups.lag(group).map_err(v3)
+async fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayError> {
+    state.groups.lag(group).await.map_err(v3)
 }
 
 /// List a group's lag per partition.
@@ -421,7 +421,8 @@ pub async fn list_lags(
     Path((cluster_id, group)): Path<(String, String)>,
 ) -> Result<Json<doc::KafkaConsumerLagList>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
-    let data = lags(&state, &group)?
+    let data = lags(&state, &group)
+        .await?
         .iter()
         .map(|l| kafka_consumer_lag(&state, &group, l))
         .collect();
@@ -451,7 +452,7 @@ pub async fn get_lag(
 ) -> Result<Json<doc::KafkaConsumerLag>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let partition = path_id(&partition)?;
-    let all = lags(&state, &group)?;
+    let all = lags(&state, &group).await?;
     state
         .broker
         .partition(&topic, partition)
@@ -483,7 +484,7 @@ pub async fn get_lag_summary(
     Path((cluster_id, group)): Path<(String, String)>,
 ) -> Result<Json<doc::KafkaConsumerLagSummary>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
-    let all = lags(&state, &group)?;
+    let all = lags(&state, &group).await?;
     let total: u64 = all.iter().map(|l| l.lag).sum();
     // The first partition (in topic, partition order) with the largest lag.
     let max = all

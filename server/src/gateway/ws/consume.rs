@@ -57,7 +57,7 @@ use super::group::{self, GroupEvent, GroupMode};
 use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
 use runnel_schema_registry::registry::Registry as SchemaRegistry;
 
-use crate::broker::{Broker, LogError, Partition, Record};
+use crate::broker::{Broker, Leader, LogError, Partition, Record};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::read::write_records_json;
@@ -263,7 +263,9 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
         join: None,
     };
     if let Some(group) = params.group.take() {
-        session.join = Some(group_join(group, &params, topic_name)?);
+        let join = group_join(group, &params, topic_name)?;
+        check_coordinator(state, &join.0.group_id).await?;
+        session.join = Some(join);
         return Ok(session);
     }
     let start = params
@@ -287,6 +289,38 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
     }
     session.metadata = Some(metadata);
     Ok(session)
+}
+
+/// Refuses a group member on a broker that does not coordinate its group: its membership
+/// lives in the coordinator's memory (Kafka's `NOT_COORDINATOR`, retriable), and the error
+/// names the broker to connect to.
+async fn check_coordinator(state: &AppState, group: &GroupId) -> Result<(), GatewayError> {
+    let leader = state
+        .groups
+        .coordinator_of(group)
+        .await
+        .map_err(|e| GatewayError::Group(e, Api::V2))?;
+    let reason = match leader {
+        Leader::Here => return Ok(()),
+        Leader::Broker(id) => {
+            let url = state
+                .cluster
+                .image()
+                .metadata
+                .brokers
+                .get(&runnel_cluster::metadata::BrokerId(id))
+                .map(|b| b.http_addr.clone())
+                .unwrap_or_default();
+            format!(
+                "Group '{group}' is coordinated by broker {id} ({url}); open group sockets there"
+            )
+        }
+        Leader::Offline => format!("The coordinator of group '{group}' is offline; retry"),
+    };
+    Err(GatewayError::Broker(
+        LogError::LeaderUnavailable { reason }.into(),
+        Api::V2,
+    ))
 }
 
 /// The join request of a group-mode socket, with its reset policy and auto-commit flag.
@@ -330,8 +364,6 @@ fn group_join(
     Ok((req, reset, auto_commit))
 }
 
-/// A caught-up partition waiting for its high watermark to move: gives back the channel, and
-/// whether the partition still exists.
 /// How long one long poll at another broker waits for a partition's next append before it is
 /// asked again.
 const REMOTE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -620,10 +652,16 @@ async fn on_group_event(
                     .map_err(|e| Some(Failure::from(GatewayError::v2(e))))?;
                 let next = match g.held.get(tp) {
                     Some(&held) => held,
-                    None => g
-                        .coordinator
-                        .starting_offset(g.member.group_id(), tp, g.reset)
-                        .map_err(|e| Some(group::group_failure(e)))?,
+                    None => {
+                        let offsets = s
+                            .broker
+                            .list_offsets(&p)
+                            .await
+                            .map_err(|e| Some(Failure::from(GatewayError::from(e))))?;
+                        g.coordinator
+                            .starting_offset(g.member.group_id(), tp, g.reset, offsets)
+                            .map_err(|e| Some(group::group_failure(e)))?
+                    }
                 };
                 cursors.push(Cursor::new(p, next));
             }
