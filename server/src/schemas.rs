@@ -25,15 +25,21 @@
 //! appender acknowledges them, under the topic's flush policy: a registry write is as durable
 //! as an acknowledged produce. Replay reads the partition from its start on a blocking thread.
 //!
+//! In a cluster the registry's one writer is the leader of `_schemas` (its API is forwarded
+//! there); every other broker's registry [`follow`]s the topic from the leader, so Avro
+//! produce and reads through any broker find the schemas.
+//!
 //! Not owned here: what the records mean (`runnel_schema_registry::registry`).
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use runnel_schema_registry::registry::{Registry, RegistryConfig};
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::broker::appender::{Sized, estimated_size};
@@ -216,6 +222,59 @@ pub async fn open_registry(
         .await
         .context("cannot load schemas from _schemas")?;
     Ok(Arc::new(registry))
+}
+
+/// How long the follower waits at the leader for `_schemas` to grow before asking again, and
+/// pauses after a failed read.
+const FOLLOW_WAIT: Duration = Duration::from_secs(30);
+const FOLLOW_RETRY: Duration = Duration::from_secs(1);
+
+/// Keeps `registry` in step with `_schemas` while another broker leads it, until `stop`: the
+/// registry's HTTP API is served by that broker (requests are forwarded there), but this
+/// broker's Avro produce and reads look schemas up in its own registry. Reads from the offset
+/// after the last record applied and long-polls the leader in between, as Confluent's
+/// registry followers consume the topic.
+pub async fn follow(registry: Arc<Registry>, broker: Arc<Broker>, stop: CancellationToken) {
+    let mut next = 0;
+    loop {
+        let step = async {
+            let Ok(p) = broker.partition(TOPIC, 0) else {
+                // No schema yet: look again when the topics change.
+                let mut topics = broker.watch_metadata();
+                let _ = topics.changed().await;
+                return;
+            };
+            if !broker.leads_elsewhere(&p) {
+                // Led here (replayed at start, written here) or offline: nothing to follow.
+                let mut topics = broker.watch_metadata();
+                let _ = tokio::time::timeout(FOLLOW_RETRY, topics.changed()).await;
+                return;
+            }
+            match broker.fetch(&p, next, REPLAY_READ_BYTES).await {
+                Ok(fetched) => {
+                    let records: Vec<StoreRecord> = fetched
+                        .records
+                        .into_iter()
+                        .filter_map(|r| Some((r.key?, r.value)))
+                        .collect();
+                    let caught_up = fetched.next_offset >= fetched.high_watermark;
+                    next = fetched.next_offset;
+                    registry.follow(records);
+                    if caught_up {
+                        broker.wait_for(&p, next, FOLLOW_WAIT).await;
+                    }
+                }
+                Err(e) => {
+                    warn!(cause = %e, "following {TOPIC} failed; retrying");
+                    tokio::time::sleep(FOLLOW_RETRY).await;
+                }
+            }
+        };
+        tokio::select! {
+            () = step => {}
+            () = stop.cancelled() => return,
+        }
+    }
 }
 
 /// Every record of the partition, in offset order. Blocking.

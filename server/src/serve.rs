@@ -112,7 +112,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let state = AppState {
         broker: Arc::clone(&broker),
         groups: Arc::clone(&groups),
-        registry,
+        registry: Arc::clone(&registry),
         public_url: Arc::from(public_url.as_str()),
         cluster: metadata::ClusterView::of(&metadata, maintenance_stop.clone()),
     };
@@ -136,6 +136,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let follower = tokio::spawn(Arc::clone(&broker).follow_metadata(maintenance_stop.clone()));
     // Session expiry and topic-change rebalances of consumer groups.
     let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
+    // The registry of a broker that does not lead `_schemas` follows the one that does.
+    let schemas = tokio::spawn(crate::schemas::follow(
+        Arc::clone(&registry),
+        Arc::clone(&broker),
+        maintenance_stop.clone(),
+    ));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
     gateway::listener::serve(
@@ -157,6 +163,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     if let Err(e) = reaper.await {
         warn!(cause = %e, "group coordinator task ended abnormally");
+    }
+    if let Err(e) = schemas.await {
+        warn!(cause = %e, "schema registry follower ended abnormally");
     }
     if let Err(e) = follower.await {
         warn!(cause = %e, "metadata follower task ended abnormally");
