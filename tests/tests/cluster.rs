@@ -688,6 +688,37 @@ async fn groups_and_the_registry_are_served_through_any_broker() {
         assert_eq!(status, 200, "{schema}");
     }
 
+    // Avro produce and reads through a broker that does not lead `_schemas`: its registry
+    // follows the leader's.
+    let (status, schemas) = c
+        .broker(1)
+        .get_json(&format!("/v3/clusters/{cid}/topics/_schemas/partitions/0"))
+        .await;
+    assert_eq!(status, 200, "{schemas}");
+    let writer = schemas["leader"]["related"]
+        .as_str()
+        .and_then(|l| l.rsplit('/').next())
+        .and_then(|l| l.parse::<u32>().ok())
+        .expect("_schemas has a leader");
+    let follower = (1..=3u32).find(|b| *b != writer).expect("another broker");
+    c.broker(1).create_topic("avro", 1, &[]).await;
+    let body = json!({"value_schema_id": ids[0], "records": [{"value": {"id": 7}}]});
+    let produced = eventually("Avro produce through a registry follower", || async {
+        let (status, answer) = c
+            .broker(follower)
+            .post("/topics/avro", "application/vnd.kafka.avro.v2+json", &body)
+            .await;
+        (status == 200 && answer["offsets"][0]["error_code"].is_null()).then_some(answer)
+    })
+    .await;
+    assert_eq!(produced["offsets"][0]["offset"], 0, "{produced}");
+    let (status, read) = c
+        .broker(follower)
+        .read_raw("avro", 0, 0, "application/vnd.kafka.avro.v2+json", "")
+        .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read[0]["value"], json!({"id": 7}), "{read}");
+
     // A v2 consumer group through a broker that does not coordinate it: the instance lives
     // on the coordinator (its base_uri says so), and every call through the first broker
     // reaches it.
@@ -769,6 +800,22 @@ async fn groups_and_the_registry_are_served_through_any_broker() {
             .await;
         assert_eq!(status, 200, "{summary}");
         assert_eq!(summary["total_lag"], 0, "via {b}: {summary}");
+    }
+
+    // Every broker lists every group, whichever coordinates it.
+    for b in 1..=3u32 {
+        let (status, groups) = c
+            .broker(b)
+            .get_json(&format!("/v3/clusters/{cid}/consumer-groups"))
+            .await;
+        assert_eq!(status, 200, "{groups}");
+        let listed: Vec<&str> = groups["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|g| g["consumer_group_id"].as_str())
+            .collect();
+        assert!(listed.contains(&group.as_str()), "via {b}: {groups}");
     }
 
     // A WebSocket member on a broker that does not coordinate its group is told where to go.

@@ -17,9 +17,11 @@
 //! [`PeerService`] answers other brokers: forwarded HTTP requests through this broker's own
 //! router, partition requests through the broker.
 //!
-//! Not built yet: WebSocket group members on a broker that does not coordinate their group
-//! are refused with the coordinator's address (`ws/consume.rs`); the v3 list of consumer
-//! groups shows the groups this broker coordinates.
+//! A listing of which each broker holds a part (the v3 consumer groups) asks the others with
+//! [`ask_others`] and merges their answers.
+//!
+//! Not built yet: a WebSocket group member on a broker that does not coordinate its group is
+//! refused with the coordinator's address (`ws/consume.rs`).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -232,6 +234,52 @@ async fn forward(
         }
     }
     Ok(response)
+}
+
+/// The answers of every other unfenced broker to `GET uri`, each served where it lands: for
+/// listings of which each broker holds a part (the groups it coordinates). A broker that
+/// does not answer, or answers with an error, is left out with a warning.
+pub async fn ask_others<T: serde::de::DeserializeOwned>(state: &AppState, uri: &str) -> Vec<T> {
+    let Some(node) = state.broker.cluster_node() else {
+        return Vec::new();
+    };
+    let me = state.broker.broker_id();
+    let others: Vec<u32> = state
+        .cluster
+        .image()
+        .metadata
+        .brokers
+        .iter()
+        .filter(|(id, b)| id.0 != me && !b.fenced)
+        .map(|(id, _)| id.0)
+        .collect();
+    let mut answers = Vec::with_capacity(others.len());
+    for id in others {
+        let request = DataRequest::Http(HttpRequest {
+            method: "GET".to_owned(),
+            uri: uri.to_owned(),
+            headers: vec![(
+                FORWARDED_FROM.as_str().to_owned(),
+                me.to_string().into_bytes(),
+            )],
+        });
+        let answer = node
+            .call_data(id, request, Bytes::new(), FORWARD_TIMEOUT)
+            .await;
+        match answer {
+            Ok((DataResponse::Http(HttpResponse { status: 200, .. }), body)) => {
+                match serde_json::from_slice(&body) {
+                    Ok(parsed) => answers.push(parsed),
+                    Err(e) => tracing::warn!(broker = id, cause = %e, uri, "an unreadable answer"),
+                }
+            }
+            Ok((other, _)) => {
+                tracing::warn!(broker = id, uri, answer = ?other, "a broker could not answer")
+            }
+            Err(e) => tracing::warn!(broker = id, cause = %e, uri, "a broker could not be asked"),
+        }
+    }
+    answers
 }
 
 /// Other brokers' requests to this one: forwarded HTTP requests through its own router,

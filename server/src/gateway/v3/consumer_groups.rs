@@ -206,7 +206,7 @@ fn kafka_consumer_lag(
     }
 }
 
-/// List the consumer groups.
+/// List the consumer groups (of every broker: each lists the groups it coordinates).
 #[utoipa::path(
     get,
     path = "/v3/clusters/{cluster_id}/consumer-groups",
@@ -221,15 +221,26 @@ fn kafka_consumer_lag(
 pub async fn list_groups(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<doc::KafkaConsumerGroupList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    let data = state
+    let mut data: Vec<doc::KafkaConsumerGroup> = state
         .groups
         .list_groups()
         .iter()
         .filter_map(|l| describe(&state, &l.group_id).ok())
         .map(|d| kafka_consumer_group(&state, &d))
         .collect();
+    // Each broker coordinates some groups: the list is every broker's.
+    if !headers.contains_key(&crate::gateway::forward::FORWARDED_FROM) {
+        let uri = format!("/v3/clusters/{cluster_id}/consumer-groups");
+        for list in
+            crate::gateway::forward::ask_others::<doc::KafkaConsumerGroupList>(&state, &uri).await
+        {
+            data.extend(list.data);
+        }
+        data.sort_by(|a, b| a.consumer_group_id.cmp(&b.consumer_group_id));
+    }
     Ok(Json(doc::KafkaConsumerGroupList {
         kind: "KafkaConsumerGroupList".to_owned(),
         metadata: collection(format!("{}/consumer-groups", cluster_url(&state))),
