@@ -64,6 +64,29 @@ async fn three_brokers_form_one_cluster_and_list_each_other() {
         c.broker(3).metric("runnel_cluster_controller_id").await,
         controller as f64
     );
+    // The controller knows how far each broker's metadata log is behind: caught up, here.
+    let controller = u32::try_from(controller).expect("a broker id");
+    let caught_up = c
+        .wait_status(controller, "every broker's metadata lag at 0", |s| {
+            s["brokers"]
+                .as_array()
+                .is_some_and(|bs| bs.iter().all(|b| b["metadata_lag"] == 0))
+        })
+        .await;
+    assert_eq!(caught_up["offline_partitions"], 0, "{caught_up}");
+    let metrics = c
+        .broker(controller)
+        .request("GET", "/metrics", &[], None)
+        .await
+        .text;
+    assert!(
+        metrics.contains("runnel_cluster_metadata_lag{broker="),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("runnel_cluster_offline_partitions 0"),
+        "{metrics}"
+    );
 
     // `runnel cluster status` prints the same for a person.
     let out = tokio::process::Command::new(runnel_bin())
@@ -624,6 +647,39 @@ async fn any_broker_produces_to_and_reads_from_every_partition() {
     let (status, body) = c.broker(other).read_raw("spread", 0, 0, JSON_V2, "").await;
     assert!(status >= 500, "{status} {body}");
     assert_eq!(body["error_code"], 50003, "{body}");
+    // Fenced, its two partitions are offline; produce to them fails at once, retriably.
+    c.wait_status(other, "the stopped broker's partitions offline", |s| {
+        s["offline_partitions"] == 2
+    })
+    .await;
+    let (status, body) = c
+        .broker(other)
+        .post(
+            "/topics/spread/partitions/0",
+            JSON_V2,
+            &json!({"records": [{"value": 1}]}),
+        )
+        .await;
+    assert!(
+        status >= 500 || body["offsets"][0]["error_code"] == 50003,
+        "{status} {body}"
+    );
+    // Back, it leads them again, with every record it had.
+    c.restart(victim).await;
+    c.wait_status(other, "no partition offline", |s| {
+        s["offline_partitions"] == 0
+    })
+    .await;
+    let back = eventually("partition 0 readable again", || async {
+        let (status, body) = c.broker(other).read_raw("spread", 0, 0, JSON_V2, "").await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    assert_eq!(back[0]["value"], sent[0][0], "{back}");
+    assert_eq!(
+        read_through(&c, other, "spread", 0).await.len(),
+        sent[0].len()
+    );
     for b in &c.brokers {
         b.assert_no_panic();
     }
