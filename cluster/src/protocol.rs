@@ -74,6 +74,8 @@ pub enum Kind {
     HeartbeatResponse = 10,
     Data = 11,
     DataResponse = 12,
+    Join = 13,
+    JoinResponse = 14,
 }
 
 impl Kind {
@@ -92,6 +94,8 @@ impl Kind {
             10 => Kind::HeartbeatResponse,
             11 => Kind::Data,
             12 => Kind::DataResponse,
+            13 => Kind::Join,
+            14 => Kind::JoinResponse,
             _ => return None,
         })
     }
@@ -122,6 +126,32 @@ pub enum Message {
     /// ride in the tail.
     Data(DataRequest),
     DataResponse(DataResponse),
+    /// A new broker asks to join as a non-voting member (a Raft learner).
+    Join(JoinRequest),
+    JoinResponse(Result<(), JoinError>),
+}
+
+/// A broker started with `--join`: its node id and where the cluster reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub node_id: NodeId,
+    pub cluster_addr: String,
+}
+
+/// Why a join was not done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// Only the leader adds members; ask it (at `leader_addr`, when known).
+    #[error("not the metadata leader (leader at {leader_addr:?})")]
+    NotLeader { leader_addr: Option<String> },
+    /// The cluster will not take this node (its id is another member's); retrying will not
+    /// help.
+    #[error("{0}")]
+    Refused(String),
+    /// The leader could not add it now (it lost leadership, say); retry.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A broker is alive at its registration epoch.
@@ -148,6 +178,8 @@ impl Message {
             Message::HeartbeatResponse(_) => Kind::HeartbeatResponse,
             Message::Data(_) => Kind::Data,
             Message::DataResponse(_) => Kind::DataResponse,
+            Message::Join(_) => Kind::Join,
+            Message::JoinResponse(_) => Kind::JoinResponse,
         }
     }
 
@@ -167,6 +199,8 @@ impl Message {
             Message::HeartbeatResponse(m) => postcard::to_extend(m, out),
             Message::Data(m) => postcard::to_extend(m, out),
             Message::DataResponse(m) => postcard::to_extend(m, out),
+            Message::Join(m) => postcard::to_extend(m, out),
+            Message::JoinResponse(m) => postcard::to_extend(m, out),
         }
     }
 }
@@ -300,6 +334,8 @@ fn decode_body(kind: Kind, bytes: &[u8]) -> postcard::Result<(Message, &[u8])> {
         Kind::HeartbeatResponse => take(bytes, Message::HeartbeatResponse),
         Kind::Data => take(bytes, Message::Data),
         Kind::DataResponse => take(bytes, Message::DataResponse),
+        Kind::Join => take(bytes, Message::Join),
+        Kind::JoinResponse => take(bytes, Message::JoinResponse),
     }
 }
 
@@ -365,6 +401,13 @@ mod tests {
                 partition: 2,
             }),
             Message::DataResponse(DataResponse::Offsets(Ok((3, 9)))),
+            Message::Join(JoinRequest {
+                node_id: 4,
+                cluster_addr: "127.0.0.1:9094".into(),
+            }),
+            Message::JoinResponse(Err(JoinError::NotLeader {
+                leader_addr: Some("127.0.0.1:9093".into()),
+            })),
         ];
         for message in messages {
             let kind = message.kind();

@@ -205,6 +205,7 @@ pub async fn open(config: &Config) -> anyhow::Result<MetadataNode> {
     let node_config = NodeConfig {
         broker_session_timeout: config.broker_session_timeout,
         broker_heartbeat_interval: config.broker_heartbeat_interval,
+        join: config.join.clone(),
         ..NodeConfig::new(
             u64::from(config.node_id),
             config.data_dir.join("metadata"),

@@ -897,3 +897,82 @@ async fn groups_and_the_registry_are_served_through_any_broker() {
         b.assert_no_panic();
     }
 }
+
+#[tokio::test]
+async fn a_broker_joins_a_running_cluster_as_a_non_voting_member() {
+    let mut c = Cluster::start(3).await;
+    c.wait_status(1, "three live brokers", |s| live(s, &[1, 2, 3]))
+        .await;
+    c.broker(1).create_topic("before", 2, &[]).await;
+    let learner = c.join(2).await;
+    assert_eq!(learner, 4);
+    // It has the metadata that was committed before it joined, and is a broker like the
+    // others: listed, unfenced, given partitions of new topics, serving any request.
+    let status = c
+        .wait_status(4, "four live brokers", |s| live(s, &[1, 2, 3, 4]))
+        .await;
+    assert_eq!(
+        status["brokers"].as_array().map(Vec::len),
+        Some(4),
+        "{status}"
+    );
+    let view = topic_view(&c, 1, "before").await.expect("created");
+    seen_alike(&c, &[4], "before", &view).await;
+    c.broker(4).create_topic("after", 8, &[]).await;
+    let view = topic_view(&c, 4, "after").await.expect("created");
+    assert!(
+        leaders(&view).contains(&4),
+        "the new broker leads some of a new topic's partitions: {view}"
+    );
+    seen_alike(&c, &[1, 2, 3, 4], "after", &view).await;
+    let offsets = c
+        .broker(1)
+        .produce_ok("after", &[json!(1), json!(2), json!(3)])
+        .await;
+    let (p, _) = offsets[0];
+    assert_eq!(
+        c.broker(4).read_all("after", p).await.len(),
+        offsets.iter().filter(|(q, _)| *q == p).count()
+    );
+
+    // It does not vote: with two of the three voters gone, the quorum is lost even though
+    // the learner is up, so no metadata change is committed.
+    c.broker_mut(2).kill9();
+    c.broker_mut(3).kill9();
+    let (status, body) = c
+        .broker(4)
+        .try_create_topic(&json!({"topic_name": "no-quorum", "partitions_count": 1}))
+        .await;
+    assert!(status >= 500, "no quorum, no change: {status} {body}");
+
+    // A second broker with a voter's id is refused, and says why.
+    let (_, cluster) = c.broker(1).get_json("/v1/cluster").await;
+    let addr = cluster["brokers"][0]["cluster_addr"]
+        .as_str()
+        .expect("addr")
+        .to_owned();
+    let out = tokio::process::Command::new(runnel_bin())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--node-id",
+            "1",
+            "--join",
+            &addr,
+        ])
+        .args(["--cluster-listen", &format!("127.0.0.1:{}", free_port())])
+        .arg("--data-dir")
+        .arg(c.broker(4).root().join("duplicate"))
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(CLUSTER_DEADLINE, out)
+        .await
+        .expect("a refused join exits")
+        .expect("run runnel");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("node id 1 is a voter"), "{err}");
+    c.broker(1).assert_no_panic();
+    c.broker(4).assert_no_panic();
+}

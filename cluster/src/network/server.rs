@@ -215,6 +215,9 @@ async fn handle(services: &Services, message: Message, tail: Bytes) -> (Message,
         Message::Heartbeat(heartbeat) => {
             Message::HeartbeatResponse(controller::receive(raft, node_id, liveness, heartbeat))
         }
+        Message::Join(request) => {
+            Message::JoinResponse(crate::node::admit_learner(raft, request).await)
+        }
         Message::Data(request) => {
             return match data.get() {
                 Some(service) => {
@@ -233,7 +236,8 @@ async fn handle(services: &Services, message: Message, tail: Bytes) -> (Message,
         | Message::InstallSnapshotResponse(_)
         | Message::ProposeResponse(_)
         | Message::HeartbeatResponse(_)
-        | Message::DataResponse(_)) => Message::Error(ProtocolError::NotARequest {
+        | Message::DataResponse(_)
+        | Message::JoinResponse(_)) => Message::Error(ProtocolError::NotARequest {
             kind: other.kind() as u16,
         }),
     };
