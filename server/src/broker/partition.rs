@@ -44,6 +44,31 @@ pub struct FetchResult {
     pub log_start_offset: u64,
 }
 
+impl FetchResult {
+    /// Takes one pass of stored bytes read from `self.next_offset` (here, or at the leader):
+    /// its records, and the position after them. True when the read is done: records were
+    /// found, the high watermark reached, or the pass could not move forward. A pass that
+    /// found only records compaction removed is not done, so readers read on.
+    ///
+    /// # Errors
+    /// A damaged batch before any record.
+    pub(crate) fn take_pass(&mut self, buf: &bytes::Bytes, max_batch: usize) -> log::Result<bool> {
+        let decoded = batch::decode_from(buf, max_batch, self.next_offset);
+        self.records = decoded.records;
+        self.bytes += decoded.bytes;
+        if let Some(damage) = decoded.damage
+            && self.records.is_empty()
+        {
+            return Err(damage);
+        }
+        if decoded.next_offset <= self.next_offset {
+            return Ok(true);
+        }
+        self.next_offset = decoded.next_offset;
+        Ok(!self.records.is_empty() || self.next_offset >= self.high_watermark)
+    }
+}
+
 /// A partition of a topic, hosted here.
 #[derive(Debug)]
 pub struct Partition {
@@ -305,19 +330,7 @@ impl Partition {
                 .lock()
                 .plan_read(result.next_offset, max_bytes, high_watermark)?;
             let buf = plan.execute()?;
-            let decoded = batch::decode_from(&buf, max_batch, result.next_offset);
-            result.records = decoded.records;
-            result.bytes += decoded.bytes;
-            if let Some(damage) = decoded.damage
-                && result.records.is_empty()
-            {
-                return Err(damage);
-            }
-            if decoded.next_offset <= result.next_offset {
-                break;
-            }
-            result.next_offset = decoded.next_offset;
-            if !result.records.is_empty() || result.next_offset >= high_watermark {
+            if result.take_pass(&buf, max_batch)? {
                 break;
             }
         }

@@ -33,6 +33,8 @@ use crate::log::{self, batch};
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest a long poll waits at the leader; callers cap their own waits below it.
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// The most a fetch answers with: well inside a cluster-port frame.
+const MAX_FETCH_BYTES: usize = runnel_cluster::protocol::MAX_FRAME_LEN / 2;
 /// How long a long poll whose leader could not be asked pauses before reporting no change.
 const FAILED_WAIT_PAUSE: Duration = Duration::from_secs(1);
 
@@ -89,19 +91,7 @@ impl Broker {
             let fetched: Fetched = fetched.map_err(from_remote)?;
             result.high_watermark = fetched.high_watermark;
             result.log_start_offset = fetched.log_start_offset;
-            let decoded = batch::decode_from(&tail, max_batch, result.next_offset);
-            result.records = decoded.records;
-            result.bytes += decoded.bytes;
-            if let Some(damage) = decoded.damage
-                && result.records.is_empty()
-            {
-                return Err(damage);
-            }
-            if decoded.next_offset <= result.next_offset {
-                break;
-            }
-            result.next_offset = decoded.next_offset;
-            if !result.records.is_empty() || result.next_offset >= result.high_watermark {
+            if result.take_pass(&tail, max_batch)? {
                 break;
             }
         }
@@ -257,8 +247,10 @@ impl Broker {
                 max_bytes,
             } => {
                 let read = self.partition(&topic, partition).map_err(broker_error);
+                // The answer must fit in one frame of the cluster port.
+                let max_bytes = (max_bytes as usize).min(MAX_FETCH_BYTES);
                 let read = match read {
-                    Ok(p) => blocking(move || p.read_stored(offset, max_bytes as usize)).await,
+                    Ok(p) => blocking(move || p.read_stored(offset, max_bytes)).await,
                     Err(e) => Err(e),
                 };
                 match read {

@@ -76,41 +76,92 @@ pub struct Routing {
     pub registry_routes: Arc<HashSet<String>>,
 }
 
-/// The middleware: serves the request here, or sends it to the broker that owns it.
+/// What a route belongs to, as far as ownership goes.
+enum Scope {
+    /// A consumer group's route (`{group}` in the path).
+    Group,
+    /// The schema registry's.
+    Registry,
+}
+
+/// The middleware: serves the request here, or sends it to the broker that owns it. Most
+/// routes (produce, reads, topics) are served where they land and only look at their route;
+/// a broker alone in its cluster owns everything.
 pub async fn route(State(routing): State<Routing>, req: Request, next: Next) -> Response {
+    let scope = match req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
+        Some(r) if is_group_route(r) => Scope::Group,
+        Some(r) if r != "/" && routing.registry_routes.contains(r) => Scope::Registry,
+        _ => return next.run(req).await,
+    };
     if req.headers().contains_key(&FORWARDED_FROM) {
         return next.run(req).await;
     }
-    let Some(node) = routing.state.broker.cluster_node() else {
+    let state = &routing.state;
+    let Some(node) = state.broker.cluster_node() else {
         return next.run(req).await;
     };
+    if state.cluster.image().metadata.brokers.len() <= 1 {
+        return next.run(req).await;
+    }
     let api = api_of(&req);
-    let (mut parts, body) = req.into_parts();
-    let group = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .ok()
-        .and_then(|params| {
-            params
-                .iter()
-                .find(|(key, _)| *key == "group")
-                .map(|(_, value)| value.to_owned())
-        });
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let req = Request::from_parts(parts, body);
-    let state = &routing.state;
-    match owner(&routing, route.as_deref(), group, api).await {
+    // The body is read whole before it is sent on: bounded as the handler there bounds it.
+    let limit = match scope {
+        Scope::Registry => state.registry.config().max_request_bytes,
+        Scope::Group => req
+            .extensions()
+            .get::<super::Limits>()
+            .map_or(usize::MAX, |l| l.max_request_body),
+    };
+    let owner = match scope {
+        Scope::Registry => Ok(registry_owner(state)),
+        Scope::Group => {
+            let (mut parts, body) = req.into_parts();
+            let group = RawPathParams::from_request_parts(&mut parts, &())
+                .await
+                .ok()
+                .and_then(|params| {
+                    params
+                        .iter()
+                        .find(|(key, _)| *key == "group")
+                        .map(|(_, value)| value.to_owned())
+                });
+            let owner = group_owner(state, group, api).await;
+            let req = Request::from_parts(parts, body);
+            return respond(state, &node, owner, req, next, api, limit).await;
+        }
+    };
+    respond(state, &node, owner, req, next, api, limit).await
+}
+
+/// Serves `req` here, forwards it to its owner, or refuses it when its owner is offline.
+async fn respond(
+    state: &AppState,
+    node: &runnel_cluster::MetadataNode,
+    owner: Result<Owner, GatewayError>,
+    req: Request,
+    next: Next,
+    api: Api,
+    limit: usize,
+) -> Response {
+    match owner {
         Ok(Owner::Here) => next.run(req).await,
-        Ok(Owner::Broker(id)) => forward(&state.broker, &node, id, req)
+        Ok(Owner::Broker(id)) => forward(&state.broker, node, id, req, limit)
             .await
-            .unwrap_or_else(|e| GatewayError::Broker(e.into(), api).into_response()),
+            .unwrap_or_else(IntoResponse::into_response),
         Ok(Owner::Unavailable(reason)) => {
             GatewayError::Broker(LogError::LeaderUnavailable { reason }.into(), api).into_response()
         }
         Err(e) => e.into_response(),
     }
+}
+
+fn is_group_route(route: &str) -> bool {
+    route.starts_with("/consumers/{group}")
+        || route.starts_with("/v3/clusters/{cluster_id}/consumer-groups/{group}")
 }
 
 /// The error convention of the request's API (the registry's is v2's).
@@ -122,44 +173,28 @@ fn api_of(req: &Request) -> Api {
     }
 }
 
-/// Who owns a request to `route`; `group` is the group it names, if any.
-async fn owner(
-    routing: &Routing,
-    route: Option<&str>,
+/// The coordinator of `group` (a name the group code refuses is served here, to be refused
+/// there with its own error).
+async fn group_owner(
+    state: &AppState,
     group: Option<String>,
     api: Api,
 ) -> Result<Owner, GatewayError> {
-    let state = &routing.state;
-    let Some(route) = route else {
+    let Some(group) = group.and_then(|g| GroupId::new(&g).ok()) else {
         return Ok(Owner::Here);
     };
-    let group_route = route.starts_with("/consumers/{group}")
-        || route.starts_with("/v3/clusters/{cluster_id}/consumer-groups/{group}");
-    if group_route {
-        let Some(group) = group else {
-            return Ok(Owner::Here);
-        };
-        // A name the group code refuses is refused there, with its own error.
-        let Ok(group) = GroupId::new(&group) else {
-            return Ok(Owner::Here);
-        };
-        let leader = state
-            .groups
-            .coordinator_of(&group)
-            .await
-            .map_err(|e| GatewayError::Group(e, api))?;
-        return Ok(match leader {
-            Leader::Here => Owner::Here,
-            Leader::Broker(id) => Owner::Broker(id),
-            Leader::Offline => Owner::Unavailable(format!(
-                "The coordinator of group '{group}' is offline; retry"
-            )),
-        });
-    }
-    if route != "/" && routing.registry_routes.contains(route) {
-        return Ok(registry_owner(state));
-    }
-    Ok(Owner::Here)
+    let leader = state
+        .groups
+        .coordinator_of(&group)
+        .await
+        .map_err(|e| GatewayError::Group(e, api))?;
+    Ok(match leader {
+        Leader::Here => Owner::Here,
+        Leader::Broker(id) => Owner::Broker(id),
+        Leader::Offline => Owner::Unavailable(format!(
+            "The coordinator of group '{group}' is offline; retry"
+        )),
+    })
 }
 
 /// The registry's writer: the leader of `_schemas`, or the controller before it exists.
@@ -181,17 +216,20 @@ fn registry_owner(state: &AppState) -> Owner {
     }
 }
 
-/// Sends `req` to broker `id` and answers with its answer.
+/// Sends `req` to broker `id` and answers with its answer; a body over `limit` bytes is 413.
 async fn forward(
     broker: &Broker,
     node: &runnel_cluster::MetadataNode,
     id: u32,
     req: Request,
-) -> Result<Response, LogError> {
+    limit: usize,
+) -> Result<Response, GatewayError> {
+    let api = api_of(&req);
     let (parts, body) = req.into_parts();
-    // The body limit and rate were enforced as it was read here, before this point.
-    let body = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        LogError::InvalidRequest(format!("the request body could not be read: {e}"))
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        GatewayError::PayloadTooLarge(format!(
+            "The request body is larger than {limit} bytes, or could not be read whole."
+        ))
     })?;
     let mut headers: Vec<(String, Vec<u8>)> = parts
         .headers
@@ -211,16 +249,19 @@ async fn forward(
             .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
         headers,
     });
+    let unavailable = |e: LogError| GatewayError::Broker(e.into(), api);
     let (answer, body) = node
         .call_data(id, request, body, FORWARD_TIMEOUT)
         .await
-        .map_err(|e| LogError::LeaderUnavailable {
-            reason: format!("{e}; retry"),
+        .map_err(|e| {
+            unavailable(LogError::LeaderUnavailable {
+                reason: format!("{e}; retry"),
+            })
         })?;
     let DataResponse::Http(answer) = answer else {
-        return Err(LogError::LeaderFailed {
+        return Err(unavailable(LogError::LeaderFailed {
             reason: format!("broker {id} answered a forwarded request with another message"),
-        });
+        }));
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =

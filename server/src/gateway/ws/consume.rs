@@ -295,6 +295,9 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
 /// lives in the coordinator's memory (Kafka's `NOT_COORDINATOR`, retriable), and the error
 /// names the broker to connect to.
 async fn check_coordinator(state: &AppState, group: &GroupId) -> Result<(), GatewayError> {
+    if state.cluster.image().metadata.brokers.len() <= 1 {
+        return Ok(());
+    }
     let leader = state
         .groups
         .coordinator_of(group)
