@@ -265,6 +265,13 @@ impl Broker {
     /// every partition's leader. The caller holds the metadata lock. Every topic is tried;
     /// the first failure is returned.
     pub(super) fn reconcile_locked(&self, image: &AppliedMetadata) -> Result<()> {
+        // Never back to an older image than one already applied: it would undo a change
+        // (delete a topic just created) that a newer one made.
+        let index = image.applied_index.map_or(0, |i| i + 1);
+        if index < self.reconciled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.reconciled.store(index, Ordering::Release);
         let me = self.broker_id();
         let mut first_error = None;
         let mut note = |what: &str, name: &str, result: Result<()>| {
@@ -334,7 +341,11 @@ impl Broker {
                 let broker = Arc::clone(&self);
                 let work = tokio::task::spawn_blocking(move || {
                     let _guard = broker.metadata_lock.lock();
-                    broker.reconcile_locked(&image)
+                    // The image applied by now, not the one that woke this task: a change
+                    // proposed here may have been applied and reconciled while this task
+                    // waited for the lock, and an older image would undo it (delete a topic
+                    // just created).
+                    broker.reconcile_locked(&broker.quorum_image())
                 });
                 match work.await {
                     Ok(Ok(())) => {}
@@ -378,5 +389,84 @@ impl Broker {
                 isr: vec![me],
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use runnel_cluster::metadata::BrokerId;
+    use runnel_cluster::{MetadataNode, NodeConfig};
+
+    use crate::broker::{Broker, BrokerConfig};
+
+    /// A broker under a one-voter quorum of its own, registered and unfenced, as `serve`
+    /// starts it.
+    async fn broker_under_quorum(dir: &std::path::Path) -> (Arc<Broker>, Arc<MetadataNode>) {
+        let node =
+            MetadataNode::open_local(NodeConfig::new(1, dir.join("metadata"), BTreeMap::new()))
+                .await
+                .unwrap();
+        let node = Arc::new(node);
+        let cluster_id = node.init_cluster(Broker::new_cluster_id()).await.unwrap();
+        node.register_broker("http://127.0.0.1:1".into())
+            .await
+            .unwrap();
+        let mut images = node.subscribe();
+        let unfenced = images.wait_for(|i| {
+            i.metadata
+                .brokers
+                .get(&BrokerId(1))
+                .is_some_and(|b| !b.fenced)
+        });
+        tokio::time::timeout(Duration::from_secs(30), unfenced)
+            .await
+            .unwrap()
+            .unwrap();
+        let config = BrokerConfig {
+            data_dir: dir.to_path_buf(),
+            cluster_id: Some(cluster_id),
+            broker_id: 1,
+            num_partitions: 1,
+            topic_defaults: BTreeMap::new(),
+            log_check_interval: Duration::from_secs(3600),
+            checkpoint_interval: Duration::from_secs(3600),
+        };
+        let broker = Broker::open(config).unwrap();
+        let (b, n) = (Arc::clone(&broker), Arc::clone(&node));
+        tokio::task::spawn_blocking(move || b.attach(n))
+            .await
+            .unwrap()
+            .unwrap();
+        (broker, node)
+    }
+
+    /// Found under load: the metadata follower woke for an image, waited for the lock while
+    /// a create through this broker committed and applied a newer one, then reconciled with
+    /// its older image and deleted the topic just created.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_older_image_never_undoes_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (broker, node) = broker_under_quorum(dir.path()).await;
+        let before = node.metadata();
+        let b = Arc::clone(&broker);
+        tokio::task::spawn_blocking(move || {
+            b.create_topic("t", Some(2), None, BTreeMap::new(), false)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(node.metadata().metadata.topics.contains_key("t"));
+        {
+            let _guard = broker.metadata_lock.lock();
+            broker.reconcile_locked(&before).unwrap();
+        }
+        let topic = broker.topic("t").expect("still there");
+        assert_eq!(topic.partition_count(), 2);
+        assert!(dir.path().join("topics").join("t-1").exists());
+        node.shutdown().await.unwrap();
     }
 }

@@ -35,7 +35,7 @@ mod topics;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -216,6 +216,8 @@ pub struct Broker {
     /// Bumped after every committed topic change (create, delete, new partitions), so the
     /// group coordinator rebalances without polling the topic list.
     metadata_version: tokio::sync::watch::Sender<u64>,
+    /// One past the applied index of the newest metadata image reconciled (0: none yet).
+    reconciled: AtomicU64,
     sticky: StickyPartitioner,
 }
 
@@ -335,6 +337,7 @@ impl Broker {
             meta_format: AtomicU32::new(meta.version),
             sticky: StickyPartitioner::new(16 << 10),
             metadata_version: tokio::sync::watch::Sender::new(0),
+            reconciled: AtomicU64::new(0),
         };
         broker.write_metadata()?;
         info!(
