@@ -108,6 +108,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     )
     .await?;
 
+    // The delivery audit, before anything is served: it notes where each log ends now.
+    let audit = crate::audit::Audit::new(config.audit);
+    audit.start(&broker);
+    broker.attach_audit(Arc::clone(&audit));
+
     let maintenance_stop = CancellationToken::new();
     let state = AppState {
         broker: Arc::clone(&broker),
@@ -130,6 +135,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let follower = tokio::spawn(Arc::clone(&broker).follow_metadata(maintenance_stop.clone()));
     // Session expiry and topic-change rebalances of consumer groups.
     let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
+    // The audit's log and group tiers and its judgements; one last round at shutdown.
+    let auditor = tokio::spawn(audit.run(
+        Arc::clone(&broker),
+        Arc::clone(&groups),
+        maintenance_stop.clone(),
+    ));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
     gateway::listener::serve(
@@ -154,6 +165,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     if let Err(e) = follower.await {
         warn!(cause = %e, "metadata follower task ended abnormally");
+    }
+    if let Err(e) = auditor.await {
+        warn!(cause = %e, "audit task ended abnormally");
     }
     tokio::task::spawn_blocking(move || broker.close())
         .await
