@@ -28,14 +28,17 @@ const READ_BYTES: usize = 1 << 20;
 /// Reads per partition and tier in one round (64 MiB at most).
 const MAX_READS: usize = 64;
 
-/// The records of `partition` in `[from, to)` as `(offset, window, hash)`, and the offset
-/// counted through: `to`, or less if the round's read budget ran out.
+/// A record as the offset tiers count it: offset, window, hash.
+type Seen = (u64, Window, u64);
+
+/// The records of `partition` in `[from, to)`, and the offset counted through: `to`, or less
+/// if the round's read budget ran out.
 fn read_range(
     partition: &Partition,
     from: u64,
     to: u64,
     width_ms: i64,
-) -> log::Result<(Vec<(u64, Window, u64)>, u64)> {
+) -> log::Result<(Vec<Seen>, u64)> {
     let mut out = Vec::new();
     let mut at = from;
     for _ in 0..MAX_READS {
