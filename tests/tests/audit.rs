@@ -406,3 +406,69 @@ async fn bad_reports_are_refused_with_a_4xx_and_book_nothing() {
     );
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn a_topic_with_audit_enable_false_is_not_counted() {
+    let r = audited_server(&[]).await;
+    r.create_topic("counted", 1, &[]).await;
+    r.create_topic("quiet", 1, &[("audit.enable", "false")])
+        .await;
+    r.produce_ok("quiet", &[json!(1), json!(2)]).await;
+    r.produce_ok("counted", &[json!(3)]).await;
+    // Both topics are counted in the same rounds: once `counted` shows its record in the log
+    // tier, `quiet`'s would show too if it were audited.
+    windows_until(&r, "counted", "", "the audited topic's log count", |ws| {
+        total(ws, "log") == 1
+    })
+    .await;
+    let (status, body) = r.get_json("/v1/audit?topic=quiet").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["windows"], json!([]));
+    let report = json!({"reporter": "a", "sequence": 1,
+                        "counts": [{"topic": "quiet", "window_start": JAN_1_2025_MS, "count": 2}]});
+    let got = r
+        .post("/v1/audit/reports", "application/json", &report)
+        .await;
+    assert_error("report for an opted-out topic", &got, 400, 40002);
+    assert_eq!(
+        r.metric("runnel_audit_records_total{tier=\"ingress\"}")
+            .await,
+        1.0
+    );
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn after_kill_9_the_log_recounts_exactly_and_lost_ingress_counts_are_incomplete() {
+    let mut r = audited_server(&[]).await;
+    r.create_topic("crashy", 1, &[("retention.ms", "-1")]).await;
+    let cid = r.cluster_id().await;
+    let path = format!("/v3/clusters/{cid}/topics/crashy/records:batch");
+    produce_batch(&r, &path, 0).await;
+    produce_batch(&r, &path, 10).await;
+    windows_until(&r, "crashy", "", "20 records in the log tier", |ws| {
+        total(ws, "log") == 20 && total(ws, "ingress") == 20
+    })
+    .await;
+
+    r.crash_restart().await;
+    produce_batch(&r, &path, 20).await;
+    let windows = windows_until(&r, "crashy", "", "the window's verdict", |ws| {
+        ws.iter().any(|w| w["status"] != "pending")
+    })
+    .await;
+    assert_eq!(windows.len(), 1, "{windows:?}");
+    let w = &windows[0];
+    // The log holds 30 and counts 30 (not 50); the gateway's 20 before the crash are gone,
+    // which is `incomplete`, not a `duplicate` of 20.
+    assert_eq!(count(w, "log"), 30, "{w}");
+    assert_eq!(count(w, "ingress"), 10, "{w}");
+    assert_eq!(w["status"], "incomplete", "{w}");
+    assert_eq!(
+        w["problems"],
+        json!([{"kind": "incomplete", "tier": "ingress", "partition": 0, "offset_from": 0,
+                "offset_to": 29, "count": 20, "reporter": null}]),
+        "{w}"
+    );
+    r.assert_no_panic();
+}

@@ -47,8 +47,6 @@ use crate::group::GroupCoordinator;
 use crate::log::LogConfig;
 use crate::log::batch::TimestampType;
 
-/// The topic config that turns the audit off for one topic (`audit.enable=false`).
-pub const AUDIT_ENABLE: &str = "audit.enable";
 /// Longest reporter id: it is kept per report sequence, so it is bounded like a group id.
 pub const MAX_REPORTER_BYTES: usize = 255;
 /// Entries one report may carry.
@@ -378,7 +376,7 @@ pub struct TopicSummary {
 fn audited(topic: &Topic, config: &LogConfig) -> bool {
     !topic.is_internal()
         && config.timestamp_type == TimestampType::CreateTime
-        && topic.config().get(AUDIT_ENABLE) != Some("false")
+        && topic.effective_config().audit_enable
 }
 
 /// The `ingress` tally of one produce request: each record's window and hash as it is added,
