@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Options, Runnel, assert_error};
+use crate::support::{Options, Runnel, assert_error, runnel_bin};
 
 const V2: &str = "application/vnd.kafka.v2+json";
 const JSON_V2: &str = "application/vnd.kafka.json.v2+json";
@@ -261,6 +261,29 @@ async fn a_request_the_gateway_never_got_is_a_client_gap_of_ten_for_that_reporte
         json!([{"kind": "gap", "tier": "client", "partition": null, "offset_from": null,
                 "offset_to": null, "count": 10, "reporter": "checkout-1"}]),
         "{w}"
+    );
+
+    // `runnel audit` shows the same, per window and per topic.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(runnel_bin())
+            .arg("audit")
+            .args(["--url", &r.url("")])
+            .args(args)
+            .output()
+            .expect("run runnel audit");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    };
+    let table = cli(&["--topic", "orders"]);
+    let row = table.lines().nth(1).expect("a window row");
+    assert!(row.starts_with(&JAN_1_2025_MS.to_string()), "{table}");
+    assert!(row.ends_with("gap 10 client (checkout-1)"), "{table}");
+    let summary = cli(&[]);
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("orders") && l.ends_with("gap 1")),
+        "{summary}"
     );
     r.assert_no_panic();
 }
