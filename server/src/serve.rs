@@ -108,9 +108,16 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     )
     .await?;
 
-    // The delivery audit, before anything is served: it notes where each log ends now.
+    // The delivery audit, before anything is served: it restores its books from __audit and
+    // notes where each log ends now.
     let audit = crate::audit::Audit::new(config.audit);
-    audit.start(&broker);
+    {
+        let (audit, broker) = (Arc::clone(&audit), Arc::clone(&broker));
+        tokio::task::spawn_blocking(move || audit.start(&broker))
+            .await
+            .context("audit start-up panicked")?
+            .context("cannot restore the audit's books from __audit")?;
+    }
     broker.attach_audit(Arc::clone(&audit));
 
     let maintenance_stop = CancellationToken::new();

@@ -461,8 +461,20 @@ async fn a_topic_with_audit_enable_false_is_not_counted() {
     r.assert_no_panic();
 }
 
+/// Waits until `/metrics` shows more than `after` publishes of the books to `__audit`.
+async fn published_after(r: &Runnel, after: f64) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while r.metric("runnel_audit_publishes_total").await <= after {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the books were never published"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
-async fn after_kill_9_the_log_recounts_exactly_and_lost_ingress_counts_are_incomplete() {
+async fn after_kill_9_the_books_resume_from_audit_with_exact_counts() {
     let mut r = audited_server(&[]).await;
     r.create_topic("crashy", 1, &[("retention.ms", "-1")]).await;
     let cid = r.cluster_id().await;
@@ -473,6 +485,9 @@ async fn after_kill_9_the_log_recounts_exactly_and_lost_ingress_counts_are_incom
         total(ws, "log") == 20 && total(ws, "ingress") == 20
     })
     .await;
+    // A round that saw all 20 has been published (the round after the one that counted them).
+    let seen = r.metric("runnel_audit_publishes_total").await;
+    published_after(&r, seen).await;
 
     r.crash_restart().await;
     produce_batch(&r, &path, 20).await;
@@ -482,16 +497,29 @@ async fn after_kill_9_the_log_recounts_exactly_and_lost_ingress_counts_are_incom
     .await;
     assert_eq!(windows.len(), 1, "{windows:?}");
     let w = &windows[0];
-    // The log holds 30 and counts 30 (not 50); the gateway's 20 before the crash are gone,
-    // which is `incomplete`, not a `duplicate` of 20.
+    // Neither recounted (50) nor lost (10): the books resumed from __audit.
     assert_eq!(count(w, "log"), 30, "{w}");
-    assert_eq!(count(w, "ingress"), 10, "{w}");
-    assert_eq!(w["status"], "incomplete", "{w}");
-    assert_eq!(
-        w["problems"],
-        json!([{"kind": "incomplete", "tier": "ingress", "partition": 0, "offset_from": 0,
-                "offset_to": 29, "count": 20, "reporter": null}]),
-        "{w}"
-    );
+    assert_eq!(count(w, "ingress"), 30, "{w}");
+    assert_eq!(w["status"], "complete", "{w}");
+    r.assert_no_panic();
+}
+
+#[tokio::test]
+async fn a_report_taken_before_a_restart_is_still_refused_after_it() {
+    let mut r = audited_server(&[]).await;
+    r.create_topic("t", 1, &[]).await;
+    let report = json!({"reporter": "app", "sequence": 3,
+                        "counts": [{"topic": "t", "window_start": JAN_1_2025_MS, "count": 4}]});
+    let (status, body) = r
+        .post("/v1/audit/reports", "application/json", &report)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    r.restart().await;
+    let got = r
+        .post("/v1/audit/reports", "application/json", &report)
+        .await;
+    assert_error("replay after a restart", &got, 409, 40904);
+    let windows = windows_until(&r, "t", "", "the restored window", |ws| !ws.is_empty()).await;
+    assert_eq!(count(&windows[0], "client"), 4, "{windows:?}");
     r.assert_no_panic();
 }

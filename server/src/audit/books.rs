@@ -8,9 +8,14 @@
 //! group lags in it. Late records for a settled window reopen it with the verdict as its base
 //! (see `reconcile.rs`).
 //!
+//! Each topic's books are published whole (`persist.rs`) when they changed, and restored at
+//! start: see [`Books::take_changed`] and [`Books::restore_topic`].
+//!
 //! Plain data behind the caller's lock: no I/O, no clock (times come in as arguments).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
 
 use super::reconcile::{
     self, ClientCounts, Context, Counted, Kind, OpenWindow, Status, Tier, Verdict,
@@ -25,15 +30,20 @@ pub(super) const MAX_SEQUENCES: usize = 4096;
 /// Distinct reporters remembered, so their ledgers cannot grow the server without bound.
 pub(super) const MAX_REPORTERS: usize = 10_000;
 
-/// One topic's books.
-#[derive(Debug, Default)]
-struct TopicBooks {
+/// One topic's books, as published.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct TopicBooks {
     /// The topic's id: a topic deleted and created again starts fresh books.
     topic_id: String,
     open: BTreeMap<Window, OpenWindow>,
     settled: BTreeMap<Window, Verdict>,
-    /// Per partition, the log end offset when counting started (see `reconcile::Context`).
+    /// Per partition, the log end offset when this process started: records below it and
+    /// past the restored `log_through` are counted `before_start` (see `reconcile.rs`).
+    #[serde(skip)]
     boot_end: BTreeMap<u32, u64>,
+    /// Changed since last published.
+    #[serde(skip)]
+    changed: bool,
     /// Per partition, the offset the `log` tier has counted through (exclusive).
     log_through: BTreeMap<u32, u64>,
     /// Per group, per partition, the offset its tier has counted through (exclusive).
@@ -43,7 +53,6 @@ struct TopicBooks {
 impl TopicBooks {
     fn context(&self) -> Context<'_> {
         Context {
-            boot_end: &self.boot_end,
             group_through: &self.group_through,
         }
     }
@@ -84,6 +93,10 @@ pub(super) struct Books {
     reporters: HashMap<String, Reporter>,
     /// Records counted per tier since start, for `/metrics`.
     counted: BTreeMap<Tier, u64>,
+    /// Topics whose books were dropped since last published (their records are deleted).
+    dropped: BTreeSet<String>,
+    /// The reporters' ledgers changed since last published.
+    reporters_changed: bool,
 }
 
 impl Books {
@@ -94,6 +107,8 @@ impl Books {
             topics: BTreeMap::new(),
             reporters: HashMap::new(),
             counted: BTreeMap::new(),
+            dropped: BTreeSet::new(),
+            reporters_changed: false,
         }
     }
 
@@ -106,12 +121,73 @@ impl Books {
                 ..TopicBooks::default()
             };
         }
+        books.changed = true;
         books
     }
 
     /// Remembers where the log of a partition ended when counting started.
     pub(super) fn set_boot_end(&mut self, topic: &str, topic_id: &str, partition: u32, end: u64) {
-        self.topic(topic, topic_id).boot_end.insert(partition, end);
+        let books = self.topic(topic, topic_id);
+        books.boot_end.insert(partition, end);
+        books.changed = false;
+    }
+
+    /// Installs the published books of `topic` (id `topic_id`), before anything is counted.
+    pub(super) fn restore_topic(&mut self, topic: &str, topic_id: &str, books: TopicBooks) {
+        if books.topic_id == topic_id {
+            self.topics.insert(topic.to_owned(), books);
+        }
+    }
+
+    /// Installs the published ledgers: each reporter's highest sequence. A restart forgets
+    /// which lower sequences were taken, so they are refused from then on.
+    pub(super) fn restore_reporters(&mut self, highest: BTreeMap<String, u64>) {
+        for (reporter, sequence) in highest {
+            self.reporters.insert(
+                reporter,
+                Reporter {
+                    seen: BTreeSet::new(),
+                    forgotten: Some(sequence),
+                },
+            );
+        }
+    }
+
+    /// What changed since the last call: `(topic, Some(books))` for changed topics and
+    /// `(topic, None)` for dropped ones, and the ledgers if they changed.
+    pub(super) fn take_changed(
+        &mut self,
+    ) -> (
+        Vec<(String, Option<&TopicBooks>)>,
+        Option<BTreeMap<String, u64>>,
+    ) {
+        let reporters = std::mem::take(&mut self.reporters_changed).then(|| {
+            self.reporters
+                .iter()
+                .filter_map(|(r, l)| Some((r.clone(), l.seen.last().copied().max(l.forgotten)?)))
+                .collect()
+        });
+        let mut changed: Vec<(String, Option<&TopicBooks>)> = std::mem::take(&mut self.dropped)
+            .into_iter()
+            .map(|t| (t, None))
+            .collect();
+        for (name, books) in &mut self.topics {
+            if std::mem::take(&mut books.changed) {
+                changed.push((name.clone(), None));
+            }
+        }
+        for entry in &mut changed {
+            if let Some(books) = self.topics.get(&entry.0) {
+                entry.1 = Some(books);
+            }
+        }
+        (changed, reporters)
+    }
+
+    /// Marks everything to be published again (a publish failed).
+    pub(super) fn mark_all_changed(&mut self) {
+        self.topics.values_mut().for_each(|b| b.changed = true);
+        self.reporters_changed = true;
     }
 
     /// Counts records the gateway acknowledged: `(partition, window, hash)` each.
@@ -157,14 +233,19 @@ impl Books {
         through: u64,
         now: i64,
     ) {
+        if records.is_empty() && self.log_through(topic, partition) == Some(through) {
+            return;
+        }
         let books = self.topic(topic, topic_id);
+        let boot_end = books.boot_end.get(&partition).copied().unwrap_or(0);
         for (offset, w, hash) in records {
+            let before_start = *offset < boot_end;
             books
                 .touch(*w, now)
                 .log
                 .entry(partition)
-                .and_modify(|c| c.add(*offset, *hash))
-                .or_insert_with(|| Counted::new(*offset, *hash));
+                .and_modify(|c| c.add(*offset, *hash, before_start))
+                .or_insert_with(|| Counted::new(*offset, *hash, before_start));
         }
         books.log_through.insert(partition, through);
         *self.counted.entry(Tier::Log).or_default() += records.len() as u64;
@@ -187,6 +268,9 @@ impl Books {
         through: u64,
         now: i64,
     ) {
+        if records.is_empty() && self.group_through(topic, group, partition) == Some(through) {
+            return;
+        }
         let books = self.topic(topic, topic_id);
         for (w, hash) in records {
             books
@@ -233,6 +317,7 @@ impl Books {
         if ledger.seen.len() > MAX_SEQUENCES {
             ledger.forgotten = ledger.seen.pop_first().max(ledger.forgotten);
         }
+        self.reporters_changed = true;
         let mut n = 0;
         for (topic, topic_id, w, tally, checksummed) in counts {
             let open = self.topic(&topic, &topic_id).touch(w, now);
@@ -254,6 +339,7 @@ impl Books {
         let (width, grace) = (self.width_ms, self.grace_ms);
         let due = |w: Window, touch: i64| due_at(w, touch, width, grace) <= now;
         for books in self.topics.values_mut() {
+            let before = (books.open.len(), books.settled.len());
             let ready: Vec<Window> = books
                 .open
                 .iter()
@@ -273,13 +359,20 @@ impl Books {
             while books.settled.len() > MAX_SETTLED_WINDOWS {
                 books.settled.pop_first();
             }
+            books.changed |= before != (books.open.len(), books.settled.len());
         }
     }
 
     /// Forgets topics not in `live` (`(name, id)`): deleted, or created again under a new id.
     pub(super) fn retain_topics(&mut self, live: &HashMap<String, String>) {
-        self.topics
-            .retain(|name, books| live.get(name).is_some_and(|id| *id == books.topic_id));
+        let dropped = &mut self.dropped;
+        self.topics.retain(|name, books| {
+            let keep = live.get(name).is_some_and(|id| *id == books.topic_id);
+            if !keep {
+                dropped.insert(name.clone());
+            }
+            keep
+        });
     }
 
     /// The windows of `topic` starting in `[from, to)` (the no-time bucket only without
@@ -448,6 +541,50 @@ mod tests {
         b.reconcile_due(i64::MAX / 2);
         assert_eq!(b.topics["t"].settled.len(), MAX_SETTLED_WINDOWS);
         assert!(b.topics["t"].open.is_empty());
+    }
+
+    #[test]
+    fn published_books_restore_and_what_they_missed_is_incomplete() {
+        let mut b = books();
+        let w = Window::Start(0);
+        b.ingress("t", "id", [(0, w, 7)].into_iter(), 0);
+        b.log("t", "id", 0, &[(0, w, 7)], 1, 0);
+        let (changed, _) = b.take_changed();
+        assert_eq!(changed.len(), 1);
+        let bytes = postcard::to_stdvec(changed[0].1.unwrap()).unwrap();
+        assert!(b.take_changed().0.is_empty(), "nothing changed since");
+        b.log("t", "id", 0, &[], 1, 0);
+        assert!(
+            b.take_changed().0.is_empty(),
+            "an idle round changes nothing"
+        );
+
+        // The next process: two records were appended (and acknowledged) after the publish.
+        let mut next = books();
+        next.restore_topic("t", "id", postcard::from_bytes(&bytes).unwrap());
+        next.set_boot_end("t", "id", 0, 3);
+        assert_eq!(
+            next.log_through("t", 0),
+            Some(1),
+            "counting resumes, not restarts"
+        );
+        next.log("t", "id", 0, &[(1, w, 8), (2, w, 9)], 3, 1);
+        next.reconcile_due(10 * MINUTE);
+        let v = &next.windows("t", None, None, 10 * MINUTE)[0].1;
+        assert_eq!(v.status, Status::Problem(Kind::Incomplete));
+        assert_eq!(v.tiers[&Tier::Log].count, 3);
+        assert_eq!(v.tiers[&Tier::Ingress].count, 1);
+        assert_eq!(v.problems[0].count, 2);
+    }
+
+    #[test]
+    fn restored_ledgers_refuse_what_they_had_taken() {
+        let mut b = books();
+        b.restore_reporters(BTreeMap::from([("app".to_owned(), 5)]));
+        assert_eq!(b.client("app", 5, Vec::new(), 0), Err(Ledger::Replayed));
+        assert_eq!(b.client("app", 6, Vec::new(), 0), Ok(()));
+        let (_, reporters) = b.take_changed();
+        assert_eq!(reporters, Some(BTreeMap::from([("app".to_owned(), 6)])));
     }
 
     #[test]

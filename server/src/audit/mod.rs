@@ -17,13 +17,17 @@
 //! `message.timestamp.type=CreateTime` (under `LogAppendTime` the log restamps records, so the
 //! gateway cannot know their windows) and without `audit.enable=false`; never internal topics.
 //!
-//! What this step keeps in memory only (the books live in `books.rs`): after a restart the
-//! `log` and `group` tiers count again from the log and the committed offsets, which is exact;
-//! the `ingress` and `client` counts of windows from before the restart are gone, and those
-//! windows end `incomplete` instead of a false `gap`. Publishing the books to the compacted
-//! topic `__audit`, and resuming from it, is the next step.
+//! The books (`books.rs`) are published to the compacted internal topic `__audit` at the end
+//! of every round that changed them, and at shutdown (`persist.rs`); a restart restores them
+//! and resumes counting where the last published round stopped. What the gateway acknowledged
+//! after that round and before a crash is lost: the windows holding those records end
+//! `incomplete` instead of a false `duplicate`.
+//!
+//! Not yet: the auditor of a cluster (the leader of `__audit` partition 0) reconciling every
+//! broker's books, and `skipped` for a group moved forward past records it never read.
 
 mod books;
+mod persist;
 mod reconcile;
 mod scan;
 mod window;
@@ -31,6 +35,7 @@ mod window;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -38,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 pub use books::Ledger;
+pub use persist::{PersistError, TOPIC};
 pub use reconcile::{Kind, Problem, Status, Tier, Verdict};
 pub use window::{Tally, Window, record_hash};
 
@@ -103,6 +109,8 @@ pub struct ReportedCount {
 pub struct Audit {
     config: AuditConfig,
     books: Mutex<Books>,
+    /// Rounds whose changes reached `__audit`, for `/metrics`.
+    published: AtomicU64,
 }
 
 use books::Books;
@@ -118,6 +126,7 @@ impl Audit {
         Arc::new(Audit {
             books: Mutex::new(Books::new(millis(config.window), millis(config.grace))),
             config,
+            published: AtomicU64::new(0),
         })
     }
 
@@ -126,10 +135,28 @@ impl Audit {
         self.config.window
     }
 
-    /// Remembers where each audited partition's log ends now, before anything is served: log
-    /// records below it may have passed the gateway before a restart (see `reconcile.rs`).
-    pub fn start(&self, broker: &Broker) {
+    /// Restores the books this broker last published to `__audit`, then remembers where each
+    /// audited partition's log ends now, before anything is served: log records below it that
+    /// the restored books had not counted may have passed the gateway before a crash (see
+    /// `reconcile.rs`). Blocking (reads `__audit`).
+    ///
+    /// # Errors
+    /// `__audit` could not be read; the broker must not serve then, or it would count again
+    /// what it had already counted.
+    pub fn start(&self, broker: &Broker) -> Result<(), PersistError> {
+        let restored = persist::replay(broker)?;
         let mut books = self.books.lock();
+        let live: HashMap<String, String> = broker
+            .topics()
+            .iter()
+            .map(|t| (t.name().to_owned(), t.topic_id().to_owned()))
+            .collect();
+        for (name, topic_books) in restored.topics {
+            if let Some(id) = live.get(&name) {
+                books.restore_topic(&name, id, topic_books);
+            }
+        }
+        books.restore_reporters(restored.reporters);
         for topic in broker.topics() {
             if !audited(&topic, &broker.log_config(&topic)) {
                 continue;
@@ -139,6 +166,7 @@ impl Audit {
                 books.set_boot_end(topic.name(), topic.topic_id(), p.id(), end);
             }
         }
+        Ok(())
     }
 
     /// The `ingress` tally of one produce request to `topic`, or `None` when the topic is not
@@ -281,7 +309,29 @@ impl Audit {
             scan::count_log(&self.books, topic, width);
         }
         scan::count_groups(&self.books, &topics, groups.offsets(), width);
-        self.books.lock().reconcile_due(crate::broker::now_ms());
+        // Encoded under the lock, so each record is a consistent snapshot; appended outside it,
+        // so the gateway's counting never waits for the log. A count that lands in between
+        // marks its topic changed again, for the next round.
+        let encoded = {
+            let mut books = self.books.lock();
+            books.reconcile_due(crate::broker::now_ms());
+            let (changed, reporters) = books.take_changed();
+            persist::encode_round(broker.broker_id(), &changed, reporters.as_ref())
+        };
+        let published = encoded.and_then(|records| {
+            let any = !records.is_empty();
+            persist::append(broker, records).map(|()| any)
+        });
+        match published {
+            Ok(true) => {
+                self.published.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                warn!(cause = %e, "cannot publish the audit's books; retrying next round");
+                self.books.lock().mark_all_changed();
+            }
+        }
     }
 
     /// The windows of `topic` starting in `[from, to)`, as of now; with `group`, only that
@@ -356,6 +406,15 @@ impl Audit {
                 *by_status.entry(v.status.as_str()).or_default() += 1;
             }
         }
+        out.push_str(
+            "# HELP runnel_audit_publishes_total Rounds of audit books published to __audit.\n",
+        );
+        out.push_str("# TYPE runnel_audit_publishes_total counter\n");
+        let _ = writeln!(
+            out,
+            "runnel_audit_publishes_total {}",
+            self.published.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP runnel_audit_windows Audit windows held, by status.\n");
         out.push_str("# TYPE runnel_audit_windows gauge\n");
         for (status, n) in by_status {

@@ -9,9 +9,9 @@
 //!
 //! Two findings are not losses: a group that has not yet committed past the window's last
 //! offset in a partition is `lagging` (the window stays open and is judged again), and a
-//! partition whose `log` tally reaches below the log end this process found at start is
-//! `incomplete` for `ingress` (what the gateway counted before a restart is gone), instead of a
-//! false `duplicate`.
+//! partition whose `log` tally holds records appended before this process started but after
+//! the books were last published is `incomplete` for `ingress` (what the gateway counted of
+//! them died with the previous process), instead of a false `duplicate`.
 //!
 //! A window judged once and touched again by late records is reopened: its earlier totals
 //! come back as `base`, and the comparison is made on topic totals, since the per-partition
@@ -22,10 +22,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::window::Tally;
 
 /// A counting tier.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Tier {
     /// What producing applications report through `POST /v1/audit/reports`.
     Client,
@@ -49,7 +51,7 @@ impl fmt::Display for Tier {
 }
 
 /// What is wrong with a window, worst first (a window's status is its worst problem).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     Gap,
     Duplicate,
@@ -79,7 +81,7 @@ impl Kind {
 }
 
 /// A window's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Status {
     /// Its grace period is not over.
     Pending,
@@ -99,7 +101,7 @@ impl Status {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub kind: Kind,
     pub tier: Tier,
@@ -112,34 +114,39 @@ pub struct Problem {
     pub reporter: Option<String>,
 }
 
-/// The `log` tier's tally in one partition, with the offsets it covered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `log` tier's tally in one partition, with the offsets it covered, and whether it
+/// counted records appended before this process started that the last published books had
+/// not counted: the gateway's counts of those died with the previous process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Counted {
     pub tally: Tally,
     pub first_offset: u64,
     pub last_offset: u64,
+    pub before_start: bool,
 }
 
 impl Counted {
-    pub(super) fn new(offset: u64, hash: u64) -> Self {
+    pub(super) fn new(offset: u64, hash: u64, before_start: bool) -> Self {
         let mut tally = Tally::default();
         tally.add(hash);
         Counted {
             tally,
             first_offset: offset,
             last_offset: offset,
+            before_start,
         }
     }
 
-    pub(super) fn add(&mut self, offset: u64, hash: u64) {
+    pub(super) fn add(&mut self, offset: u64, hash: u64, before_start: bool) {
         self.tally.add(hash);
         self.first_offset = self.first_offset.min(offset);
         self.last_offset = self.last_offset.max(offset);
+        self.before_start |= before_start;
     }
 }
 
 /// What the applications reported for a window.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct ClientCounts {
     pub tally: Tally,
     pub reporters: BTreeSet<String>,
@@ -148,7 +155,7 @@ pub(super) struct ClientCounts {
 }
 
 /// A window not yet settled: each tier's tallies.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(super) struct OpenWindow {
     pub client: Option<ClientCounts>,
     pub ingress: BTreeMap<u32, Tally>,
@@ -161,7 +168,7 @@ pub(super) struct OpenWindow {
 }
 
 /// A judged window: tier totals, problems and the status they give.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub status: Status,
     pub tiers: BTreeMap<Tier, Tally>,
@@ -171,9 +178,6 @@ pub struct Verdict {
 /// What the auditor knows beside the window's tallies.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Context<'a> {
-    /// Per partition, the log end offset when this process started counting: `log` records
-    /// below it may have passed `ingress` before a restart.
-    pub boot_end: &'a BTreeMap<u32, u64>,
     /// Per group auditing the topic, per partition, the offset its tier has counted through.
     pub group_through: &'a BTreeMap<String, BTreeMap<u32, u64>>,
 }
@@ -209,7 +213,7 @@ pub(super) fn reconcile(w: &OpenWindow, ctx: &Context<'_>) -> Verdict {
     let incomplete: BTreeSet<u32> = w
         .log
         .iter()
-        .filter(|(p, c)| c.first_offset < ctx.boot_end.get(p).copied().unwrap_or(0))
+        .filter(|(_, c)| c.before_start)
         .map(|(p, _)| *p)
         .collect();
     for p in &incomplete {
@@ -399,9 +403,9 @@ mod tests {
     }
 
     fn counted(first: u64, hashes: &[u64]) -> Counted {
-        let mut c = Counted::new(first, hashes[0]);
+        let mut c = Counted::new(first, hashes[0], false);
         for (i, h) in hashes.iter().enumerate().skip(1) {
-            c.add(first + i as u64, *h);
+            c.add(first + i as u64, *h, false);
         }
         c
     }
@@ -416,8 +420,7 @@ mod tests {
         }
     }
 
-    fn judge(w: &OpenWindow, boot_end: u64, groups: &[(&str, u64)]) -> Verdict {
-        let boot = BTreeMap::from([(0, boot_end)]);
+    fn judge(w: &OpenWindow, groups: &[(&str, u64)]) -> Verdict {
         let through: BTreeMap<String, BTreeMap<u32, u64>> = groups
             .iter()
             .map(|(g, t)| ((*g).to_owned(), BTreeMap::from([(0, *t)])))
@@ -425,7 +428,6 @@ mod tests {
         reconcile(
             w,
             &Context {
-                boot_end: &boot,
                 group_through: &through,
             },
         )
@@ -433,7 +435,7 @@ mod tests {
 
     #[test]
     fn equal_books_are_complete() {
-        let v = judge(&balanced(5), 0, &[]);
+        let v = judge(&balanced(5), &[]);
         assert_eq!(v.status, Status::Complete);
         assert!(v.problems.is_empty());
         assert_eq!(v.tiers[&Tier::Ingress].count, 5);
@@ -444,7 +446,7 @@ mod tests {
     fn a_record_missing_from_the_log_is_a_gap_with_its_offsets() {
         let mut w = balanced(5);
         w.log.insert(0, counted(10, &[1, 2, 3, 4]));
-        let v = judge(&w, 0, &[]);
+        let v = judge(&w, &[]);
         assert_eq!(v.status, Status::Problem(Kind::Gap));
         assert_eq!(
             v.problems,
@@ -463,9 +465,9 @@ mod tests {
     fn more_downstream_is_a_duplicate_and_equal_counts_with_other_sums_a_mismatch() {
         let mut w = balanced(3);
         w.log.insert(0, counted(10, &[1, 2, 3, 3]));
-        assert_eq!(judge(&w, 0, &[]).status, Status::Problem(Kind::Duplicate));
+        assert_eq!(judge(&w, &[]).status, Status::Problem(Kind::Duplicate));
         w.log.insert(0, counted(10, &[1, 2, 2]));
-        let v = judge(&w, 0, &[]);
+        let v = judge(&w, &[]);
         assert_eq!(v.status, Status::Problem(Kind::Mismatch));
         assert_eq!(v.problems[0].count, 0);
     }
@@ -481,7 +483,7 @@ mod tests {
             reporters: BTreeSet::from(["app-1".to_owned()]),
             checksummed: false,
         });
-        let v = judge(&w, 0, &[]);
+        let v = judge(&w, &[]);
         assert_eq!(v.status, Status::Problem(Kind::Gap));
         assert_eq!(v.problems.len(), 1);
         assert_eq!(v.problems[0].tier, Tier::Client);
@@ -502,9 +504,9 @@ mod tests {
             checksummed,
         };
         w.client = Some(client(false));
-        assert_eq!(judge(&w, 0, &[]).status, Status::Complete);
+        assert_eq!(judge(&w, &[]).status, Status::Complete);
         w.client = Some(client(true));
-        assert_eq!(judge(&w, 0, &[]).status, Status::Problem(Kind::Mismatch));
+        assert_eq!(judge(&w, &[]).status, Status::Problem(Kind::Mismatch));
     }
 
     #[test]
@@ -512,13 +514,13 @@ mod tests {
         let mut w = balanced(3); // offsets 10..=12
         w.groups
             .insert("g".to_owned(), BTreeMap::from([(0, tally(&[1, 2]))]));
-        let v = judge(&w, 0, &[("g", 12)]);
+        let v = judge(&w, &[("g", 12)]);
         assert_eq!(v.status, Status::Problem(Kind::Lagging));
         assert_eq!(v.problems[0].offsets, Some((12, 12)));
         assert_eq!(v.problems[0].count, 1);
         w.groups
             .insert("g".to_owned(), BTreeMap::from([(0, tally(&[1, 2, 3]))]));
-        let v = judge(&w, 0, &[("g", 13)]);
+        let v = judge(&w, &[("g", 13)]);
         assert_eq!(v.status, Status::Complete);
         assert_eq!(v.tiers[&Tier::Group("g".to_owned())].count, 3);
     }
@@ -528,7 +530,7 @@ mod tests {
         let mut w = balanced(3);
         w.groups
             .insert("g".to_owned(), BTreeMap::from([(0, tally(&[1]))]));
-        let v = judge(&w, 0, &[("g", 100)]);
+        let v = judge(&w, &[("g", 100)]);
         assert_eq!(v.status, Status::Problem(Kind::Gap));
         assert_eq!(v.problems[0].tier, Tier::Group("g".to_owned()));
         assert_eq!(v.problems[0].count, 2);
@@ -539,12 +541,13 @@ mod tests {
     fn log_records_from_before_a_restart_are_incomplete_not_duplicates() {
         let mut w = balanced(5);
         w.ingress.insert(0, tally(&[4, 5])); // the gateway's counts of 1..=3 died with it
+        w.log.get_mut(&0).unwrap().before_start = true;
         w.client = Some(ClientCounts {
             tally: tally(&[1, 2, 3, 4, 5]),
             reporters: BTreeSet::from(["a".to_owned()]),
             checksummed: true,
         });
-        let v = judge(&w, 13, &[]);
+        let v = judge(&w, &[]);
         assert_eq!(v.status, Status::Problem(Kind::Incomplete));
         assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
         assert_eq!(v.problems[0].tier, Tier::Ingress);
@@ -557,7 +560,7 @@ mod tests {
         w.log.insert(0, counted(10, &[1, 2]));
         w.groups
             .insert("g".to_owned(), BTreeMap::from([(0, tally(&[1, 2, 3]))]));
-        let v = judge(&w, 0, &[("g", 100)]);
+        let v = judge(&w, &[("g", 100)]);
         let kinds: Vec<Kind> = v.problems.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, [Kind::Gap, Kind::Duplicate]);
         assert_eq!(v.status, Status::Problem(Kind::Gap));
@@ -565,18 +568,18 @@ mod tests {
 
     #[test]
     fn a_reopened_window_is_judged_on_topic_totals() {
-        let first = judge(&balanced(3), 0, &[]);
+        let first = judge(&balanced(3), &[]);
         let mut late = OpenWindow {
             base: Some(first),
             ..OpenWindow::default()
         };
         late.ingress.insert(1, tally(&[7]));
         late.log.insert(1, counted(0, &[7]));
-        let v = judge(&late, 0, &[]);
+        let v = judge(&late, &[]);
         assert_eq!(v.status, Status::Complete);
         assert_eq!(v.tiers[&Tier::Log].count, 4);
         late.log.clear();
-        let v = judge(&late, 0, &[]);
+        let v = judge(&late, &[]);
         assert_eq!(v.status, Status::Problem(Kind::Gap));
         assert_eq!(v.problems[0].partition, None);
     }

@@ -21,10 +21,11 @@
 
 use std::hash::Hasher as _;
 
+use serde::{Deserialize, Serialize};
 use twox_hash::XxHash3_64;
 
 /// A window of record time. `NoTime` sorts first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Window {
     /// Records whose timestamp is unusable (negative).
     NoTime,
@@ -56,7 +57,7 @@ impl Window {
 }
 
 /// A count and the wrapping sum of the counted records' hashes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub count: u64,
     pub checksum: u64,
