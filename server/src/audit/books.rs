@@ -41,7 +41,8 @@ pub(super) struct TopicBooks {
     /// past the restored `log_through` are counted `before_start` (see `reconcile.rs`).
     #[serde(skip)]
     boot_end: BTreeMap<u32, u64>,
-    /// Changed since last published.
+    /// Counted into or judged since last published. Only counts make books worth publishing:
+    /// a broker whose topics never see a record never creates `__audit`.
     #[serde(skip)]
     changed: bool,
     /// Per partition, the offset the `log` tier has counted through (exclusive).
@@ -121,15 +122,12 @@ impl Books {
                 ..TopicBooks::default()
             };
         }
-        books.changed = true;
         books
     }
 
     /// Remembers where the log of a partition ended when counting started.
     pub(super) fn set_boot_end(&mut self, topic: &str, topic_id: &str, partition: u32, end: u64) {
-        let books = self.topic(topic, topic_id);
-        books.boot_end.insert(partition, end);
-        books.changed = false;
+        self.topic(topic, topic_id).boot_end.insert(partition, end);
     }
 
     /// Installs the published books of `topic` (id `topic_id`), before anything is counted.
@@ -204,6 +202,7 @@ impl Books {
             books.touch(w, now).ingress.entry(p).or_default().add(hash);
             n += 1;
         }
+        books.changed |= n > 0;
         *self.counted.entry(Tier::Ingress).or_default() += n;
     }
 
@@ -247,6 +246,7 @@ impl Books {
                 .and_modify(|c| c.add(*offset, *hash, before_start))
                 .or_insert_with(|| Counted::new(*offset, *hash, before_start));
         }
+        books.changed |= !records.is_empty();
         books.log_through.insert(partition, through);
         *self.counted.entry(Tier::Log).or_default() += records.len() as u64;
     }
@@ -282,6 +282,7 @@ impl Books {
                 .or_default()
                 .add(*hash);
         }
+        books.changed |= !records.is_empty();
         books
             .group_through
             .entry(group.to_owned())
@@ -320,7 +321,9 @@ impl Books {
         self.reporters_changed = true;
         let mut n = 0;
         for (topic, topic_id, w, tally, checksummed) in counts {
-            let open = self.topic(&topic, &topic_id).touch(w, now);
+            let books = self.topic(&topic, &topic_id);
+            books.changed = true;
+            let open = books.touch(w, now);
             let client = open.client.get_or_insert_with(|| ClientCounts {
                 checksummed: true,
                 ..ClientCounts::default()
@@ -368,7 +371,7 @@ impl Books {
         let dropped = &mut self.dropped;
         self.topics.retain(|name, books| {
             let keep = live.get(name).is_some_and(|id| *id == books.topic_id);
-            if !keep {
+            if !keep && !(books.open.is_empty() && books.settled.is_empty()) {
                 dropped.insert(name.clone());
             }
             keep
@@ -585,6 +588,21 @@ mod tests {
         assert_eq!(b.client("app", 6, Vec::new(), 0), Ok(()));
         let (_, reporters) = b.take_changed();
         assert_eq!(reporters, Some(BTreeMap::from([("app".to_owned(), 6)])));
+    }
+
+    #[test]
+    fn books_without_counts_are_not_worth_publishing() {
+        let mut b = books();
+        b.set_boot_end("t", "id", 0, 0);
+        b.log("t", "id", 0, &[], 0, 0);
+        b.group("t", "id", "g", 0, &[], 0, 0);
+        b.reconcile_due(MINUTE);
+        assert!(b.take_changed().0.is_empty());
+        b.retain_topics(&HashMap::new());
+        assert!(
+            b.take_changed().0.is_empty(),
+            "no tombstone for books never published"
+        );
     }
 
     #[test]
