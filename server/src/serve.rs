@@ -5,7 +5,8 @@
 //! cluster id, opens (and if needed recovers) every log, binds the listener (for the address it
 //! registers), registers and waits to be unfenced, migrates a single-node `meta.json` into the
 //! metadata log and makes the logs match the applied image, and replays `__consumer_offsets`
-//! and `_schemas`, before it serves, so `/ready` answering means the data is served.
+//! and `_schemas` and restores the delivery audit's books from `__audit`, before it serves, so
+//! `/ready` answering means the data is served.
 //! Shutdown stops accepting, drains in-flight requests and WebSockets (each for at most
 //! `shutdown_timeout`), stops background maintenance, then flushes and closes every log and
 //! writes the clean-shutdown marker.
