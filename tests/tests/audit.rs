@@ -1,6 +1,6 @@
 //! The delivery audit through the real server (issue 13, first step): records produced
-//! through v2 and v3 and consumed by a v2 consumer group end `complete` with exact counts per
-//! tier; an application's `client` report that the gateway falls 10 short of ends in a `gap` of
+//! through v2, v3 and WebSocket and consumed by a v2 consumer group end `complete` with exact
+//! counts per tier; an application's `client` report that the gateway falls 10 short of ends in a `gap` of
 //! 10 for that reporter; bad reports are refused with a 4xx and book nothing.
 //!
 //! Windows are one second wide with a two-second grace, so verdicts come within seconds; every
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Options, Runnel, assert_error, runnel_bin};
+use crate::support::{Options, Runnel, assert_error, runnel_bin, ws_produce, ws_reply};
 
 const V2: &str = "application/vnd.kafka.v2+json";
 const JSON_V2: &str = "application/vnd.kafka.json.v2+json";
@@ -64,7 +64,8 @@ fn total(windows: &[Value], tier: &str) -> u64 {
 const JAN_1_2025_MS: i64 = 1_735_689_600_000;
 
 #[tokio::test]
-async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() {
+async fn records_through_v2_v3_and_websocket_and_a_group_end_complete_with_exact_counts() {
+    const TOTAL: u64 = 50;
     let r = audited_server(&[]).await;
     r.create_topic("audited", 2, &[]).await;
     let cid = r.cluster_id().await;
@@ -100,8 +101,15 @@ async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() 
         207,
     )
     .await;
+    // WebSocket: one message of ten records.
+    let mut ws = ws_produce(&r, "audited").await;
+    let records: Vec<Value> = (0..10).map(|i| json!({"value": {"ws": i}})).collect();
+    let message = json!({"type": "produce", "id": "m1", "records": records});
+    let ack = ws_reply(&mut ws, message.to_string()).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["offsets"].as_array().map(Vec::len), Some(10), "{ack}");
 
-    // A v2 consumer group reads all 40 and commits them.
+    // A v2 consumer group reads them all and commits them.
     let member = json!({"name": "one", "format": "json", "auto.offset.reset": "earliest",
                         "auto.commit.enable": "false"});
     r.post_expect("/consumers/g", V2, &member, 200).await;
@@ -115,8 +123,11 @@ async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() 
     let mut last: BTreeMap<u64, u64> = BTreeMap::new();
     let mut seen = 0;
     let deadline = tokio::time::Instant::now() + DEADLINE;
-    while seen < 40 {
-        assert!(tokio::time::Instant::now() < deadline, "read {seen} of 40");
+    while seen < TOTAL {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "read {seen} of {TOTAL}"
+        );
         let (status, records) = r
             .get_accept("/consumers/g/instances/one/records?timeout=500", JSON_V2)
             .await;
@@ -131,7 +142,7 @@ async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() 
             seen += 1;
         }
     }
-    assert_eq!(seen, 40);
+    assert_eq!(seen, TOTAL);
     let offsets: Vec<Value> = last
         .iter()
         .map(|(p, o)| json!({"topic": "audited", "partition": p, "offset": o}))
@@ -145,11 +156,13 @@ async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() 
     .await;
 
     let windows = windows_until(&r, "audited", "", "every window complete", |ws| {
-        !ws.is_empty() && ws.iter().all(|w| w["status"] == "complete") && total(ws, "group:g") == 40
+        !ws.is_empty()
+            && ws.iter().all(|w| w["status"] == "complete")
+            && total(ws, "group:g") == TOTAL
     })
     .await;
-    assert_eq!(total(&windows, "ingress"), 40);
-    assert_eq!(total(&windows, "log"), 40);
+    assert_eq!(total(&windows, "ingress"), TOTAL);
+    assert_eq!(total(&windows, "log"), TOTAL);
     for w in &windows {
         assert_eq!(w["problems"], json!([]), "{w}");
         let ingress = &w["tiers"]["ingress"];
@@ -193,12 +206,12 @@ async fn records_through_v2_and_v3_and_a_group_end_complete_with_exact_counts() 
     assert_eq!(
         r.metric("runnel_audit_records_total{tier=\"ingress\"}")
             .await,
-        40.0
+        TOTAL as f64
     );
     assert_eq!(
         r.metric("runnel_audit_records_total{tier=\"group:g\"}")
             .await,
-        40.0
+        TOTAL as f64
     );
     assert_eq!(r.metric("runnel_audit_windows{status=\"gap\"}").await, 0.0);
     r.assert_no_panic();
