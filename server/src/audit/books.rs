@@ -78,6 +78,9 @@ struct Reporter {
     forgotten: Option<u64>,
 }
 
+/// Each reporter's highest accepted sequence: what a restart remembers of the ledgers.
+pub(super) type Highest = BTreeMap<String, u64>;
+
 /// Why a report was refused by the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ledger {
@@ -153,12 +156,7 @@ impl Books {
 
     /// What changed since the last call: `(topic, Some(books))` for changed topics and
     /// `(topic, None)` for dropped ones, and the ledgers if they changed.
-    pub(super) fn take_changed(
-        &mut self,
-    ) -> (
-        Vec<(String, Option<&TopicBooks>)>,
-        Option<BTreeMap<String, u64>>,
-    ) {
+    pub(super) fn take_changed(&mut self) -> (Vec<(String, Option<&TopicBooks>)>, Option<Highest>) {
         let reporters = std::mem::take(&mut self.reporters_changed).then(|| {
             self.reporters
                 .iter()
@@ -371,7 +369,9 @@ impl Books {
         let dropped = &mut self.dropped;
         self.topics.retain(|name, books| {
             let keep = live.get(name).is_some_and(|id| *id == books.topic_id);
-            if !keep && !(books.open.is_empty() && books.settled.is_empty()) {
+            // Books without windows never counted anything, so were never published.
+            let had_counts = !books.open.is_empty() || !books.settled.is_empty();
+            if !keep && had_counts {
                 dropped.insert(name.clone());
             }
             keep
