@@ -536,3 +536,84 @@ async fn a_report_taken_before_a_restart_is_still_refused_after_it() {
     assert_eq!(count(&windows[0], "client"), 4, "{windows:?}");
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn a_group_reset_forward_past_records_it_never_committed_is_skipped_by_the_count() {
+    let r = audited_server(&[]).await;
+    r.create_topic("resets", 1, &[]).await;
+    let values: Vec<Value> = (0..20).map(|i| json!(i)).collect();
+    r.produce_ok("resets", &values).await;
+
+    // Group r reads and commits the first five, then leaves.
+    let member = json!({"name": "one", "format": "json", "auto.offset.reset": "earliest",
+                        "auto.commit.enable": "false"});
+    r.post_expect("/consumers/r", V2, &member, 200).await;
+    r.post_expect(
+        "/consumers/r/instances/one/subscription",
+        V2,
+        &json!({"topics": ["resets"]}),
+        204,
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (status, records) = r
+            .get_accept("/consumers/r/instances/one/records?timeout=500", JSON_V2)
+            .await;
+        assert_eq!(status, 200, "{records}");
+        if records.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "nothing to read");
+    }
+    let commit = json!({"offsets": [{"topic": "resets", "partition": 0, "offset": 4}]});
+    r.post_expect("/consumers/r/instances/one/offsets", V2, &commit, 200)
+        .await;
+    let (status, body) = r.call("DELETE", "/consumers/r/instances/one", None).await;
+    assert_eq!(status, 204, "{body}");
+    // The audit has counted the five committed before the reset moves the group on.
+    windows_until(&r, "resets", "", "five records counted for group r", |ws| {
+        total(ws, "group:r") == 5
+    })
+    .await;
+
+    let cid = r.cluster_id().await;
+    r.post_expect(
+        &format!("/v3/clusters/{cid}/consumer-groups/r/offsets:reset"),
+        "application/json",
+        &json!({"to": "latest"}),
+        200,
+    )
+    .await;
+
+    let skipped = |ws: &[Value]| -> u64 {
+        ws.iter()
+            .flat_map(|w| w["problems"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["kind"] == "skipped")
+            .map(|p| p["count"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let windows = windows_until(&r, "resets", "", "the skipped windows judged", |ws| {
+        ws.iter()
+            .all(|w| w["status"] != "pending" && w["status"] != "lagging")
+            && skipped(ws) == 15
+    })
+    .await;
+    assert_eq!(total(&windows, "log"), 20);
+    assert_eq!(
+        total(&windows, "group:r"),
+        5,
+        "skipped records are not consumed ones"
+    );
+    for w in &windows {
+        for p in w["problems"].as_array().unwrap() {
+            assert_eq!(p["kind"], "skipped", "{w}");
+            assert_eq!(p["tier"], "group:r", "{w}");
+        }
+    }
+    assert!(
+        windows.iter().any(|w| w["status"] == "skipped"),
+        "{windows:?}"
+    );
+    r.assert_no_panic();
+}

@@ -101,6 +101,9 @@ pub(super) struct Books {
     dropped: BTreeSet<String>,
     /// The reporters' ledgers changed since last published.
     reporters_changed: bool,
+    /// Per (group, topic, partition), the offset an offset reset moved the group to: records
+    /// its tier reaches below it count as `skipped`. Kept until the tier passes it.
+    skips: HashMap<(String, String, u32), u64>,
 }
 
 impl Books {
@@ -113,6 +116,7 @@ impl Books {
             counted: BTreeMap::new(),
             dropped: BTreeSet::new(),
             reporters_changed: false,
+            skips: HashMap::new(),
         }
     }
 
@@ -249,8 +253,24 @@ impl Books {
         *self.counted.entry(Tier::Log).or_default() += records.len() as u64;
     }
 
-    /// Counts the records group `group` committed past in a partition, `(window, hash)` each,
-    /// and moves its tier to `through`.
+    /// Notes that an offset reset moves `group` to `to` in a partition.
+    pub(super) fn skip(&mut self, group: &str, topic: &str, partition: u32, to: u64) {
+        let at = self
+            .skips
+            .entry((group.to_owned(), topic.to_owned(), partition))
+            .or_default();
+        *at = (*at).max(to);
+    }
+
+    /// The offset a pending reset moves `group` to in a partition.
+    pub(super) fn skip_to(&self, group: &str, topic: &str, partition: u32) -> Option<u64> {
+        self.skips
+            .get(&(group.to_owned(), topic.to_owned(), partition))
+            .copied()
+    }
+
+    /// Counts the records group `group` committed past in a partition, `(window, hash,
+    /// skipped)` each, and moves its tier to `through`.
     #[expect(
         clippy::too_many_arguments,
         reason = "the tier's coordinates and one round's result, each a plain value; a struct \
@@ -262,7 +282,7 @@ impl Books {
         topic_id: &str,
         group: &str,
         partition: u32,
-        records: &[(Window, u64)],
+        records: &[(Window, u64, bool)],
         through: u64,
         now: i64,
     ) {
@@ -270,11 +290,14 @@ impl Books {
             return;
         }
         let books = self.topic(topic, topic_id);
-        for (w, hash) in records {
-            books
-                .touch(*w, now)
-                .groups
-                .entry(group.to_owned())
+        for (w, hash, skipped) in records {
+            let open = books.touch(*w, now);
+            let tier = if *skipped {
+                &mut open.skipped
+            } else {
+                &mut open.groups
+            };
+            tier.entry(group.to_owned())
                 .or_default()
                 .entry(partition)
                 .or_default()
@@ -286,11 +309,16 @@ impl Books {
             .entry(group.to_owned())
             .or_default()
             .insert(partition, through);
-        if !records.is_empty() {
+        let key = (group.to_owned(), topic.to_owned(), partition);
+        if self.skips.get(&key).is_some_and(|to| through >= *to) {
+            self.skips.remove(&key);
+        }
+        let consumed = records.iter().filter(|(_, _, skipped)| !skipped).count() as u64;
+        if consumed > 0 {
             *self
                 .counted
                 .entry(Tier::Group(group.to_owned()))
-                .or_default() += records.len() as u64;
+                .or_default() += consumed;
         }
     }
 
@@ -495,10 +523,27 @@ mod tests {
         b.group("t", "id", "g", 0, &[], 0, 0);
         b.reconcile_due(5 * MINUTE);
         assert_eq!(statuses(&b, 5 * MINUTE), [(w, "lagging")]);
-        b.group("t", "id", "g", 0, &[(w, 7)], 1, 5 * MINUTE);
+        b.group("t", "id", "g", 0, &[(w, 7, false)], 1, 5 * MINUTE);
         b.reconcile_due(8 * MINUTE);
         assert_eq!(statuses(&b, 8 * MINUTE), [(w, "complete")]);
         assert!(b.topics["t"].open.is_empty());
+    }
+
+    #[test]
+    fn a_reset_forward_books_what_it_passed_as_skipped_until_the_tier_passes_it() {
+        let mut b = books();
+        let w = Window::Start(0);
+        b.ingress("t", "id", [(0, w, 1), (0, w, 2)].into_iter(), 0);
+        b.log("t", "id", 0, &[(0, w, 1), (1, w, 2)], 2, 0);
+        b.skip("g", "t", 0, 2);
+        assert_eq!(b.skip_to("g", "t", 0), Some(2));
+        b.group("t", "id", "g", 0, &[(w, 1, true), (w, 2, true)], 2, 0);
+        assert_eq!(b.skip_to("g", "t", 0), None, "passed, forgotten");
+        assert!(!b.counted().contains_key(&Tier::Group("g".to_owned())));
+        b.reconcile_due(3 * MINUTE);
+        let v = &b.windows("t", None, None, 3 * MINUTE)[0].1;
+        assert_eq!(v.status, Status::Problem(Kind::Skipped));
+        assert_eq!(v.problems[0].count, 2);
     }
 
     #[test]

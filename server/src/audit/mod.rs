@@ -23,8 +23,11 @@
 //! after that round and before a crash is lost: the windows holding those records end
 //! `incomplete` instead of a false `duplicate`.
 //!
+//! A group reset forward past records it had not committed (`offsets:reset`) books them as
+//! `skipped` ([`Audit::skip`]).
+//!
 //! Not yet: the auditor of a cluster (the leader of `__audit` partition 0) reconciling every
-//! broker's books, and `skipped` for a group moved forward past records it never read.
+//! broker's books.
 
 mod books;
 mod persist;
@@ -262,6 +265,15 @@ impl Audit {
                 },
                 Ledger::TooManyReporters => ReportError::TooManyReporters,
             })
+    }
+
+    /// Notes an offset reset of `group` to `(topic, partition, offset)` targets, before it is
+    /// committed: the records the group's tier passes below a target count as `skipped`.
+    pub fn skip<'a>(&self, group: &str, targets: impl Iterator<Item = (&'a str, u32, u64)>) {
+        let mut books = self.books.lock();
+        for (topic, partition, offset) in targets {
+            books.skip(group, topic, partition, offset);
+        }
     }
 
     /// Counts the `log` and `group` tiers up to now and judges the windows that are due, every

@@ -56,15 +56,18 @@ pub enum Kind {
     Gap,
     Duplicate,
     Mismatch,
+    /// A group's offsets were reset forward past records it had not committed.
+    Skipped,
     Incomplete,
     Lagging,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Gap,
         Kind::Duplicate,
         Kind::Mismatch,
+        Kind::Skipped,
         Kind::Incomplete,
         Kind::Lagging,
     ];
@@ -74,6 +77,7 @@ impl Kind {
             Kind::Gap => "gap",
             Kind::Duplicate => "duplicate",
             Kind::Mismatch => "mismatch",
+            Kind::Skipped => "skipped",
             Kind::Incomplete => "incomplete",
             Kind::Lagging => "lagging",
         }
@@ -161,6 +165,9 @@ pub(super) struct OpenWindow {
     pub ingress: BTreeMap<u32, Tally>,
     pub log: BTreeMap<u32, Counted>,
     pub groups: BTreeMap<String, BTreeMap<u32, Tally>>,
+    /// Per group and partition, the records an offset reset moved it past.
+    #[serde(default)]
+    pub skipped: BTreeMap<String, BTreeMap<u32, Tally>>,
     /// When a tier last counted into it (ms): a late record restarts the grace period.
     pub last_touch: i64,
     /// The verdict it had before late records reopened it.
@@ -261,9 +268,45 @@ pub(super) fn reconcile(w: &OpenWindow, ctx: &Context<'_>) -> Verdict {
             let tier = Tier::Group(g.clone());
             if let Some(lag) = lagging(w, ctx, g) {
                 problems.extend(lag);
-            } else {
-                Check::topic(tier.clone()).compare(total(&Tier::Log), total(&tier), &mut problems);
+                continue;
             }
+            let mut skipped = Tally::default();
+            if let Some(parts) = w.skipped.get(g) {
+                parts.values().for_each(|t| skipped.merge(*t));
+            }
+            let before = w.base.as_ref().map_or(0, |b| {
+                b.problems
+                    .iter()
+                    .filter(|p| p.kind == Kind::Skipped && p.tier == tier)
+                    .map(|p| p.count)
+                    .sum()
+            });
+            if skipped.count + before > 0 {
+                problems.push(Problem {
+                    kind: Kind::Skipped,
+                    tier: tier.clone(),
+                    partition: None,
+                    offsets: None,
+                    count: skipped.count + before,
+                    reporter: None,
+                });
+            }
+            let mut seen = total(&tier);
+            seen.merge(skipped);
+            // The base's skipped records count as seen; their checksums are not kept.
+            let checksums = before == 0;
+            let check = Check {
+                checksums,
+                ..Check::topic(tier)
+            };
+            check.compare(
+                total(&Tier::Log),
+                Tally {
+                    count: seen.count + before,
+                    checksum: seen.checksum,
+                },
+                &mut problems,
+            );
         }
     } else {
         let partitions: BTreeSet<u32> = w.ingress.keys().chain(w.log.keys()).copied().collect();
@@ -289,9 +332,21 @@ pub(super) fn reconcile(w: &OpenWindow, ctx: &Context<'_>) -> Verdict {
                 .collect();
             for p in partitions {
                 let logged = w.log.get(&p);
+                let mut seen = counted.and_then(|c| c.get(&p)).copied().unwrap_or_default();
+                if let Some(skipped) = w.skipped.get(g).and_then(|s| s.get(&p)) {
+                    problems.push(Problem {
+                        kind: Kind::Skipped,
+                        tier: Tier::Group(g.clone()),
+                        partition: Some(p),
+                        offsets: logged.map(|c| (c.first_offset, c.last_offset)),
+                        count: skipped.count,
+                        reporter: None,
+                    });
+                    seen.merge(*skipped);
+                }
                 Check::partition(Tier::Group(g.clone()), p, logged).compare(
                     logged.map(|c| c.tally).unwrap_or_default(),
-                    counted.and_then(|c| c.get(&p)).copied().unwrap_or_default(),
+                    seen,
                     &mut problems,
                 );
             }
@@ -323,7 +378,12 @@ fn lagging(w: &OpenWindow, ctx: &Context<'_>, g: &str) -> Option<Vec<Problem>> {
             if at.is_some_and(|at| at > c.last_offset) {
                 return None;
             }
-            let got = counted.and_then(|t| t.get(p)).map_or(0, |t| t.count);
+            let skipped = w
+                .skipped
+                .get(g)
+                .and_then(|t| t.get(p))
+                .map_or(0, |t| t.count);
+            let got = counted.and_then(|t| t.get(p)).map_or(0, |t| t.count) + skipped;
             Some(Problem {
                 kind: Kind::Lagging,
                 tier: Tier::Group(g.to_owned()),
@@ -535,6 +595,35 @@ mod tests {
         assert_eq!(v.problems[0].tier, Tier::Group("g".to_owned()));
         assert_eq!(v.problems[0].count, 2);
         assert_eq!(v.problems[0].offsets, Some((10, 12)));
+    }
+
+    #[test]
+    fn records_a_reset_moved_a_group_past_are_skipped_not_a_gap() {
+        let mut w = balanced(5);
+        w.groups
+            .insert("g".to_owned(), BTreeMap::from([(0, tally(&[1, 2]))]));
+        w.skipped
+            .insert("g".to_owned(), BTreeMap::from([(0, tally(&[3, 4, 5]))]));
+        let v = judge(&w, &[("g", 15)]);
+        assert_eq!(v.status, Status::Problem(Kind::Skipped));
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert_eq!(v.problems[0].count, 3);
+        assert_eq!(v.problems[0].tier, Tier::Group("g".to_owned()));
+        assert_eq!(v.tiers[&Tier::Group("g".to_owned())].count, 2);
+
+        // Reopened by a late record, the window still says how many were skipped.
+        let mut late = OpenWindow {
+            base: Some(v),
+            ..OpenWindow::default()
+        };
+        late.ingress.insert(0, tally(&[6]));
+        late.log.insert(0, counted(15, &[6]));
+        late.groups
+            .insert("g".to_owned(), BTreeMap::from([(0, tally(&[6]))]));
+        let v = judge(&late, &[("g", 16)]);
+        assert_eq!(v.status, Status::Problem(Kind::Skipped), "{:?}", v.problems);
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert_eq!(v.problems[0].count, 3);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! the one read path and counts each record whose offset is at or past the counted-through
 //! offset. A re-delivery, a seek back or a rebalance never moves a target below what was
 //! counted, so nothing counts twice; a commit that moves back is simply not counted again.
-//! After a restart both tiers start from the log start offset and count what the log holds,
-//! which is what they had counted before, minus what retention deleted.
+//! A group whose offsets an admin reset moved forward (`Audit::skip`) books the records it
+//! passes below the reset's target as `skipped`, not as consumed.
 //!
 //! Reads happen outside the books' lock; only the resulting tallies are booked under it.
 //! A round reads at most [`MAX_READS`] chunks per partition and tier, so one busy partition
@@ -116,18 +116,22 @@ pub(super) fn count_groups(
             let Ok(p) = topic.partition(tp.partition) else {
                 continue;
             };
-            let from = start_of(
-                p,
-                books
-                    .lock()
-                    .group_through(topic.name(), group.as_str(), p.id()),
-            );
+            let (through, skip_to) = {
+                let books = books.lock();
+                (
+                    books.group_through(topic.name(), group.as_str(), p.id()),
+                    books.skip_to(group.as_str(), topic.name(), p.id()),
+                )
+            };
+            let from = start_of(p, through);
             let (_, high_watermark) = p.offsets();
             let to = c.offset.min(high_watermark).max(from);
             match read_range(p, from, to, width_ms) {
                 Ok((records, through)) => {
-                    let counted: Vec<(Window, u64)> =
-                        records.into_iter().map(|(_, w, h)| (w, h)).collect();
+                    let counted: Vec<(Window, u64, bool)> = records
+                        .into_iter()
+                        .map(|(offset, w, h)| (w, h, skip_to.is_some_and(|to| offset < to)))
+                        .collect();
                     books.lock().group(
                         topic.name(),
                         topic.topic_id(),
