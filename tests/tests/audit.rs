@@ -617,3 +617,29 @@ async fn a_group_reset_forward_past_records_it_never_committed_is_skipped_by_the
     );
     r.assert_no_panic();
 }
+
+#[tokio::test]
+async fn late_records_reopen_a_judged_window_and_it_settles_again() {
+    let r = audited_server(&[]).await;
+    r.create_topic("late", 1, &[("retention.ms", "-1")]).await;
+    let cid = r.cluster_id().await;
+    let path = format!("/v3/clusters/{cid}/topics/late/records:batch");
+    produce_batch(&r, &path, 0).await;
+    windows_until(&r, "late", "", "the first judgement", |ws| {
+        ws.len() == 1 && ws[0]["status"] == "complete" && count(&ws[0], "log") == 10
+    })
+    .await;
+
+    // Ten more records of the same (long past) window.
+    produce_batch(&r, &path, 100).await;
+    let windows = windows_until(&r, "late", "", "the second judgement", |ws| {
+        ws.len() == 1 && ws[0]["status"] == "complete" && count(&ws[0], "log") == 20
+    })
+    .await;
+    let w = &windows[0];
+    assert_eq!(w["window_start"], JAN_1_2025_MS, "{w}");
+    assert_eq!(count(w, "ingress"), 20, "{w}");
+    assert_eq!(w["tiers"]["ingress"], w["tiers"]["log"], "{w}");
+    assert_eq!(w["problems"], json!([]), "{w}");
+    r.assert_no_panic();
+}
