@@ -19,7 +19,7 @@ use tracing::{debug, warn};
 
 use super::books::Books;
 use super::window::{Window, record_hash};
-use crate::broker::{Partition, Topic};
+use crate::broker::{Leader, Partition, Topic};
 use crate::group::offsets::OffsetStore;
 use crate::log;
 
@@ -73,9 +73,16 @@ fn start_of(partition: &Partition, counted: Option<u64>) -> u64 {
     counted.unwrap_or(log_start).max(log_start)
 }
 
-/// Counts the `log` tier of every partition of `topic` up to its high watermark.
+/// Whether this broker leads `p`: only a partition's leader counts its offset tiers (another
+/// broker's copy is empty until replication, and refuses reads).
+fn leads(p: &Partition) -> bool {
+    matches!(p.leader(), Leader::Here)
+}
+
+/// Counts the `log` tier of every partition of `topic` this broker leads, up to its high
+/// watermark.
 pub(super) fn count_log(books: &Mutex<Books>, topic: &Arc<Topic>, width_ms: i64) {
-    for p in topic.partitions() {
+    for p in topic.partitions().iter().filter(|p| leads(p)) {
         let from = start_of(p, books.lock().log_through(topic.name(), p.id()));
         let (_, high_watermark) = p.offsets();
         match read_range(p, from, high_watermark, width_ms) {
@@ -113,7 +120,7 @@ pub(super) fn count_groups(
             let Some(topic) = topics.iter().find(|t| t.name() == tp.topic) else {
                 continue;
             };
-            let Ok(p) = topic.partition(tp.partition) else {
+            let Some(p) = topic.partition(tp.partition).ok().filter(|p| leads(p)) else {
                 continue;
             };
             let (through, skip_to) = {
