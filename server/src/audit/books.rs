@@ -8,8 +8,10 @@
 //! group lags in it. Late records for a settled window reopen it with the verdict as its base
 //! (see `reconcile.rs`).
 //!
-//! Each topic's books are published whole (`persist.rs`) when they changed, and restored at
-//! start: see [`Books::take_changed`] and [`Books::restore_topic`].
+//! Each topic's books are published whole (`persist.rs`) when they changed, except its settled
+//! verdicts, which are published one by one as they settle (a day of them would otherwise be
+//! rewritten every round), and restored at start: see [`Books::take_changed`],
+//! [`Books::restore_topic`] and [`Books::restore_verdict`].
 //!
 //! Plain data behind the caller's lock: no I/O, no clock (times come in as arguments).
 
@@ -36,7 +38,13 @@ pub(super) struct TopicBooks {
     /// The topic's id: a topic deleted and created again starts fresh books.
     topic_id: String,
     open: BTreeMap<Window, OpenWindow>,
+    /// Published apart, one record per window (see the module docs).
+    #[serde(skip)]
     settled: BTreeMap<Window, Verdict>,
+    /// Windows whose verdict record is to be written (settled) or deleted (reopened, evicted)
+    /// by the next publish.
+    #[serde(skip)]
+    settled_changes: BTreeSet<Window>,
     /// Per partition, the log end offset when this process started: records below it and
     /// past the restored `log_through` are counted `before_start` (see `reconcile.rs`).
     #[serde(skip)]
@@ -60,10 +68,16 @@ impl TopicBooks {
 
     /// The open window `w`, reopening it if it was settled.
     fn touch(&mut self, w: Window, now: i64) -> &mut OpenWindow {
-        let settled = &mut self.settled;
-        let open = self.open.entry(w).or_insert_with(|| OpenWindow {
-            base: settled.remove(&w),
-            ..OpenWindow::default()
+        let (settled, changes) = (&mut self.settled, &mut self.settled_changes);
+        let open = self.open.entry(w).or_insert_with(|| {
+            let base = settled.remove(&w);
+            if base.is_some() {
+                changes.insert(w);
+            }
+            OpenWindow {
+                base,
+                ..OpenWindow::default()
+            }
         });
         open.last_touch = open.last_touch.max(now);
         open
@@ -80,6 +94,14 @@ struct Reporter {
 
 /// Each reporter's highest accepted sequence: what a restart remembers of the ledgers.
 pub(super) type Highest = BTreeMap<String, u64>;
+
+/// What changed since the last publish ([`Books::take_changed`]); `None` deletes.
+#[derive(Debug, Default)]
+pub(super) struct Changes<'a> {
+    pub topics: Vec<(String, Option<&'a TopicBooks>)>,
+    pub verdicts: Vec<(String, Window, Option<&'a Verdict>)>,
+    pub reporters: Option<Highest>,
+}
 
 /// Why a report was refused by the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +121,8 @@ pub(super) struct Books {
     counted: BTreeMap<Tier, u64>,
     /// Topics whose books were dropped since last published (their records are deleted).
     dropped: BTreeSet<String>,
+    /// Verdicts of dropped books, to delete.
+    dropped_verdicts: Vec<(String, Window)>,
     /// The reporters' ledgers changed since last published.
     reporters_changed: bool,
     /// Per (group, topic, partition), the offset an offset reset moved the group to: records
@@ -115,6 +139,7 @@ impl Books {
             reporters: HashMap::new(),
             counted: BTreeMap::new(),
             dropped: BTreeSet::new(),
+            dropped_verdicts: Vec::new(),
             reporters_changed: false,
             skips: HashMap::new(),
         }
@@ -124,6 +149,8 @@ impl Books {
     fn topic(&mut self, topic: &str, topic_id: &str) -> &mut TopicBooks {
         let books = self.topics.entry(topic.to_owned()).or_default();
         if books.topic_id != topic_id {
+            let old = books.settled.keys().map(|w| (topic.to_owned(), *w));
+            self.dropped_verdicts.extend(old);
             *books = TopicBooks {
                 topic_id: topic_id.to_owned(),
                 ..TopicBooks::default()
@@ -144,6 +171,13 @@ impl Books {
         }
     }
 
+    /// Installs a published verdict of `topic`, whose books [`Books::restore_topic`] restored.
+    pub(super) fn restore_verdict(&mut self, topic: &str, w: Window, verdict: Verdict) {
+        if let Some(books) = self.topics.get_mut(topic) {
+            books.settled.insert(w, verdict);
+        }
+    }
+
     /// Installs the published ledgers: each reporter's highest sequence. A restart forgets
     /// which lower sequences were taken, so they are refused from then on.
     pub(super) fn restore_reporters(&mut self, highest: BTreeMap<String, u64>) {
@@ -158,9 +192,8 @@ impl Books {
         }
     }
 
-    /// What changed since the last call: `(topic, Some(books))` for changed topics and
-    /// `(topic, None)` for dropped ones, and the ledgers if they changed.
-    pub(super) fn take_changed(&mut self) -> (Vec<(String, Option<&TopicBooks>)>, Option<Highest>) {
+    /// What changed since the last call.
+    pub(super) fn take_changed(&mut self) -> Changes<'_> {
         let reporters = std::mem::take(&mut self.reporters_changed).then(|| {
             self.reporters
                 .iter()
@@ -171,22 +204,39 @@ impl Books {
             .into_iter()
             .map(|t| (t, None))
             .collect();
+        let mut verdicts: Vec<(String, Window)> = std::mem::take(&mut self.dropped_verdicts);
         for (name, books) in &mut self.topics {
             if std::mem::take(&mut books.changed) {
                 changed.push((name.clone(), None));
             }
+            let windows = std::mem::take(&mut books.settled_changes);
+            verdicts.extend(windows.into_iter().map(|w| (name.clone(), w)));
         }
         for entry in &mut changed {
             if let Some(books) = self.topics.get(&entry.0) {
                 entry.1 = Some(books);
             }
         }
-        (changed, reporters)
+        let verdicts = verdicts
+            .into_iter()
+            .map(|(topic, w)| {
+                let verdict = self.topics.get(&topic).and_then(|b| b.settled.get(&w));
+                (topic, w, verdict)
+            })
+            .collect();
+        Changes {
+            topics: changed,
+            verdicts,
+            reporters,
+        }
     }
 
     /// Marks everything to be published again (a publish failed).
     pub(super) fn mark_all_changed(&mut self) {
-        self.topics.values_mut().for_each(|b| b.changed = true);
+        for books in self.topics.values_mut() {
+            books.changed = true;
+            books.settled_changes.extend(books.settled.keys().copied());
+        }
         self.reporters_changed = true;
     }
 
@@ -383,10 +433,13 @@ impl Books {
                 if verdict.status != Status::Problem(Kind::Lagging) {
                     books.open.remove(&w);
                     books.settled.insert(w, verdict);
+                    books.settled_changes.insert(w);
                 }
             }
             while books.settled.len() > MAX_SETTLED_WINDOWS {
-                books.settled.pop_first();
+                if let Some((w, _)) = books.settled.pop_first() {
+                    books.settled_changes.insert(w);
+                }
             }
             books.changed |= before != (books.open.len(), books.settled.len());
         }
@@ -394,13 +447,14 @@ impl Books {
 
     /// Forgets topics not in `live` (`(name, id)`): deleted, or created again under a new id.
     pub(super) fn retain_topics(&mut self, live: &HashMap<String, String>) {
-        let dropped = &mut self.dropped;
+        let (dropped, dropped_verdicts) = (&mut self.dropped, &mut self.dropped_verdicts);
         self.topics.retain(|name, books| {
             let keep = live.get(name).is_some_and(|id| *id == books.topic_id);
             // Books without windows never counted anything, so were never published.
             let had_counts = !books.open.is_empty() || !books.settled.is_empty();
             if !keep && had_counts {
                 dropped.insert(name.clone());
+                dropped_verdicts.extend(books.settled.keys().map(|w| (name.clone(), *w)));
             }
             keep
         });
@@ -597,13 +651,13 @@ mod tests {
         let w = Window::Start(0);
         b.ingress("t", "id", [(0, w, 7)].into_iter(), 0);
         b.log("t", "id", 0, &[(0, w, 7)], 1, 0);
-        let (changed, _) = b.take_changed();
-        assert_eq!(changed.len(), 1);
-        let bytes = postcard::to_stdvec(changed[0].1.unwrap()).unwrap();
-        assert!(b.take_changed().0.is_empty(), "nothing changed since");
+        let changes = b.take_changed();
+        assert_eq!(changes.topics.len(), 1);
+        let bytes = postcard::to_stdvec(changes.topics[0].1.unwrap()).unwrap();
+        assert!(b.take_changed().topics.is_empty(), "nothing changed since");
         b.log("t", "id", 0, &[], 1, 0);
         assert!(
-            b.take_changed().0.is_empty(),
+            b.take_changed().topics.is_empty(),
             "an idle round changes nothing"
         );
 
@@ -626,12 +680,45 @@ mod tests {
     }
 
     #[test]
+    fn verdicts_are_published_once_as_they_settle_and_deleted_when_reopened() {
+        let mut b = books();
+        let w = Window::Start(0);
+        b.ingress("t", "id", [(0, w, 7)].into_iter(), 0);
+        b.log("t", "id", 0, &[(0, w, 7)], 1, 0);
+        b.take_changed();
+        b.reconcile_due(3 * MINUTE);
+        let changes = b.take_changed();
+        assert_eq!(changes.verdicts.len(), 1);
+        let (topic, window, verdict) = &changes.verdicts[0];
+        assert_eq!((topic.as_str(), *window), ("t", w));
+        let verdict = verdict.expect("the settled verdict").clone();
+        assert_eq!(verdict.status, Status::Complete);
+        let books_bytes = postcard::to_stdvec(changes.topics[0].1.unwrap()).unwrap();
+        assert!(b.take_changed().verdicts.is_empty(), "published once");
+
+        // A restart restores the verdict beside the books.
+        let mut next = books();
+        next.restore_topic("t", "id", postcard::from_bytes(&books_bytes).unwrap());
+        next.restore_verdict("t", w, verdict);
+        assert_eq!(
+            next.windows("t", None, None, 3 * MINUTE)[0].1.status,
+            Status::Complete
+        );
+
+        // A late record reopens it: its verdict record is deleted.
+        b.ingress("t", "id", [(0, w, 8)].into_iter(), 4 * MINUTE);
+        let changes = b.take_changed();
+        assert_eq!(changes.verdicts.len(), 1);
+        assert!(changes.verdicts[0].2.is_none(), "a tombstone");
+    }
+
+    #[test]
     fn restored_ledgers_refuse_what_they_had_taken() {
         let mut b = books();
         b.restore_reporters(BTreeMap::from([("app".to_owned(), 5)]));
         assert_eq!(b.client("app", 5, Vec::new(), 0), Err(Ledger::Replayed));
         assert_eq!(b.client("app", 6, Vec::new(), 0), Ok(()));
-        let (_, reporters) = b.take_changed();
+        let reporters = b.take_changed().reporters;
         assert_eq!(reporters, Some(BTreeMap::from([("app".to_owned(), 6)])));
     }
 
@@ -642,10 +729,10 @@ mod tests {
         b.log("t", "id", 0, &[], 0, 0);
         b.group("t", "id", "g", 0, &[], 0, 0);
         b.reconcile_due(MINUTE);
-        assert!(b.take_changed().0.is_empty());
+        assert!(b.take_changed().topics.is_empty());
         b.retain_topics(&HashMap::new());
         assert!(
-            b.take_changed().0.is_empty(),
+            b.take_changed().topics.is_empty(),
             "no tombstone for books never published"
         );
     }

@@ -159,6 +159,9 @@ impl Audit {
                 books.restore_topic(&name, id, topic_books);
             }
         }
+        for (topic, w, verdict) in restored.verdicts {
+            books.restore_verdict(&topic, w, verdict);
+        }
         books.restore_reporters(restored.reporters);
         for topic in broker.topics() {
             if !audited(&topic, &broker.log_config(&topic)) {
@@ -327,8 +330,7 @@ impl Audit {
         let encoded = {
             let mut books = self.books.lock();
             books.reconcile_due(crate::broker::now_ms());
-            let (changed, reporters) = books.take_changed();
-            persist::encode_round(broker.broker_id(), &changed, reporters.as_ref())
+            persist::encode_round(broker.broker_id(), &books.take_changed())
         };
         let published = encoded.and_then(|records| {
             let any = !records.is_empty();

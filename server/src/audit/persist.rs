@@ -6,8 +6,11 @@
 //!
 //! ```text
 //! books/<broker id>/<topic>   one topic's books: open windows' tallies per tier and partition,
-//!                             settled verdicts, the log and group tiers' counted-through
-//!                             offsets; a tombstone once the topic is deleted
+//!                             the log and group tiers' counted-through offsets; a tombstone
+//!                             once the topic is deleted
+//! verdict/<broker id>/<topic>/<window start ms, or "none">
+//!                             one settled window's verdict; a tombstone once it is reopened,
+//!                             evicted or its topic deleted
 //! reporters/<broker id>       each client reporter's highest accepted sequence
 //! ```
 //!
@@ -26,7 +29,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tracing::warn;
 
-use super::books::TopicBooks;
+use super::books::{Changes, TopicBooks};
+use super::reconcile::Verdict;
+use super::window::Window;
 use crate::broker::appender::Sized;
 use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
 use crate::broker::{self, Broker, NewRecord, Topic};
@@ -56,6 +61,24 @@ pub enum PersistError {
 
 fn books_key(broker_id: u32, topic: &str) -> String {
     format!("books/{broker_id}/{topic}")
+}
+
+fn verdict_key(broker_id: u32, topic: &str, w: Window) -> String {
+    match w.start() {
+        Some(start) => format!("verdict/{broker_id}/{topic}/{start}"),
+        None => format!("verdict/{broker_id}/{topic}/none"),
+    }
+}
+
+/// The topic and window of a verdict key's tail (`<topic>/<start or none>`); topic names
+/// cannot hold a `/`.
+fn parse_verdict_key(tail: &str) -> Option<(&str, Window)> {
+    let (topic, window) = tail.rsplit_once('/')?;
+    let w = match window {
+        "none" => Window::NoTime,
+        start => Window::Start(start.parse().ok()?),
+    };
+    Some((topic, w))
 }
 
 fn reporters_key(broker_id: u32) -> String {
@@ -100,26 +123,27 @@ fn topic(broker: &Broker) -> Result<Arc<Topic>, PersistError> {
 /// Encoding failed.
 pub(super) fn encode_round(
     broker_id: u32,
-    topics: &[(String, Option<&TopicBooks>)],
-    reporters: Option<&BTreeMap<String, u64>>,
+    changes: &Changes<'_>,
 ) -> Result<Vec<Sized>, PersistError> {
     let id = broker_id;
-    let mut records = Vec::with_capacity(topics.len() + 1);
-    for (name, books) in topics {
-        records.push(NewRecord {
-            timestamp: None,
-            key: Some(Bytes::from(books_key(id, name))),
-            value: books.map(encode).transpose()?,
-            headers: Vec::new(),
-        });
+    let record = |key: String, value: Option<Bytes>| NewRecord {
+        timestamp: None,
+        key: Some(Bytes::from(key)),
+        value,
+        headers: Vec::new(),
+    };
+    let mut records = Vec::with_capacity(changes.topics.len() + changes.verdicts.len() + 1);
+    for (name, books) in &changes.topics {
+        records.push(record(books_key(id, name), books.map(encode).transpose()?));
     }
-    if let Some(r) = reporters {
-        records.push(NewRecord {
-            timestamp: None,
-            key: Some(Bytes::from(reporters_key(id))),
-            value: Some(encode(r)?),
-            headers: Vec::new(),
-        });
+    for (name, w, verdict) in &changes.verdicts {
+        records.push(record(
+            verdict_key(id, name, *w),
+            verdict.map(encode).transpose()?,
+        ));
+    }
+    if let Some(r) = &changes.reporters {
+        records.push(record(reporters_key(id), Some(encode(r)?)));
     }
     Ok(records.into_iter().map(Sized::new).collect())
 }
@@ -146,6 +170,7 @@ pub(super) fn append(broker: &Broker, records: Vec<Sized>) -> Result<(), Persist
 #[derive(Debug, Default)]
 pub(super) struct Restored {
     pub topics: BTreeMap<String, TopicBooks>,
+    pub verdicts: Vec<(String, Window, Verdict)>,
     pub reporters: BTreeMap<String, u64>,
 }
 
@@ -176,6 +201,7 @@ pub(super) fn replay(broker: &Broker) -> Result<Restored, PersistError> {
     }
     let id = broker.broker_id();
     let books_prefix = format!("books/{id}/");
+    let verdict_prefix = format!("verdict/{id}/");
     let mut restored = Restored::default();
     for (key, value) in latest {
         let Some(value) = value else { continue };
@@ -186,6 +212,13 @@ pub(super) fn replay(broker: &Broker) -> Result<Restored, PersistError> {
                     restored.topics.insert(name.to_owned(), books);
                 }
                 None => warn!(key = %key, "skipping unreadable audit books"),
+            }
+        } else if let Some(tail) = key.strip_prefix(&verdict_prefix) {
+            match parse_verdict_key(tail).zip(decode::<Verdict>(&value)) {
+                Some(((topic, w), verdict)) => {
+                    restored.verdicts.push((topic.to_owned(), w, verdict));
+                }
+                None => warn!(key = %key, "skipping an unreadable audit verdict"),
             }
         } else if key == reporters_key(id) {
             match decode::<BTreeMap<String, u64>>(&value) {
@@ -200,6 +233,17 @@ pub(super) fn replay(broker: &Broker) -> Result<Restored, PersistError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verdict_keys_name_topic_and_window() {
+        for w in [Window::Start(1_735_689_600_000), Window::NoTime] {
+            let key = verdict_key(3, "orders.v2", w);
+            let tail = key.strip_prefix("verdict/3/").unwrap();
+            assert_eq!(parse_verdict_key(tail), Some(("orders.v2", w)));
+        }
+        assert_eq!(parse_verdict_key("orders/soon"), None);
+        assert_eq!(parse_verdict_key("orders"), None);
+    }
 
     #[test]
     fn values_carry_their_format() {
