@@ -77,8 +77,9 @@ other=1; [ "$leader" = 1 ] && other=2
 echo "topic fwd: leader broker $leader, forwarded through broker $other"
 rate() {
   "$RUNNEL_BIN" bench produce --url "$(url "$1")" --topic fwd --duration "${SECONDS_PER_RUN}s" \
-    --acks 1 --json 2>/dev/null | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["records_per_sec"]))'
+    --acks 1 --json 2>"$work/bench-$1.err" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["records_per_sec"]))'
 }
+trap 'cat "$work"/bench-*.err >&2 2>/dev/null; cleanup' EXIT
 direct=() forwarded=()
 for r in $(seq 1 "$ROUNDS"); do
   d=$(rate "$leader"); f=$(rate "$other")

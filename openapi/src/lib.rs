@@ -12,6 +12,7 @@
 //!   admin handlers answer with, and [`v2`]: the records the stateless read answers with, the
 //!   produce requests and the produce answer;
 //! - [`cluster`]: Runnel's own cluster status (`GET /v1/cluster`), which the CLI reads back;
+//! - [`audit`]: the delivery audit's windows, summary and client reports (`/v1/audit`);
 //! - `openapi.json` beside this crate: the generated document, committed. A test in the server
 //!   (`gateway::openapi_doc`) fails when it differs from what the code generates.
 //!
@@ -19,6 +20,7 @@
 //! so the document, the server and the client share one definition. `server` depends on this
 //! crate, never the reverse.
 
+pub mod audit;
 pub mod cluster;
 pub mod params;
 pub mod v2;
@@ -41,6 +43,7 @@ pub mod tags {
     pub const V3_PRODUCE: &str = "v3 produce";
     pub const V3_GROUPS: &str = "v3 consumer groups";
     pub const CLUSTER: &str = "cluster";
+    pub const AUDIT: &str = "audit";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -88,6 +91,7 @@ pub struct ErrorBody {
         (name = "v3 produce", description = "Confluent REST Proxy v3 produce: one record, a stream of records, or a batch."),
         (name = "v3 consumer groups", description = "Confluent REST Proxy v3: consumer groups, their members, assignments and lag; resetting their offsets."),
         (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not."),
+        (name = "audit", description = "The delivery audit: per topic and window of record time, each tier's count and checksum (client reports, the gateway, the log, each consumer group) and the auditor's verdict."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
     components(schemas(ErrorBody, v3::DeliveryReport))
@@ -126,6 +130,7 @@ mod tests {
             tags::V3_PRODUCE,
             tags::V3_GROUPS,
             tags::CLUSTER,
+            tags::AUDIT,
             tags::OPERATIONS,
         ];
         assert_eq!(names, constants);

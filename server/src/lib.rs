@@ -7,6 +7,9 @@
 //!   topic configs under Kafka's names, group commit and background maintenance.
 //! - [`group`]: consumer groups — the coordinator (membership, rebalances, assignors) and
 //!   committed offsets in `__consumer_offsets`, and the REST Proxy's v2 consumer instances.
+//! - [`audit`]: the delivery audit — per-tier counts per topic, partition and window of
+//!   record time (client reports, the gateway, the log, each consumer group), reconciled into
+//!   verdicts (`complete`, `gap`, `duplicate`, ...).
 //! - [`clock`]: time as a dependency, so timeouts are tested without sleeping.
 //! - [`gateway`]: the HTTP API (Confluent REST Proxy shapes) over the broker.
 //! - [`schemas`]: the schema registry's store, the compacted topic `_schemas` (the registry
@@ -18,6 +21,7 @@
 //! - [`ws_binary`]: the binary WebSocket produce frames, spoken by the gateway and the bench.
 //! - [`ui`]: the web UI's static files (`web-ui/`), embedded at build time, served at `/ui/`.
 
+pub mod audit;
 pub mod broker;
 pub mod cli;
 pub mod clock;

@@ -5,7 +5,8 @@
 //! cluster id, opens (and if needed recovers) every log, binds the listener (for the address it
 //! registers), registers and waits to be unfenced, migrates a single-node `meta.json` into the
 //! metadata log and makes the logs match the applied image, and replays `__consumer_offsets`
-//! and `_schemas`, before it serves, so `/ready` answering means the data is served.
+//! and `_schemas` and restores the delivery audit's books from `__audit`, before it serves, so
+//! `/ready` answering means the data is served.
 //! Shutdown stops accepting, drains in-flight requests and WebSockets (each for at most
 //! `shutdown_timeout`), stops background maintenance, then flushes and closes every log and
 //! writes the clean-shutdown marker.
@@ -108,6 +109,18 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     )
     .await?;
 
+    // The delivery audit, before anything is served: it restores its books from __audit and
+    // notes where each log ends now.
+    let audit = crate::audit::Audit::new(config.audit);
+    {
+        let (audit, broker) = (Arc::clone(&audit), Arc::clone(&broker));
+        tokio::task::spawn_blocking(move || audit.start(&broker))
+            .await
+            .context("audit start-up panicked")?
+            .context("cannot restore the audit's books from __audit")?;
+    }
+    broker.attach_audit(Arc::clone(&audit));
+
     let maintenance_stop = CancellationToken::new();
     let state = AppState {
         broker: Arc::clone(&broker),
@@ -142,6 +155,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         Arc::clone(&broker),
         maintenance_stop.clone(),
     ));
+    // The audit's log and group tiers and its judgements; one last round at shutdown.
+    let auditor = tokio::spawn(audit.run(
+        Arc::clone(&broker),
+        Arc::clone(&groups),
+        maintenance_stop.clone(),
+    ));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
     gateway::listener::serve(
@@ -169,6 +188,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     if let Err(e) = follower.await {
         warn!(cause = %e, "metadata follower task ended abnormally");
+    }
+    if let Err(e) = auditor.await {
+        warn!(cause = %e, "audit task ended abnormally");
     }
     tokio::task::spawn_blocking(move || broker.close())
         .await

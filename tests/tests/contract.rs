@@ -784,7 +784,18 @@ async fn v2_metadata_describes_topics_partitions_offsets_and_brokers() {
         (200, json!({"beginning_offset": 0, "end_offset": 0}))
     );
     assert_eq!(r.get_json("/brokers").await, (200, json!({"brokers": [1]})));
-    assert_eq!(r.get_json("/topics").await, (200, json!(["meta"])));
+    // `__audit` holds the delivery audit's books (issue 13) once a round has counted the
+    // records above: it may or may not exist yet.
+    let (status, topics) = r.get_json("/topics").await;
+    assert_eq!(status, 200, "{topics}");
+    let topics: Vec<&str> = topics
+        .as_array()
+        .expect("topic list")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|t| *t != "__audit")
+        .collect();
+    assert_eq!(topics, ["meta"]);
 
     for path in [
         "/topics/nope",

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod audit;
 mod avro;
 mod bad_input;
 mod bench_modes;

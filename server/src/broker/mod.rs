@@ -219,6 +219,9 @@ pub struct Broker {
     /// One past the applied index of the newest metadata image reconciled (0: none yet).
     reconciled: AtomicU64,
     sticky: StickyPartitioner,
+    /// The delivery audit the gateway's ingest counts into, once `serve` attaches it (never in
+    /// unit tests that run without one).
+    audit: OnceLock<Arc<crate::audit::Audit>>,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -334,6 +337,7 @@ impl Broker {
             metadata_lock: Mutex::new(()),
             quorum: OnceLock::new(),
             cluster,
+            audit: OnceLock::new(),
             meta_format: AtomicU32::new(meta.version),
             sticky: StickyPartitioner::new(16 << 10),
             metadata_version: tokio::sync::watch::Sender::new(0),
@@ -391,6 +395,14 @@ impl Broker {
     }
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
+    }
+    /// Attaches the delivery audit (once; a second call is ignored).
+    pub fn attach_audit(&self, audit: Arc<crate::audit::Audit>) {
+        let _ = self.audit.set(audit);
+    }
+    /// The delivery audit, once attached.
+    pub fn audit(&self) -> Option<&Arc<crate::audit::Audit>> {
+        self.audit.get()
     }
 
     /// Rewrites the metadata file from the topics in memory.

@@ -48,6 +48,24 @@ pub enum Command {
     Bench(BenchArgs),
     /// Show the cluster: the controller, the metadata log, every broker and its liveness.
     Cluster(ClusterArgs),
+    /// Show the delivery audit: per topic its last complete window and open problems, or with
+    /// --topic each window's counts per tier and its verdict.
+    Audit(AuditArgs),
+}
+
+/// `runnel audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// One topic's windows instead of the summary of every topic
+    #[arg(long, short = 't')]
+    pub topic: Option<String>,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }
 
 /// `runnel cluster`.

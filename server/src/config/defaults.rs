@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{ByteSize, Config, HttpLimits, LogFormat};
+use super::{AuditConfig, ByteSize, Config, HttpLimits, LogFormat};
 
 /// Loopback only, so a fresh install is not reachable from the network until asked to be.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
@@ -74,6 +74,25 @@ pub const DEFAULT_READ_MEMORY: ByteSize = ByteSize(256 * ByteSize::MIB);
 /// Kafka's broker default `fetch.max.bytes` (57671680): the most one read answers.
 pub const DEFAULT_FETCH_MAX_BYTES: ByteSize = ByteSize(55 * ByteSize::MIB);
 
+/// One minute of record time per audit window, as LinkedIn's Kafka audit counted.
+pub const DEFAULT_AUDIT_WINDOW: Duration = Duration::from_secs(60);
+/// How long after a window ends its verdict waits for late records and slow tiers: two
+/// windows, enough for producers' retries and the tiers' own rounds.
+pub const DEFAULT_AUDIT_GRACE: Duration = Duration::from_secs(120);
+/// How often the tiers are counted up and due windows judged: a verdict lands within this of
+/// its grace ending.
+pub const DEFAULT_AUDIT_PUBLISH_INTERVAL: Duration = Duration::from_secs(5);
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            window: DEFAULT_AUDIT_WINDOW,
+            grace: DEFAULT_AUDIT_GRACE,
+            publish_interval: DEFAULT_AUDIT_PUBLISH_INTERVAL,
+        }
+    }
+}
+
 impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
@@ -117,6 +136,7 @@ impl Default for Config {
             consumer_instance_timeout: DEFAULT_CONSUMER_INSTANCE_TIMEOUT,
             schema_compatibility_level: runnel_schema_registry::compat::Level::default(),
             limits: HttpLimits::default(),
+            audit: AuditConfig::default(),
             unrecognized_env: Vec::new(),
         }
     }

@@ -42,7 +42,7 @@ pub use flags::ServeArgs;
 /// The variable that supplies `--url` to the client subcommands: among the `RUNNEL_*`
 /// variables, but not the server's, so `serve`'s configuration ignores it.
 pub const ENV_URL: &str = "RUNNEL_URL";
-pub use raw::{RawConfig, RawLimits, Scalar};
+pub use raw::{RawAudit, RawConfig, RawLimits, Scalar};
 pub use units::{ByteSize, UnitError, format_duration, parse_duration};
 pub use validate::ValueError;
 use validate::{ENV_PREFIX, Key};
@@ -135,6 +135,8 @@ pub struct Config {
     pub schema_compatibility_level: runnel_schema_registry::compat::Level,
     /// Bounds on the HTTP gateway.
     pub limits: HttpLimits,
+    /// The delivery audit.
+    pub audit: AuditConfig,
     /// `RUNNEL_*` variables that matched no setting. `main` warns about each, because a
     /// misspelt variable otherwise does nothing. Not part of the effective configuration.
     pub unrecognized_env: Vec<String>,
@@ -177,6 +179,17 @@ pub struct HttpLimits {
     pub read_memory: ByteSize,
     /// Most bytes one read answers, whatever its `max_bytes` (Kafka's `fetch.max.bytes`).
     pub fetch_max_bytes: ByteSize,
+}
+
+/// The delivery audit's timing, from the `[audit]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditConfig {
+    /// Width of a window of record time.
+    pub window: Duration,
+    /// How long after a window ends (or after a late record reopens it) it is judged.
+    pub grace: Duration,
+    /// How often the tiers are counted up and due windows judged.
+    pub publish_interval: Duration,
 }
 
 /// Where a configuration value came from, for error messages.
@@ -392,6 +405,7 @@ impl Config {
             schema_compatibility_level,
             topic_defaults,
             limits,
+            audit,
         } = raw;
         let RawLimits {
             max_request_body,
@@ -410,6 +424,11 @@ impl Config {
             read_memory,
             fetch_max_bytes,
         } = limits.unwrap_or_default();
+        let RawAudit {
+            window,
+            grace,
+            publish_interval,
+        } = audit.unwrap_or_default();
         let values = [
             (
                 Key::DataDir,
@@ -469,6 +488,9 @@ impl Config {
             (Key::MinBodyRate, min_body_rate.map(|s| s.0)),
             (Key::ReadMemory, read_memory.map(|s| s.0)),
             (Key::FetchMaxBytes, fetch_max_bytes.map(|s| s.0)),
+            (Key::AuditWindow, window.map(|s| s.0)),
+            (Key::AuditGrace, grace.map(|s| s.0)),
+            (Key::AuditPublishInterval, publish_interval.map(|s| s.0)),
         ];
         for (key, value) in values {
             if let Some(value) = value {
@@ -606,6 +628,7 @@ impl fmt::Display for Config {
             consumer_instance_timeout,
             schema_compatibility_level,
             limits,
+            audit,
             unrecognized_env: _,
         } = self;
         let duration = |d: &Duration| toml_string(&format_duration(*d));
@@ -702,6 +725,14 @@ impl fmt::Display for Config {
         ] {
             writeln!(f, "{key} = {}", toml_string(&size.to_string()))?;
         }
+        writeln!(f, "\n[audit]")?;
+        writeln!(f, "window = {}", duration(&audit.window))?;
+        writeln!(f, "grace = {}", duration(&audit.grace))?;
+        writeln!(
+            f,
+            "publish_interval = {}",
+            duration(&audit.publish_interval)
+        )?;
         writeln!(f, "\n[topic_defaults]")?;
         for (name, value) in topic_defaults {
             writeln!(f, "{} = {}", toml_key(name), toml_string(value))?;

@@ -40,6 +40,7 @@ pub struct RawConfig {
     /// Kafka topic-config names to values; names are checked by `broker::topic_config`.
     pub topic_defaults: Option<BTreeMap<String, Scalar>>,
     pub limits: Option<RawLimits>,
+    pub audit: Option<RawAudit>,
 }
 
 /// The `[limits]` table: bounds on the HTTP gateway and its WebSockets.
@@ -61,6 +62,15 @@ pub struct RawLimits {
     pub min_body_rate: Option<Scalar>,
     pub read_memory: Option<Scalar>,
     pub fetch_max_bytes: Option<Scalar>,
+}
+
+/// The `[audit]` table: the delivery audit's windows and timing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub window: Option<Scalar>,
+    pub grace: Option<Scalar>,
+    pub publish_interval: Option<Scalar>,
 }
 
 /// A TOML string, integer, float or boolean, kept as its text.

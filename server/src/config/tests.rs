@@ -440,3 +440,58 @@ fn peers_need_a_cluster_port_and_this_node_among_them() {
     let err = load(None, &vars, &ServeArgs::default()).unwrap_err();
     assert!(err.to_string().contains("must be shorter"), "{err}");
 }
+
+#[test]
+fn audit_table_and_variables_set_the_audit_timing() {
+    let defaults = load(None, &[], &ServeArgs::default()).unwrap();
+    assert_eq!(defaults.audit.window, Duration::from_secs(60));
+    assert_eq!(defaults.audit.grace, Duration::from_secs(120));
+    assert_eq!(defaults.audit.publish_interval, Duration::from_secs(5));
+
+    let file = "[audit]\nwindow = \"10s\"\ngrace = \"30s\"\npublish_interval = \"1s\"\n";
+    let config = load(
+        Some(file),
+        &[("RUNNEL_AUDIT_GRACE", "5s")],
+        &ServeArgs::default(),
+    )
+    .unwrap();
+    assert_eq!(config.audit.window, Duration::from_secs(10));
+    assert_eq!(config.audit.grace, Duration::from_secs(5), "env beats file");
+    assert_eq!(config.audit.publish_interval, Duration::from_secs(1));
+    let printed = config.to_redacted_toml();
+    assert!(printed.contains("[audit]\nwindow = \"10s\"\n"), "{printed}");
+    let reloaded = load(Some(&printed), &[], &ServeArgs::default()).unwrap();
+    assert_eq!(reloaded.audit, config.audit);
+
+    let vars = [
+        ("RUNNEL_AUDIT_WINDOW", "2s"),
+        ("RUNNEL_AUDIT_PUBLISH_INTERVAL", "250ms"),
+    ];
+    let config = load(None, &vars, &ServeArgs::default()).unwrap();
+    assert_eq!(config.audit.window, Duration::from_secs(2));
+    assert_eq!(config.audit.publish_interval, Duration::from_millis(250));
+    assert!(config.unrecognized_env.is_empty());
+}
+
+#[test]
+fn audit_values_out_of_range_are_refused() {
+    for (var, value) in [
+        ("RUNNEL_AUDIT_WINDOW", "500ms"),
+        ("RUNNEL_AUDIT_WINDOW", "2d"),
+        ("RUNNEL_AUDIT_PUBLISH_INTERVAL", "0s"),
+        ("RUNNEL_AUDIT_GRACE", "soon"),
+    ] {
+        let err = load(None, &[(var, value)], &ServeArgs::default()).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InvalidValue { origin: Origin::Env { var: v }, .. } if v == var),
+            "{var}={value}: {err}"
+        );
+    }
+    let err = load(
+        Some("[audit]\nwindows = \"1m\"\n"),
+        &[],
+        &ServeArgs::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+}

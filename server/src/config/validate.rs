@@ -50,6 +50,8 @@ pub enum ValueError {
     UrlCredentials,
     #[error("must not contain whitespace, `?` or `#`: request paths are appended to it")]
     UrlCharacters,
+    #[error("must be from 1s to 1d")]
+    AuditWindow,
 }
 
 /// One scalar setting: its TOML key, and through that its variable and flag names.
@@ -86,10 +88,13 @@ pub(super) enum Key {
     MinBodyRate,
     ReadMemory,
     FetchMaxBytes,
+    AuditWindow,
+    AuditGrace,
+    AuditPublishInterval,
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 31] = [
+    pub(super) const ALL: [Key; 34] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
@@ -121,6 +126,9 @@ impl Key {
         Key::MinBodyRate,
         Key::ReadMemory,
         Key::FetchMaxBytes,
+        Key::AuditWindow,
+        Key::AuditGrace,
+        Key::AuditPublishInterval,
     ];
 
     pub(super) const fn toml_key(self) -> &'static str {
@@ -156,6 +164,9 @@ impl Key {
             Key::MinBodyRate => "limits.min_body_rate",
             Key::ReadMemory => "limits.read_memory",
             Key::FetchMaxBytes => "limits.fetch_max_bytes",
+            Key::AuditWindow => "audit.window",
+            Key::AuditGrace => "audit.grace",
+            Key::AuditPublishInterval => "audit.publish_interval",
         }
     }
 
@@ -230,6 +241,9 @@ impl Config {
             Key::MinBodyRate => self.limits.min_body_rate = nonzero_size(value)?,
             Key::ReadMemory => self.limits.read_memory = nonzero_size(value)?,
             Key::FetchMaxBytes => self.limits.fetch_max_bytes = nonzero_size(value)?,
+            Key::AuditWindow => self.audit.window = audit_window(value)?,
+            Key::AuditGrace => self.audit.grace = parse_duration(value)?,
+            Key::AuditPublishInterval => self.audit.publish_interval = nonzero_duration(value)?,
         }
         Ok(())
     }
@@ -254,6 +268,16 @@ fn nonzero_size(value: &str) -> Result<ByteSize, ValueError> {
 
 fn nonzero_duration(value: &str) -> Result<Duration, ValueError> {
     nonzero(parse_duration(value)?)
+}
+
+/// An audit window: at least a second (windows are whole milliseconds of record time, and
+/// thousands of tiny windows per topic would only cost memory), at most a day.
+fn audit_window(value: &str) -> Result<Duration, ValueError> {
+    let width = parse_duration(value)?;
+    if width < Duration::from_secs(1) || width > Duration::from_secs(86_400) {
+        return Err(ValueError::AuditWindow);
+    }
+    Ok(width)
 }
 
 /// Parses `--peers`: `1@host:9093,2@host:9093`, ids distinct and positive, each address a

@@ -88,6 +88,9 @@ pub enum GatewayError {
     Schema(u32, String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refused `client`-tier report of the delivery audit.
+    #[error("{0}")]
+    Audit(#[source] crate::audit::ReportError),
 }
 
 /// The Confluent error body (shared with the OpenAPI document).
@@ -134,7 +137,25 @@ impl GatewayError {
             }
             GatewayError::Schema(code, _) => (StatusCode::UNPROCESSABLE_ENTITY, *code),
             GatewayError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+            GatewayError::Audit(e) => audit_status(e),
         }
+    }
+}
+
+fn audit_status(e: &crate::audit::ReportError) -> (StatusCode, u32) {
+    use crate::audit::ReportError as R;
+    match e {
+        R::UnknownTopic { .. } => (StatusCode::NOT_FOUND, 40401),
+        R::Reporter
+        | R::Counts(_)
+        | R::NotAudited { .. }
+        | R::Unaligned { .. }
+        | R::Future { .. }
+        | R::CountTooLarge { .. }
+        | R::Checksum { .. } => (StatusCode::BAD_REQUEST, 40002),
+        // A new code: Confluent's 409s (40901-40903) are about consumers.
+        R::Replayed { .. } => (StatusCode::CONFLICT, 40904),
+        R::TooManyReporters => (StatusCode::TOO_MANY_REQUESTS, 42901),
     }
 }
 

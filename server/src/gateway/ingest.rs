@@ -45,6 +45,8 @@ pub struct Ingest<'a> {
     records: Vec<(Option<u32>, Sized)>,
     /// Bytes of the keyless records that take the sticky partition.
     sticky_bytes: usize,
+    /// The delivery audit's `ingress` tally, for an audited topic.
+    audit: Option<crate::audit::Pending>,
 }
 
 impl<'a> Ingest<'a> {
@@ -63,6 +65,7 @@ impl<'a> Ingest<'a> {
     /// v3 records resolves it once).
     pub fn to(broker: &'a Broker, topic: Arc<Topic>, api: Api) -> Self {
         let config = broker.log_config(&topic);
+        let audit = broker.audit().and_then(|a| a.pending(&topic, &config));
         Ingest {
             broker,
             topic,
@@ -71,6 +74,7 @@ impl<'a> Ingest<'a> {
             compacted: config.cleanup_policy.compact,
             records: Vec::new(),
             sticky_bytes: 0,
+            audit,
         }
     }
 
@@ -128,7 +132,7 @@ impl<'a> Ingest<'a> {
                 self.topic.name()
             )));
         }
-        let record = Sized::new(record);
+        let record = Sized::new(crate::audit::Pending::note(&mut self.audit, record));
         if record.size > self.max_record {
             return Err(GatewayError::PayloadTooLarge(format!(
                 "records[{index}] is {} bytes, larger than max.message.bytes ({}).",
@@ -180,7 +184,12 @@ impl<'a> Ingest<'a> {
             });
         }
         super::metrics::records_in(self.topic.name(), count, bytes);
-        Submitted { acks, count, parts }
+        Submitted {
+            acks,
+            count,
+            parts,
+            audit: self.audit,
+        }
     }
 }
 
@@ -201,6 +210,7 @@ pub struct Submitted {
     acks: Acks,
     count: usize,
     parts: Vec<Part>,
+    audit: Option<crate::audit::Pending>,
 }
 
 impl Submitted {
@@ -228,9 +238,14 @@ impl Submitted {
                 }
             }
         }
-        out.into_iter()
+        let out: Vec<Outcome> = out
+            .into_iter()
             .map(|o| o.unwrap_or_else(|| (0, Err(stopped(None)))))
-            .collect()
+            .collect();
+        if let Some(audit) = self.audit {
+            audit.acknowledged(out.iter().map(|(p, r)| (*p, r.is_ok())));
+        }
+        out
     }
 }
 

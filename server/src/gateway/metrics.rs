@@ -270,7 +270,7 @@ pub fn render() -> String {
     tag = "operations",
     responses((
         status = 200,
-        description = "Request counts and latencies, per-topic flows, open connections, consumer lag, the cluster's controller and brokers",
+        description = "Request counts and latencies, per-topic flows, open connections, consumer lag, the cluster's controller and brokers, the audit's counts per tier and windows per status",
         body = String,
         content_type = "text/plain; version=0.0.4; charset=utf-8",
     )),
@@ -281,6 +281,9 @@ pub async fn metrics_handler(
     let mut text = render();
     state.groups.render_lag_metrics(&mut text).await;
     state.cluster.render_metrics(&mut text);
+    if let Some(audit) = state.broker.audit() {
+        audit.render_metrics(&mut text);
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,

@@ -1,6 +1,6 @@
 //! The HTTP gateway: Confluent REST Proxy shapes over the broker, on one port.
 //!
-//! Grouped by API: `v1/` (Runnel's own: the cluster status), `v2/` (REST Proxy v2), `v3/` (REST Proxy v3) and `ws/` (WebSocket produce
+//! Grouped by API: `v1/` (Runnel's own: the cluster status and the delivery audit), `v2/` (REST Proxy v2), `v3/` (REST Proxy v3) and `ws/` (WebSocket produce
 //! and consume) are adapters that parse their wire format and render answers; what they share
 //! sits here: the ingest pipeline (`ingest.rs`), record rendering of the read path (`read.rs`),
 //! errors, extractors and the middleware.

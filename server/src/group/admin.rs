@@ -309,6 +309,12 @@ impl GroupCoordinator {
             .iter()
             .map(|(tp, o)| (tp.clone(), OffsetAndMetadata::new(*o)))
             .collect();
+        if let Some(audit) = self.broker.audit() {
+            let targets = targets
+                .iter()
+                .map(|(tp, o)| (tp.topic.as_str(), tp.partition, *o));
+            audit.skip(group_id.as_str(), targets);
+        }
         self.commit_offsets(group_id, CommitScope::Simple, &commits)
             .await
             .map_err(|e| match e {

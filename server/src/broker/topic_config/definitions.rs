@@ -18,6 +18,8 @@ use crate::log::config::{CleanupPolicy, CompressionType};
 // Kafka's topic config names (its `TopicConfig.*_CONFIG` constants), so callers can't
 // misspell them.
 pub const CLEANUP_POLICY: &str = "cleanup.policy";
+/// Runnel's own: whether the delivery audit counts this topic (not one of Kafka's names).
+pub const AUDIT_ENABLE: &str = "audit.enable";
 pub const COMPRESSION_TYPE: &str = "compression.type";
 pub const DELETE_RETENTION_MS: &str = "delete.retention.ms";
 pub const FILE_DELETE_DELAY_MS: &str = "file.delete.delay.ms";
@@ -48,6 +50,13 @@ const MIN_SEGMENT_INDEX_BYTES: i32 = 12;
 
 /// Every topic config we support, sorted by name (lookups binary-search it).
 pub static TOPIC_CONFIGS: &[ConfigDef] = &[
+    ConfigDef {
+        name: AUDIT_ENABLE,
+        default: "true",
+        broker_synonym: "audit.enable",
+        doc: "Runnel's delivery audit counts and reconciles this topic's records (GET /v1/audit).",
+        validator: Validator::Boolean,
+    },
     ConfigDef {
         name: CLEANUP_POLICY,
         default: "delete",

@@ -58,7 +58,7 @@ fn table_is_sorted_unique_and_its_defaults_are_valid() {
         assert!(std::ptr::eq(config_def(def.name).unwrap(), def));
         assert!(!def.doc.is_empty());
     }
-    assert_eq!(TOPIC_CONFIGS.len(), 18);
+    assert_eq!(TOPIC_CONFIGS.len(), 19);
 }
 
 #[test]
@@ -66,6 +66,8 @@ fn defaults_match_kafka() {
     let defaults: BTreeMap<&str, &str> =
         TOPIC_CONFIGS.iter().map(|d| (d.name, d.default)).collect();
     let kafka = [
+        // Runnel's own, beside Kafka's: the delivery audit is on unless a topic opts out.
+        ("audit.enable", "true"),
         ("cleanup.policy", "delete"),
         ("compression.type", "producer"),
         ("delete.retention.ms", "86400000"),

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::definitions::{
-    CLEANUP_POLICY, COMPRESSION_TYPE, ConfigDef, ConfigError, DELETE_RETENTION_MS,
+    AUDIT_ENABLE, CLEANUP_POLICY, COMPRESSION_TYPE, ConfigDef, ConfigError, DELETE_RETENTION_MS,
     FILE_DELETE_DELAY_MS, FLUSH_MESSAGES, FLUSH_MS, INDEX_INTERVAL_BYTES, MAX_MESSAGE_BYTES,
     MESSAGE_TIMESTAMP_TYPE, MIN_CLEANABLE_DIRTY_RATIO, MIN_COMPACTION_LAG_MS, MIN_INSYNC_REPLICAS,
     RETENTION_BYTES, RETENTION_MS, SEGMENT_BYTES, SEGMENT_INDEX_BYTES, SEGMENT_MS, TOPIC_CONFIGS,
@@ -181,6 +181,8 @@ pub struct EffectiveConfig {
     pub min_compaction_lag_ms: i64,
     /// `file.delete.delay.ms`.
     pub file_delete_delay_ms: i64,
+    /// `audit.enable` (Runnel's): the delivery audit counts this topic.
+    pub audit_enable: bool,
 }
 
 impl TopicConfig {
@@ -366,6 +368,7 @@ impl TopicConfig {
             },
             min_compaction_lag_ms: long(MIN_COMPACTION_LAG_MS).unwrap_or(0),
             file_delete_delay_ms: long(FILE_DELETE_DELAY_MS).unwrap_or(60_000),
+            audit_enable: !matches!(value(AUDIT_ENABLE), Some(Value::Boolean(false))),
         }
     }
 

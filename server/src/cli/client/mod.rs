@@ -268,6 +268,25 @@ impl Client {
         self.get_json(&["v1", "cluster"]).await
     }
 
+    /// `GET /v1/audit/summary`: every audited topic's last complete window and problems.
+    ///
+    /// # Errors
+    /// The server cannot be reached or answers an error.
+    pub async fn audit_summary(&self) -> Result<runnel_openapi::audit::AuditSummary> {
+        self.get_json(&["v1", "audit", "summary"]).await
+    }
+
+    /// `GET /v1/audit?topic=`: one topic's windows with each tier's count and the verdict.
+    ///
+    /// # Errors
+    /// The server cannot be reached or answers an error (an unknown topic: 40401).
+    pub async fn audit_windows(&self, topic: &str) -> Result<runnel_openapi::audit::AuditWindows> {
+        let mut url = self.url(&["v1", "audit"]);
+        url.query_pairs_mut().append_pair("topic", topic);
+        let response = self.send(self.http.get(url)).await?;
+        self.body_json(response).await
+    }
+
     /// The id of the server's one cluster, fetched on first use.
     ///
     /// # Errors

@@ -1,4 +1,4 @@
-//! The client subcommands of the `runnel` binary: `topics`, `produce`, `consume`, `cluster` (and the
+//! The client subcommands of the `runnel` binary: `topics`, `produce`, `consume`, `cluster`, `audit` (and the
 //! dispatch to `bench`), each a thin layer over [`crate::cli::client::Client`].
 //!
 //! Each command fetches into a plain, serializable value and renders it separately, so tests
@@ -7,6 +7,7 @@
 //!
 //! Not owned here: HTTP and error bodies (`client`), benchmarks (`bench`), `serve`.
 
+pub mod audit;
 pub mod cluster;
 pub mod consume;
 pub mod produce;
@@ -63,6 +64,11 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             consume::run(&client, &args, &mut stdout.lock())
                 .await
                 .map(drop)
+        }
+        Command::Audit(args) => {
+            let client = args.server.connect()?;
+            let mut out = stdout.lock();
+            audit::run(&client, args.topic.as_deref(), args.output, &mut out).await
         }
         Command::Cluster(args) => {
             let client = args.server.connect()?;

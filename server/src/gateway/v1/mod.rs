@@ -1,5 +1,7 @@
-//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status.
+//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status and
+//! the delivery audit.
 
+pub mod audit;
 pub mod cluster;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -8,5 +10,5 @@ use crate::gateway::state::AppState;
 
 /// Routes of the `/v1` API, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    cluster::routes()
+    cluster::routes().merge(audit::routes())
 }
