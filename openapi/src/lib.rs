@@ -12,6 +12,7 @@
 //!   admin handlers answer with, and [`v2`]: the records the stateless read answers with, the
 //!   produce requests and the produce answer;
 //! - [`cluster`]: Runnel's own cluster status (`GET /v1/cluster`), which the CLI reads back;
+//! - [`sizes`]: the on-disk sizes of the topics a broker holds (`GET /v1/topics/sizes`);
 //! - `openapi.json` beside this crate: the generated document, committed. A test in the server
 //!   (`gateway::openapi_doc`) fails when it differs from what the code generates.
 //!
@@ -21,6 +22,7 @@
 
 pub mod cluster;
 pub mod params;
+pub mod sizes;
 pub mod v2;
 pub mod v3;
 
@@ -87,7 +89,7 @@ pub struct ErrorBody {
         (name = "v3 brokers", description = "Confluent REST Proxy v3: brokers, their configs and replicas."),
         (name = "v3 produce", description = "Confluent REST Proxy v3 produce: one record, a stream of records, or a batch."),
         (name = "v3 consumer groups", description = "Confluent REST Proxy v3: consumer groups, their members, assignments and lag; resetting their offsets."),
-        (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not."),
+        (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not; the on-disk sizes of the topics a broker holds."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
     components(schemas(ErrorBody, v3::DeliveryReport))

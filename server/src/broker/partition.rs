@@ -315,6 +315,11 @@ impl Partition {
         Ok(result)
     }
 
+    /// Bytes this broker's log of the partition holds on disk, over all its segments.
+    pub fn size(&self) -> u64 {
+        self.log.lock().size()
+    }
+
     /// `(log_start_offset, high_watermark)`.
     pub fn offsets(&self) -> (u64, u64) {
         let log = self.log.lock();

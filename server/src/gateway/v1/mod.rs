@@ -1,6 +1,8 @@
-//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status.
+//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status and
+//! the topics' sizes on disk.
 
 pub mod cluster;
+pub mod sizes;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -8,5 +10,5 @@ use crate::gateway::state::AppState;
 
 /// Routes of the `/v1` API, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    cluster::routes()
+    cluster::routes().merge(sizes::routes())
 }
