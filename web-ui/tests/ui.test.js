@@ -449,6 +449,10 @@ test('the theme can be switched, and keyboard shortcuts move between screens', a
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
   await page.keyboard.press('Alt+5');
   await page.getByRole('heading', { name: 'Schemas' }).waitFor();
+  await page.keyboard.press('Alt+7');
+  await page.getByRole('heading', { name: 'Cluster', exact: true }).waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Schemas' }).waitFor();
   await page.goBack();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   await page.getByLabel('Theme').selectOption('system');
