@@ -293,6 +293,67 @@ test('the cluster screen: brokers, the controller, the metadata log, partitions 
   noProblems();
 });
 
+test('the cluster screen marks a fenced broker, an offline and an under-replicated partition', async () => {
+  // One node cannot fence a broker or lose a replica, so the API's answers are altered on their
+  // way to the page: broker 2 is registered and fenced, ui-orders has replication factor 2,
+  // partition 0 has broker 2 out of its ISR and partition 1 has no leader.
+  for (const scheme of ['light', 'dark']) {
+    const degraded = await trackedPage(browser, { colorScheme: scheme });
+    try {
+      const p = degraded.page;
+      await p.route(/\/v1\/cluster$/, async (r) => {
+        const res = await r.fetch();
+        const body = await res.json();
+        body.brokers.push({ broker_id: 2, url: 'http://127.0.0.1:9', cluster_addr: '127.0.0.1:10', epoch: 7, fenced: true });
+        await r.fulfill({ response: res, json: body });
+      });
+      await p.route(/\/v3\/clusters\/[^/]+\/topics$/, async (r) => {
+        const res = await r.fetch();
+        const body = await res.json();
+        for (const t of body.data) if (t.topic_name === TOPIC) t.replication_factor = 2;
+        await r.fulfill({ response: res, json: body });
+      });
+      await p.route(new RegExp(`/topics/${TOPIC}/partitions$`), async (r) => {
+        const res = await r.fetch();
+        const body = await res.json();
+        for (const part of body.data) if (part.partition_id === 1) part.leader = null;
+        await r.fulfill({ response: res, json: body });
+      });
+      await p.route(new RegExp(`/topics/${TOPIC}/partitions/(\\d+)/replicas$`), async (r) => {
+        const partition = Number(/partitions\/(\d+)\/replicas$/.exec(r.request().url())[1]);
+        const replicas = partition === 0
+          ? [{ broker_id: 1, is_leader: true, is_in_sync: true }, { broker_id: 2, is_leader: false, is_in_sync: false }]
+          : [{ broker_id: 2, is_leader: false, is_in_sync: false }];
+        await r.fulfill({ json: { kind: 'KafkaReplicaList', metadata: {}, data: replicas } });
+      });
+      await p.goto(ui('#/cluster'));
+      await p.getByTestId('offline-count').waitFor();
+      assert.equal(await p.getByTestId('offline-count').textContent(), '1');
+      assert.equal(await p.getByTestId('under-count').textContent(), '1');
+      assert.equal(await p.getByTestId('brokers-alive').textContent(), '1');
+      const fenced = p.locator('tr[data-broker="2"]');
+      assert.match(await fenced.textContent(), /fenced/);
+      assert.equal(await fenced.locator('td:nth-child(7)').textContent(), '2', 'broker 2 holds both partitions');
+      assert.equal(await fenced.locator('td:nth-child(8)').textContent(), '0', 'and leads none');
+      await p.getByLabel('State').selectOption('under-replicated');
+      await eventually(async () => /^1 of /.test(await p.getByTestId('cluster-partitions-count').textContent()), 5000, 'one under-replicated partition');
+      assert.match(await p.locator('.vlist').textContent(), new RegExp(`${TOPIC} / 0.*replicas 1,2.*ISR 1.*under-replicated`));
+      await p.getByLabel('State').selectOption('offline');
+      await eventually(async () => /^1 of /.test(await p.getByTestId('cluster-partitions-count').textContent()), 5000, 'one offline partition');
+      assert.match(await p.locator('.vlist').textContent(), new RegExp(`${TOPIC} / 1.*leader none.*offline`));
+      await p.screenshot({ path: `${ARTIFACTS}/cluster-degraded-${scheme}.png`, fullPage: true });
+      assert.deepEqual(await axeViolations(p), [], `axe on the degraded cluster (${scheme})`);
+      await p.goto(ui('#/overview'));
+      await p.getByTestId('overview-offline').waitFor();
+      assert.equal(await p.getByTestId('overview-offline').textContent(), '1');
+      assert.equal(await p.getByTestId('overview-under').textContent(), '1');
+      assert.deepEqual(degraded.problems, []);
+    } finally {
+      await degraded.context.close();
+    }
+  }
+});
+
 test('consume with a group and see its lag fall to zero; then preview and apply a reset', async () => {
   const group = 'ui-group';
   const total = await latestOffsets(TOPIC);
@@ -600,6 +661,26 @@ test('the topics list with thousands of topics: filtering and scrolling stay und
   console.log(`# ${real} topics created through the API in ${createSeconds.toFixed(1)} s`);
   report(`${(before + real).toLocaleString('en')} real topics`, realRun);
   assert.ok(max(realRun.interacting) <= 200, `a long task took ${max(realRun.interacting)} ms`);
+
+  // The cluster screen walks every topic's partitions (a request each, 8 at a time).
+  const walk = await trackedPage(browser);
+  try {
+    await walk.page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    const opened = Date.now();
+    await walk.page.goto(ui('#/cluster'));
+    await walk.page.getByTestId('cluster-partitions-count').waitFor({ timeout: 60000 });
+    const walkMs = Date.now() - opened;
+    const tasks = await walk.page.evaluate(() => window.__longTasks);
+    console.log(`# cluster screen over ${(before + real).toLocaleString('en')} topics: partitions walked and shown after ${walkMs} ms; longest task ${max(tasks).toFixed(0)} ms`);
+    assert.ok(max(tasks) <= 200, `a long task took ${max(tasks)} ms`);
+    assert.deepEqual(walk.problems, []);
+  } finally {
+    await walk.context.close();
+  }
 
   const target = 5000;
   if (before + real >= target) return;
