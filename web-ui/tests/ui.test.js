@@ -36,13 +36,13 @@ function noProblems() {
   assert.deepEqual(found, [], 'console errors, failed requests or HTTP errors');
 }
 
-/** Polls `fn` until it is truthy (the UI updates asynchronously); fails after `ms`. */
+/** Polls `fn` until it is truthy (the UI updates asynchronously); fails after `ms`, saying `what` (or what it answers). */
 async function eventually(fn, ms = 10000, what = 'condition') {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    if (Date.now() > end) assert.fail(`timed out waiting for ${typeof what === 'function' ? await what() : what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -616,7 +616,8 @@ async function measureTopicList(expected, route) {
     const started = Date.now();
     await perf.page.goto(ui('#/topics'));
     const count = perf.page.getByTestId('topics-count');
-    await eventually(async () => (await count.count()) === 1 && new RegExp(`of ${expected.toLocaleString('en')} topics`).test(await count.textContent()), 60000, `${expected} topics listed`);
+    await eventually(async () => (await count.count()) === 1 && new RegExp(`of ${expected.toLocaleString('en')} topics`).test(await count.textContent()), 60000,
+      async () => `${expected} topics listed (the page shows: ${await count.count() ? await count.textContent() : await perf.page.locator('main').textContent()})`);
     const loadMs = Date.now() - started;
     const loading = await perf.page.evaluate(() => window.__longTasks.splice(0));
     const filter = perf.page.getByLabel('Filter topics');
@@ -653,12 +654,23 @@ test('the topics list with thousands of topics: filtering and scrolling stay und
     }
   }));
   const createSeconds = (Date.now() - started) / 1000;
+  // The API lists them all, steadily for 2 s, before the page is asked to: a server still
+  // catching up is not the page's slowness. (While topics are being created, a broker briefly
+  // drops just-created topics from its list and re-creates them as it applies older metadata
+  // images: the list shrinks and grows back for a while after the last create.)
+  let steady = 0;
+  await eventually(async () => {
+    steady = (await api('GET', `/v3/clusters/${cid}/topics`)).data.length === before + real ? steady + 1 : 0;
+    if (steady < 8) await new Promise((r) => setTimeout(r, 150));
+    return steady >= 8;
+  }, 180000, 'the API to list every topic steadily');
+  const listedSeconds = (Date.now() - started) / 1000;
   const max = (a) => (a.length ? Math.max(...a) : 0);
   const report = (label, r) => console.log(`# topics list, ${label}: shown ${r.loadMs} ms after opening; longest task while loading ${max(r.loading).toFixed(0)} ms; `
     + `while filtering and scrolling ${max(r.interacting).toFixed(0)} ms (${r.interacting.length} over 50 ms)`);
 
   const realRun = await measureTopicList(before + real);
-  console.log(`# ${real} topics created through the API in ${createSeconds.toFixed(1)} s`);
+  console.log(`# ${real} topics created through the API in ${createSeconds.toFixed(1)} s (all listed by it after ${listedSeconds.toFixed(1)} s)`);
   report(`${(before + real).toLocaleString('en')} real topics`, realRun);
   assert.ok(max(realRun.interacting) <= 200, `a long task took ${max(realRun.interacting)} ms`);
 
