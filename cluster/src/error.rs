@@ -51,6 +51,8 @@ pub enum Error {
     },
     #[error("the peer list must name this node ({node_id})")]
     NotAPeer { node_id: NodeId },
+    #[error("cannot join the cluster: {reason}")]
+    Join { reason: String },
     #[error("invalid Raft configuration: {source}")]
     RaftConfig {
         #[source]

@@ -16,6 +16,8 @@
 //! - `placement.rs`: where the replicas of new partitions go (Kafka's round-robin rule).
 //! - `controller.rs`: broker liveness: heartbeats to the controller, fencing and unfencing.
 //! - `protocol.rs`: the cluster port's versioned frames.
+//! - `data.rs`: the data plane's messages (client requests one broker sends another) and the
+//!   trait the server serves them with.
 //! - `network/`: Raft RPCs over the cluster port, client and server side.
 //! - `types.rs`: openraft's type configuration.
 //! - `error.rs`: the crate's error type.
@@ -26,6 +28,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod controller;
+pub mod data;
 mod error;
 pub mod metadata;
 mod network;

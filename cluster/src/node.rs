@@ -28,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use openraft::error::{ChangeMembershipError, ClientWriteError, InitializeError, RaftError};
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use parking_lot::Mutex;
@@ -38,12 +39,16 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::{ControllerTask, HeartbeatTask, Liveness};
+use crate::data::{CallFailed, DataRequest, DataResponse, DataService};
 use crate::error::Error;
 use crate::metadata::{Applied, BrokerEpoch, BrokerId, Command, CommandError};
-use crate::network::{CallError, Network, Peers};
-use crate::protocol::{Heartbeat, Message};
+use crate::network::{CallError, DataSlot, Network, Peers};
+use crate::protocol::{Heartbeat, JoinError, JoinRequest, Message};
 use crate::store::{self, AppliedMetadata};
 use crate::types::{MetadataRaft, NodeId, RaftNode};
+
+/// How long a broker started with `--join` keeps asking to be added.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a follower waits for a sign of a leader before asking again.
 const LEADER_POLL: Duration = Duration::from_millis(50);
@@ -71,6 +76,9 @@ pub struct NodeConfig {
     pub broker_session_timeout: Duration,
     /// Kafka's `broker.heartbeat.interval.ms`.
     pub broker_heartbeat_interval: Duration,
+    /// The cluster port of a member of a running cluster: this node joins it as a non-voting
+    /// member (a learner) instead of forming a cluster with `peers` (which must be empty).
+    pub join: Option<String>,
 }
 
 impl NodeConfig {
@@ -86,6 +94,7 @@ impl NodeConfig {
             entries_kept_after_snapshot: 1000,
             broker_session_timeout: Duration::from_secs(9),
             broker_heartbeat_interval: Duration::from_secs(2),
+            join: None,
         }
     }
 }
@@ -165,6 +174,8 @@ pub struct MetadataNode {
     propose_timeout: Duration,
     heartbeat_interval: Duration,
     liveness: Arc<Liveness>,
+    /// The server's handler of data-plane requests, once it registers one.
+    data: DataSlot,
     shutdown: CancellationToken,
     /// The cluster port's listener (none for a local node), the controller task, and the
     /// broker's heartbeat task once registered.
@@ -256,7 +267,7 @@ impl MetadataNode {
                 })
                 .collect()
         };
-        if !voters.contains_key(&node_id) {
+        if config.join.is_none() && !voters.contains_key(&node_id) {
             return Err(Error::NotAPeer { node_id });
         }
         let data_dir = config.data_dir.clone();
@@ -289,6 +300,7 @@ impl MetadataNode {
         let raft =
             MetadataRaft::new(node_id, Arc::new(raft_config), network, log, state_machine).await?;
         let liveness = Arc::new(Liveness::default());
+        let data = DataSlot::default();
         let mut tasks = Vec::new();
         if let Some(listener) = listener {
             tasks.push(tokio::spawn(crate::network::serve(
@@ -296,6 +308,7 @@ impl MetadataNode {
                 node_id,
                 raft.clone(),
                 Arc::clone(&liveness),
+                Arc::clone(&data),
                 shutdown.clone(),
             )));
         }
@@ -319,16 +332,74 @@ impl MetadataNode {
             propose_timeout: config.propose_timeout,
             heartbeat_interval: config.broker_heartbeat_interval,
             liveness,
+            data,
             shutdown,
             tasks: Mutex::new(tasks),
         };
-        if let Err(e) = node.form_cluster(voters).await {
+        let joined = match (&config.join, cluster_addr) {
+            (Some(join), Some(me)) => node.join(join, &me.to_string()).await,
+            (Some(_), None) => Err(Error::NotAPeer { node_id }),
+            (None, _) => node.form_cluster(voters).await,
+        };
+        if let Err(e) = joined {
             // Stop what was started; the formation error is the one to report.
             let _ = node.shutdown().await;
             return Err(e);
         }
         tracing::info!(node_id, cluster_addr = ?cluster_addr, "metadata node started");
         Ok(node)
+    }
+
+    /// Asks the cluster at `addr` (any member; the leader is found from there) to add this node
+    /// as a learner at `me`, unless it is a member already (a restart). Waits until the
+    /// leader has added it and brought its log up to date.
+    ///
+    /// # Errors
+    /// `Error::Join` when the cluster refuses (the id is another member's) or cannot be
+    /// reached within the join timeout.
+    async fn join(&self, addr: &str, me: &str) -> Result<(), Error> {
+        if self.raft.is_initialized().await? {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + JOIN_TIMEOUT;
+        let mut target = addr.to_owned();
+        let request = JoinRequest {
+            node_id: self.node_id,
+            cluster_addr: me.to_owned(),
+        };
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Join {
+                    reason: format!("no member of the cluster at {addr} added this node in time"),
+                });
+            }
+            let answer = self
+                .peers
+                .call(&target, Message::Join(request.clone()), left)
+                .await;
+            match answer {
+                Ok(Message::JoinResponse(Ok(()))) => {
+                    tracing::info!(node_id = self.node_id, via = %target, "joined the metadata cluster as a learner");
+                    return Ok(());
+                }
+                Ok(Message::JoinResponse(Err(JoinError::Refused(reason)))) => {
+                    return Err(Error::Join { reason });
+                }
+                Ok(Message::JoinResponse(Err(JoinError::NotLeader {
+                    leader_addr: Some(leader),
+                }))) => {
+                    target = leader;
+                    continue;
+                }
+                Ok(other) => {
+                    tracing::debug!(answer = ?other.kind(), "join not done yet");
+                }
+                Err(e) => tracing::debug!(error = %e, "join not done yet"),
+            }
+            tokio::time::sleep(LEADER_POLL.max(Duration::from_millis(200))).await;
+            target = addr.to_owned();
+        }
     }
 
     /// Initializes the membership when this node is the lowest voter and its log is empty.
@@ -521,6 +592,58 @@ impl MetadataNode {
         self.cluster_addr
     }
 
+    /// Serves other brokers' data-plane requests with `service` from now on (until then they
+    /// are refused as not served yet). The first registration stays.
+    pub fn serve_data(&self, service: Arc<dyn DataService>) {
+        if self.data.set(service).is_err() {
+            tracing::warn!("a data service was already registered; keeping the first");
+        }
+    }
+
+    /// Sends a data-plane request to `broker` (its cluster address from the applied
+    /// metadata) with `tail` after it, and waits up to `timeout` for the answer and its tail.
+    ///
+    /// # Errors
+    ///
+    /// [`CallFailed`], saying whether the request was sent at all.
+    pub async fn call_data(
+        &self,
+        broker: u32,
+        request: DataRequest,
+        tail: Bytes,
+        timeout: Duration,
+    ) -> Result<(DataResponse, Bytes), CallFailed> {
+        let addr = self
+            .metadata()
+            .metadata
+            .brokers
+            .get(&BrokerId(broker))
+            .map(|b| b.cluster_addr.clone())
+            .filter(|a| !a.is_empty())
+            .ok_or(CallFailed::UnknownBroker(broker))?;
+        let frame = self
+            .peers
+            .exchange(&addr, Message::Data(request), tail, timeout)
+            .await
+            .map_err(|e| match e {
+                CallError::Connect { .. } => CallFailed::Unreachable {
+                    broker,
+                    reason: e.to_string(),
+                },
+                _ => CallFailed::NoAnswer {
+                    broker,
+                    reason: e.to_string(),
+                },
+            })?;
+        match frame.message {
+            Message::DataResponse(response) => Ok((response, frame.tail)),
+            other => Err(CallFailed::NoAnswer {
+                broker,
+                reason: format!("unexpected {:?} answer", other.kind()),
+            }),
+        }
+    }
+
     /// Stops serving the cluster port, closes peer connections and stops Raft.
     ///
     /// # Errors
@@ -538,6 +661,42 @@ impl MetadataNode {
             .map_err(|source| Error::TaskFailed { source })?;
         tracing::info!(node_id = self.node_id, "metadata node stopped");
         Ok(())
+    }
+}
+
+/// Adds a joining broker as a learner, when this node is the leader; waits until the learner
+/// has caught up. A voter's id, or a member's id at another address, is refused.
+pub(crate) async fn admit_learner(
+    raft: &MetadataRaft,
+    request: JoinRequest,
+) -> Result<(), JoinError> {
+    let membership = raft.metrics().borrow().membership_config.clone();
+    let membership = membership.membership();
+    if membership.voter_ids().any(|id| id == request.node_id) {
+        return Err(JoinError::Refused(format!(
+            "node id {} is a voter of this cluster; a joining broker needs an id of its own",
+            request.node_id
+        )));
+    }
+    if let Some(node) = membership.get_node(&request.node_id)
+        && node.cluster_addr != request.cluster_addr
+    {
+        return Err(JoinError::Refused(format!(
+            "node id {} is already a member at {}; a joining broker needs an id of its own",
+            request.node_id, node.cluster_addr
+        )));
+    }
+    let node = RaftNode {
+        cluster_addr: request.cluster_addr,
+    };
+    match raft.add_learner(request.node_id, node, true).await {
+        Ok(_) => Ok(()),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+            Err(JoinError::NotLeader {
+                leader_addr: f.leader_node.map(|n| n.cluster_addr),
+            })
+        }
+        Err(e) => Err(JoinError::Failed(e.to_string())),
     }
 }
 

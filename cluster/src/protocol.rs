@@ -10,8 +10,9 @@
 //! The header's layout never changes, so a node can always read a peer's version, correlation
 //! id and kind, and answer an unsupported version or an unknown kind with an `Error` frame that
 //! the peer can match to its request. The body's type follows from the kind, so the kind is the
-//! one tag on the wire. The tail is what follows the body: record batches will ride there as
-//! their stored bytes; decoding hands it out as a `Bytes` slice of the received frame, no copy.
+//! one tag on the wire. The tail is what follows the body: record batches ride there as their
+//! stored bytes (and HTTP bodies as they came); decoding hands it out as a `Bytes` slice of the
+//! received frame, no copy.
 //!
 //! A request and its answer share the correlation id; many requests may be in flight on one
 //! connection, answered in any order.
@@ -27,6 +28,7 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
 
+use crate::data::{DataRequest, DataResponse};
 use crate::metadata::{BrokerEpoch, BrokerId, Command};
 use crate::node::{Committed, ProposeError};
 use crate::types::{NodeId, TypeConfig};
@@ -70,6 +72,10 @@ pub enum Kind {
     ProposeResponse = 8,
     Heartbeat = 9,
     HeartbeatResponse = 10,
+    Data = 11,
+    DataResponse = 12,
+    Join = 13,
+    JoinResponse = 14,
 }
 
 impl Kind {
@@ -86,6 +92,10 @@ impl Kind {
             8 => Kind::ProposeResponse,
             9 => Kind::Heartbeat,
             10 => Kind::HeartbeatResponse,
+            11 => Kind::Data,
+            12 => Kind::DataResponse,
+            13 => Kind::Join,
+            14 => Kind::JoinResponse,
             _ => return None,
         })
     }
@@ -112,6 +122,36 @@ pub enum Message {
     Heartbeat(Heartbeat),
     /// `NotLeader` when the node asked is not the controller.
     HeartbeatResponse(Result<(), ProposeError>),
+    /// A client's request that another broker serves (`data.rs`); batches and HTTP bodies
+    /// ride in the tail.
+    Data(DataRequest),
+    DataResponse(DataResponse),
+    /// A new broker asks to join as a non-voting member (a Raft learner).
+    Join(JoinRequest),
+    JoinResponse(Result<(), JoinError>),
+}
+
+/// A broker started with `--join`: its node id and where the cluster reaches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub node_id: NodeId,
+    pub cluster_addr: String,
+}
+
+/// Why a join was not done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// Only the leader adds members; ask it (at `leader_addr`, when known).
+    #[error("not the metadata leader (leader at {leader_addr:?})")]
+    NotLeader { leader_addr: Option<String> },
+    /// The cluster will not take this node (its id is another member's); retrying will not
+    /// help.
+    #[error("{0}")]
+    Refused(String),
+    /// The leader could not add it now (it lost leadership, say); retry.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A broker is alive at its registration epoch.
@@ -136,6 +176,10 @@ impl Message {
             Message::ProposeResponse(_) => Kind::ProposeResponse,
             Message::Heartbeat(_) => Kind::Heartbeat,
             Message::HeartbeatResponse(_) => Kind::HeartbeatResponse,
+            Message::Data(_) => Kind::Data,
+            Message::DataResponse(_) => Kind::DataResponse,
+            Message::Join(_) => Kind::Join,
+            Message::JoinResponse(_) => Kind::JoinResponse,
         }
     }
 
@@ -153,6 +197,10 @@ impl Message {
             Message::ProposeResponse(m) => postcard::to_extend(m, out),
             Message::Heartbeat(m) => postcard::to_extend(m, out),
             Message::HeartbeatResponse(m) => postcard::to_extend(m, out),
+            Message::Data(m) => postcard::to_extend(m, out),
+            Message::DataResponse(m) => postcard::to_extend(m, out),
+            Message::Join(m) => postcard::to_extend(m, out),
+            Message::JoinResponse(m) => postcard::to_extend(m, out),
         }
     }
 }
@@ -169,6 +217,9 @@ pub enum ProtocolError {
     NotARequest { kind: u16 },
     #[error("the body of a frame of kind {kind} does not decode: {reason}")]
     MalformedBody { kind: u16, reason: String },
+    /// The node has not started serving client data yet (its broker is still opening).
+    #[error("node {node} is not serving client requests yet")]
+    NotServing { node: u64 },
 }
 
 /// One decoded frame.
@@ -281,6 +332,10 @@ fn decode_body(kind: Kind, bytes: &[u8]) -> postcard::Result<(Message, &[u8])> {
         Kind::ProposeResponse => take(bytes, Message::ProposeResponse),
         Kind::Heartbeat => take(bytes, Message::Heartbeat),
         Kind::HeartbeatResponse => take(bytes, Message::HeartbeatResponse),
+        Kind::Data => take(bytes, Message::Data),
+        Kind::DataResponse => take(bytes, Message::DataResponse),
+        Kind::Join => take(bytes, Message::Join),
+        Kind::JoinResponse => take(bytes, Message::JoinResponse),
     }
 }
 
@@ -341,6 +396,18 @@ mod tests {
                 epoch: BrokerEpoch(4),
             }),
             Message::HeartbeatResponse(Ok(())),
+            Message::Data(DataRequest::ListOffsets {
+                topic: "orders".into(),
+                partition: 2,
+            }),
+            Message::DataResponse(DataResponse::Offsets(Ok((3, 9)))),
+            Message::Join(JoinRequest {
+                node_id: 4,
+                cluster_addr: "127.0.0.1:9094".into(),
+            }),
+            Message::JoinResponse(Err(JoinError::NotLeader {
+                leader_addr: Some("127.0.0.1:9093".into()),
+            })),
         ];
         for message in messages {
             let kind = message.kind();

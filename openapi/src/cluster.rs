@@ -15,6 +15,8 @@ pub struct ClusterStatus {
     pub controller_id: Option<u32>,
     /// Index of the last metadata-log entry the answering broker applied; `null` before any.
     pub metadata_applied_index: Option<u64>,
+    /// Partitions without a leader: their broker is fenced.
+    pub offline_partitions: u64,
     /// Every registered broker, by id.
     pub brokers: Vec<ClusterBroker>,
 }
@@ -32,4 +34,7 @@ pub struct ClusterBroker {
     pub epoch: u64,
     /// Fenced: silent past the session timeout, leads nothing.
     pub fenced: bool,
+    /// Metadata-log entries the broker lacks, as the controller sees it; `null` when the
+    /// answering broker is not the controller.
+    pub metadata_lag: Option<u64>,
 }

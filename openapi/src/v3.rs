@@ -406,7 +406,7 @@ pub enum DataType {
 }
 
 /// `KafkaConsumerGroup`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaConsumerGroup {
     #[schema(example = "KafkaConsumerGroup")]
     pub kind: String,
@@ -428,7 +428,7 @@ pub struct KafkaConsumerGroup {
 }
 
 /// `KafkaConsumerGroupList`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KafkaConsumerGroupList {
     #[schema(example = "KafkaConsumerGroupList")]
     pub kind: String,

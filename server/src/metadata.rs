@@ -12,6 +12,7 @@
 //! Not owned here: Raft, storage, heartbeats and fencing (`runnel_cluster`); HTTP shapes
 //! (`gateway/v3/brokers.rs`).
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -30,30 +31,59 @@ use crate::config::Config;
 #[derive(Debug, Clone)]
 pub struct ClusterView {
     applied: watch::Receiver<Arc<AppliedMetadata>>,
-    controller: watch::Receiver<Option<u32>>,
+    raft: watch::Receiver<RaftView>,
+}
+
+/// What the gateway shows of the Raft state: the controller, and, on the controller, how far
+/// behind its log each other broker's copy is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RaftView {
+    controller: Option<u32>,
+    /// Entries each broker's metadata log lacks, known on the controller only.
+    lags: BTreeMap<u32, u64>,
+}
+
+impl RaftView {
+    fn of(m: &runnel_cluster::RaftMetricsOf) -> Self {
+        let last = m.last_log_index.unwrap_or(0);
+        let lags = m
+            .replication
+            .iter()
+            .flatten()
+            .filter_map(|(id, matched)| {
+                let id = u32::try_from(*id).ok()?;
+                Some((id, last.saturating_sub(matched.map_or(0, |l| l.index))))
+            })
+            .collect();
+        RaftView {
+            controller: m.current_leader.and_then(|id| u32::try_from(id).ok()),
+            lags,
+        }
+    }
 }
 
 impl ClusterView {
     /// The view of a running node; a task follows its Raft metrics for the controller id.
     pub fn of(node: &MetadataNode, shutdown: CancellationToken) -> Self {
         let mut metrics = node.raft_metrics();
-        let leader = |m: &runnel_cluster::RaftMetricsOf| {
-            m.current_leader.and_then(|id| u32::try_from(id).ok())
-        };
-        let (tx, controller) = watch::channel(leader(&metrics.borrow()));
+        let (tx, raft) = watch::channel(RaftView::of(&metrics.borrow()));
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     changed = metrics.changed() => if changed.is_err() { return },
                     () = shutdown.cancelled() => return,
                 }
-                let now = leader(&metrics.borrow());
-                tx.send_if_modified(|c| std::mem::replace(c, now) != now);
+                let now = RaftView::of(&metrics.borrow());
+                tx.send_if_modified(|v| {
+                    let changed = *v != now;
+                    *v = now;
+                    changed
+                });
             }
         });
         ClusterView {
             applied: node.subscribe(),
-            controller,
+            raft,
         }
     }
 
@@ -76,7 +106,11 @@ impl ClusterView {
         };
         ClusterView {
             applied: watch::channel(Arc::new(image)).1,
-            controller: watch::channel(Some(broker)).1,
+            raft: watch::channel(RaftView {
+                controller: Some(broker),
+                lags: BTreeMap::new(),
+            })
+            .1,
         }
     }
 
@@ -87,7 +121,23 @@ impl ClusterView {
 
     /// The controller's broker id, when one is known.
     pub fn controller(&self) -> Option<u32> {
-        *self.controller.borrow()
+        self.raft.borrow().controller
+    }
+
+    /// How many metadata-log entries each broker lacks; known (not empty) on the controller.
+    pub fn metadata_lags(&self) -> BTreeMap<u32, u64> {
+        self.raft.borrow().lags.clone()
+    }
+
+    /// Partitions without a leader (their broker is fenced).
+    pub fn offline_partitions(&self) -> usize {
+        self.image()
+            .metadata
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.iter())
+            .filter(|p| p.leader.is_none())
+            .count()
     }
 
     /// Appends the cluster's gauges to a Prometheus text page.
@@ -116,6 +166,25 @@ impl ClusterView {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        let name = "runnel_cluster_offline_partitions";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Partitions without a leader: their broker is fenced.\n\
+             # TYPE {name} gauge\n{name} {}",
+            self.offline_partitions()
+        );
+        let lags = self.metadata_lags();
+        if !lags.is_empty() {
+            let name = "runnel_cluster_metadata_lag";
+            let _ = writeln!(
+                out,
+                "# HELP {name} Metadata-log entries a broker lacks, as the controller sees it.\n\
+                 # TYPE {name} gauge"
+            );
+            for (broker, lag) in lags {
+                let _ = writeln!(out, "{name}{{broker=\"{broker}\"}} {lag}");
+            }
+        }
         let name = "runnel_cluster_brokers";
         let _ = writeln!(
             out,
@@ -136,6 +205,7 @@ pub async fn open(config: &Config) -> anyhow::Result<MetadataNode> {
     let node_config = NodeConfig {
         broker_session_timeout: config.broker_session_timeout,
         broker_heartbeat_interval: config.broker_heartbeat_interval,
+        join: config.join.clone(),
         ..NodeConfig::new(
             u64::from(config.node_id),
             config.data_dir.join("metadata"),

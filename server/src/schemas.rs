@@ -25,20 +25,26 @@
 //! appender acknowledges them, under the topic's flush policy: a registry write is as durable
 //! as an acknowledged produce. Replay reads the partition from its start on a blocking thread.
 //!
+//! In a cluster the registry's one writer is the leader of `_schemas` (its API is forwarded
+//! there); every other broker's registry [`follow`]s the topic from the leader, so Avro
+//! produce and reads through any broker find the schemas.
+//!
 //! Not owned here: what the records mean (`runnel_schema_registry::registry`).
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use runnel_schema_registry::registry::{Registry, RegistryConfig};
 use runnel_schema_registry::store::{Store, StoreError, StoreFuture, StoreRecord};
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::broker::appender::{Sized, estimated_size};
 use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
-use crate::broker::{self, Broker, Partition};
+use crate::broker::{self, Broker, Leader, Partition, Spread};
 use crate::log::NewRecord;
 
 /// The topic's name, as Confluent's default.
@@ -109,7 +115,7 @@ impl SchemasTopic {
                     (CLEANUP_POLICY.to_owned(), "compact".to_owned()),
                     (MAX_MESSAGE_BYTES.to_owned(), max_message_bytes),
                 ]);
-                broker.create_internal_topic(TOPIC, 1, configs)
+                broker.create_internal_topic(TOPIC, 1, configs, Spread::Here)
             })
             .await
             .map_err(|e| StoreError::Append(format!("creating {TOPIC} panicked: {e}")))?;
@@ -164,6 +170,11 @@ impl Store for SchemasTopic {
                 Err(broker::Error::UnknownTopic(_)) => return Ok(Vec::new()),
                 Err(e) => return Err(StoreError::Read(e.to_string())),
             };
+            // Another broker leads `_schemas` and serves the registry; requests for it are
+            // forwarded there (`gateway/forward.rs`), so this broker's registry stays empty.
+            if p.leader() != Leader::Here {
+                return Ok(Vec::new());
+            }
             tokio::task::spawn_blocking(move || read_all(&p))
                 .await
                 .map_err(|e| StoreError::Read(format!("replay panicked: {e}")))?
@@ -211,6 +222,59 @@ pub async fn open_registry(
         .await
         .context("cannot load schemas from _schemas")?;
     Ok(Arc::new(registry))
+}
+
+/// How long the follower waits at the leader for `_schemas` to grow before asking again, and
+/// pauses after a failed read.
+const FOLLOW_WAIT: Duration = Duration::from_secs(30);
+const FOLLOW_RETRY: Duration = Duration::from_secs(1);
+
+/// Keeps `registry` in step with `_schemas` while another broker leads it, until `stop`: the
+/// registry's HTTP API is served by that broker (requests are forwarded there), but this
+/// broker's Avro produce and reads look schemas up in its own registry. Reads from the offset
+/// after the last record applied and long-polls the leader in between, as Confluent's
+/// registry followers consume the topic.
+pub async fn follow(registry: Arc<Registry>, broker: Arc<Broker>, stop: CancellationToken) {
+    let mut next = 0;
+    loop {
+        let step = async {
+            let Ok(p) = broker.partition(TOPIC, 0) else {
+                // No schema yet: look again when the topics change.
+                let mut topics = broker.watch_metadata();
+                let _ = topics.changed().await;
+                return;
+            };
+            if !broker.leads_elsewhere(&p) {
+                // Led here (replayed at start, written here) or offline: nothing to follow.
+                let mut topics = broker.watch_metadata();
+                let _ = tokio::time::timeout(FOLLOW_RETRY, topics.changed()).await;
+                return;
+            }
+            match broker.fetch(&p, next, REPLAY_READ_BYTES).await {
+                Ok(fetched) => {
+                    let records: Vec<StoreRecord> = fetched
+                        .records
+                        .into_iter()
+                        .filter_map(|r| Some((r.key?, r.value)))
+                        .collect();
+                    let caught_up = fetched.next_offset >= fetched.high_watermark;
+                    next = fetched.next_offset;
+                    registry.follow(records);
+                    if caught_up {
+                        broker.wait_for(&p, next, FOLLOW_WAIT).await;
+                    }
+                }
+                Err(e) => {
+                    warn!(cause = %e, "following {TOPIC} failed; retrying");
+                    tokio::time::sleep(FOLLOW_RETRY).await;
+                }
+            }
+        };
+        tokio::select! {
+            () = step => {}
+            () = stop.cancelled() => return,
+        }
+    }
 }
 
 /// Every record of the partition, in offset order. Blocking.

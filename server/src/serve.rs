@@ -112,7 +112,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let state = AppState {
         broker: Arc::clone(&broker),
         groups: Arc::clone(&groups),
-        registry,
+        registry: Arc::clone(&registry),
         public_url: Arc::from(public_url.as_str()),
         cluster: metadata::ClusterView::of(&metadata, maintenance_stop.clone()),
     };
@@ -124,12 +124,24 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         shutdown.clone(),
     );
     let app = gateway::router(state, limits).layer(axum::Extension(ws.clone()));
+    // Other brokers' requests: produce and reads of the partitions this one leads, and the
+    // HTTP requests of the groups it coordinates and of the registry it writes.
+    metadata.serve_data(Arc::new(gateway::forward::PeerService::new(
+        Arc::clone(&broker),
+        app.clone(),
+    )));
 
     let maintenance = tokio::spawn(Arc::clone(&broker).run_maintenance(maintenance_stop.clone()));
     // Topic changes committed through other brokers, and leaders moving.
     let follower = tokio::spawn(Arc::clone(&broker).follow_metadata(maintenance_stop.clone()));
     // Session expiry and topic-change rebalances of consumer groups.
     let reaper = tokio::spawn(Arc::clone(&groups).run(maintenance_stop.clone()));
+    // The registry of a broker that does not lead `_schemas` follows the one that does.
+    let schemas = tokio::spawn(crate::schemas::follow(
+        Arc::clone(&registry),
+        Arc::clone(&broker),
+        maintenance_stop.clone(),
+    ));
     info!(address = %bound, public_url = %public_url, "runnel listening");
 
     gateway::listener::serve(
@@ -151,6 +163,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     if let Err(e) = reaper.await {
         warn!(cause = %e, "group coordinator task ended abnormally");
+    }
+    if let Err(e) = schemas.await {
+        warn!(cause = %e, "schema registry follower ended abnormally");
     }
     if let Err(e) = follower.await {
         warn!(cause = %e, "metadata follower task ended abnormally");

@@ -239,6 +239,22 @@ fn serve_expecting_refusal(data_dir: &std::path::Path) -> String {
     }
 }
 
+/// Makes the stopped server's data dir one of a single node from before the metadata log:
+/// `meta.json` holds the topics (format 1) and there is no metadata log. Such a dir is where
+/// an internal topic that deletes records can come from.
+fn make_single_node_dir(data_dir: &std::path::Path) {
+    let path = data_dir.join("meta.json");
+    let mut meta: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read meta.json")).expect("json");
+    meta["version"] = json!(1);
+    std::fs::write(&path, serde_json::to_vec_pretty(&meta).expect("json")).expect("write");
+    match std::fs::remove_dir_all(data_dir.join("metadata")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("remove the metadata log: {e}"),
+    }
+}
+
 /// Sets `configs` of `topic` in the stopped server's `meta.json`, as an older version or a
 /// hand edit could have left them.
 fn edit_configs(data_dir: &std::path::Path, topic: &str, configs: Value) {
@@ -268,6 +284,7 @@ async fn registry_and_coordinator_refuse_to_run_on_a_topic_that_deletes_records(
             json!({"cleanup.policy": "compact,delete"}),
         ),
     ] {
+        make_single_node_dir(&data);
         edit_configs(&data, topic, configs.clone());
         let err = serve_expecting_refusal(&data);
         assert!(

@@ -104,11 +104,29 @@ impl Peers {
         message: Message,
         timeout: Duration,
     ) -> Result<Message, CallError> {
+        self.exchange(addr, message, Bytes::new(), timeout)
+            .await
+            .map(|frame| frame.message)
+    }
+
+    /// Sends `message` with `tail` after it and waits up to `timeout` for the answering
+    /// frame, tail included.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::call`].
+    pub(crate) async fn exchange(
+        &self,
+        addr: &str,
+        message: Message,
+        tail: Bytes,
+        timeout: Duration,
+    ) -> Result<Frame, CallError> {
         let connection = self.connection(addr, timeout.min(CONNECT_TIMEOUT)).await?;
         let correlation_id = connection.next_id.fetch_add(1, Ordering::Relaxed);
-        let bytes = Frame::new(correlation_id, message)
-            .encode()
-            .map_err(CallError::Encode)?;
+        let mut frame = Frame::new(correlation_id, message);
+        frame.tail = tail;
+        let bytes = frame.encode().map_err(CallError::Encode)?;
         let (tx, rx) = oneshot::channel();
         connection.pending.lock().insert(correlation_id, tx);
         let exchange = async {
@@ -138,7 +156,7 @@ impl Peers {
                 addr: addr.to_owned(),
                 error,
             }),
-            Ok(Ok(frame)) => Ok(frame.message),
+            Ok(Ok(frame)) => Ok(frame),
         }
     }
 

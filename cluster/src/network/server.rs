@@ -13,7 +13,7 @@
 //! an `Error` frame and the connection goes on.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::controller::{self, Liveness};
+use crate::data::DataService;
 use crate::node::propose_local;
 use crate::protocol::{self, DecodeError, Frame, Message, ProtocolError};
 use crate::types::{MetadataRaft, NodeId};
@@ -36,14 +37,34 @@ const MAX_IN_FLIGHT: usize = 64;
 /// Answers queued for the writer of one connection.
 const WRITE_QUEUE: usize = 64;
 
+/// The server's data-plane handler, registered after the node opens (the broker that serves
+/// it needs the node first).
+pub(crate) type DataSlot = Arc<OnceLock<Arc<dyn DataService>>>;
+
+/// What a connection's requests are served by.
+#[derive(Clone)]
+struct Services {
+    node_id: NodeId,
+    raft: MetadataRaft,
+    liveness: Arc<Liveness>,
+    data: DataSlot,
+}
+
 /// Serves the cluster port until `shutdown` is cancelled.
 pub(crate) async fn serve(
     listener: TcpListener,
     node_id: NodeId,
     raft: MetadataRaft,
     liveness: Arc<Liveness>,
+    data: DataSlot,
     shutdown: CancellationToken,
 ) {
+    let services = Services {
+        node_id,
+        raft,
+        liveness,
+        data,
+    };
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = tokio::select! {
@@ -58,12 +79,11 @@ pub(crate) async fn serve(
         match accepted {
             Ok((stream, peer)) => {
                 let span = tracing::info_span!("cluster_connection", node_id, %peer);
-                let raft = raft.clone();
-                let liveness = Arc::clone(&liveness);
+                let services = services.clone();
                 let shutdown = shutdown.clone();
                 tokio::spawn(
                     async move {
-                        serve_connection(stream, peer, node_id, raft, liveness, shutdown).await;
+                        serve_connection(stream, peer, services, shutdown).await;
                         drop(permit);
                     }
                     .instrument(span),
@@ -77,9 +97,7 @@ pub(crate) async fn serve(
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
-    node_id: NodeId,
-    raft: MetadataRaft,
-    liveness: Arc<Liveness>,
+    services: Services,
     shutdown: CancellationToken,
 ) {
     if let Err(e) = stream.set_nodelay(true) {
@@ -122,9 +140,14 @@ async fn serve_connection(
             }) => {
                 tracing::warn!(%peer, %error, "refusing a cluster frame");
                 let close = matches!(error, ProtocolError::UnsupportedVersion { .. });
-                if answer(&answers, correlation_id, Message::Error(error))
-                    .await
-                    .is_err()
+                if answer(
+                    &answers,
+                    correlation_id,
+                    Message::Error(error),
+                    Bytes::new(),
+                )
+                .await
+                .is_err()
                     || close
                 {
                     break;
@@ -135,14 +158,13 @@ async fn serve_connection(
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
             break;
         };
-        let raft = raft.clone();
-        let liveness = Arc::clone(&liveness);
+        let services = services.clone();
         let answers = answers.clone();
         tokio::spawn(
             async move {
-                let reply = handle(&raft, node_id, &liveness, frame.message).await;
+                let (reply, tail) = handle(&services, frame.message, frame.tail).await;
                 // The connection may be gone by now; its peer has given up on the answer.
-                let _ = answer(&answers, frame.correlation_id, reply).await;
+                let _ = answer(&answers, frame.correlation_id, reply, tail).await;
                 drop(permit);
             }
             .in_current_span(),
@@ -158,21 +180,26 @@ async fn answer(
     answers: &mpsc::Sender<Bytes>,
     correlation_id: u64,
     message: Message,
+    tail: Bytes,
 ) -> Result<(), ()> {
-    let bytes = Frame::new(correlation_id, message).encode().map_err(|e| {
+    let mut frame = Frame::new(correlation_id, message);
+    frame.tail = tail;
+    let bytes = frame.encode().map_err(|e| {
         tracing::error!(error = %e, "could not encode an answer");
     })?;
     answers.send(bytes).await.map_err(|_| ())
 }
 
-/// Serves one request; the answer is always a message, errors included.
-async fn handle(
-    raft: &MetadataRaft,
-    node_id: NodeId,
-    liveness: &Liveness,
-    message: Message,
-) -> Message {
-    match message {
+/// Serves one request; the answer is always a message (errors included) and its tail.
+async fn handle(services: &Services, message: Message, tail: Bytes) -> (Message, Bytes) {
+    let Services {
+        node_id,
+        raft,
+        liveness,
+        data,
+    } = services;
+    let node_id = *node_id;
+    let reply = match message {
         Message::AppendEntries(rpc) => {
             Message::AppendEntriesResponse(raft.append_entries(rpc).await)
         }
@@ -188,13 +215,31 @@ async fn handle(
         Message::Heartbeat(heartbeat) => {
             Message::HeartbeatResponse(controller::receive(raft, node_id, liveness, heartbeat))
         }
+        Message::Join(request) => {
+            Message::JoinResponse(crate::node::admit_learner(raft, request).await)
+        }
+        Message::Data(request) => {
+            return match data.get() {
+                Some(service) => {
+                    let (response, tail) = service.serve(request, tail).await;
+                    (Message::DataResponse(response), tail)
+                }
+                None => (
+                    Message::Error(ProtocolError::NotServing { node: node_id }),
+                    Bytes::new(),
+                ),
+            };
+        }
         other @ (Message::Error(_)
         | Message::AppendEntriesResponse(_)
         | Message::VoteResponse(_)
         | Message::InstallSnapshotResponse(_)
         | Message::ProposeResponse(_)
-        | Message::HeartbeatResponse(_)) => Message::Error(ProtocolError::NotARequest {
+        | Message::HeartbeatResponse(_)
+        | Message::DataResponse(_)
+        | Message::JoinResponse(_)) => Message::Error(ProtocolError::NotARequest {
             kind: other.kind() as u16,
         }),
-    }
+    };
+    (reply, Bytes::new())
 }

@@ -41,7 +41,7 @@ use parking_lot::RwLock;
 use crate::avro::{AvroSchema, Limits};
 use crate::compat::Level;
 use crate::error::RegistryError;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreRecord};
 use records::{Record, Reference};
 use references::reference_texts;
 pub use state::StoredSchema;
@@ -323,6 +323,19 @@ impl Registry {
 
     pub fn config(&self) -> &RegistryConfig {
         &self.config
+    }
+
+    /// Applies records the store's writer appended, in the store's order: how a registry that
+    /// does not write (another server leads the store) follows the one that does. Records that
+    /// do not decode are skipped with a warning, as at start-up.
+    pub fn follow(&self, records: Vec<StoreRecord>) {
+        let mut state = self.state.write();
+        for (key, value) in records {
+            match Record::decode(&key, value.as_deref()) {
+                Ok(r) => state.apply(r),
+                Err(reason) => tracing::warn!(reason, "skipping an unreadable schema-store record"),
+            }
+        }
     }
 
     // ---- reads -------------------------------------------------------------------------

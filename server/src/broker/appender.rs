@@ -8,15 +8,20 @@
 //! the next one accumulates, so the busier the partition, the larger the batches. The bounded
 //! channel is the backpressure: producers wait when [`QUEUE_DEPTH`] requests are queued.
 //!
+//! When another broker leads the partition, the same task sends each group to the leader as
+//! batches encoded here (`remote.rs`), so forwarded records keep their order and are grouped
+//! the same way.
+//!
 //! The task holds only a `Weak` reference to its partition; when the partition is dropped (topic
 //! deleted) its sender goes with it and the task ends.
 
+use std::ops::Range;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
-use super::partition::Partition;
+use super::partition::{ClusterSlot, Leader, Partition};
 use crate::log::record::RecordRef;
 use crate::log::{self, Compression, CompressionType, NewRecord, batch};
 
@@ -48,13 +53,20 @@ pub(crate) struct AppendRequest {
     pub reply: oneshot::Sender<Vec<log::Result<u64>>>,
 }
 
-pub(crate) fn spawn(partition: Weak<Partition>) -> mpsc::Sender<AppendRequest> {
+pub(crate) fn spawn(
+    partition: Weak<Partition>,
+    cluster: ClusterSlot,
+) -> mpsc::Sender<AppendRequest> {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-    tokio::spawn(run(partition, rx));
+    tokio::spawn(run(partition, cluster, rx));
     tx
 }
 
-async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) {
+async fn run(
+    partition: Weak<Partition>,
+    cluster: ClusterSlot,
+    mut rx: mpsc::Receiver<AppendRequest>,
+) {
     while let Some(first) = rx.recv().await {
         let mut size = first.size;
         let mut group = vec![first];
@@ -72,15 +84,22 @@ async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) 
         };
         let (requests, replies): (Vec<Vec<Sized>>, Vec<_>) =
             group.into_iter().map(|r| (r.records, r.reply)).unzip();
-        let results = tokio::task::spawn_blocking(move || write_group(&p, requests)).await;
-        match results {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    // A producer that went away (acks=0, or a closed connection) needs no answer.
-                    let _ = reply.send(result);
-                }
+        // Who leads is read per group: the next group follows a leader change.
+        let results = match (p.leader(), cluster.get()) {
+            (Leader::Broker(leader), Some(node)) => {
+                super::remote::produce(node, leader, &p, requests).await
             }
-            Err(e) => warn!(cause = %e, "append task panicked"),
+            _ => match tokio::task::spawn_blocking(move || write_group(&p, requests)).await {
+                Ok(results) => results,
+                Err(e) => {
+                    warn!(cause = %e, "append task panicked");
+                    continue;
+                }
+            },
+        };
+        for (reply, result) in replies.into_iter().zip(results) {
+            // A producer that went away (acks=0, or a closed connection) needs no answer.
+            let _ = reply.send(result);
         }
     }
 }
@@ -88,36 +107,50 @@ async fn run(partition: Weak<Partition>, mut rx: mpsc::Receiver<AppendRequest>) 
 /// Encodes the requests into batches of at most `max.message.bytes`, appends them, flushes once
 /// if the policy asks, and returns each request's per-record offsets.
 fn write_group(p: &Arc<Partition>, requests: Vec<Vec<Sized>>) -> Vec<Vec<log::Result<u64>>> {
-    let config = p.log_config();
+    let now = super::now_ms();
+    let all: Vec<&Sized> = requests.iter().flatten().collect();
+    let (ranges, encoded) = encode(&all, &p.log_config(), now);
+    let appended = p.append_many(encoded, now);
+    let per_record = spread(&ranges, &appended, |info| info.base_offset);
+    let mut it = per_record.into_iter();
+    requests
+        .iter()
+        .map(|r| it.by_ref().take(r.len()).collect())
+        .collect()
+}
+
+/// Cuts `records` into batches of at most `max.message.bytes` under `config` and encodes
+/// them (base offset 0; records without a timestamp get `now`). Returns each batch's range of
+/// `records` and the batch, or why it could not be encoded.
+pub(crate) fn encode(
+    records: &[&Sized],
+    config: &log::LogConfig,
+    now: i64,
+) -> (Vec<Range<usize>>, Vec<log::Result<batch::EncodedBatch>>) {
     let compression = match config.compression_type {
         CompressionType::Producer => Compression::None,
         CompressionType::Codec(c) => c,
     };
     let limit = config.max_message_bytes;
-    let now = super::now_ms();
-
-    // Cut the concatenated records into batches.
-    let all: Vec<&Sized> = requests.iter().flatten().collect();
-    let mut batches = Vec::new();
+    let mut ranges = Vec::new();
     let mut start = 0;
     let mut bytes = batch::HEADER_LEN;
-    for (i, r) in all.iter().enumerate() {
-        let size = r.size;
-        if i > start && bytes + size > limit {
-            batches.push(start..i);
+    for (i, r) in records.iter().enumerate() {
+        if i > start && bytes + r.size > limit {
+            ranges.push(start..i);
             start = i;
             bytes = batch::HEADER_LEN;
         }
-        bytes += size;
+        bytes += r.size;
     }
-    if start < all.len() {
-        batches.push(start..all.len());
+    if start < records.len() {
+        ranges.push(start..records.len());
     }
-    let encoded: Vec<log::Result<batch::EncodedBatch>> = batches
+    let encoded = ranges
         .iter()
         .map(|range| {
-            let records = all.get(range.clone()).unwrap_or_default();
-            let refs = records.iter().map(|Sized { record: r, .. }| {
+            let batch = records.get(range.clone()).unwrap_or_default();
+            let refs = batch.iter().map(|Sized { record: r, .. }| {
                 (
                     r.timestamp.unwrap_or(now),
                     RecordRef {
@@ -129,30 +162,33 @@ fn write_group(p: &Arc<Partition>, requests: Vec<Vec<Sized>>) -> Vec<Vec<log::Re
             });
             batch::encode_batch_from(
                 refs,
-                records.len(),
+                batch.len(),
                 compression,
                 limit + batch::HEADER_LEN,
                 None,
             )
         })
         .collect();
-    let appended = p.append_many(encoded, now);
+    (ranges, encoded)
+}
 
-    // Spread the results back over the records, then over the requests.
-    let mut per_record: Vec<log::Result<u64>> = Vec::with_capacity(all.len());
-    for (range, result) in batches.iter().zip(appended) {
+/// Spreads each batch's result over its records: the record's offset (the batch's base
+/// offset, from `base`, plus its place in the batch) or the batch's error.
+pub(crate) fn spread<T>(
+    ranges: &[Range<usize>],
+    results: &[log::Result<T>],
+    base: impl Fn(&T) -> u64,
+) -> Vec<log::Result<u64>> {
+    let mut per_record = Vec::with_capacity(ranges.last().map_or(0, |r| r.end));
+    for (range, result) in ranges.iter().zip(results) {
         for k in 0..range.len() {
-            per_record.push(match &result {
-                Ok(info) => Ok(info.base_offset + k as u64),
+            per_record.push(match result {
+                Ok(info) => Ok(base(info) + k as u64),
                 Err(e) => Err(e.duplicate()),
             });
         }
     }
-    let mut it = per_record.into_iter();
-    requests
-        .iter()
-        .map(|r| it.by_ref().take(r.len()).collect())
-        .collect()
+    per_record
 }
 
 /// Upper bound of a record's encoded size, for limits and batch cutting.

@@ -38,7 +38,7 @@ use tracing::{info, warn};
 
 use super::partition::Leader;
 use super::topic_config::TopicConfig;
-use super::{Broker, Error, Result, TopicSettings, naming};
+use super::{Broker, Error, Result, TopicSettings};
 
 /// `meta.json` as a single node wrote it: the topics' only record.
 pub(super) const LEGACY_FORMAT: u32 = 1;
@@ -145,10 +145,9 @@ fn leader_in(topic: &TopicMetadata, p: u32, me: u32) -> Leader {
 }
 
 impl Broker {
-    /// The quorum that commits changes to topic `name`: none for internal topics, which stay
-    /// this broker's own, nor for a broker opened without one.
-    pub(super) fn quorum_for(&self, name: &str) -> Option<&Quorum> {
-        self.quorum.get().filter(|_| !naming::is_internal(name))
+    /// The quorum that commits topic changes: none for a broker opened without one (tests).
+    pub(super) fn quorum_for(&self, _name: &str) -> Option<&Quorum> {
+        self.quorum.get()
     }
 
     /// Puts the broker under the metadata quorum: migrates a single-node `meta.json` into the
@@ -159,6 +158,8 @@ impl Broker {
     /// # Errors
     /// The migration or the first reconciliation failed (the broker must not serve then).
     pub fn attach(&self, node: Arc<MetadataNode>) -> Result<()> {
+        // Before the quorum, so partitions led elsewhere can forward as soon as any reads it.
+        let _ = self.cluster.set(Arc::clone(&node));
         let quorum = Quorum {
             node,
             runtime: tokio::runtime::Handle::current(),
@@ -168,9 +169,8 @@ impl Broker {
             return Err(Error::Quorum("the broker is already attached".into()));
         }
         let _guard = self.metadata_lock.lock();
-        if self.meta_format.load(Ordering::Acquire) == LEGACY_FORMAT {
-            self.migrate_locked()?;
-        }
+        let legacy = self.meta_format.load(Ordering::Acquire) == LEGACY_FORMAT;
+        self.migrate_locked(legacy)?;
         let image = self.quorum_image();
         self.reconcile_locked(&image)
     }
@@ -181,16 +181,23 @@ impl Broker {
             .map_or_else(|| Arc::new(AppliedMetadata::default()), Quorum::image)
     }
 
-    /// Proposes each local client topic the image lacks, as it is, on this broker alone.
-    /// Idempotent: a topic the log already has under the same id was migrated by an earlier,
-    /// interrupted start.
-    fn migrate_locked(&self) -> Result<()> {
+    /// Proposes each local topic the image lacks, as it is, on this broker alone: every topic
+    /// of a single node's `meta.json` (`legacy`), and otherwise the internal topics a broker
+    /// kept outside the metadata log before they moved into it. Idempotent: a topic the log
+    /// already has under the same id was migrated by an earlier, interrupted start.
+    fn migrate_locked(&self, legacy: bool) -> Result<()> {
         let Some(q) = self.quorum.get() else {
             return Ok(());
         };
         let me = BrokerId(self.broker_id());
-        for (name, topic) in self.topics.read().clone() {
-            if topic.is_internal() {
+        let local = self.topics.read().clone();
+        // An internal topic whose config deletes records is refused before anything is
+        // proposed, so the fix the error names (in `meta.json`) is still the one to make.
+        for topic in local.values().filter(|t| t.is_internal()) {
+            self.verify_internal_topic(topic)?;
+        }
+        for (name, topic) in local {
+            if !legacy && !topic.is_internal() {
                 continue;
             }
             let known = |image: &AppliedMetadata| {
@@ -222,6 +229,15 @@ impl Broker {
                 }
                 some => some,
             };
+            if existing.as_deref() != Some(topic.topic_id()) && topic.is_internal() {
+                // Another broker's copy is the cluster's: before internal topics moved into the
+                // metadata log each broker kept its own, and only one can be the cluster's.
+                warn!(
+                    topic = %name,
+                    "this broker's own copy of an internal topic is replaced by the cluster's"
+                );
+                continue;
+            }
             if existing.as_deref() != Some(topic.topic_id()) {
                 return Err(Error::Metadata {
                     path: self.config.data_dir.join("meta.json"),
@@ -234,9 +250,13 @@ impl Broker {
                 });
             }
         }
-        self.meta_format.store(RECORD_FORMAT, Ordering::Release);
-        self.write_metadata()?;
-        info!("meta.json migrated into the metadata log; it now only records this broker's logs");
+        if legacy {
+            self.meta_format.store(RECORD_FORMAT, Ordering::Release);
+            self.write_metadata()?;
+            info!(
+                "meta.json migrated into the metadata log; it now only records this broker's logs"
+            );
+        }
         Ok(())
     }
 
@@ -245,6 +265,13 @@ impl Broker {
     /// every partition's leader. The caller holds the metadata lock. Every topic is tried;
     /// the first failure is returned.
     pub(super) fn reconcile_locked(&self, image: &AppliedMetadata) -> Result<()> {
+        // Never back to an older image than one already applied: it would undo a change
+        // (delete a topic just created) that a newer one made.
+        let index = image.applied_index.map_or(0, |i| i + 1);
+        if index < self.reconciled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.reconciled.store(index, Ordering::Release);
         let me = self.broker_id();
         let mut first_error = None;
         let mut note = |what: &str, name: &str, result: Result<()>| {
@@ -256,14 +283,11 @@ impl Broker {
         let local = self.topics.read().clone();
         for (name, topic) in &local {
             let live = image.metadata.topics.get(name);
-            if !topic.is_internal() && live.is_none_or(|t| t.topic_id.0 != topic.topic_id) {
+            if live.is_none_or(|t| t.topic_id.0 != topic.topic_id) {
                 note("delete a topic", name, self.delete_local(name, topic));
             }
         }
         for (name, wanted) in &image.metadata.topics {
-            if naming::is_internal(name) {
-                continue;
-            }
             let leader_of = |p: u32| leader_in(wanted, p, me);
             let count = u32::try_from(wanted.partitions.len()).unwrap_or(u32::MAX);
             let overrides = TopicConfig::from_overrides(wanted.configs.clone());
@@ -317,7 +341,11 @@ impl Broker {
                 let broker = Arc::clone(&self);
                 let work = tokio::task::spawn_blocking(move || {
                     let _guard = broker.metadata_lock.lock();
-                    broker.reconcile_locked(&image)
+                    // The image applied by now, not the one that woke this task: a change
+                    // proposed here may have been applied and reconciled while this task
+                    // waited for the lock, and an older image would undo it (delete a topic
+                    // just created).
+                    broker.reconcile_locked(&broker.quorum_image())
                 });
                 match work.await {
                     Ok(Ok(())) => {}
@@ -340,8 +368,8 @@ impl Broker {
         }
     }
 
-    /// Where partition `partition` of `topic` lives, as the metadata log says; a topic outside
-    /// it (internal, or a broker without a quorum) lives on this broker alone.
+    /// Where partition `partition` of `topic` lives, as the metadata log says; on a broker
+    /// without a quorum, on this broker alone.
     pub fn placement(&self, topic: &str, partition: u32) -> Placement {
         let me = self.broker_id();
         let image = self.quorum_for(topic).map(Quorum::image);
@@ -361,5 +389,84 @@ impl Broker {
                 isr: vec![me],
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use runnel_cluster::metadata::BrokerId;
+    use runnel_cluster::{MetadataNode, NodeConfig};
+
+    use crate::broker::{Broker, BrokerConfig};
+
+    /// A broker under a one-voter quorum of its own, registered and unfenced, as `serve`
+    /// starts it.
+    async fn broker_under_quorum(dir: &std::path::Path) -> (Arc<Broker>, Arc<MetadataNode>) {
+        let node =
+            MetadataNode::open_local(NodeConfig::new(1, dir.join("metadata"), BTreeMap::new()))
+                .await
+                .unwrap();
+        let node = Arc::new(node);
+        let cluster_id = node.init_cluster(Broker::new_cluster_id()).await.unwrap();
+        node.register_broker("http://127.0.0.1:1".into())
+            .await
+            .unwrap();
+        let mut images = node.subscribe();
+        let unfenced = images.wait_for(|i| {
+            i.metadata
+                .brokers
+                .get(&BrokerId(1))
+                .is_some_and(|b| !b.fenced)
+        });
+        tokio::time::timeout(Duration::from_secs(30), unfenced)
+            .await
+            .unwrap()
+            .unwrap();
+        let config = BrokerConfig {
+            data_dir: dir.to_path_buf(),
+            cluster_id: Some(cluster_id),
+            broker_id: 1,
+            num_partitions: 1,
+            topic_defaults: BTreeMap::new(),
+            log_check_interval: Duration::from_secs(3600),
+            checkpoint_interval: Duration::from_secs(3600),
+        };
+        let broker = Broker::open(config).unwrap();
+        let (b, n) = (Arc::clone(&broker), Arc::clone(&node));
+        tokio::task::spawn_blocking(move || b.attach(n))
+            .await
+            .unwrap()
+            .unwrap();
+        (broker, node)
+    }
+
+    /// Found under load: the metadata follower woke for an image, waited for the lock while
+    /// a create through this broker committed and applied a newer one, then reconciled with
+    /// its older image and deleted the topic just created.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_older_image_never_undoes_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (broker, node) = broker_under_quorum(dir.path()).await;
+        let before = node.metadata();
+        let b = Arc::clone(&broker);
+        tokio::task::spawn_blocking(move || {
+            b.create_topic("t", Some(2), None, BTreeMap::new(), false)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(node.metadata().metadata.topics.contains_key("t"));
+        {
+            let _guard = broker.metadata_lock.lock();
+            broker.reconcile_locked(&before).unwrap();
+        }
+        let topic = broker.topic("t").expect("still there");
+        assert_eq!(topic.partition_count(), 2);
+        assert!(dir.path().join("topics").join("t-1").exists());
+        node.shutdown().await.unwrap();
     }
 }

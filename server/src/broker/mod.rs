@@ -13,8 +13,9 @@
 //!
 //! Internal topics (`__consumer_offsets`, `_schemas`) are the broker's: clients cannot create,
 //! delete or append to them, nor change the configs the broker relies on (see
-//! [`Broker::create_internal_topic`]). Until requests are forwarded between brokers, each
-//! broker keeps its own, outside the metadata log, with `meta.json` as their commit point.
+//! [`Broker::create_internal_topic`]). They live in the metadata log like client topics, so
+//! their partitions have leaders: a group's coordinator is the leader of its
+//! `__consumer_offsets` partition, the registry's writer the leader of `_schemas`.
 //!
 //! Not owned here: the storage format (`log/`), HTTP shapes (`gateway/`), the metadata quorum
 //! (`runnel_cluster`).
@@ -28,12 +29,13 @@ pub mod naming;
 pub mod partition;
 mod partition_dirs;
 pub mod partitioner;
+mod remote;
 pub mod topic_config;
 mod topics;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -52,9 +54,11 @@ pub use acks::Acks;
 pub use cluster::Placement;
 use cluster::{LEGACY_FORMAT, Quorum, RECORD_FORMAT};
 pub use error::Error;
+use partition::ClusterSlot;
 pub use partition::{FetchResult, Leader, Partition};
 use partitioner::StickyPartitioner;
 use topic_config::{BrokerDefaults, EffectiveConfig, TopicConfig};
+pub use topics::Spread;
 
 /// Most partitions one topic may have: bounds the files and memory a single request can cause.
 pub const MAX_PARTITIONS: u32 = 10_000;
@@ -205,11 +209,15 @@ pub struct Broker {
     metadata_lock: Mutex<()>,
     /// The metadata quorum, once attached (never in unit tests that run without one).
     quorum: OnceLock<Quorum>,
+    /// The quorum's node, shared with every partition (their appenders forward through it).
+    cluster: ClusterSlot,
     /// The format `meta.json` is written in (see [`MetadataFile`]).
     meta_format: AtomicU32,
     /// Bumped after every committed topic change (create, delete, new partitions), so the
     /// group coordinator rebalances without polling the topic list.
     metadata_version: tokio::sync::watch::Sender<u64>,
+    /// One past the applied index of the newest metadata image reconciled (0: none yet).
+    reconciled: AtomicU64,
     sticky: StickyPartitioner,
 }
 
@@ -288,6 +296,7 @@ impl Broker {
         );
         let now = now_ms();
         let topic_defaults = BrokerDefaults::new(&config.topic_defaults);
+        let cluster = ClusterSlot::default();
         let mut topics = BTreeMap::new();
         for (name, tm) in &meta.topics {
             let settings = TopicSettings::new(
@@ -300,7 +309,12 @@ impl Broker {
             for p in 0..tm.partitions {
                 let dir_name = partition_dirs::dir_name(name, p);
                 let log = Log::open(&topics_dir.join(&dir_name), log_config.clone(), clean, now)?;
-                partitions.push(Arc::new(Partition::new(Arc::clone(&name_arc), p, log)));
+                partitions.push(Arc::new(Partition::new(
+                    Arc::clone(&name_arc),
+                    p,
+                    log,
+                    Arc::clone(&cluster),
+                )));
             }
             topics.insert(
                 name.clone(),
@@ -319,9 +333,11 @@ impl Broker {
             topics: RwLock::new(topics),
             metadata_lock: Mutex::new(()),
             quorum: OnceLock::new(),
+            cluster,
             meta_format: AtomicU32::new(meta.version),
             sticky: StickyPartitioner::new(16 << 10),
             metadata_version: tokio::sync::watch::Sender::new(0),
+            reconciled: AtomicU64::new(0),
         };
         broker.write_metadata()?;
         info!(

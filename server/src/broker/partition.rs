@@ -10,16 +10,18 @@
 //!
 //! On a single node the high watermark equals the log end offset; replication will separate them.
 //!
-//! Clients produce to and read from a partition's leader only (Kafka's
-//! `NOT_LEADER_OR_FOLLOWER`): the broker records here who leads the partition as the metadata
-//! log says, and appends and reads answer [`log::Error::NotLeader`] when it is not this broker,
-//! a retriable error naming the leader, until forwarding sends such requests to it.
+//! Only a partition's leader appends and reads (Kafka's `NOT_LEADER_OR_FOLLOWER`): the broker
+//! records here who leads the partition as the metadata log says, and appends and reads
+//! answer [`log::Error::NotLeader`] when it is not this broker, a retriable error naming the
+//! leader. Clients' requests for such a partition go to its leader over the cluster port
+//! (`remote.rs`) before they get here.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use parking_lot::Mutex;
+use runnel_cluster::MetadataNode;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::appender::{self, AppendRequest, Sized};
@@ -42,6 +44,31 @@ pub struct FetchResult {
     pub log_start_offset: u64,
 }
 
+impl FetchResult {
+    /// Takes one pass of stored bytes read from `self.next_offset` (here, or at the leader):
+    /// its records, and the position after them. True when the read is done: records were
+    /// found, the high watermark reached, or the pass could not move forward. A pass that
+    /// found only records compaction removed is not done, so readers read on.
+    ///
+    /// # Errors
+    /// A damaged batch before any record.
+    pub(crate) fn take_pass(&mut self, buf: &bytes::Bytes, max_batch: usize) -> log::Result<bool> {
+        let decoded = batch::decode_from(buf, max_batch, self.next_offset);
+        self.records = decoded.records;
+        self.bytes += decoded.bytes;
+        if let Some(damage) = decoded.damage
+            && self.records.is_empty()
+        {
+            return Err(damage);
+        }
+        if decoded.next_offset <= self.next_offset {
+            return Ok(true);
+        }
+        self.next_offset = decoded.next_offset;
+        Ok(!self.records.is_empty() || self.next_offset >= self.high_watermark)
+    }
+}
+
 /// A partition of a topic, hosted here.
 #[derive(Debug)]
 pub struct Partition {
@@ -55,7 +82,13 @@ pub struct Partition {
     appender: OnceLock<mpsc::Sender<AppendRequest>>,
     /// Who leads the partition: [`LEADS_HERE`], [`OFFLINE`], or another broker's id.
     leader: AtomicI64,
+    /// The broker's metadata node once it is under a quorum: how the appender reaches the
+    /// leader when it is another broker.
+    cluster: ClusterSlot,
 }
+
+/// The metadata node a broker's partitions share, set when the broker joins its quorum.
+pub(crate) type ClusterSlot = Arc<OnceLock<Arc<MetadataNode>>>;
 
 /// This broker leads the partition (and a partition outside the metadata log, such as an
 /// internal topic's, is always led here).
@@ -72,7 +105,7 @@ pub enum Leader {
 }
 
 impl Partition {
-    pub(crate) fn new(topic: Arc<str>, id: u32, log: Log) -> Self {
+    pub(crate) fn new(topic: Arc<str>, id: u32, log: Log, cluster: ClusterSlot) -> Self {
         let (end_offset, _) = watch::channel(log.log_end_offset());
         Partition {
             topic,
@@ -82,6 +115,7 @@ impl Partition {
             end_offset,
             appender: OnceLock::new(),
             leader: AtomicI64::new(LEADS_HERE),
+            cluster,
         }
     }
 
@@ -104,7 +138,7 @@ impl Partition {
     }
 
     /// Refuses client appends and reads unless this broker leads the partition.
-    fn check_leader(&self) -> log::Result<()> {
+    pub(crate) fn check_leader(&self) -> log::Result<()> {
         let leader = match self.leader() {
             Leader::Here => return Ok(()),
             Leader::Broker(id) => Some(id),
@@ -152,8 +186,8 @@ impl Partition {
     }
 
     /// Queues records for the partition's group-commit appender; the receiver yields each
-    /// record's offset (or error) once appended and, if the flush policy says so, fsynced.
-    /// Waits while the queue is full.
+    /// record's offset (or error) once appended and, if the flush policy says so, fsynced —
+    /// here, or by the leader when it is another broker. Waits while the queue is full.
     ///
     /// # Errors
     /// [`log::Error::Offline`] when the appender is gone (the partition is being deleted).
@@ -165,7 +199,7 @@ impl Partition {
         let (reply, rx) = oneshot::channel();
         let tx = self
             .appender
-            .get_or_init(|| appender::spawn(Arc::downgrade(self)));
+            .get_or_init(|| appender::spawn(Arc::downgrade(self), Arc::clone(&self.cluster)));
         tx.send(AppendRequest {
             records,
             size,
@@ -296,19 +330,7 @@ impl Partition {
                 .lock()
                 .plan_read(result.next_offset, max_bytes, high_watermark)?;
             let buf = plan.execute()?;
-            let decoded = batch::decode_from(&buf, max_batch, result.next_offset);
-            result.records = decoded.records;
-            result.bytes += decoded.bytes;
-            if let Some(damage) = decoded.damage
-                && result.records.is_empty()
-            {
-                return Err(damage);
-            }
-            if decoded.next_offset <= result.next_offset {
-                break;
-            }
-            result.next_offset = decoded.next_offset;
-            if !result.records.is_empty() || result.next_offset >= high_watermark {
+            if result.take_pass(&buf, max_batch)? {
                 break;
             }
         }
@@ -318,6 +340,41 @@ impl Partition {
     /// Bytes this broker's log of the partition holds on disk, over all its segments.
     pub fn size(&self) -> u64 {
         self.log.lock().size()
+    }
+
+    /// One pass of [`Self::read`] as stored bytes, undecoded: what this broker, as the
+    /// leader, answers another broker's fetch with. Returns the bytes (whole batches from the
+    /// one holding `offset`, at most `max_bytes` past the first), the high watermark and the
+    /// log start offset. Blocking.
+    ///
+    /// # Errors
+    /// As [`Self::read`], without the damage of a batch (the reader checks the bytes).
+    pub(crate) fn read_stored(
+        &self,
+        offset: u64,
+        max_bytes: usize,
+    ) -> log::Result<(bytes::Bytes, u64, u64)> {
+        self.check_leader()?;
+        let (plan, high_watermark, log_start_offset) = {
+            let log = self.log.lock();
+            let high_watermark = log.log_end_offset();
+            (
+                log.plan_read(offset, max_bytes, high_watermark)?,
+                high_watermark,
+                log.log_start_offset(),
+            )
+        };
+        Ok((plan.execute()?, high_watermark, log_start_offset))
+    }
+
+    /// Appends batches another broker encoded, checking each as bytes from outside the
+    /// process (framing and CRC), under one lock with at most one fsync. Blocking.
+    pub(crate) fn append_received(
+        &self,
+        batches: Vec<log::Result<BytesMut>>,
+        now_ms: i64,
+    ) -> Vec<log::Result<AppendInfo>> {
+        self.append_with(batches, now_ms, Log::append)
     }
 
     /// `(log_start_offset, high_watermark)`.

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use runnel_cluster::metadata::{Command, TopicId};
+use runnel_cluster::metadata::{BrokerId, Command, PartitionAssignment, TopicId};
 use tracing::{info, warn};
 
 use super::internal::check_internal_config;
@@ -41,6 +41,17 @@ fn factor_from(requested: Option<i64>) -> Result<u32> {
             "Replication factor must be larger than 0, or -1 to use the default value.".into(),
         )),
     }
+}
+
+/// Where a new internal topic's partitions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Across the live brokers, as a client topic's (`__consumer_offsets`: its partitions'
+    /// leaders coordinate the groups that hash to them).
+    Across,
+    /// All on the broker creating it (`_schemas`: the registry that writes it is the one that
+    /// created it, and stays its leader).
+    Here,
 }
 
 impl Broker {
@@ -65,7 +76,14 @@ impl Broker {
         if naming::is_internal(name) {
             return Err(Error::InternalTopicCreation(name.to_owned()));
         }
-        self.create(name, partitions, replication_factor, configs, validate_only)
+        self.create(
+            name,
+            partitions,
+            replication_factor,
+            configs,
+            validate_only,
+            Spread::Across,
+        )
     }
 
     /// Creates one of the broker's own topics (`__consumer_offsets`, `_schemas`), which clients
@@ -78,9 +96,17 @@ impl Broker {
         name: &str,
         partitions: u32,
         configs: BTreeMap<String, String>,
+        spread: Spread,
     ) -> Result<Arc<Topic>> {
         naming::validate_topic_name(name)?;
-        self.create(name, Some(i64::from(partitions)), None, configs, false)
+        self.create(
+            name,
+            Some(i64::from(partitions)),
+            None,
+            configs,
+            false,
+            spread,
+        )
     }
 
     fn create(
@@ -90,6 +116,7 @@ impl Broker {
         replication_factor: Option<i64>,
         configs: BTreeMap<String, String>,
         validate_only: bool,
+        spread: Spread,
     ) -> Result<Arc<Topic>> {
         let partitions = partitions.unwrap_or(i64::from(self.config.num_partitions));
         if !(1..=i64::from(MAX_PARTITIONS)).contains(&partitions) {
@@ -118,6 +145,12 @@ impl Broker {
         }
         let quorum = self.quorum_for(name);
         let assignments = match quorum {
+            Some(_) if spread == Spread::Here => Some(vec![
+                PartitionAssignment {
+                    replicas: vec![BrokerId(self.broker_id())],
+                };
+                partitions as usize
+            ]),
             Some(q) => Some(q.place(0, partitions, factor)?),
             None if factor > 1 => {
                 return Err(Error::InvalidReplicationFactor(format!(
@@ -212,7 +245,12 @@ impl Broker {
         partition_dirs::clear_leftover(&dir).map_err(io)?;
         let log = Log::open(&dir, log_config.clone(), true, now_ms())?;
         partition_dirs::write_topic_id(&dir, topic_id).map_err(io)?;
-        Ok(Arc::new(Partition::new(Arc::clone(topic), partition, log)))
+        Ok(Arc::new(Partition::new(
+            Arc::clone(topic),
+            partition,
+            log,
+            Arc::clone(&self.cluster),
+        )))
     }
 
     /// Removes the directories of partitions whose create was not committed.

@@ -105,6 +105,7 @@ impl Default for Config {
             node_id: DEFAULT_NODE_ID,
             cluster_listen: None,
             peers: BTreeMap::new(),
+            join: None,
             broker_session_timeout: DEFAULT_BROKER_SESSION_TIMEOUT,
             broker_heartbeat_interval: DEFAULT_BROKER_HEARTBEAT_INTERVAL,
             log_format: LogFormat::default(),

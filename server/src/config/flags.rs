@@ -42,6 +42,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ID@HOST:PORT,...")]
     pub peers: Option<String>,
 
+    /// Joins a running cluster as a non-voting broker (a Raft learner) through the cluster
+    /// port of any of its brokers; instead of --peers [env: RUNNEL_JOIN]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub join: Option<String>,
+
     /// Log line format; the filter comes from RUST_LOG (default info) [env: RUNNEL_LOG_FORMAT]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,

@@ -107,6 +107,9 @@ pub struct Config {
     /// The metadata quorum's voters by node id, each at its cluster address; empty for a
     /// single node (a one-voter quorum).
     pub peers: BTreeMap<u32, String>,
+    /// The cluster port of a broker of a running cluster this one joins as a non-voting
+    /// member (a Raft learner); `None` for a voter or a single node.
+    pub join: Option<String>,
     /// A broker whose heartbeats stop for this long is fenced by the controller.
     pub broker_session_timeout: Duration,
     /// How often a broker heartbeats the controller.
@@ -302,6 +305,20 @@ impl Config {
     /// A broker with peers needs a cluster port and must be one of them; the heartbeat must
     /// come well within the session timeout.
     fn check_cluster(&self) -> Result<(), ConfigError> {
+        if self.join.is_some() {
+            if !self.peers.is_empty() {
+                return Err(ConfigError::Inconsistent(
+                    "join and peers exclude each other: voters list the peers, a broker that                      joins a running cluster names one broker of it"
+                        .into(),
+                ));
+            }
+            if self.cluster_listen.is_none() {
+                return Err(ConfigError::Inconsistent(
+                    "join is set but cluster_listen is not: the cluster reaches a joining                      broker at its cluster port (--cluster-listen IP:PORT)"
+                        .into(),
+                ));
+            }
+        }
         if !self.peers.is_empty() {
             if self.cluster_listen.is_none() {
                 return Err(ConfigError::Inconsistent(
@@ -363,6 +380,7 @@ impl Config {
             node_id,
             cluster_listen,
             peers,
+            join,
             broker_session_timeout,
             broker_heartbeat_interval,
             log_format,
@@ -402,6 +420,7 @@ impl Config {
             (Key::NodeId, node_id.map(|n| n.to_string())),
             (Key::ClusterListen, cluster_listen),
             (Key::Peers, peers),
+            (Key::Join, join),
             (
                 Key::BrokerSessionTimeout,
                 broker_session_timeout.map(|s| s.0),
@@ -498,6 +517,7 @@ impl Config {
             node_id,
             cluster_listen,
             peers,
+            join,
             log_format,
         } = cli;
         if let Some(dir) = data_dir {
@@ -525,6 +545,9 @@ impl Config {
         }
         if let Some(peers) = peers {
             self.set(Layer::Flag, Key::Peers, peers)?;
+        }
+        if let Some(join) = join {
+            self.set(Layer::Flag, Key::Join, join)?;
         }
         if let Some(format) = log_format {
             self.log_format = *format;
@@ -571,6 +594,7 @@ impl fmt::Display for Config {
             node_id,
             cluster_listen,
             peers,
+            join,
             broker_session_timeout,
             broker_heartbeat_interval,
             log_format,
@@ -594,6 +618,9 @@ impl fmt::Display for Config {
         }
         let peers: Vec<String> = peers.iter().map(|(id, a)| format!("{id}@{a}")).collect();
         writeln!(f, "peers = {}", toml_string(&peers.join(",")))?;
+        if let Some(join) = join {
+            writeln!(f, "join = {}", toml_string(join))?;
+        }
         writeln!(
             f,
             "broker_session_timeout = {}",

@@ -27,6 +27,7 @@ pub struct RawConfig {
     pub node_id: Option<u32>,
     pub cluster_listen: Option<String>,
     pub peers: Option<String>,
+    pub join: Option<String>,
     pub broker_session_timeout: Option<Scalar>,
     pub broker_heartbeat_interval: Option<Scalar>,
     pub log_format: Option<LogFormat>,

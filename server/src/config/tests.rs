@@ -393,6 +393,31 @@ fn bad_peer_lists_are_refused_with_the_offending_item() {
 }
 
 #[test]
+fn join_names_one_broker_and_needs_a_cluster_port_but_no_peers() {
+    let vars = [
+        ("RUNNEL_JOIN", "broker-1.example:9093"),
+        ("RUNNEL_CLUSTER_LISTEN", "127.0.0.1:9096"),
+        ("RUNNEL_NODE_ID", "4"),
+    ];
+    let config = load(None, &vars, &ServeArgs::default()).unwrap();
+    assert_eq!(config.join.as_deref(), Some("broker-1.example:9093"));
+    let err = load(None, &vars[..1], &ServeArgs::default()).unwrap_err();
+    assert!(err.to_string().contains("cluster_listen"), "{err}");
+    let both = [
+        ("RUNNEL_JOIN", "127.0.0.1:9093"),
+        ("RUNNEL_CLUSTER_LISTEN", "127.0.0.1:9096"),
+        ("RUNNEL_PEERS", "1@127.0.0.1:9096"),
+    ];
+    let err = load(None, &both, &ServeArgs::default()).unwrap_err();
+    assert!(err.to_string().contains("exclude each other"), "{err}");
+    for bad in ["127.0.0.1", ":9093", "host:port", "host:70000"] {
+        let err = load(None, &[("RUNNEL_JOIN", bad)], &ServeArgs::default()).unwrap_err();
+        let text = chain(&err);
+        assert!(text.contains("HOST:PORT"), "{bad}: {text}");
+    }
+}
+
+#[test]
 fn peers_need_a_cluster_port_and_this_node_among_them() {
     let vars = [("RUNNEL_PEERS", "1@127.0.0.1:9093,2@127.0.0.1:9094")];
     let err = load(None, &vars, &ServeArgs::default()).unwrap_err();

@@ -38,6 +38,8 @@ pub enum ValueError {
     LogFormat,
     #[error("expected ID@HOST:PORT[,ID@HOST:PORT...] with distinct positive ids: {0}")]
     Peers(String),
+    #[error("expected HOST:PORT, the cluster port of a broker of the cluster to join")]
+    HostPort,
     #[error(
         "expected NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE"
     )]
@@ -59,6 +61,7 @@ pub(super) enum Key {
     NodeId,
     ClusterListen,
     Peers,
+    Join,
     BrokerSessionTimeout,
     BrokerHeartbeatInterval,
     LogFormat,
@@ -86,13 +89,14 @@ pub(super) enum Key {
 }
 
 impl Key {
-    pub(super) const ALL: [Key; 30] = [
+    pub(super) const ALL: [Key; 31] = [
         Key::DataDir,
         Key::Listen,
         Key::PublicUrl,
         Key::NodeId,
         Key::ClusterListen,
         Key::Peers,
+        Key::Join,
         Key::BrokerSessionTimeout,
         Key::BrokerHeartbeatInterval,
         Key::LogFormat,
@@ -127,6 +131,7 @@ impl Key {
             Key::NodeId => "node_id",
             Key::ClusterListen => "cluster_listen",
             Key::Peers => "peers",
+            Key::Join => "join",
             Key::BrokerSessionTimeout => "broker_session_timeout",
             Key::BrokerHeartbeatInterval => "broker_heartbeat_interval",
             Key::LogFormat => "log_format",
@@ -175,6 +180,7 @@ impl Config {
                 self.cluster_listen = Some(value.trim().parse().map_err(ValueError::SocketAddr)?);
             }
             Key::Peers => self.peers = parse_peers(value)?,
+            Key::Join => self.join = Some(parse_host_port(value)?),
             Key::BrokerSessionTimeout => self.broker_session_timeout = nonzero_duration(value)?,
             Key::BrokerHeartbeatInterval => {
                 self.broker_heartbeat_interval = nonzero_duration(value)?;
@@ -268,6 +274,17 @@ fn parse_peers(value: &str) -> Result<BTreeMap<u32, String>, ValueError> {
         }
     }
     Ok(peers)
+}
+
+/// Parses `--join`: a `HOST:PORT` (a name is allowed, resolved when dialled).
+fn parse_host_port(value: &str) -> Result<String, ValueError> {
+    let value = value.trim();
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            Ok(value.to_owned())
+        }
+        _ => Err(ValueError::HostPort),
+    }
 }
 
 /// Checks a `public_url` and strips trailing slashes, so callers can append `/v3/...`.

@@ -214,9 +214,10 @@ pub fn log_status(e: &LogError) -> (StatusCode, u32) {
         L::BatchTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 413),
         L::OffsetOutOfRange { .. } => (StatusCode::BAD_REQUEST, 40002),
         L::InvalidRequest(_) => (StatusCode::BAD_REQUEST, 400),
-        L::DiskFull { .. } | L::TooManyOpenFiles { .. } | L::NotLeader { .. } => {
-            (StatusCode::INTERNAL_SERVER_ERROR, 50003)
-        }
+        L::DiskFull { .. }
+        | L::TooManyOpenFiles { .. }
+        | L::NotLeader { .. }
+        | L::LeaderUnavailable { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50003),
         // A produce that raced a topic delete: the topic is unknown now, as Kafka answers
         // UNKNOWN_TOPIC_OR_PARTITION.
         L::Deleted { .. } => (StatusCode::NOT_FOUND, 40401),
@@ -224,7 +225,8 @@ pub fn log_status(e: &LogError) -> (StatusCode, u32) {
         | L::Offline { .. }
         | L::Corrupt { .. }
         | L::ChecksumMismatch { .. }
-        | L::UnsupportedCompression(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
+        | L::UnsupportedCompression(_)
+        | L::LeaderFailed { .. } => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
     }
 }
 

@@ -279,7 +279,7 @@ pub async fn metrics_handler(
     axum::extract::State(state): axum::extract::State<super::AppState>,
 ) -> Response {
     let mut text = render();
-    state.groups.render_lag_metrics(&mut text);
+    state.groups.render_lag_metrics(&mut text).await;
     state.cluster.render_metrics(&mut text);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -29,6 +29,7 @@ pub mod avro;
 pub mod body_guard;
 pub mod errors;
 pub mod extract;
+pub mod forward;
 pub mod ingest;
 pub mod json_value;
 mod links;
@@ -151,19 +152,27 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         instance_timeout: limits.consumer_instance_timeout,
     });
     let budget = read_budget::ReadBudget::new(limits.read_memory, limits.fetch_max_bytes);
+    let registry = Arc::new(registry_routes());
     let app = api
         .merge(openapi_doc::routes())
         .merge(ws::routes())
         .merge(crate::ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            forward::Routing {
+                state,
+                registry_routes: Arc::clone(&registry),
+            },
+            forward::route,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             body_guard::Admission {
                 slots: slots::Slots::new(limits.max_concurrent_requests, limits.max_waiting_polls),
                 rate: limits.body_rate,
                 max_request_body: limits.max_request_body,
-                own_body_limit: Arc::new(registry_routes()),
+                own_body_limit: registry,
             },
             body_guard::admit,
         ))

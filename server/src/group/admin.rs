@@ -142,7 +142,7 @@ impl GroupCoordinator {
     ///
     /// # Errors
     /// [`GroupError::GroupIdNotFound`].
-    pub fn lag(&self, group_id: &GroupId) -> Result<Vec<PartitionLag>> {
+    pub async fn lag(&self, group_id: &GroupId) -> Result<Vec<PartitionLag>> {
         let description = self.describe_group(group_id)?;
         let owners: BTreeMap<&TopicPartition, &MemberDescription> = description
             .members
@@ -154,7 +154,7 @@ impl GroupCoordinator {
             let Ok(p) = self.broker.partition(&tp.topic, tp.partition) else {
                 continue;
             };
-            let (_, high_watermark) = p.offsets();
+            let (_, high_watermark) = self.broker.list_offsets(&p).await?;
             let owner = owners.get(&tp).map(|m| PartitionOwner {
                 member_id: m.member_id.clone(),
                 client_id: m.client_id.clone(),
@@ -171,8 +171,9 @@ impl GroupCoordinator {
         Ok(out)
     }
 
-    /// Appends the `runnel_consumer_group_lag` gauge family (Prometheus text format).
-    pub fn render_lag_metrics(&self, out: &mut String) {
+    /// Appends the `runnel_consumer_group_lag` gauge family (Prometheus text format). A
+    /// partition whose leader cannot be asked is left out of this scrape.
+    pub async fn render_lag_metrics(&self, out: &mut String) {
         out.push_str(
             "# HELP runnel_consumer_group_lag High watermark minus committed offset, per group and partition.\n",
         );
@@ -182,7 +183,10 @@ impl GroupCoordinator {
                 let Ok(p) = self.broker.partition(&tp.topic, tp.partition) else {
                     continue;
                 };
-                let lag = p.offsets().1.saturating_sub(committed.offset);
+                let Ok((_, high_watermark)) = self.broker.list_offsets(&p).await else {
+                    continue;
+                };
+                let lag = high_watermark.saturating_sub(committed.offset);
                 let _ = writeln!(
                     out,
                     "runnel_consumer_group_lag{{group=\"{}\",topic=\"{}\",partition=\"{}\"}} {lag}",
@@ -289,12 +293,13 @@ impl GroupCoordinator {
                 }
             }
         }
+        let broker = std::sync::Arc::clone(&self.broker);
         let targets = tokio::task::spawn_blocking(move || {
             partitions
                 .iter()
                 .map(|p| {
                     let tp = TopicPartition::new(p.topic(), p.id());
-                    offsets::reset_target(p, spec).map(|o| (tp, o))
+                    offsets::reset_target(&broker, p, spec).map(|o| (tp, o))
                 })
                 .collect::<Result<BTreeMap<_, _>>>()
         })

@@ -260,6 +260,14 @@ impl GroupCoordinator {
         )
     }
 
+    /// The broker that coordinates `group`: see [`OffsetStore::coordinator`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn coordinator_of(&self, group: &GroupId) -> Result<crate::broker::Leader> {
+        self.offsets.coordinator(group).await
+    }
+
     /// The committed offsets store.
     pub fn offsets(&self) -> &OffsetStore {
         &self.offsets
@@ -594,7 +602,8 @@ impl GroupCoordinator {
         self.offsets.fetch(group_id)
     }
 
-    /// Where `group` starts reading `tp`: see [`OffsetStore::starting_offset`].
+    /// Where `group` starts reading `tp`, whose `(log start, high watermark)` are `offsets`:
+    /// see [`OffsetStore::starting_offset`].
     ///
     /// # Errors
     /// As there.
@@ -603,8 +612,9 @@ impl GroupCoordinator {
         group_id: &GroupId,
         tp: &TopicPartition,
         reset: offsets::AutoOffsetReset,
+        offsets: (u64, u64),
     ) -> Result<u64> {
-        self.offsets.starting_offset(group_id, tp, reset)
+        self.offsets.starting_offset(group_id, tp, reset, offsets)
     }
 }
 

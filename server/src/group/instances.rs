@@ -34,7 +34,6 @@ use super::{
     Assignment, AutoOffsetReset, CommitScope, GenerationId, GroupCoordinator, GroupError, GroupId,
     JoinRequest, Member, MemberId, OffsetAndMetadata, Result, Subscription, TopicPartition,
 };
-use crate::broker::Partition;
 use crate::clock::Clock;
 
 /// `consumer.instance.timeout.ms`: an instance without a request for this long is destroyed.
@@ -494,12 +493,19 @@ impl<F: fmt::Debug + Send + Sync + 'static> Instance<F> {
     ///
     /// # Errors
     /// As [`GroupCoordinator::starting_offset`].
-    pub fn start_positions(&self, st: &mut InstanceState, owned: &[TopicPartition]) -> Result<()> {
+    pub async fn start_positions(
+        &self,
+        st: &mut InstanceState,
+        owned: &[TopicPartition],
+    ) -> Result<()> {
         for t in owned {
             if !st.positions.contains_key(t) {
-                let o = self
-                    .coordinator
-                    .starting_offset(&self.group, t, self.config.reset)?;
+                let broker = self.coordinator.broker();
+                let p = broker.partition(&t.topic, t.partition)?;
+                let offsets = broker.list_offsets(&p).await?;
+                let o =
+                    self.coordinator
+                        .starting_offset(&self.group, t, self.config.reset, offsets)?;
                 st.positions.insert(t.clone(), o);
             }
         }
@@ -513,9 +519,14 @@ impl<F: fmt::Debug + Send + Sync + 'static> Instance<F> {
     ///
     /// # Errors
     /// [`GroupError::OffsetOutOfRange`] with `auto.offset.reset=none`.
-    pub fn reset_out_of_range(&self, t: &TopicPartition, p: &Partition, pos: u64) -> Result<u64> {
+    pub fn reset_out_of_range(
+        &self,
+        t: &TopicPartition,
+        offsets: (u64, u64),
+        pos: u64,
+    ) -> Result<u64> {
         if self.config.reset == AutoOffsetReset::None {
-            let (log_start, log_end) = p.offsets();
+            let (log_start, log_end) = offsets;
             return Err(GroupError::OffsetOutOfRange {
                 partition: t.clone(),
                 position: pos,
@@ -523,7 +534,7 @@ impl<F: fmt::Debug + Send + Sync + 'static> Instance<F> {
                 log_end,
             });
         }
-        resolve_reset(t, p, self.config.reset)
+        resolve_reset(t, offsets, self.config.reset)
     }
 
     /// Answers a pending rebalance: on revocation commit (auto commit), forget positions and

@@ -45,7 +45,7 @@ use tracing::{info, warn};
 use super::{GroupError, GroupId, Result, TopicPartition};
 use crate::broker::appender::Sized;
 use crate::broker::topic_config::CLEANUP_POLICY;
-use crate::broker::{self, Broker, Partition};
+use crate::broker::{self, Broker, Leader, Partition, Spread};
 use crate::clock::Clock;
 use crate::log::{self, NewRecord};
 
@@ -161,9 +161,13 @@ impl OffsetStore {
         };
         // A coordinator on a topic that deletes by retention would lose groups' offsets.
         store.broker.verify_internal_topic(&topic)?;
+        // Each broker coordinates the groups of the partitions it leads, and holds only
+        // their records.
         let mut records = 0usize;
         for p in topic.partitions() {
-            records += store.replay(p)?;
+            if p.leader() == Leader::Here {
+                records += store.replay(p)?;
+            }
         }
         info!(
             partitions = topic.partition_count(),
@@ -191,7 +195,7 @@ impl OffsetStore {
             let broker = Arc::clone(&self.broker);
             let created = tokio::task::spawn_blocking(move || {
                 let configs = BTreeMap::from([(CLEANUP_POLICY.to_owned(), "compact".to_owned())]);
-                broker.create_internal_topic(TOPIC, PARTITIONS, configs)
+                broker.create_internal_topic(TOPIC, PARTITIONS, configs, Spread::Across)
             })
             .await
             .map_err(GroupError::TaskFailed)?;
@@ -202,6 +206,15 @@ impl OffsetStore {
             }
         }
         Ok(self.broker.partition(TOPIC, self.partition_for(group))?)
+    }
+
+    /// Who coordinates `group`: the leader of its partition of [`TOPIC`] (Kafka's rule),
+    /// creating the topic first if no group has used it yet.
+    ///
+    /// # Errors
+    /// The topic could not be created.
+    pub async fn coordinator(&self, group: &GroupId) -> Result<Leader> {
+        Ok(self.partition_of(group).await?.leader())
     }
 
     /// Reads one partition from its start and applies every record. Returns how many it read.
@@ -427,12 +440,12 @@ impl OffsetStore {
         group: &GroupId,
         tp: &TopicPartition,
         reset: AutoOffsetReset,
+        offsets: (u64, u64),
     ) -> Result<u64> {
-        let p = self.broker.partition(&tp.topic, tp.partition)?;
-        let (log_start, high_watermark) = p.offsets();
+        let (log_start, high_watermark) = offsets;
         match self.committed(group, tp) {
             Some(c) if (log_start..=high_watermark).contains(&c.offset) => Ok(c.offset),
-            _ => resolve_reset(tp, &p, reset),
+            _ => resolve_reset(tp, offsets, reset),
         }
     }
 }
@@ -441,8 +454,11 @@ impl OffsetStore {
 ///
 /// # Errors
 /// [`GroupError::NoOffsetForPartition`] under [`AutoOffsetReset::None`].
-pub fn resolve_reset(tp: &TopicPartition, p: &Partition, reset: AutoOffsetReset) -> Result<u64> {
-    let (log_start, high_watermark) = p.offsets();
+pub fn resolve_reset(
+    tp: &TopicPartition,
+    (log_start, high_watermark): (u64, u64),
+    reset: AutoOffsetReset,
+) -> Result<u64> {
     match reset {
         AutoOffsetReset::Earliest => Ok(log_start),
         AutoOffsetReset::Latest => Ok(high_watermark),
@@ -455,13 +471,13 @@ pub fn resolve_reset(tp: &TopicPartition, p: &Partition, reset: AutoOffsetReset)
 ///
 /// # Errors
 /// Reading the time index failed.
-pub fn reset_target(p: &Partition, spec: OffsetResetSpec) -> Result<u64> {
-    let (log_start, high_watermark) = p.offsets();
+pub fn reset_target(broker: &Broker, p: &Arc<Partition>, spec: OffsetResetSpec) -> Result<u64> {
+    let (log_start, high_watermark) = broker.list_offsets_blocking(p)?;
     Ok(match spec {
         OffsetResetSpec::Earliest => log_start,
         OffsetResetSpec::Latest => high_watermark,
-        OffsetResetSpec::Timestamp(ts) => p
-            .offset_for_timestamp(ts)?
+        OffsetResetSpec::Timestamp(ts) => broker
+            .offset_for_timestamp_blocking(p, ts)?
             .map_or(high_watermark, |(offset, _)| offset),
         OffsetResetSpec::Offset(o) => o.clamp(log_start, high_watermark),
     })

@@ -575,11 +575,11 @@ async fn two_groups_each_see_every_record() {
             let generation_id = generation(m);
             let mut commits = BTreeMap::new();
             for tp in m.assignment().owned() {
+                let p = f.broker.partition(&tp.topic, tp.partition).unwrap();
                 let start = f
                     .coordinator
-                    .starting_offset(&gid(group), tp, AutoOffsetReset::Earliest)
+                    .starting_offset(&gid(group), tp, AutoOffsetReset::Earliest, p.offsets())
                     .unwrap();
-                let p = f.broker.partition(&tp.topic, tp.partition).unwrap();
                 let records = p.read(start, 1 << 20).unwrap().records;
                 for r in &records {
                     let value = String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap();
@@ -590,7 +590,7 @@ async fn two_groups_each_see_every_record() {
             }
             m.commit(generation_id, commits).await.unwrap();
         }
-        let lag = f.coordinator.lag(&gid(group)).unwrap();
+        let lag = f.coordinator.lag(&gid(group)).await.unwrap();
         assert_eq!(lag.len(), 3);
         assert!(lag.iter().all(|l| l.lag == 0 && l.owner.is_some()));
     }
@@ -620,7 +620,7 @@ async fn lag_is_high_watermark_minus_committed_and_is_exported() {
         )
         .await
         .unwrap();
-    let lag = f.coordinator.lag(&g).unwrap();
+    let lag = f.coordinator.lag(&g).await.unwrap();
     assert_eq!(
         lag,
         vec![
@@ -641,7 +641,7 @@ async fn lag_is_high_watermark_minus_committed_and_is_exported() {
         ]
     );
     let mut text = String::new();
-    f.coordinator.render_lag_metrics(&mut text);
+    f.coordinator.render_lag_metrics(&mut text).await;
     assert!(text.contains("# TYPE runnel_consumer_group_lag gauge\n"));
     assert!(
         text.contains(
@@ -654,7 +654,7 @@ async fn lag_is_high_watermark_minus_committed_and_is_exported() {
         )
     );
     assert!(matches!(
-        f.coordinator.lag(&gid("unknown")),
+        f.coordinator.lag(&gid("unknown")).await,
         Err(GroupError::GroupIdNotFound(_))
     ));
 }
@@ -665,7 +665,8 @@ async fn auto_offset_reset_applies_without_a_usable_commit() {
     f.topic("t", 1);
     f.produce("t", 0, 5, 1_000);
     let (g, t0) = (gid("g"), tp("t", 0));
-    let start = |reset| f.coordinator.starting_offset(&g, &t0, reset);
+    let offsets = || f.broker.partition("t", 0).unwrap().offsets();
+    let start = |reset| f.coordinator.starting_offset(&g, &t0, reset, offsets());
     assert_eq!(start(AutoOffsetReset::Earliest).unwrap(), 0);
     assert_eq!(start(AutoOffsetReset::Latest).unwrap(), 5);
     assert!(matches!(

@@ -369,6 +369,11 @@ impl EncodedBatch {
         &self.header
     }
 
+    /// The encoded bytes, to copy into a request to the leader.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The encoded bytes, to append through the checking [`super::Log::append`] or to send.
     pub fn into_bytes(self) -> BytesMut {
         self.bytes

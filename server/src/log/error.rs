@@ -62,12 +62,19 @@ pub enum Error {
         partition: u32,
         leader: Option<u32>,
     },
+    /// The partition's leader is another broker that could not be reached, or that answered
+    /// with a fault the client may retry (its own full disk, say).
+    #[error("{reason}")]
+    LeaderUnavailable { reason: String },
+    /// The partition's leader, another broker, failed the request; its log has the details.
+    #[error("{reason}")]
+    LeaderFailed { reason: String },
 }
 
 fn not_leader_message(topic: &str, partition: u32, leader: Option<u32>) -> String {
     match leader {
         Some(broker) => format!(
-            "Partition {partition} of topic '{topic}' is led by broker {broker}; this broker does not forward requests yet"
+            "Partition {partition} of topic '{topic}' is led by broker {broker}, not this one; retry"
         ),
         None => format!(
             "Partition {partition} of topic '{topic}' has no leader: its broker is offline; retry later"
@@ -148,6 +155,12 @@ impl Error {
                 log_end_offset: *log_end_offset,
             },
             Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
+            Error::LeaderUnavailable { reason } => Error::LeaderUnavailable {
+                reason: reason.clone(),
+            },
+            Error::LeaderFailed { reason } => Error::LeaderFailed {
+                reason: reason.clone(),
+            },
         }
     }
 
@@ -156,7 +169,9 @@ impl Error {
     pub fn is_retriable(&self) -> bool {
         matches!(
             self,
-            Error::DiskFull { .. } | Error::TooManyOpenFiles { .. }
+            Error::DiskFull { .. }
+                | Error::TooManyOpenFiles { .. }
+                | Error::LeaderUnavailable { .. }
         )
     }
 }

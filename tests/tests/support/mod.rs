@@ -890,6 +890,35 @@ impl Cluster {
         Cluster { brokers }
     }
 
+    /// Starts one more broker that joins the running cluster as a non-voting member (a Raft
+    /// learner) through broker `via`'s cluster port; returns its id.
+    pub async fn join(&mut self, via: u32) -> u32 {
+        let (_, status) = self.broker(via).get_json("/v1/cluster").await;
+        let addr = status["brokers"]
+            .as_array()
+            .and_then(|bs| bs.iter().find(|b| b["broker_id"] == via))
+            .and_then(|b| b["cluster_addr"].as_str())
+            .expect("the cluster address of the broker to join through")
+            .to_owned();
+        let id = u32::try_from(self.brokers.len()).expect("few brokers") + 1;
+        let mut b = Runnel::new(Options::with_env(&[
+            ("RUNNEL_NODE_ID", &id.to_string()),
+            (
+                "RUNNEL_CLUSTER_LISTEN",
+                &format!("127.0.0.1:{}", free_port()),
+            ),
+            ("RUNNEL_JOIN", &addr),
+            ("RUNNEL_BROKER_SESSION_TIMEOUT", "2s"),
+            ("RUNNEL_BROKER_HEARTBEAT_INTERVAL", "250ms"),
+        ]));
+        b.spawn(0);
+        if let Err(e) = b.wait_ready().await {
+            panic!("broker {id} did not join ({e}); stderr:\n{}", b.stderr());
+        }
+        self.brokers.push(b);
+        id
+    }
+
     pub fn broker(&self, id: u32) -> &Runnel {
         &self.brokers[id as usize - 1]
     }

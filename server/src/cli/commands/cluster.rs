@@ -38,10 +38,11 @@ fn print_status<W: Write + ?Sized>(out: &mut W, s: &ClusterStatus) -> std::io::R
     let or_none = |v: Option<String>| v.unwrap_or_else(|| "none".to_owned());
     writeln!(
         out,
-        "cluster {}  controller {}  metadata index {}  (as broker {} sees it)",
+        "cluster {}  controller {}  metadata index {}  offline partitions {}  (as broker {} sees it)",
         s.cluster_id,
         or_none(s.controller_id.map(|c| c.to_string())),
         or_none(s.metadata_applied_index.map(|i| i.to_string())),
+        s.offline_partitions,
         s.broker_id
     )?;
     let rows: Vec<Vec<String>> = s
@@ -58,6 +59,8 @@ fn print_status<W: Write + ?Sized>(out: &mut W, s: &ClusterStatus) -> std::io::R
                 }
                 .to_owned(),
                 b.epoch.to_string(),
+                b.metadata_lag
+                    .map_or_else(|| "-".to_owned(), |l| l.to_string()),
                 if b.cluster_addr.is_empty() {
                     "-".to_owned()
                 } else {
@@ -74,6 +77,7 @@ fn print_status<W: Write + ?Sized>(out: &mut W, s: &ClusterStatus) -> std::io::R
             "STATE",
             "CONTROLLER",
             "EPOCH",
+            "METADATA LAG",
             "CLUSTER PORT",
             "URL",
         ],

@@ -1,5 +1,6 @@
-//! `GET /v1/cluster`: the controller, the metadata log's applied index and every registered
-//! broker with its liveness, as this broker's metadata image has them.
+//! `GET /v1/cluster`: the controller, the metadata log's applied index, offline partitions and
+//! every registered broker with its liveness (and, from the controller, its metadata lag), as
+//! this broker's metadata image has them.
 
 use axum::Json;
 use axum::extract::State;
@@ -24,11 +25,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 )]
 pub async fn cluster_status(State(state): State<AppState>) -> Json<ClusterStatus> {
     let image = state.cluster.image();
+    let lags = state.cluster.metadata_lags();
+    let controller = state.cluster.controller();
+    let me = state.broker.broker_id();
     Json(ClusterStatus {
         cluster_id: state.broker.cluster_id().to_owned(),
         broker_id: state.broker.broker_id(),
-        controller_id: state.cluster.controller(),
+        controller_id: controller,
         metadata_applied_index: image.applied_index,
+        offline_partitions: state.cluster.offline_partitions() as u64,
         brokers: image
             .metadata
             .brokers
@@ -39,6 +44,11 @@ pub async fn cluster_status(State(state): State<AppState>) -> Json<ClusterStatus
                 cluster_addr: b.cluster_addr.clone(),
                 epoch: b.epoch.0,
                 fenced: b.fenced,
+                // The controller is level with its own log.
+                metadata_lag: lags
+                    .get(&id.0)
+                    .copied()
+                    .or_else(|| (controller == Some(me) && id.0 == me).then_some(0)),
             })
             .collect(),
     })

@@ -185,7 +185,11 @@ pub async fn get_partition_offsets(
     Path((name, segment)): Path<(String, String)>,
 ) -> Result<Json<OffsetsV2>, GatewayError> {
     let p = partition(&state, &name, &segment)?;
-    let (beginning_offset, end_offset) = p.offsets();
+    let (beginning_offset, end_offset) = state
+        .broker
+        .list_offsets(&p)
+        .await
+        .map_err(|e| GatewayError::v2(e.into()))?;
     Ok(Json(OffsetsV2 {
         beginning_offset,
         end_offset,

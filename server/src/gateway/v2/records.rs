@@ -22,7 +22,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::broker::{FetchResult, LogError, Partition};
+use crate::broker::{Broker, FetchResult, LogError, Partition};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::{EmbeddedFormat, Path, Query, accept_format};
 use crate::gateway::read::{RecordsJson, held_bytes};
@@ -127,7 +127,7 @@ pub async fn read_records(
     let max_batch = state.broker.log_config(&topic_meta).max_batch_bytes();
     // Room in the read-memory budget first: a short budget answers fewer bytes, or waits.
     let mut grant = budget.reserve(max_bytes, max_batch).await?;
-    let mut fetched = read_partition(&p, offset, grant.read_bytes()).await?;
+    let mut fetched = read_partition(&state.broker, &p, offset, grant.read_bytes()).await?;
     // Nothing from `offset` to the end (the end itself, or offsets compaction removed): wait for
     // the next record. A read past the end failed above, at once, as Kafka answers such a fetch.
     if fetched.records.is_empty() && timeout > 0 {
@@ -136,16 +136,16 @@ pub async fn read_records(
         drop(grant);
         let parked = slots::park(slot.as_deref())?;
         let end = fetched.next_offset;
-        let mut rx = p.subscribe();
-        let wait = rx.wait_for(|&hw| hw > end);
         // Timing out is the normal empty answer of a long poll.
-        let woke = tokio::time::timeout(Duration::from_millis(timeout), wait)
+        let woke = state
+            .broker
+            .wait_for(&p, end, Duration::from_millis(timeout))
             .await
-            .is_ok();
+            > end;
         drop(parked);
         grant = budget.reserve(max_bytes, max_batch).await?;
         if woke {
-            fetched = read_partition(&p, end, grant.read_bytes()).await?;
+            fetched = read_partition(&state.broker, &p, end, grant.read_bytes()).await?;
         }
     }
     let records = fetched.records;
@@ -163,16 +163,16 @@ pub async fn read_records(
     Ok(([(CONTENT_TYPE, format.media_type())], body).into_response())
 }
 
-/// One read of the partition on a blocking thread, its errors in the v2 shape.
+/// One read of the partition, here or at its leader, its errors in the v2 shape.
 async fn read_partition(
+    broker: &Broker,
     p: &Arc<Partition>,
     offset: u64,
     max_bytes: usize,
 ) -> Result<FetchResult, GatewayError> {
-    let reader = Arc::clone(p);
-    tokio::task::spawn_blocking(move || reader.read(offset, max_bytes))
+    broker
+        .fetch(p, offset, max_bytes)
         .await
-        .map_err(|e| GatewayError::Internal(e.to_string()))?
         .map_err(|e| match e {
             LogError::OffsetOutOfRange { .. } => GatewayError::OffsetOutOfRange(e.to_string()),
             other => GatewayError::Broker(crate::broker::Error::Log(other), Api::V2),

@@ -206,7 +206,7 @@ fn kafka_consumer_lag(
     }
 }
 
-/// List the consumer groups.
+/// List the consumer groups (of every broker: each lists the groups it coordinates).
 #[utoipa::path(
     get,
     path = "/v3/clusters/{cluster_id}/consumer-groups",
@@ -221,15 +221,26 @@ fn kafka_consumer_lag(
 pub async fn list_groups(
     State(state): State<AppState>,
     Path(cluster_id): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<doc::KafkaConsumerGroupList>, GatewayError> {
     check_cluster(&state, &cluster_id)?;
-    let data = state
+    let mut data: Vec<doc::KafkaConsumerGroup> = state
         .groups
         .list_groups()
         .iter()
         .filter_map(|l| describe(&state, &l.group_id).ok())
         .map(|d| kafka_consumer_group(&state, &d))
         .collect();
+    // Each broker coordinates some groups: the list is every broker's.
+    if !headers.contains_key(&crate::gateway::forward::FORWARDED_FROM) {
+        let uri = format!("/v3/clusters/{cluster_id}/consumer-groups");
+        for list in
+            crate::gateway::forward::ask_others::<doc::KafkaConsumerGroupList>(&state, &uri).await
+        {
+            data.extend(list.data);
+        }
+        data.sort_by(|a, b| a.consumer_group_id.cmp(&b.consumer_group_id));
+    }
     Ok(Json(doc::KafkaConsumerGroupList {
         kind: "KafkaConsumerGroupList".to_owned(),
         metadata: collection(format!("{}/consumer-groups", cluster_url(&state))),
@@ -399,8 +410,8 @@ pub async fn get_assignment(
     )))
 }
 
-fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayError> {
-    state.groups.lag(group).map_err(v3)
+async fn lags(state: &AppState, group: &GroupId) -> Result<Vec<PartitionLag>, GatewayError> {
+    state.groups.lag(group).await.map_err(v3)
 }
 
 /// List a group's lag per partition.
@@ -421,7 +432,8 @@ pub async fn list_lags(
     Path((cluster_id, group)): Path<(String, String)>,
 ) -> Result<Json<doc::KafkaConsumerLagList>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
-    let data = lags(&state, &group)?
+    let data = lags(&state, &group)
+        .await?
         .iter()
         .map(|l| kafka_consumer_lag(&state, &group, l))
         .collect();
@@ -451,7 +463,7 @@ pub async fn get_lag(
 ) -> Result<Json<doc::KafkaConsumerLag>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
     let partition = path_id(&partition)?;
-    let all = lags(&state, &group)?;
+    let all = lags(&state, &group).await?;
     state
         .broker
         .partition(&topic, partition)
@@ -483,7 +495,7 @@ pub async fn get_lag_summary(
     Path((cluster_id, group)): Path<(String, String)>,
 ) -> Result<Json<doc::KafkaConsumerLagSummary>, GatewayError> {
     let group = group_of(&state, &cluster_id, &group)?;
-    let all = lags(&state, &group)?;
+    let all = lags(&state, &group).await?;
     let total: u64 = all.iter().map(|l| l.lag).sum();
     // The first partition (in topic, partition order) with the largest lag.
     let max = all

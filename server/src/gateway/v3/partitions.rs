@@ -215,7 +215,11 @@ pub async fn get_partition_offsets(
         )));
     }
     let p = v3_partition(&state, &cluster_id, &topic, &segment)?;
-    let (earliest, latest) = p.offsets();
+    let (earliest, latest) = state
+        .broker
+        .list_offsets(&p)
+        .await
+        .map_err(|e| GatewayError::v3(e.into()))?;
     let c = state.broker.cluster_id();
     let (t, id) = (p.topic(), p.id());
     Ok(Json(doc::KafkaPartitionWithOffsets {

@@ -364,7 +364,12 @@ mod tests {
     async fn internal_topics_keep_their_partition_count() {
         let gw = TestGateway::new().await;
         gw.broker
-            .create_internal_topic("__internal", 1, std::collections::BTreeMap::new())
+            .create_internal_topic(
+                "__internal",
+                1,
+                std::collections::BTreeMap::new(),
+                crate::broker::Spread::Across,
+            )
             .unwrap();
         let c = gw.cluster_id();
         let (status, body) = gw

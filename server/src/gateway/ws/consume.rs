@@ -57,7 +57,7 @@ use super::group::{self, GroupEvent, GroupMode};
 use super::{FRAME_BYTES, MAX_CREDIT_GRANT, ROUND_BYTES, WsRuntime, accept, query};
 use runnel_schema_registry::registry::Registry as SchemaRegistry;
 
-use crate::broker::{Broker, LogError, Partition, Record};
+use crate::broker::{Broker, Leader, LogError, Partition, Record};
 use crate::gateway::errors::{Api, GatewayError};
 use crate::gateway::extract::EmbeddedFormat;
 use crate::gateway::read::write_records_json;
@@ -110,19 +110,16 @@ impl StartAt {
     }
 
     /// The first offset to read from `p`.
-    async fn resolve(self, p: &Arc<Partition>) -> Result<u64, GatewayError> {
-        let (start, end) = p.offsets();
+    async fn resolve(self, broker: &Broker, p: &Arc<Partition>) -> Result<u64, GatewayError> {
+        let (start, end) = broker.list_offsets(p).await?;
         Ok(match self {
             StartAt::Earliest => start,
             StartAt::Latest => end,
             StartAt::Offset(o) => o.max(start),
-            StartAt::Timestamp(ts) => {
-                let reader = Arc::clone(p);
-                tokio::task::spawn_blocking(move || reader.offset_for_timestamp(ts))
-                    .await
-                    .map_err(|e| GatewayError::Internal(e.to_string()))??
-                    .map_or(end, |(o, _)| o.max(start))
-            }
+            StartAt::Timestamp(ts) => broker
+                .offset_for_timestamp(p, ts)
+                .await?
+                .map_or(end, |(o, _)| o.max(start)),
         })
     }
 }
@@ -266,7 +263,9 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
         join: None,
     };
     if let Some(group) = params.group.take() {
-        session.join = Some(group_join(group, &params, topic_name)?);
+        let join = group_join(group, &params, topic_name)?;
+        check_coordinator(state, &join.0.group_id).await?;
+        session.join = Some(join);
         return Ok(session);
     }
     let start = params
@@ -285,11 +284,46 @@ async fn check(state: &AppState, rt: WsRuntime, uri: &Uri) -> Result<Session, Ga
         None => topic.partitions().to_vec(),
     };
     for p in partitions {
-        let next = start.resolve(&p).await?;
+        let next = start.resolve(&state.broker, &p).await?;
         session.cursors.push(Cursor::new(p, next));
     }
     session.metadata = Some(metadata);
     Ok(session)
+}
+
+/// Refuses a group member on a broker that does not coordinate its group: its membership
+/// lives in the coordinator's memory (Kafka's `NOT_COORDINATOR`, retriable), and the error
+/// names the broker to connect to.
+async fn check_coordinator(state: &AppState, group: &GroupId) -> Result<(), GatewayError> {
+    if state.cluster.image().metadata.brokers.len() <= 1 {
+        return Ok(());
+    }
+    let leader = state
+        .groups
+        .coordinator_of(group)
+        .await
+        .map_err(|e| GatewayError::Group(e, Api::V2))?;
+    let reason = match leader {
+        Leader::Here => return Ok(()),
+        Leader::Broker(id) => {
+            let url = state
+                .cluster
+                .image()
+                .metadata
+                .brokers
+                .get(&runnel_cluster::metadata::BrokerId(id))
+                .map(|b| b.http_addr.clone())
+                .unwrap_or_default();
+            format!(
+                "Group '{group}' is coordinated by broker {id} ({url}); open group sockets there"
+            )
+        }
+        Leader::Offline => format!("The coordinator of group '{group}' is offline; retry"),
+    };
+    Err(GatewayError::Broker(
+        LogError::LeaderUnavailable { reason }.into(),
+        Api::V2,
+    ))
 }
 
 /// The join request of a group-mode socket, with its reset policy and auto-commit flag.
@@ -333,9 +367,13 @@ fn group_join(
     Ok((req, reset, auto_commit))
 }
 
-/// A caught-up partition waiting for its high watermark to move: gives back the channel, and
-/// whether the partition still exists.
-type Waiter = BoxFuture<'static, (usize, watch::Receiver<u64>, bool)>;
+/// How long one long poll at another broker waits for a partition's next append before it is
+/// asked again.
+const REMOTE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A caught-up cursor's wait: its index, its channel back, whether the channel is alive, and
+/// the high watermark a leader elsewhere answered with.
+type Waiter = BoxFuture<'static, (usize, watch::Receiver<u64>, bool, Option<u64>)>;
 
 async fn run(mut ws: WebSocket, mut s: Session) {
     let limits = *s.rt.limits();
@@ -393,9 +431,10 @@ async fn run(mut ws: WebSocket, mut s: Session) {
                     break fail(&mut ws, &heartbeat, &f).await;
                 }
             }
-            Some((i, watch, alive)) = waiters.next(), if !waiters.is_empty() => {
+            Some((i, watch, alive, remote)) = waiters.next(), if !waiters.is_empty() => {
                 if let Some(c) = s.cursors.get_mut(i) {
-                    c.high_watermark = c.high_watermark.max(*watch.borrow());
+                    let hw = remote.unwrap_or_else(|| *watch.borrow());
+                    c.high_watermark = c.high_watermark.max(hw);
                     c.stalled = false;
                     // A deleted partition's channel closes: leave it unarmed for good.
                     if alive {
@@ -450,7 +489,9 @@ async fn fail(ws: &mut WebSocket, heartbeat: &Heartbeat, f: &Failure) -> End {
     }
 }
 
-/// Puts every caught-up partition whose channel is idle on a waiter.
+/// Puts every caught-up partition whose channel is idle on a waiter: the local watch, or a
+/// long poll at the leader when another broker leads the partition (its appends move no
+/// watch here).
 fn arm_waiters(s: &mut Session, waiters: &mut FuturesUnordered<Waiter>) {
     for (i, c) in s.cursors.iter_mut().enumerate() {
         if c.next < c.high_watermark && !c.stalled {
@@ -469,10 +510,22 @@ fn arm_waiters(s: &mut Session, waiters: &mut FuturesUnordered<Waiter>) {
                 continue;
             }
         }
+        if s.broker.leads_elsewhere(&c.partition) {
+            let (broker, p) = (Arc::clone(&s.broker), Arc::clone(&c.partition));
+            let above = c.high_watermark.max(c.next);
+            waiters.push(
+                async move {
+                    let hw = broker.wait_for(&p, above, REMOTE_WAIT).await;
+                    (i, watch, true, Some(hw))
+                }
+                .boxed(),
+            );
+            continue;
+        }
         waiters.push(
             async move {
                 let alive = watch.changed().await.is_ok();
-                (i, watch, alive)
+                (i, watch, alive, None)
             }
             .boxed(),
         );
@@ -602,10 +655,16 @@ async fn on_group_event(
                     .map_err(|e| Some(Failure::from(GatewayError::v2(e))))?;
                 let next = match g.held.get(tp) {
                     Some(&held) => held,
-                    None => g
-                        .coordinator
-                        .starting_offset(g.member.group_id(), tp, g.reset)
-                        .map_err(|e| Some(group::group_failure(e)))?,
+                    None => {
+                        let offsets = s
+                            .broker
+                            .list_offsets(&p)
+                            .await
+                            .map_err(|e| Some(Failure::from(GatewayError::from(e))))?;
+                        g.coordinator
+                            .starting_offset(g.member.group_id(), tp, g.reset, offsets)
+                            .map_err(|e| Some(group::group_failure(e)))?
+                    }
                 };
                 cursors.push(Cursor::new(p, next));
             }
@@ -703,7 +762,13 @@ fn seek(
                 partition: id,
             }))
         })?;
-    let (start, end) = cursor.partition.offsets();
+    // A partition led elsewhere: the log start is found by the read (a read below it moves
+    // to it) and the end is the high watermark last heard from the leader.
+    let (start, end) = if s.broker.leads_elsewhere(&cursor.partition) {
+        (0, cursor.high_watermark)
+    } else {
+        cursor.partition.offsets()
+    };
     let target = match offset.map(RawValue::get) {
         Some("\"earliest\"") => start,
         Some("\"latest\"") => end,
@@ -754,12 +819,14 @@ async fn send_round(ws: &mut WebSocket, s: &mut Session, heartbeat: &Heartbeat) 
         })
         .collect();
     let (topic, encoding, credit) = (Arc::clone(&s.topic), s.encoding.clone(), s.credit);
-    let round = tokio::task::spawn_blocking(move || build_round(&topic, jobs, credit, &encoding))
-        .await
-        .unwrap_or_else(|e| Round {
-            failure: Some(GatewayError::Internal(e.to_string())),
-            ..Round::default()
-        });
+    let broker = Arc::clone(&s.broker);
+    let round =
+        tokio::task::spawn_blocking(move || build_round(&broker, &topic, jobs, credit, &encoding))
+            .await
+            .unwrap_or_else(|e| Round {
+                failure: Some(GatewayError::Internal(e.to_string())),
+                ..Round::default()
+            });
     for a in &round.advanced {
         if let Some(c) = s.cursors.get_mut(a.cursor) {
             c.next = a.next;
@@ -873,6 +940,7 @@ impl FrameBuilder {
 /// Reads the cursors in `jobs` order until the credit, [`ROUND_BYTES`] or the data runs out.
 /// Blocking.
 fn build_round(
+    broker: &Broker,
     topic: &str,
     jobs: Vec<(usize, Arc<Partition>, u64)>,
     mut credit: u64,
@@ -892,11 +960,14 @@ fn build_round(
             && total + frame.len() < ROUND_BYTES
             && high_watermark.is_none_or(|hw| next < hw)
         {
-            let fetched = match p.read(next, FRAME_BYTES) {
+            let fetched = match broker.fetch_blocking(&p, next, FRAME_BYTES) {
                 Ok(f) => f,
-                Err(LogError::OffsetOutOfRange { .. }) => {
+                Err(LogError::OffsetOutOfRange {
+                    log_start_offset: start,
+                    log_end_offset: end,
+                    ..
+                }) => {
                     // Fell behind retention: resume at the log start. Past the end: wait.
-                    let (start, end) = p.offsets();
                     high_watermark = Some(end);
                     if next < start {
                         next = start;

@@ -45,7 +45,7 @@ async fn a_failed_fsync_takes_the_partition_offline_and_keeps_acknowledged_data(
     let dir = tempfile::tempdir().unwrap();
     let config = durable_config();
     let (log, faults) = open_faulty(dir.path(), &config);
-    let p = Arc::new(Partition::new("t".into(), 0, log));
+    let p = Arc::new(Partition::new("t".into(), 0, log, Default::default()));
     for (i, v) in ["a", "b", "c"].into_iter().enumerate() {
         assert_eq!(produce(&p, v).await.unwrap(), i as u64);
     }

@@ -644,8 +644,13 @@ async fn seek(
             .partition(&t.topic, t.partition)
             .map_err(GatewayError::v2)?;
         let ts = t.timestamp;
+        let broker = Arc::clone(&state.broker);
         let off = tokio::task::spawn_blocking(move || {
-            crate::group::offsets::reset_target(&p, crate::group::OffsetResetSpec::Timestamp(ts))
+            crate::group::offsets::reset_target(
+                &broker,
+                &p,
+                crate::group::OffsetResetSpec::Timestamp(ts),
+            )
         })
         .await
         .map_err(|e| GatewayError::Internal(e.to_string()))?

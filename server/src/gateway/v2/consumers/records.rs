@@ -149,7 +149,7 @@ pub(super) async fn poll(
             }
         }
         let owned = st.owned();
-        inst.start_positions(&mut st, &owned).map_err(v2)?;
+        inst.start_positions(&mut st, &owned).await.map_err(v2)?;
         // Read what is there, within what the read-memory budget grants this round.
         let mut grant = read_budget
             .reserve(max_bytes, ROUND_LEAST_BYTES.min(max_bytes))
@@ -158,31 +158,36 @@ pub(super) async fn poll(
         let mut fetched: Vec<(TopicPartition, Vec<Record>, u64)> = Vec::new();
         let mut total = 0usize;
         let mut waiters = Vec::new();
+        // Every owned partition with the high watermark this round saw.
+        let mut seen = Vec::new();
         for t in &owned {
             let p = state
                 .broker
                 .partition(&t.topic, t.partition)
                 .map_err(GatewayError::v2)?;
-            let (log_start, hw) = p.offsets();
+            let offsets = state.broker.list_offsets(&p).await?;
+            let (log_start, hw) = offsets;
+            seen.push((Arc::clone(&p), hw));
             let mut pos = st.position(t).unwrap_or(0);
             if pos < log_start || pos > hw {
-                pos = inst.reset_out_of_range(t, &p, pos).map_err(v2)?;
+                pos = inst.reset_out_of_range(t, offsets, pos).map_err(v2)?;
                 st.set_position(t.clone(), pos);
             }
             if pos >= hw || total >= round_bytes {
                 waiters.push((p, pos.max(hw)));
                 continue;
             }
-            let reader = Arc::clone(&p);
             let budget = round_bytes - total;
-            let res = tokio::task::spawn_blocking(move || reader.read(pos, budget))
-                .await
-                .map_err(|e| GatewayError::Internal(e.to_string()))?;
-            let fetch = match res {
+            let fetch = match state.broker.fetch(&p, pos, budget).await {
                 Ok(f) => f,
-                Err(LogError::OffsetOutOfRange { .. }) => {
+                Err(LogError::OffsetOutOfRange {
+                    log_start_offset,
+                    log_end_offset,
+                    ..
+                }) => {
                     // Retention moved the log start past `pos` meanwhile.
-                    let o = inst.reset_out_of_range(t, &p, pos).map_err(v2)?;
+                    let offsets = (log_start_offset, log_end_offset);
+                    let o = inst.reset_out_of_range(t, offsets, pos).map_err(v2)?;
                     st.set_position(t.clone(), o);
                     continue;
                 }
@@ -212,34 +217,21 @@ pub(super) async fn poll(
             rx.borrow_and_update();
             rx
         });
-        let mut watches: Vec<_> = if fetched.is_empty() {
-            waiters
-                .iter()
-                .map(|(p, above)| (p.subscribe(), *above))
-                .collect()
-        } else {
-            // Below fetch.min.bytes: wait for any partition to grow past what was read.
-            owned
-                .iter()
-                .filter_map(|t| state.broker.partition(&t.topic, t.partition).ok())
-                .map(|p| {
-                    let hw = p.offsets().1;
-                    (p.subscribe(), hw)
-                })
-                .collect()
-        };
+        // Nothing read: wait for a partition to grow past where it was read to. Below
+        // fetch.min.bytes: wait for any partition to grow past what this round saw. Each
+        // wait is a long poll here or at the partition's leader.
+        let waits = if fetched.is_empty() { waiters } else { seen };
         drop(st);
         {
+            let broker = Arc::clone(&state.broker);
+            let remaining = deadline.saturating_duration_since(now);
             let grow = async {
-                if watches.is_empty() {
+                if waits.is_empty() {
                     std::future::pending::<()>().await;
                 }
-                let futs = watches.iter_mut().map(|(w, above)| {
-                    let above = *above;
-                    Box::pin(async move {
-                        let _ = w.wait_for(|&hw| hw > above).await;
-                    })
-                });
+                let futs = waits
+                    .iter()
+                    .map(|(p, above)| Box::pin(broker.wait_for(p, *above, remaining)));
                 select_all(futs).await;
             };
             let change = async {
