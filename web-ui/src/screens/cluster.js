@@ -1,8 +1,9 @@
 // Cluster: the brokers as the metadata quorum has them (alive or fenced, the controller
-// marked), the metadata log's applied index, partitions and leaders per broker, and the
-// offline (no leader) and under-replicated (ISR smaller than the replicas) partitions.
-// Brokers, controller and metadata log come from /v1/cluster; partitions, leaders and ISR from
-// the v3 topics → partitions → replicas resources, walked a few requests at a time.
+// marked), the metadata log (the answering broker's applied index, each broker's lag as the
+// controller sees it), partitions and leaders per broker, and the offline (no leader) and
+// under-replicated (ISR smaller than the replicas) partitions. Brokers, controller, metadata
+// log and the offline count come from /v1/cluster; partitions, leaders and ISR from the v3
+// topics → partitions → replicas resources, walked a few requests at a time.
 // URL: #/cluster?broker=<id>&state=all|offline|under-replicated&q=<topic filter>
 import { html } from '../html.js';
 import { get, v3, enc } from '../api.js';
@@ -93,10 +94,11 @@ const stateOf = (p) => (p.leader === null ? 'offline' : p.isr.length < p.replica
 
 function Brokers({ data, selected }) {
   const { status, perBroker } = data;
+  const controller = status.controller_id === status.broker_id ? null : status.brokers.find((b) => b.broker_id === status.controller_id);
   return html`<div class="table-wrap"><table>
-    <caption class="muted">As broker ${status.broker_id} (the one answering) has the metadata log applied.</caption>
+    <caption class="muted">As broker ${status.broker_id} (the one answering) has the metadata log applied${status.controller_id === status.broker_id ? '; lags as this broker, the controller, sees them' : ''}.</caption>
     <thead><tr><th scope="col">Broker</th><th scope="col">Address</th><th scope="col">Cluster port</th><th scope="col">State</th>
-      <th scope="col" class="num">Registration epoch</th><th scope="col" class="num">Metadata applied index</th>
+      <th scope="col" class="num">Registration epoch</th><th scope="col" class="num">Metadata applied index</th><th scope="col" class="num">Metadata lag</th>
       <th scope="col" class="num">Partitions</th><th scope="col" class="num">Leaders</th><th scope="col"></th></tr></thead>
     <tbody>${status.brokers.map((b) => {
       const counts = perBroker[b.broker_id] || { replicas: 0, leaders: 0 };
@@ -108,6 +110,8 @@ function Brokers({ data, selected }) {
         <td><span class=${`status ${b.fenced ? 'lost' : 'open'}`}>${b.fenced ? 'fenced' : 'alive'}</span></td>
         <td class="num">${fmtNum(b.epoch)}</td>
         <td class="num">${me ? fmtNum(status.metadata_applied_index) : html`<span class="muted" title="Each broker reports its own: open its UI">not reported here</span>`}</td>
+        <td class="num" data-testid=${`lag-${b.broker_id}`}>${b.metadata_lag != null ? `${fmtNum(b.metadata_lag)} entries`
+          : controller ? html`<a href=${`${controller.url}/ui/#/cluster`} title="Only the controller knows each broker's lag">ask broker ${controller.broker_id}</a>` : '–'}</td>
         <td class="num">${data.partitions ? fmtNum(counts.replicas) : '–'}</td>
         <td class="num">${data.partitions ? fmtNum(counts.leaders) : '–'}</td>
         <td><a href=${href('cluster', [], { broker: b.broker_id })} aria-label=${`Partitions of broker ${b.broker_id}`}>Partitions</a></td></tr>`;
@@ -151,13 +155,13 @@ export function Cluster({ route }) {
         <div class="card"><span class="k">Brokers alive</span><span class="v" data-testid="brokers-alive">${s.brokers.filter((b) => !b.fenced).length}</span>
           <small>${s.brokers.filter((b) => b.fenced).length} fenced</small></div>
         <div class="card"><span class="k">Metadata applied index</span><span class="v">${fmtNum(s.metadata_applied_index)}</span><small>broker ${s.broker_id}</small></div>
-        <div class="card"><span class="k">Offline partitions</span><span class=${`v ${data.offline.length ? 'error' : ''}`} data-testid="offline-count">${fmtNum(data.offline.length)}</span></div>
+        <div class="card"><span class="k">Offline partitions</span><span class=${`v ${s.offline_partitions ? 'error' : ''}`} data-testid="offline-count">${fmtNum(s.offline_partitions)}</span></div>
         <div class="card"><span class="k">Under-replicated</span><span class=${`v ${data.under.length ? 'error' : ''}`} data-testid="under-count">${fmtNum(data.under.length)}</span></div>
       </div>
       <div class="row"><h2 id="h-brokers">Brokers</h2><button type="button" onClick=${() => { forget(); reload(); }}>Refresh</button></div>
       <${Brokers} data=${data} selected=${route.query.broker} />
-      <p class="muted">A broker's metadata applied index is reported by that broker: open its UI from its address.
-        Partitions and leaders per broker count the replicas the metadata log places on it.</p>
+      <p class="muted">A broker's metadata applied index is reported by that broker (open its UI from its address); its lag,
+        in metadata-log entries, by the controller. Partitions and leaders per broker count the replicas the metadata log places on it.</p>
       <${Partitions} data=${data} query=${route.query} />` : null}
   </section>`;
 }

@@ -48,12 +48,12 @@ export function Overview() {
       <a class="card" href=${href('cluster')}><span class="k">Brokers alive</span><span class="v" data-testid="overview-brokers">${data.cluster.status.brokers.filter((b) => !b.fenced).length}</span>
         <small>${data.cluster.status.brokers.filter((b) => b.fenced).length} fenced</small></a>
       <a class="card" href=${href('cluster')}><span class="k">Controller</span><span class="v">${data.cluster.status.controller_id ?? 'none'}</span></a>
+      <a class="card" href=${href('cluster', [], { state: 'offline' })}><span class="k">Offline partitions</span>
+        <span class=${`v ${data.cluster.status.offline_partitions ? 'error' : ''}`} data-testid="overview-offline">${fmtNum(data.cluster.status.offline_partitions)}</span></a>
       ${data.cluster.partitions ? html`
-        <a class="card" href=${href('cluster', [], { state: 'offline' })}><span class="k">Offline partitions</span>
-          <span class=${`v ${data.cluster.offline.length ? 'error' : ''}`} data-testid="overview-offline">${fmtNum(data.cluster.offline.length)}</span></a>
         <a class="card" href=${href('cluster', [], { state: 'under-replicated' })}><span class="k">Under-replicated</span>
           <span class=${`v ${data.cluster.under.length ? 'error' : ''}`} data-testid="overview-under">${fmtNum(data.cluster.under.length)}</span></a>`
-        : html`<a class="card" href=${href('cluster')}><span class="k">Offline, under-replicated</span><span class="v small">on the Cluster screen</span>
+        : html`<a class="card" href=${href('cluster')}><span class="k">Under-replicated</span><span class="v small">on the Cluster screen</span>
           <small>${fmtNum(data.cluster.partitionCount)} partitions: not walked here</small></a>`}
       <a class="card" href=${href('topics')}><span class="k">Topics</span><span class="v">${fmtNum(data.topics)}</span>
         <small>${data.internal} internal</small></a>
