@@ -5,7 +5,11 @@
 # download by a test tool), the pinned npm packages with `npm ci`. Builds target/debug/runnel
 # when its sources (or the UI files it embeds) changed. Screenshots go to target/ui-artifacts/.
 #
-# Env: RUNNEL_BIN (default $CARGO_TARGET_DIR/debug/runnel, target/ without it).
+# Env: RUNNEL_BIN (default $CARGO_TARGET_DIR/debug/runnel, target/ without it);
+# UI_SCALE_TOPICS: real topics the scale test creates (default 500, 4 to 25 s here; each is a
+# metadata-log commit). The list is measured at 5,000 topics either way: below that, the API's
+# answers are padded on their way to the page. UI_SCALE_TOPICS=5000 creates all of them (12
+# minutes in a run before main's 11e650c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +36,7 @@ start_runnel
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/*.png
 
-RUNNEL_URL="$base" UI_ARTIFACTS="$(cd "$ARTIFACTS" && pwd)" \
+RUNNEL_URL="$base" UI_ARTIFACTS="$(cd "$ARTIFACTS" && pwd)" UI_SCALE_TOPICS="${UI_SCALE_TOPICS:-500}" \
   node --test --test-concurrency=1 --test-reporter=spec web-ui/tests/ui.test.js || {
   echo "server log: $work/server.log" >&2
   tail -n 50 "$work/server.log" >&2

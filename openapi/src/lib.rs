@@ -13,6 +13,7 @@
 //!   produce requests and the produce answer;
 //! - [`cluster`]: Runnel's own cluster status (`GET /v1/cluster`), which the CLI reads back;
 //! - [`audit`]: the delivery audit's windows, summary and client reports (`/v1/audit`);
+//! - [`sizes`]: the on-disk sizes of the topics a broker holds (`GET /v1/topics/sizes`);
 //! - `openapi.json` beside this crate: the generated document, committed. A test in the server
 //!   (`gateway::openapi_doc`) fails when it differs from what the code generates.
 //!
@@ -23,6 +24,7 @@
 pub mod audit;
 pub mod cluster;
 pub mod params;
+pub mod sizes;
 pub mod v2;
 pub mod v3;
 
@@ -90,7 +92,7 @@ pub struct ErrorBody {
         (name = "v3 brokers", description = "Confluent REST Proxy v3: brokers, their configs and replicas."),
         (name = "v3 produce", description = "Confluent REST Proxy v3 produce: one record, a stream of records, or a batch."),
         (name = "v3 consumer groups", description = "Confluent REST Proxy v3: consumer groups, their members, assignments and lag; resetting their offsets."),
-        (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not."),
+        (name = "cluster", description = "Runnel's own view of the cluster: the controller, the metadata log and every registered broker, fenced or not; the on-disk sizes of the topics a broker holds."),
         (name = "audit", description = "The delivery audit: per topic and window of record time, each tier's count and checksum (client reports, the gateway, the log, each consumer group) and the auditor's verdict."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),

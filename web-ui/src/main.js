@@ -11,6 +11,7 @@ import { Messages } from './screens/messages.js';
 import { Tail } from './screens/tail.js';
 import { Schemas } from './screens/schemas.js';
 import { Groups } from './screens/groups.js';
+import { Cluster } from './screens/cluster.js';
 
 const SCREENS = [
   { id: 'overview', label: 'Overview', view: Overview, key: '1' },
@@ -19,6 +20,7 @@ const SCREENS = [
   { id: 'tail', label: 'Live tail', view: Tail, key: '4' },
   { id: 'schemas', label: 'Schemas', view: Schemas, key: '5' },
   { id: 'groups', label: 'Consumer groups', view: Groups, key: '6' },
+  { id: 'cluster', label: 'Cluster', view: Cluster, key: '7' },
 ];
 
 function ThemeSwitch() {
@@ -40,7 +42,7 @@ function App() {
     if (main) main.focus({ preventScroll: true });
   }, [screen.id]);
 
-  // Alt+1…6 jumps between screens; the nav links are ordinary links for Tab/Enter.
+  // Alt+1…7 jumps between screens; the nav links are ordinary links for Tab/Enter.
   useEffect(() => {
     const on = (e) => {
       if (!e.altKey) return;

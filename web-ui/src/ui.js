@@ -76,3 +76,16 @@ export function fmtTime(ms) {
 export function fmtNum(n) {
   return n == null ? '' : Number(n).toLocaleString('en');
 }
+
+/** Bytes in binary units (1.5 KiB, 20.3 MiB); the exact count belongs in a title. */
+export function fmtBytes(n) {
+  if (n == null) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = Number(n);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}

@@ -15,8 +15,10 @@ export function VirtualList({ items, version, rowHeight = 28, height = 420, row,
     if (follow && box.current) box.current.scrollTop = count * rowHeight;
   }, [version, follow]);
 
-  const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
-  const last = Math.min(count, Math.ceil((top + height) / rowHeight) + OVERSCAN);
+  // A list that shrank under a scrolled box: draw its end until the browser's scroll event lands.
+  const at = Math.min(top, Math.max(0, count * rowHeight - height));
+  const first = Math.max(0, Math.floor(at / rowHeight) - OVERSCAN);
+  const last = Math.min(count, Math.ceil((at + height) / rowHeight) + OVERSCAN);
   const rows = [];
   for (let i = first; i < last; i++) rows.push(row(items[i], i));
 

@@ -54,6 +54,24 @@ pub(super) struct CheckQuery {
     verbose: Option<bool>,
     /// Normalize the schema before checking.
     normalize: Option<bool>,
+    /// Runnel's extension: check under this level (NONE, BACKWARD, ..., FULL_TRANSITIVE, any
+    /// case) instead of the subject's; an unknown level is 42203. Without it, the subject's
+    /// level (or the global one), as Confluent's registry checks.
+    level: Option<String>,
+}
+
+impl CheckQuery {
+    /// The level asked for with `?level=`, if any.
+    fn level(&self) -> Result<Option<Level>, RegistryError> {
+        self.level
+            .as_deref()
+            .map(|text| {
+                text.trim().parse::<Level>().map_err(|_| {
+                    RegistryError::InvalidCompatibilityLevel(text.chars().take(64).collect())
+                })
+            })
+            .transpose()
+    }
 }
 
 /// `?defaultToGlobal=`
@@ -116,7 +134,7 @@ fn compatibility_response(messages: Vec<String>, verbose: bool) -> Compatibility
 }
 
 /// Check a schema against the versions the subject's level names (against none for a subject
-/// without versions: compatible).
+/// without versions: compatible); `?level=` checks under another level instead.
 #[utoipa::path(
     post,
     path = "/compatibility/subjects/{subject}/versions",
@@ -128,7 +146,7 @@ fn compatibility_response(messages: Vec<String>, verbose: bool) -> Compatibility
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
         (status = 404, description = "Generic 404 for a path that names nothing (404)", body = ErrorBody),
         (status = 415, description = "Unsupported content type (415)", body = ErrorBody),
-        (status = 422, description = "Invalid schema (42201), schema too large (42209), wrong body shape (422)", body = ErrorBody),
+        (status = 422, description = "Invalid schema (42201), unknown `level` (42203), schema too large (42209), wrong body shape (422)", body = ErrorBody),
     ),
 )]
 pub(super) async fn check_all(
@@ -143,6 +161,7 @@ pub(super) async fn check_all(
             None,
             &body.into_new_schema()?,
             q.normalize.unwrap_or(false),
+            q.level()?,
         )
         .await?;
     Ok(SrJson(compatibility_response(
@@ -152,7 +171,8 @@ pub(super) async fn check_all(
 }
 
 /// Check a schema against one version of the subject, in the direction its level names
-/// (`latest` of a subject without live versions: against none, compatible).
+/// (`latest` of a subject without live versions: against none, compatible); `?level=` checks
+/// in the direction of another level instead.
 #[utoipa::path(
     post,
     path = "/compatibility/subjects/{subject}/versions/{version}",
@@ -164,7 +184,7 @@ pub(super) async fn check_all(
         (status = 400, description = "Malformed JSON or query (400)", body = ErrorBody),
         (status = 404, description = "A numbered version the subject does not hold, or of a subject that does not exist (40402)", body = ErrorBody),
         (status = 415, description = "Unsupported content type (415)", body = ErrorBody),
-        (status = 422, description = "Invalid or empty schema (42201), invalid version (42202), schema too large (42209), wrong body shape (422)", body = ErrorBody),
+        (status = 422, description = "Invalid or empty schema (42201), invalid version (42202), unknown `level` (42203), schema too large (42209), wrong body shape (422)", body = ErrorBody),
     ),
 )]
 pub(super) async fn check_version(
@@ -180,6 +200,7 @@ pub(super) async fn check_version(
             Some(spec),
             &body.into_new_schema()?,
             q.normalize.unwrap_or(false),
+            q.level()?,
         )
         .await?;
     Ok(SrJson(compatibility_response(

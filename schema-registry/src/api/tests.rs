@@ -420,3 +420,81 @@ async fn compatibility_against_a_version_the_registry_does_not_hold_is_40402() {
         (StatusCode::OK, json!({"is_compatible": true}))
     );
 }
+
+#[tokio::test]
+async fn compatibility_under_a_chosen_level() {
+    let app = app().await;
+    let ct = Some("application/vnd.schemaregistry.v1+json");
+    let schema = |fields: Value| {
+        json!({ "schema": json!({ "type": "record", "name": "R", "fields": fields }).to_string() })
+            .to_string()
+    };
+    let (status, _, _) =
+        register(&app, ct, &schema(json!([{ "name": "a", "type": "long" }]))).await;
+    assert_eq!(status, StatusCode::OK);
+    // A new field without a default: readers of the new schema cannot read old data.
+    let (status, _, _) = call(&app, "PUT", "/config/s", ct, r#"{"compatibility":"NONE"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let candidate =
+        schema(json!([{ "name": "a", "type": "long" }, { "name": "b", "type": "string" }]));
+    for uri in [
+        "/compatibility/subjects/s/versions",
+        "/compatibility/subjects/s/versions/latest",
+    ] {
+        // Without `level`: the subject's level (NONE), as Confluent's registry answers.
+        let (status, _, v) =
+            call(&app, "POST", &format!("{uri}?verbose=true"), ct, &candidate).await;
+        assert_eq!(
+            (status, v["is_compatible"].clone()),
+            (StatusCode::OK, json!(true)),
+            "{uri}"
+        );
+        // Under BACKWARD: not compatible, and the message names the field.
+        let (status, _, v) = call(
+            &app,
+            "POST",
+            &format!("{uri}?verbose=true&level=backward"),
+            ct,
+            &candidate,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(v["is_compatible"], json!(false), "{uri}: {v}");
+        assert!(
+            v["messages"][0]
+                .as_str()
+                .is_some_and(|m| m.contains("The field 'b'")),
+            "{uri}: {v}"
+        );
+        // Under FORWARD: old readers ignore the new field.
+        let (status, _, v) = call(
+            &app,
+            "POST",
+            &format!("{uri}?level=FORWARD"),
+            ct,
+            &candidate,
+        )
+        .await;
+        assert_eq!(
+            (status, v),
+            (StatusCode::OK, json!({ "is_compatible": true })),
+            "{uri}"
+        );
+        let (status, _, v) = call(
+            &app,
+            "POST",
+            &format!("{uri}?level=sideways"),
+            ct,
+            &candidate,
+        )
+        .await;
+        assert_eq!(
+            (status, v["error_code"].as_u64()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(42203)),
+            "{uri}"
+        );
+    }
+    // The subject's level is unchanged by a check under another.
+    let (_, _, v) = call(&app, "GET", "/config/s", None, "").await;
+    assert_eq!(v, json!({ "compatibilityLevel": "NONE" }));
+}

@@ -616,8 +616,8 @@ impl Registry {
         Err(RegistryError::SchemaNotFound)
     }
 
-    /// Checks a schema against a subject's versions under its level: against one version, or
-    /// (with `None`) against those the level names. Returns the incompatibilities; empty means
+    /// Checks a schema against a subject's versions under its level (or under `level` when one
+    /// is given): against one version, or (with `None`) against those the level names. Returns the incompatibilities; empty means
     /// compatible. A subject without live versions accepts anything when no version or `latest`
     /// is named. The parse and the check run on a blocking thread, holding no lock.
     ///
@@ -630,8 +630,12 @@ impl Registry {
         version: Option<VersionSpec>,
         request: &NewSchema,
         normalize: bool,
+        level: Option<Level>,
     ) -> Result<Vec<String>, RegistryError> {
-        let level = self.level(Some(subject), true)?;
+        let level = match level {
+            Some(chosen) => chosen,
+            None => self.level(Some(subject), true)?,
+        };
         let ids: Vec<i32> = match version {
             // As Confluent's `CompatibilityResource`: `latest` of a subject without live
             // versions is checked against none (compatible); a numbered version the registry

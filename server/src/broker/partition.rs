@@ -337,6 +337,11 @@ impl Partition {
         Ok(result)
     }
 
+    /// Bytes this broker's log of the partition holds on disk, over all its segments.
+    pub fn size(&self) -> u64 {
+        self.log.lock().size()
+    }
+
     /// One pass of [`Self::read`] as stored bytes, undecoded: what this broker, as the
     /// leader, answers another broker's fetch with. Returns the bytes (whole batches from the
     /// one holding `offset`, at most `max_bytes` past the first), the high watermark and the

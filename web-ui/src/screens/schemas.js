@@ -1,15 +1,18 @@
 // Schemas: subjects with search; a subject's versions, each schema pretty-printed; a
 // side-by-side diff of any two versions (jsdiff); a compatibility check of a pasted schema
-// against any version (or all the level requires), showing the registry's messages, which name
-// the field; the subject's compatibility level and mode; register a version; soft and permanent
-// delete with confirmation.
-// URL: #/schemas?q=&deleted=1  and  #/schemas/<subject>?tab=schema|diff|compat|config&v=&a=&b=
+// against any version (or all the level requires) under the subject's level or any other
+// (the registry's `?level=`), showing the registry's messages, which name the field; the
+// subject's compatibility level and mode; the topics that use it (subject-topics.js); register
+// a version; soft and permanent delete with confirmation.
+// URL: #/schemas?q=&deleted=1  and
+//      #/schemas/<subject>?tab=schema|diff|compat|config|topics&v=&a=&b=&against=&level=
 import { useState } from 'preact/hooks';
 import { diffLines } from 'diff/line';
 import { html } from '../html.js';
 import { get, request, enc, SR } from '../api.js';
 import { href, navigate, setQuery } from '../router.js';
 import { ErrorText, Field, Loading, useLoad, Confirm } from '../ui.js';
+import { SubjectTopics } from './subject-topics.js';
 
 const LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'];
 const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'];
@@ -92,7 +95,7 @@ function Subject({ subject, query }) {
     }
   };
   const vs = versions.data || [];
-  const tabs = [['schema', 'Versions'], ['diff', 'Diff'], ['compat', 'Compatibility check'], ['config', 'Config and mode']];
+  const tabs = [['schema', 'Versions'], ['diff', 'Diff'], ['compat', 'Compatibility check'], ['config', 'Config and mode'], ['topics', 'Topics']];
   return html`<section aria-labelledby="h-subject">
     <p><a href=${href('schemas')}>← Subjects</a></p>
     <h1 id="h-subject">Subject ${subject}</h1>
@@ -110,8 +113,9 @@ function Subject({ subject, query }) {
     ${!versions.data && !versions.error ? html`<${Loading} />` : null}
     ${versions.data && tab === 'schema' ? html`<${Versions} subject=${subject} versions=${vs} live=${live.data || []} query=${query} onChange=${reload} />` : null}
     ${versions.data && tab === 'diff' ? html`<${Diff} subject=${subject} versions=${vs} query=${query} />` : null}
-    ${versions.data && tab === 'compat' ? html`<${Compat} subject=${subject} versions=${live.data || []} />` : null}
+    ${versions.data && tab === 'compat' ? html`<${Compat} subject=${subject} versions=${live.data || []} query=${query} />` : null}
     ${tab === 'config' ? html`<${Config} subject=${subject} />` : null}
+    ${tab === 'topics' ? html`<${SubjectTopics} subject=${subject} />` : null}
   </section>`;
 }
 
@@ -184,36 +188,55 @@ function Diff({ subject, versions, query }) {
   </div>`;
 }
 
-function Compat({ subject, versions }) {
+function Compat({ subject, versions, query }) {
   const [schema, setSchema] = useState('');
-  const [against, setAgainst] = useState('latest');
+  const against = query.against || 'latest';
+  const chosen = query.level || '';
   const [result, setResult] = useState(null);
   const [error, setError] = useState(null);
   const level = useLoad(() => get(`/config/${enc(subject)}?defaultToGlobal=true`, { accept: SR }), [subject]);
+  const own = level.data ? level.data.compatibilityLevel : '…';
   const check = async (e) => {
     e.preventDefault();
     setError(null);
     setResult(null);
     try {
-      const path = against === 'all' ? `/compatibility/subjects/${enc(subject)}/versions?verbose=true` : `/compatibility/subjects/${enc(subject)}/versions/${enc(against)}?verbose=true`;
-      setResult(await sr('POST', path, { schema, schemaType: 'AVRO' }));
+      const base = against === 'all' ? `/compatibility/subjects/${enc(subject)}/versions` : `/compatibility/subjects/${enc(subject)}/versions/${enc(against)}`;
+      const answer = await sr('POST', `${base}?verbose=true${chosen ? `&level=${enc(chosen)}` : ''}`, { schema, schemaType: 'AVRO' });
+      setResult({ ...answer, level: chosen || own });
     } catch (err) {
       setError(err);
     }
   };
+  const change = (changes) => { setResult(null); setQuery(changes, { replace: true }); };
   return html`<form class="panel" aria-label="Compatibility check" onSubmit=${check}>
-    <p class="muted">The registry checks under the subject's level: <strong>${level.data ? level.data.compatibilityLevel : '…'}</strong>
-      (change it under <a href=${href('schemas', [subject], { tab: 'config' })}>Config and mode</a>).</p>
-    <${Field} label="Check against"><select value=${against} onChange=${(e) => setAgainst(e.target.value)}>
-      <option value="latest">latest</option><option value="all">every version the level requires</option>
-      ${versions.map((n) => html`<option value=${n}>version ${n}</option>`)}</select></${Field}>
+    <p class="muted">The subject's level is <strong>${own}</strong> (change it under
+      <a href=${href('schemas', [subject], { tab: 'config' })}>Config and mode</a>); a check may use any other without changing it.</p>
+    <div class="row">
+      <${Field} label="Check against"><select value=${against} onChange=${(e) => change({ against: e.target.value })}>
+        <option value="latest">latest</option><option value="all">every version the level requires</option>
+        ${versions.map((n) => html`<option value=${n}>version ${n}</option>`)}</select></${Field}>
+      <${Field} label="Under level"><select value=${chosen} onChange=${(e) => change({ level: e.target.value })}>
+        <option value="">the subject's (${own})</option>${LEVELS.map((l) => html`<option value=${l}>${l}</option>`)}</select></${Field}>
+    </div>
     <${Field} label="Schema to check (Avro JSON)"><textarea name="candidate" rows="8" value=${schema} onInput=${(e) => setSchema(e.target.value)}></textarea></${Field}>
     <div class="row"><button type="submit" class="primary">Check compatibility</button></div>
     <${ErrorText} error=${error} />
     ${result ? html`<div role="status" data-testid="compat-result">
-      <p class=${result.is_compatible ? 'ok' : 'error'}>${result.is_compatible ? 'Compatible' : 'Not compatible'}</p>
-      ${(result.messages || []).length ? html`<ul>${result.messages.map((m) => html`<li>${m}</li>`)}</ul>` : null}</div>` : null}
+      <p class=${result.is_compatible ? 'ok' : 'error'}>${result.is_compatible ? 'Compatible' : 'Not compatible'} under ${result.level}</p>
+      ${(result.messages || []).length ? html`<ul>${result.messages.map((m) => html`<li>${describe(m)}</li>`)}</ul>` : null}</div>` : null}
   </form>`;
+}
+
+/**
+ * A registry message made readable: Confluent's verbose form is
+ * `{errorType:'…', description:'…', additionalInfo:'…'}`; the description names the field.
+ */
+function describe(message) {
+  const m = /description:'(.*)', additionalInfo:'(.*)'\}$/.exec(message);
+  const type = /errorType:'([A-Z_]+)'/.exec(message);
+  if (!m) return message;
+  return html`${m[1]} <span class="muted">(${type ? `${type[1]}: ` : ''}${m[2]})</span>`;
 }
 
 function Config({ subject }) {

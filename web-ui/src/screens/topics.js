@@ -1,14 +1,15 @@
-// Topics: the list (filter, partitions, bytes in since start from /metrics), create with
+// Topics: the list (filter, partitions, size on disk from /v1/topics/sizes, bytes in since
+// start from /metrics), create with
 // partitions, replication factor and configs under Kafka's names (errors from the API shown
 // inline, "Check" asks the API with validate_only), and one topic's partitions with their
-// offsets, its configs (edit, reset to default) and delete with confirmation.
+// offsets and sizes, its configs (edit, reset to default) and delete with confirmation.
 // URL: #/topics?filter=…  and  #/topics/<topic>?tab=partitions|configs
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, request, v3, enc, offsets } from '../api.js';
 import { sample, total } from '../metrics.js';
 import { href, navigate, setQuery } from '../router.js';
-import { ErrorText, Field, Loading, useLoad, Confirm, fmtNum } from '../ui.js';
+import { ErrorText, Field, Loading, useLoad, Confirm, fmtNum, fmtBytes } from '../ui.js';
 import { VirtualList } from '../vlist.js';
 
 const KAFKA_CONFIGS = ['cleanup.policy', 'retention.ms', 'retention.bytes', 'segment.bytes', 'segment.ms', 'max.message.bytes',
@@ -20,20 +21,33 @@ export function Topics({ route }) {
   return html`<${TopicList} query=${route.query} />`;
 }
 
+/** Sizes on disk by topic name, as the answering broker holds them. */
+async function sizes() {
+  const answer = await get('/v1/topics/sizes');
+  return { broker: answer.broker_id, of: new Map(answer.topics.map((t) => [t.topic_name, t])) };
+}
+
 async function loadList() {
-  const [topics, metrics] = await Promise.all([get(await v3('/topics')), sample().catch(() => [])]);
+  const [topics, metrics, size] = await Promise.all([get(await v3('/topics')), sample().catch(() => []), sizes()]);
   const bytes = total(metrics, 'runnel_topic_bytes_in_total', 'topic');
-  return topics.data.map((t) => ({ ...t, bytes_in: bytes[t.topic_name] || 0 })).sort((a, b) => a.topic_name.localeCompare(b.topic_name));
+  const rows = topics.data.map((t) => {
+    const s = size.of.get(t.topic_name);
+    return { ...t, bytes_in: bytes[t.topic_name] || 0, size: s ? s.size_bytes : null, lower: t.topic_name.toLowerCase() };
+  });
+  rows.sort((a, b) => (a.topic_name < b.topic_name ? -1 : a.topic_name > b.topic_name ? 1 : 0));
+  return { rows, broker: size.broker };
 }
 
 function TopicList({ query }) {
   const { data, error, reload } = useLoad(loadList, []);
   const filter = query.filter || '';
-  const shown = data ? data.filter((t) => t.topic_name.toLowerCase().includes(filter.toLowerCase()) && (query.internal || !t.is_internal)) : [];
+  const needle = filter.toLowerCase();
+  const shown = useMemo(() => (data ? data.rows.filter((t) => t.lower.includes(needle) && (query.internal || !t.is_internal)) : []), [data, needle, query.internal]);
   const row = (t) => html`<div class="vrow">
     <span><a href=${href('topics', [t.topic_name])}>${t.topic_name}</a></span>
     <span>${t.partitions_count} partitions</span>
     <span>RF ${t.replication_factor}</span>
+    <span title=${t.size == null ? 'not held by this broker' : `${fmtNum(t.size)} bytes on disk`}>${t.size == null ? '–' : fmtBytes(t.size)} on disk</span>
     <span>${fmtNum(t.bytes_in)} bytes in</span>
     ${t.is_internal ? html`<span class="badge">internal</span>` : null}</div>`;
   return html`<section aria-labelledby="h-topics">
@@ -43,7 +57,7 @@ function TopicList({ query }) {
       <label class="row"><input type="checkbox" checked=${!!query.internal} onChange=${(e) => setQuery({ internal: e.target.checked ? '1' : '' })} /> Show internal topics</label>
     </div>
     <${ErrorText} error=${error} />
-    ${data ? html`<p class="muted">${shown.length} of ${data.length} topics. Bytes in: since the broker started (from /metrics).</p>
+    ${data ? html`<p class="muted" data-testid="topics-count">${fmtNum(shown.length)} of ${fmtNum(data.rows.length)} topics. On disk: broker ${data.broker}'s logs. Bytes in: since the broker started (from /metrics).</p>
       <${VirtualList} items=${shown} version=${shown.length + filter} row=${row} height=${Math.min(420, 28 * shown.length + 4)} label="Topic list" />` : html`<${Loading} />`}
     <${CreateTopic} onCreated=${reload} />
   </section>`;
@@ -104,8 +118,13 @@ function CreateTopic({ onCreated }) {
 async function loadTopic(name) {
   const t = await get(await v3(`/topics/${enc(name)}`));
   const parts = await get(await v3(`/topics/${enc(name)}/partitions`));
-  const withOffsets = await Promise.all(parts.data.map(async (p) => ({ ...p, ...(await offsets(name, p.partition_id)) })));
-  return { topic: t, partitions: withOffsets };
+  const [withOffsets, size] = await Promise.all([
+    Promise.all(parts.data.map(async (p) => ({ ...p, ...(await offsets(name, p.partition_id)) }))),
+    sizes(),
+  ]);
+  const mine = size.of.get(name);
+  const bytes = new Map((mine ? mine.partitions : []).map((p) => [p.partition_id, p.size_bytes]));
+  return { topic: t, partitions: withOffsets.map((p) => ({ ...p, size: bytes.get(p.partition_id) ?? null })), size: mine ? mine.size_bytes : null, broker: size.broker };
 }
 
 function Topic({ name, query }) {
@@ -137,11 +156,12 @@ function Topic({ name, query }) {
     </div>
     <${ErrorText} error=${error} />
     ${tab === 'configs' ? html`<${Configs} name=${name} />` : data ? html`<div class="table-wrap"><table>
-      <caption class="muted">${data.topic.partitions_count} partitions, replication factor ${data.topic.replication_factor}</caption>
-      <thead><tr><th scope="col">Partition</th><th scope="col">Leader</th><th scope="col" class="num">Earliest offset</th><th scope="col" class="num">Latest offset</th><th scope="col" class="num">Records</th><th scope="col"></th></tr></thead>
+      <caption class="muted">${data.topic.partitions_count} partitions, replication factor ${data.topic.replication_factor}${data.size == null ? '' : html`, <span data-testid="topic-size" title=${`${fmtNum(data.size)} bytes`}>${fmtBytes(data.size)}</span> on disk (broker ${data.broker}'s logs)`}</caption>
+      <thead><tr><th scope="col">Partition</th><th scope="col">Leader</th><th scope="col" class="num">Earliest offset</th><th scope="col" class="num">Latest offset</th><th scope="col" class="num">Records</th><th scope="col" class="num">Size on disk</th><th scope="col"></th></tr></thead>
       <tbody>${data.partitions.map((p) => html`<tr>
         <td>${p.partition_id}</td><td>${p.leader && p.leader.related ? p.leader.related.split('/').pop() : '–'}</td>
         <td class="num">${fmtNum(p.earliest)}</td><td class="num">${fmtNum(p.latest)}</td><td class="num">${fmtNum(p.latest - p.earliest)}</td>
+        <td class="num" title=${p.size == null ? '' : `${fmtNum(p.size)} bytes`}>${p.size == null ? '–' : fmtBytes(p.size)}</td>
         <td><a href=${href('messages', [name], { partition: p.partition_id, from: 'earliest' })}>Browse</a></td></tr>`)}</tbody></table></div>` : html`<${Loading} />`}
   </section>`;
 }

@@ -1,8 +1,9 @@
-//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status and
-//! the delivery audit.
+//! Runnel's own API under `/v1`, for what Confluent's has no shape: the cluster's status, the
+//! delivery audit and the topics' sizes on disk.
 
 pub mod audit;
 pub mod cluster;
+pub mod sizes;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -10,5 +11,7 @@ use crate::gateway::state::AppState;
 
 /// Routes of the `/v1` API, with their documentation.
 pub fn routes() -> OpenApiRouter<AppState> {
-    cluster::routes().merge(audit::routes())
+    cluster::routes()
+        .merge(audit::routes())
+        .merge(sizes::routes())
 }
