@@ -34,7 +34,7 @@ use super::reconcile::Verdict;
 use super::window::Window;
 use crate::broker::appender::Sized;
 use crate::broker::topic_config::{CLEANUP_POLICY, MAX_MESSAGE_BYTES};
-use crate::broker::{self, Broker, NewRecord, Topic};
+use crate::broker::{self, Broker, NewRecord, Partition, Topic};
 use crate::log;
 
 /// The internal topic's name.
@@ -174,6 +174,28 @@ pub(super) struct Restored {
     pub reporters: BTreeMap<String, u64>,
 }
 
+/// Reads one partition of [`TOPIC`] (here, or at its leader) into `latest`. Blocking.
+fn read_partition(
+    broker: &Broker,
+    p: &Arc<Partition>,
+    latest: &mut BTreeMap<Bytes, Option<Bytes>>,
+) -> Result<(), log::Error> {
+    let (mut offset, high_watermark) = broker.list_offsets_blocking(p)?;
+    while offset < high_watermark {
+        let fetched = broker.fetch_blocking(p, offset, REPLAY_READ_BYTES)?;
+        if fetched.next_offset <= offset {
+            break;
+        }
+        for r in fetched.records.into_iter().filter(|r| r.offset >= offset) {
+            if let Some(key) = r.key {
+                latest.insert(key, r.value);
+            }
+        }
+        offset = fetched.next_offset;
+    }
+    Ok(())
+}
+
 /// Reads [`TOPIC`] from its start, keeping this broker's latest value per key. Blocking.
 ///
 /// # Errors
@@ -185,18 +207,15 @@ pub(super) fn replay(broker: &Broker) -> Result<Restored, PersistError> {
     broker.verify_internal_topic(&topic)?;
     let mut latest: BTreeMap<Bytes, Option<Bytes>> = BTreeMap::new();
     for p in topic.partitions() {
-        let (mut offset, high_watermark) = p.offsets();
-        while offset < high_watermark {
-            let fetched = p.read(offset, REPLAY_READ_BYTES)?;
-            if fetched.next_offset <= offset {
-                break;
+        match read_partition(broker, p, &mut latest) {
+            Ok(()) => {}
+            // Another broker leads it and cannot be asked now: this broker starts with what
+            // it has rather than wait for it, and may count some records again (a
+            // `duplicate` the auditor shows) instead of refusing to serve.
+            Err(e) if broker.leads_elsewhere(p) => {
+                warn!(partition = p.id(), cause = %e, "could not read {TOPIC} from its leader");
             }
-            for r in fetched.records.into_iter().filter(|r| r.offset >= offset) {
-                if let Some(key) = r.key {
-                    latest.insert(key, r.value);
-                }
-            }
-            offset = fetched.next_offset;
+            Err(e) => return Err(e.into()),
         }
     }
     let id = broker.broker_id();
