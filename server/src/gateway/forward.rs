@@ -48,9 +48,9 @@ use crate::group::GroupId;
 pub const FORWARDED_FROM: HeaderName = HeaderName::from_static("x-runnel-forwarded-from");
 /// How long a forwarded request may take: above the longest poll a client may ask for.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(90);
-/// The largest answer taken back from a forwarded request; consumer polls are bounded far
-/// below it by `fetch_max_bytes`.
-const MAX_FORWARDED_ANSWER: usize = 256 << 20;
+/// The largest answer of a forwarded request: it goes back in one frame of the cluster port.
+/// Consumer polls are bounded far below it by `fetch_max_bytes`.
+const MAX_FORWARDED_ANSWER: usize = runnel_cluster::protocol::MAX_FRAME_LEN / 2;
 /// Headers that describe one connection, not the request: never forwarded.
 const HOP_BY_HOP: [&str; 6] = [
     "connection",
