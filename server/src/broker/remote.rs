@@ -61,11 +61,7 @@ impl Broker {
     ) -> log::Result<FetchResult> {
         let Some((node, leader)) = self.remote_leader(p) else {
             let reader = Arc::clone(p);
-            return tokio::task::spawn_blocking(move || reader.read(offset, max_bytes))
-                .await
-                .map_err(|e| log::Error::LeaderFailed {
-                    reason: format!("the read task failed: {e}"),
-                })?;
+            return blocking(move || reader.read(offset, max_bytes)).await;
         };
         let max_batch = p.log_config().max_batch_bytes();
         let mut result = FetchResult {
@@ -127,11 +123,7 @@ impl Broker {
     ) -> log::Result<Option<(u64, i64)>> {
         let Some((node, leader)) = self.remote_leader(p) else {
             let reader = Arc::clone(p);
-            return tokio::task::spawn_blocking(move || reader.offset_for_timestamp(timestamp))
-                .await
-                .map_err(|e| log::Error::LeaderFailed {
-                    reason: format!("the lookup task failed: {e}"),
-                })?;
+            return blocking(move || reader.offset_for_timestamp(timestamp)).await;
         };
         let request = DataRequest::OffsetForTimestamp {
             topic: p.topic().to_owned(),
