@@ -50,6 +50,7 @@ mod conn;
 pub mod consume;
 mod group;
 pub mod produce;
+mod round;
 #[cfg(test)]
 mod tests;
 
